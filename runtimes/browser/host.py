@@ -1,0 +1,155 @@
+"""One real Chromium per process, driven by Playwright, behind the harness's static server.
+
+Every request the pages make goes through a route guard: loopback passes, anything else is
+aborted and recorded (so a runtime that tries to reach a CDN is caught and reported).
+Page errors and console errors surface as errors of the call that was running.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from harness.errors import HarnessError
+from harness.paths import REPO
+from runtimes.base import Availability
+from runtimes.browser.server import StaticServer
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+    "--use-angle=swiftshader",  # WebGL on the CPU, no GPU here (FACTS)
+    "--enable-unsafe-swiftshader",
+]
+INSTALL_HINT = "install a Chromium: `apt-get install -y chromium` (as root) or set HARNESS_CHROMIUM=/path/to/chrome"
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+NODE_MODULES = REPO / "node_modules"
+STATIC = Path(__file__).resolve().parent / "static"
+SERVED_PACKAGES = ("@tensorflow/tfjs/dist", "@tensorflow/tfjs-backend-wasm/dist", "pyodide")
+
+
+def find_chromium() -> str | None:
+    explicit = os.environ.get("HARNESS_CHROMIUM")
+    if explicit:
+        return explicit if Path(explicit).is_file() else None
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def availability() -> Availability:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return Availability(False, "playwright is not installed", "make setup (installs the pinned Python set)")
+    if find_chromium() is None:
+        return Availability(False, "no Chromium found on this machine", INSTALL_HINT)
+    missing = [p for p in SERVED_PACKAGES if not (NODE_MODULES / p).exists()]
+    if missing:
+        return Availability(False, f"npm packages missing: {', '.join(missing)}", "make setup (runs npm ci)")
+    return Availability(True)
+
+
+class HarnessPage:
+    """A tab with error capture; `call` evaluates one function of the page's API."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        page.on("console", lambda m: self.errors.append(f"console error: {m.text}") if m.type == "error" else None)
+
+    def call(self, expression: str, arg: Any = None) -> Any:
+        from playwright.sync_api import Error as PlaywrightError
+
+        self.errors.clear()
+        try:
+            result = self.page.evaluate(expression, arg)
+        except PlaywrightError as e:
+            message = str(e).strip().splitlines()[0] if str(e).strip() else repr(e)
+            raise HarnessError(f"browser: {message}") from None
+        if self.errors:
+            raise HarnessError(f"browser: {self.errors[0]}")
+        return result
+
+    def close(self) -> None:
+        self.page.close()
+
+
+class BrowserHost:
+    _shared: BrowserHost | None = None
+
+    @classmethod
+    def shared(cls) -> BrowserHost:
+        if cls._shared is None:
+            cls._shared = cls()
+            atexit.register(cls._shared.close)
+        return cls._shared
+
+    def __init__(self) -> None:
+        ok = availability()
+        if not ok.ok:
+            raise HarnessError(f"browser runtimes unavailable: {ok.reason}; {ok.install}")
+        started = time.perf_counter()
+        self.server = StaticServer()
+        self.server.mount("/node_modules/", NODE_MODULES, allow=SERVED_PACKAGES)
+        self.server.mount("/page/", STATIC)
+        self.blocked: list[str] = []
+        from playwright.sync_api import sync_playwright
+
+        self._pw = sync_playwright().start()
+        executable = find_chromium()
+        self.browser = self._pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        self.context = self.browser.new_context()
+        self.context.route("**/*", self._guard)
+        self.start_seconds = time.perf_counter() - started
+        self.facts = {
+            "browser": f"Chromium {self.browser.version}",
+            "executable": executable,
+            "start_seconds": round(self.start_seconds, 3),
+        }
+
+    def _guard(self, route: Any) -> None:
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob") or parts.hostname in LOOPBACK:
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort("blockedbyclient")
+
+    def open_page(self, path: str, ready: str) -> HarnessPage:
+        """Open a harness page and wait until `ready` (a JS expression) is true."""
+        page = HarnessPage(self.context.new_page())
+        try:
+            page.page.goto(self.server.url(path), wait_until="load")
+            page.page.wait_for_function(ready, timeout=60_000)
+        except Exception as e:  # playwright's timeout and navigation errors
+            detail = page.errors[0] if page.errors else str(e).splitlines()[0]
+            page.close()
+            raise HarnessError(f"browser: could not open {path}: {detail}") from None
+        if page.errors:
+            raise HarnessError(f"browser: {path}: {page.errors[0]}")
+        return page
+
+    def close(self) -> None:
+        try:
+            self.browser.close()
+            self._pw.stop()
+        except Exception:  # already gone at interpreter exit
+            pass
+        self.server.close()
+        if BrowserHost._shared is self:
+            BrowserHost._shared = None

@@ -1,0 +1,89 @@
+// The harness's side of a TF.js runtime page: load one graph model on one backend, run whole
+// batches in one call, and time inside the page with performance.now().
+"use strict";
+
+window.harness = (() => {
+  let model = null;
+  let length = 0;
+
+  async function backendFacts(backend) {
+    const facts = { backend: tf.getBackend(), tfjs: tf.version.tfjs };
+    if (backend === "wasm") {
+      const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+      const threads = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
+      facts.wasm_flavour = threads && simd ? "threads+simd" : simd ? "simd" : "plain";
+      facts.cross_origin_isolated = self.crossOriginIsolated === true;
+      facts.wasm_threads = tf.backend().getThreadsCount ? tf.backend().getThreadsCount() : null;
+    }
+    if (backend === "webgl") {
+      const gl = tf.backend().gpgpu.gl;
+      const dbg = gl.getExtension("WEBGL_debug_renderer_info");
+      facts.webgl_version = tf.env().getNumber("WEBGL_VERSION");
+      facts.renderer = dbg ? gl.getParameter(dbg.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+      facts.float32_render = tf.env().getBool("WEBGL_RENDER_FLOAT32_ENABLED");
+      facts.float_precision = tf.env().getBool("WEBGL_RENDER_FLOAT32_ENABLED") ? "float32" : "float16";
+      const hp = gl.getShaderPrecisionFormat(gl.FRAGMENT_SHADER, gl.HIGH_FLOAT);
+      facts.fragment_highp_precision_bits = hp ? hp.precision : null;
+    }
+    return facts;
+  }
+
+  async function load(modelUrl, backend, inputLength) {
+    if (backend === "wasm") {
+      tf.wasm.setWasmPaths("/node_modules/@tensorflow/tfjs-backend-wasm/dist/");
+    }
+    const t0 = performance.now();
+    if (!(await tf.setBackend(backend))) {
+      throw new Error(`TF.js backend ${backend} could not be initialised`);
+    }
+    await tf.ready();
+    model = await tf.loadGraphModel(modelUrl);
+    length = inputLength;
+    tf.tidy(() => model.predict(tf.zeros([1, length], "int32"))).dataSync(); // warm the kernels
+    const loadMs = performance.now() - t0;
+    return { load_ms: loadMs, ...(await backendFacts(backend)) };
+  }
+
+  function predictChunk(flat, n) {
+    return tf.tidy(() => {
+      const x = tf.tensor2d(flat, [n, length], "int32");
+      let y = model.predict(x);
+      if (Array.isArray(y)) y = y[0];
+      return y;
+    });
+  }
+
+  async function run(ids, n, chunk) {
+    const all = Int32Array.from(ids);
+    const out = [];
+    let ms = 0;
+    for (let start = 0; start < n; start += chunk) {
+      const m = Math.min(chunk, n - start);
+      const flat = all.subarray(start * length, (start + m) * length);
+      const t0 = performance.now();
+      const y = predictChunk(flat, m);
+      const values = await y.data();
+      ms += performance.now() - t0;
+      const cols = y.shape.length > 1 ? y.shape[1] : 1;
+      y.dispose();
+      for (let i = 0; i < m; i++) out.push(Array.from(values.slice(i * cols, (i + 1) * cols)));
+    }
+    return { rows: out, ms };
+  }
+
+  async function latency(row, repeats, warmup) {
+    const flat = Int32Array.from(row);
+    const times = [];
+    for (let i = 0; i < warmup + repeats; i++) {
+      const t0 = performance.now();
+      const y = predictChunk(flat, 1);
+      await y.data();
+      const dt = performance.now() - t0;
+      y.dispose();
+      if (i >= warmup) times.push(dt);
+    }
+    return times;
+  }
+
+  return { load, run, latency, ready: true };
+})();

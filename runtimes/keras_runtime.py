@@ -1,0 +1,70 @@
+"""`keras`: the reference, the bundle's model.keras through a compiled serving function.
+
+`model.predict` costs ~100 ms a call in per-call overhead (FACTS); a `tf.function` with a
+fixed int32 [None, L] signature is traced once and then runs the graph directly.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from typing import Any
+
+import numpy as np
+
+from harness.model import import_keras, positive_scores
+from harness.quiet import native_stderr
+from runtimes.base import Availability, RunResult, Runtime, Session
+
+
+class KerasSession(Session):
+    def __init__(self, model: Any, length: int, vocab_size: int, positive_index: int | None) -> None:
+        super().__init__(length, vocab_size)
+        import tensorflow as tf
+
+        self._tf = tf
+        self._positive_index = positive_index
+        self._serve = tf.function(
+            lambda x: model(x, training=False),
+            input_signature=[tf.TensorSpec([None, length], tf.int32)],
+            reduce_retracing=True,
+        )
+        self._serve(tf.zeros([1, length], tf.int32))  # trace now, not in the first timed call
+        self.info = {"tensorflow": tf.__version__, "keras": import_keras().__version__}
+
+    def _call(self, ids: np.ndarray) -> np.ndarray:
+        return self._serve(self._tf.constant(ids)).numpy()
+
+    def _run(self, ids: np.ndarray) -> RunResult:
+        started = time.perf_counter()
+        out = np.concatenate([self._call(ids[i : i + 4096]) for i in range(0, len(ids), 4096)])
+        seconds = time.perf_counter() - started
+        return RunResult(positive_scores(out, self._positive_index), seconds)
+
+    def _latency_ms(self, ids: np.ndarray, repeats: int, warmup: int) -> list[float]:
+        x = self._tf.constant(ids)
+        for _ in range(warmup):
+            self._serve(x).numpy()
+        out = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            self._serve(x).numpy()
+            out.append((time.perf_counter() - t) * 1000)
+        return out
+
+
+class KerasRuntime(Runtime):
+    def availability(self) -> Availability:
+        if importlib.util.find_spec("tensorflow") is None or importlib.util.find_spec("keras") is None:
+            return Availability(False, "tensorflow/keras not installed", "make setup (installs the pinned set)")
+        return Availability(True)
+
+    def open(self, bundle: Any, artifact: Any | None) -> Session:
+        keras = import_keras()
+        started = time.perf_counter()
+        with native_stderr():
+            model = keras.saving.load_model(bundle.model_path, compile=False)
+            sig = bundle.signature()
+            session = KerasSession(model, sig.length, sig.vocab_size, sig.positive_index)
+        session.load_seconds = time.perf_counter() - started
+        return session
