@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,11 @@ from harness.report import held_out, select
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     a = np.asarray(samples)
-    return {"p50": round(float(np.percentile(a, 50)), 4), "p95": round(float(np.percentile(a, 95)), 4), "n": int(a.size)}
+    return {
+        "p50": round(float(np.percentile(a, 50)), 4),
+        "p95": round(float(np.percentile(a, 95)), 4),
+        "n": int(a.size),
+    }
 
 
 @contextmanager

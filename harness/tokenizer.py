@@ -15,12 +15,13 @@ anything about Unicode. Every decision is data in the spec (`tokenizer.json`):
    (from the builder's Unicode database) and then frozen. It does case folding (full
    casefold: ß -> ss, final sigma -> σ, İ -> i), compatibility folding for fullwidth
    forms, ligatures and superscripts, accent stripping (é and e + U+0301 both -> e, so NFC
-   and NFD agree), digits of other scripts -> ASCII digits, curly apostrophes -> ', and
+   and NFD agree for Latin, Greek and Cyrillic), digits of other scripts -> ASCII digits,
+   apostrophe look-alikes (curly quotes, modifier letter, prime, backtick, acute) -> ', and
    invisible joiners (ZWJ, soft hyphen, variation selectors, BOM) -> "". The table is
    closed: no output character is itself a key, so folding is one pass everywhere.
 2. `separators`: explicit code point ranges that end a token (punctuation and symbol
-   blocks, emoji, surrogates, private use). ASCII is fixed by rule: [0-9a-z] and the
-   apostrophe are word characters, every other ASCII character separates.
+   blocks, emoji, surrogates, private use). ASCII is fixed by rule: after folding, [0-9a-z]
+   and the apostrophe are word characters, every other ASCII character separates.
 3. Every other non-ASCII code point is a word character, whether or not the runtime's
    Unicode knows it. So a character added in Unicode 16 is a word character in all
    runtimes, with no case folding (it is not in the frozen table) in all runtimes.

@@ -1,0 +1,81 @@
+"""TF.js in real Chromium: agreement with keras, backend facts, guard rails."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness import matrix
+from harness.errors import HarnessError
+from runtimes import registry
+from runtimes.browser import host as browser
+
+pytestmark = pytest.mark.browser
+
+if not browser.availability().ok:
+    pytest.skip(f"browser runtimes unavailable: {browser.availability().reason}", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def ids(reference_bundle, test_split):
+    tok = reference_bundle.tokenizer()
+    return np.asarray(tok.encode_batch(r.text for r in test_split[:300]), dtype=np.int32)
+
+
+@pytest.fixture(scope="module")
+def keras_scores(reference_bundle, ids):
+    return matrix.run(reference_bundle, [registry.get("keras")], ids)["keras"].result.scores
+
+
+@pytest.mark.parametrize(
+    "runtime_id, atol",
+    [("tfjs-cpu", 1e-4), ("tfjs-wasm", 1e-4), ("tfjs-webgl", 1e-4), ("tfjs-wasm@f16", 0.05), ("tfjs-wasm@u8", 0.05)],
+)
+def test_agrees_with_keras(reference_bundle, ids, keras_scores, runtime_id, atol):
+    run = matrix.run(reference_bundle, [registry.get(runtime_id)], ids)[runtime_id]
+    diff = np.abs(run.result.scores - keras_scores)
+    assert diff.max() <= atol, f"{runtime_id}: max |diff| {diff.max():.3g}"
+    assert np.mean((run.result.scores > 0.5) == (keras_scores > 0.5)) >= 0.99
+    assert run.result.seconds > 0
+
+
+def test_reports_wasm_flavour_and_webgl_precision(reference_bundle):
+    wasm = matrix.run(reference_bundle, [registry.get("tfjs-wasm")], np.zeros((1, 48), np.int32))["tfjs-wasm"]
+    assert wasm.info["wasm_flavour"] in {"threads+simd", "simd", "plain"}
+    assert wasm.info["cross_origin_isolated"] is True  # COOP/COEP from the server
+    webgl = matrix.run(reference_bundle, [registry.get("tfjs-webgl")], np.zeros((1, 48), np.int32))["tfjs-webgl"]
+    assert webgl.info["renderer"] and webgl.info["float_precision"] in {"float32", "float16"}
+
+
+def test_out_of_range_ids_never_reach_the_runtime(reference_bundle):
+    rt = registry.get("tfjs-wasm")
+    with rt.open(reference_bundle, matrix.artifact_for(reference_bundle, rt)) as session:
+        vocab = reference_bundle.signature().vocab_size
+        for bad in (vocab, -1):
+            with pytest.raises(HarnessError, match=f"token id {bad} outside"):
+                session.run(np.full((2, 48), bad, dtype=np.int32))
+        with pytest.raises(HarnessError, match=r"shape \[N, 48\]"):
+            session.run(np.zeros((2, 47), dtype=np.int32))
+
+
+def test_non_loopback_requests_are_blocked_and_reported():
+    host = browser.BrowserHost.shared()
+    page = host.open_page("/page/tfjs.html", "window.harness && window.harness.ready")
+    try:
+        outcome = page.page.evaluate("() => fetch('http://198.51.100.7/model.json').then(() => 'loaded', () => 'blocked')")
+        assert outcome == "blocked"
+        assert "http://198.51.100.7/model.json" in host.blocked
+    finally:
+        page.close()
+
+
+def test_page_errors_surface_with_the_page_message():
+    host = browser.BrowserHost.shared()
+    page = host.open_page("/page/tfjs.html", "window.harness && window.harness.ready")
+    try:
+        with pytest.raises(HarnessError, match="boom from the page"):
+            page.call("() => { throw new Error('boom from the page') }")
+        with pytest.raises(HarnessError, match="console error: loud"):
+            page.call("() => { console.error('loud'); return 1 }")
+    finally:
+        page.close()
