@@ -53,6 +53,21 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--runtimes", required=True, help="comma list of ids, or 'all'")
         _add_cases(p)
 
+    p = sub.add_parser("compare", help="one or more texts through every runtime, side by side")
+    _add_bundle(p)
+    p.add_argument("--runtimes", default="all", help="comma list of model runtime ids, or 'all'")
+    p.add_argument("--tokenizers", default="all", help="tokenizer runtimes (py,pyodide,js) or 'all'")
+    p.add_argument(
+        "--json-text", action="append", default=[], help="a text as a JSON string (for controls, lone surrogates)"
+    )
+    p.add_argument("texts", nargs="*")
+
+    p = sub.add_parser("golden", help="golden files: regenerate texts or expected outputs, or check runtimes")
+    p.add_argument("action", choices=["check", "update", "texts"])
+    _add_bundle(p)
+    p.add_argument("--runtimes", default="all", help="model runtimes to check ('all' = the matrix, where available)")
+    p.add_argument("--tokenizers", default="all", help="tokenizer runtimes to check")
+
     p = sub.add_parser("report", help="evaluate the bundle on the held-out split across runtimes")
     _add_bundle(p)
     p.add_argument("--runtimes", default="all")
@@ -169,6 +184,74 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _json_texts(values: list[str]) -> list[str]:
+    out = []
+    for v in values:
+        try:
+            text = json.loads(v)
+        except json.JSONDecodeError as e:
+            raise HarnessError(f"--json-text {v[:40]!r}: not a JSON string ({e.msg})") from None
+        if not isinstance(text, str):
+            raise HarnessError(f"--json-text {v[:40]!r}: expected a JSON string")
+        out.append(text)
+    return out
+
+
+def _model_runtimes(selection: str) -> list[str]:
+    from harness.report import select
+
+    runtimes, _ = select(selection)
+    return [r.id for r in runtimes]
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness import bundle, tokenizer_runtimes
+    from harness.compare_cmd import run_compare
+
+    texts = list(args.texts) + _json_texts(args.json_text)
+    if not texts:
+        raise HarnessError("nothing to compare: give one or more texts")
+    b = bundle.load(args.bundle)
+    out: list[str] = []
+    code = run_compare(b, texts, _model_runtimes(args.runtimes), tokenizer_runtimes.resolve(args.tokenizers), out)
+    print("\n".join(out))
+    return code
+
+
+def cmd_golden(args: argparse.Namespace) -> int:
+    from harness import bundle, divergences, golden, tokenizer_runtimes
+    from harness.cases import read_cases
+    from harness.engines import Engines
+
+    b = bundle.load(args.bundle)
+    if args.action == "texts":
+        from harness.golden_texts import build
+
+        print(f"{golden.TEXTS}: {build(b)} cases; now run `harness golden update`")
+        return 0
+    if args.action == "update":
+        meta = golden.update(b)
+        print(f"{golden.EXPECTED}: {meta['cases']} cases for bundle {meta['bundle_hash'][:12]}")
+        return 0
+    expected = golden.read_expected()
+    golden.ensure_current(b, expected)
+    cases = read_cases(golden.TEXTS)
+    with Engines(b, _model_runtimes(args.runtimes), tokenizer_runtimes.resolve(args.tokenizers)) as engines:
+        result = golden.check(b, engines, cases, expected, divergences.load())
+    for f in result.findings:
+        tag = f"declared ({f.declared})" if f.declared else "FAIL"
+        print(f"{tag}: {f.kind} {f.runtime} case {f.case_id}: {f.detail}")
+    for d in result.unused_divergences:
+        print(f"FAIL: declared divergence {d} no longer occurs; remove it from golden/known_divergences.toml")
+    for rid, cmp in result.comparisons.items():
+        print(
+            f"{rid:<20} {'pass' if cmp.passed else 'FAIL'}  max|diff| {cmp.max_abs_diff:.2e}  agreement {cmp.agreement:.4f}"
+        )
+    verdict = "pass" if result.passed else f"FAIL ({len(result.undeclared)} undeclared divergences)"
+    print(f"golden check: {result.cases} cases, tokenizers {','.join(engines.tokenizer_ids)}: {verdict}")
+    return 0 if result.passed else 1
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from harness.report import run_report
 
@@ -184,7 +267,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "train": cmd_train, "bundle": cmd_bundle, "export": cmd_export, "runtimes": cmd_runtimes,
-    "tokenize": cmd_tokenize, "predict": cmd_predict, "report": cmd_report, "bench": cmd_bench,
+    "tokenize": cmd_tokenize, "predict": cmd_predict, "compare": cmd_compare, "golden": cmd_golden, "report": cmd_report, "bench": cmd_bench,
 }  # fmt: skip
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ construction: ids come only from the vocabulary's positions, `pad_id` or `oov_id
 
 Cost is linear in the input: one `str.translate`, one regex scan with a plain character
 class (no backtracking), and, with truncation "post", the scan stops at `length` tokens.
-Lone surrogates are ordinary code points here (they are separators), so no `str` raises.
+Lone surrogates are ordinary code points here (they are separators), so no `str` raises;
+a surrogate pair held as two code points is joined first, as UTF-16 (JS, JSON) reads it.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class Tokenizer:
 
     def tokens(self, text: str, limit: int | None = None) -> list[str]:
         """Tokens of `text` in order; stops after `limit` tokens when given."""
-        folded = text.translate(self._fold)
+        folded = _join_surrogate_pairs(text).translate(self._fold)
         out: list[str] = []
         for match in self._token_re.finditer(folded):
             token = match.group().strip(APOSTROPHE)
@@ -106,6 +107,18 @@ class Tokenizer:
 
     def encode_batch(self, texts: Iterable[str]) -> list[list[int]]:
         return [self.encode(t) for t in texts]
+
+
+def _join_surrogate_pairs(text: str) -> str:
+    """Read a str as UTF-16 reads it: a high+low surrogate pair is one code point.
+
+    JavaScript strings (and JSON) are UTF-16, so a Python str holding the two halves as
+    separate code points would otherwise tokenize differently from the same string in JS.
+    Lone surrogates stay lone. ASCII text (most reviews) skips the round trip.
+    """
+    if text.isascii():
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 def _token_pattern(separators: list[list[int]]) -> str:

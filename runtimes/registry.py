@@ -57,10 +57,18 @@ def get(runtime_id: str) -> Runtime:
     return cls(spec)
 
 
+def _loadable(runtime_id: str) -> Runtime | None:
+    """For `all`: an engine that cannot even be imported is not available here."""
+    try:
+        return get(runtime_id)
+    except HarnessError:
+        return None
+
+
 def resolve(selection: str) -> list[Runtime]:
     """`all` = every runtime available here; else a comma list of ids, in order, deduplicated."""
     if selection.strip() == "all":
-        return [r for r in (get(i) for i in ids()) if r.availability().ok]
+        return [r for r in (_loadable(i) for i in ids()) if r is not None and r.availability().ok]
     wanted = [s.strip() for s in selection.split(",") if s.strip()]
     if not wanted:
         raise HarnessError("no runtime given (expected ids such as keras,tfjs-wasm or 'all')")

@@ -26,7 +26,9 @@ def test_tolerance_edge_is_inclusive_and_min_atol_reports_how_far():
 
 def test_nan_and_infinity_always_fail():
     for bad in (np.nan, np.inf, -np.inf):
-        c = compare("x", np.array([0.2, 0.7]), np.array([0.2, bad]), Tolerance(atol=1e9, rtol=0, agreement=0.0, borderline=1))
+        c = compare(
+            "x", np.array([0.2, 0.7]), np.array([0.2, bad]), Tolerance(atol=1e9, rtol=0, agreement=0.0, borderline=1)
+        )
         assert not c.passed and c.non_finite == [1]
 
 

@@ -48,7 +48,16 @@ def test_serves_with_mime_types_and_isolation_headers(server):
 
 @pytest.mark.parametrize(
     "path",
-    ["/p/../secret.txt", "/p/%2e%2e/secret.txt", "/p/..%2fsecret.txt", "/p/hidden.txt", "/secret.txt", "/p/sub/../../secret.txt", "/p/a.wasm%00.js", "/"],
+    [
+        "/p/../secret.txt",
+        "/p/%2e%2e/secret.txt",
+        "/p/..%2fsecret.txt",
+        "/p/hidden.txt",
+        "/secret.txt",
+        "/p/sub/../../secret.txt",
+        "/p/a.wasm%00.js",
+        "/",
+    ],
 )
 def test_refuses_traversal_and_unlisted_files(server, path):
     status, headers, body = get(server, path)

@@ -62,7 +62,9 @@ def test_non_loopback_requests_are_blocked_and_reported():
     host = browser.BrowserHost.shared()
     page = host.open_page("/page/tfjs.html", "window.harness && window.harness.ready")
     try:
-        outcome = page.page.evaluate("() => fetch('http://198.51.100.7/model.json').then(() => 'loaded', () => 'blocked')")
+        outcome = page.page.evaluate(
+            "() => fetch('http://198.51.100.7/model.json').then(() => 'loaded', () => 'blocked')"
+        )
         assert outcome == "blocked"
         assert "http://198.51.100.7/model.json" in host.blocked
     finally:

@@ -386,6 +386,7 @@ def test_one_megabyte_review_is_fast(spec: dict, unit: str) -> None:
 def test_cost_grows_linearly(spec: dict) -> None:
     pre = _variant(spec, truncation="pre")  # keeps the last tokens, so nothing stops early
     small = _best_seconds(pre, _sized(REVIEW, 1 << 20), runs=3)
-    large = _best_seconds(pre, _sized(REVIEW, 4 << 20))
+    large = _best_seconds(pre, _sized(REVIEW, 4 << 20), runs=3)
     assert large < 8.0
-    assert large / max(small, 1e-3) < 8, f"1 MB {small:.3f}s, 4 MB {large:.3f}s: not linear"
+    # Quadratic would be 16x; the margin absorbs a busy machine (best of 3 each).
+    assert large / max(small, 1e-3) < 10, f"1 MB {small:.3f}s, 4 MB {large:.3f}s: not linear"

@@ -19,7 +19,6 @@ from harness.quiet import native_stderr
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # else it imports IPython when stdout is redirected
-os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # else tfdf imports IPython when stdout is redirected
 
 
 class SavedModelExporter(Exporter):

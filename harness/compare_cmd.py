@@ -1,0 +1,63 @@
+"""`harness compare TEXT...`: one review through every runtime, side by side.
+
+Per tokenizer runtime the tokens (differences from the reference marked), per model runtime
+the score, its difference from keras, within tolerance or not, and the minimum tolerance
+that would pass. Exit 1 when anything is outside tolerance.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import numpy as np
+
+from harness.bundle import Bundle
+from harness.engines import Engines
+
+
+def command_for(text: str, runtimes: list[str] | None = None) -> str:
+    """A ready-to-paste command reproducing one case (used by failing tests and reports)."""
+    parts = ["harness", "compare"]
+    if runtimes:
+        parts += ["--runtimes", ",".join(runtimes)]
+    # JSON-escape what a shell cannot carry (controls, lone surrogates) via --json-text.
+    if any(ord(c) < 0x20 or 0xD800 <= ord(c) <= 0xDFFF for c in text):
+        return shlex.join([*parts, "--json-text", json.dumps(text)])
+    return shlex.join([*parts, text])
+
+
+def run_compare(
+    bundle: Bundle, texts: list[str], runtime_ids: list[str], tokenizer_ids: list[str], out: list[str]
+) -> int:
+    tok = bundle.tokenizer()
+    failed = 0
+    with Engines(bundle, runtime_ids, tokenizer_ids) as engines:
+        ids = {t: engines.tokenize(t, texts) for t in tokenizer_ids}
+        scores, used = engines.text_scores(texts)
+        for i, text in enumerate(texts):
+            shown = text if len(text) <= 200 else text[:200] + f"… ({len(text)} chars)"
+            out.append(f"text: {json.dumps(shown, ensure_ascii=False)}")
+            out.append(f"  tokens (py): {tok.tokens(text, tok.length)}")
+            ref_ids = ids[tokenizer_ids[0]][i]
+            for t in tokenizer_ids:
+                row = ids[t][i]
+                mark = (
+                    "same" if np.array_equal(row, ref_ids) else f"DIFFERS at {np.flatnonzero(row != ref_ids).tolist()}"
+                )
+                failed += 0 if mark == "same" else 1
+                out.append(f"  {t:<8} {row[row != tok.pad_id].tolist()}  [{mark}]")
+            ref = scores.get("keras")
+            out.append(f"  {'runtime':<20} {'score':>10} {'|diff|':>10}  {'within':<6} {'min tol':>9}  tokenizer")
+            for rid in runtime_ids:
+                s = scores[rid][i]
+                if ref is None or rid == "keras":
+                    out.append(f"  {rid:<20} {s:>10.6f} {'-':>10}  {'-':<6} {'-':>9}  {used[rid]}")
+                    continue
+                cmp = engines.compare(rid, ref[i : i + 1], scores[rid][i : i + 1])
+                failed += 0 if cmp.passed else 1
+                verdict = "yes" if cmp.passed else "NO"
+                out.append(
+                    f"  {rid:<20} {s:>10.6f} {abs(s - ref[i]):>10.2e}  {verdict:<6} {cmp.min_atol:>9.2e}  {used[rid]}"
+                )
+    return 1 if failed else 0

@@ -1,0 +1,177 @@
+"""Core ML ML Program exporters (`coreml` fp16, `coreml-fp32`) from a concrete function.
+
+`ct.convert` cannot read a Keras 3 model or a SavedModel folder (FACTS), so the bundle's model
+is wrapped in a `tf.function` with an int32 [batch, L] signature and its single concrete
+function is converted. The batch dimension is a bounded `RangeDim`: ML Programs refuse an
+unbounded one, and an unset one came out as [1, 2], which Apple's runtime would enforce.
+TensorFlow and coremltools are imported inside functions so `import harness` stays light.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.bundle import Bundle
+from harness.errors import HarnessError
+from harness.export import Artifact, Exporter
+from harness.quiet import native_stderr
+
+PACKAGE = "model.mlpackage"
+INPUT_NAME = "token_ids"
+OUTPUT_NAME = "scores"
+MAX_BATCH = 1024  # upper bound of the flexible batch dimension; runtimes feed chunks of at most this
+DEPLOYMENT_TARGET = "iOS15"  # the first OS with ML Programs: the widest reach for the app
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """coremltools logs a warning per missing macOS proxy and per untested TF version; TF's C++
+    logs go to fd 2; the converter draws tqdm bars. None of it is actionable here."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    log = logging.getLogger("coremltools")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        with native_stderr(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        log.setLevel(level)
+
+
+def import_coremltools() -> Any:
+    """coremltools, imported quietly (it imports TensorFlow itself when installed)."""
+    with quiet():
+        import coremltools
+
+    return coremltools
+
+
+def package_path(artifact: Artifact) -> Path:
+    return artifact.path / str(artifact.manifest.get("main", PACKAGE))
+
+
+class CoremlExporter(Exporter):
+    packages = ("coremltools", "tensorflow", "keras")
+    precision = "float16"
+
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+        from harness.model import import_keras
+
+        ct = import_coremltools()
+        with quiet():
+            import tensorflow as tf
+
+            keras = import_keras()
+            try:
+                model = keras.saving.load_model(bundle.model_path, compile=False)
+            except Exception as e:  # keras raises many types for a bad file
+                raise HarnessError(
+                    f"{bundle.model_path}: Keras cannot load it ({str(e).splitlines()[0][:200]})"
+                ) from None
+            length = _input_length(model, bundle.model_path)
+            serve = tf.function(
+                lambda x: model(x, training=False),
+                input_signature=[tf.TensorSpec([None, length], tf.int32, name=INPUT_NAME)],
+            )
+            precision = ct.precision.FLOAT16 if self.precision == "float16" else ct.precision.FLOAT32
+            try:
+                mlmodel = ct.convert(
+                    [serve.get_concrete_function()],
+                    source="tensorflow",
+                    convert_to="mlprogram",
+                    compute_precision=precision,
+                    minimum_deployment_target=getattr(ct.target, DEPLOYMENT_TARGET),
+                    inputs=[
+                        ct.TensorType(
+                            name=INPUT_NAME, shape=(ct.RangeDim(1, MAX_BATCH, default=1), length), dtype=np.int32
+                        )
+                    ],
+                )
+            except Exception as e:  # the converter raises bare ValueError/NotImplementedError
+                raise HarnessError(
+                    f"{bundle.model_path}: coremltools cannot convert it ({str(e).splitlines()[0][:300]})"
+                ) from None
+            facts = _facts(mlmodel, self.precision)
+            mlmodel = _rename_output(ct, mlmodel, facts)
+            mlmodel.save(str(out / PACKAGE))
+        return facts
+
+
+def _rename_output(ct: Any, mlmodel: Any, facts: dict[str, Any]) -> Any:
+    """TF names the output `Identity`; the app reads `scores` (renamed in the spec, as
+    coremltools documents for ML Programs, keeping the same weights folder)."""
+    spec = mlmodel.get_spec()
+    old = spec.description.output[0].name
+    if old == OUTPUT_NAME:
+        return mlmodel
+    ct.utils.rename_feature(spec, old, OUTPUT_NAME)
+    facts["outputs"][0]["name"] = OUTPUT_NAME
+    return ct.models.MLModel(spec, weights_dir=mlmodel.weights_dir, skip_model_load=True)
+
+
+def _input_length(model: Any, path: Path) -> int:
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise HarnessError(
+            f"{path}: expected one input and one output, got {len(model.inputs)} and {len(model.outputs)}"
+        )
+    shape = tuple(model.inputs[0].shape)
+    if len(shape) != 2 or not shape[1]:
+        raise HarnessError(f"{path}: input shape {list(shape)}; expected token ids [None, L]")
+    return int(shape[1])
+
+
+def _facts(mlmodel: Any, precision: str) -> dict[str, Any]:
+    from coremltools.converters.mil.mil import types
+
+    spec = mlmodel.get_spec()
+    fn = mlmodel._mil_program.functions["main"]
+
+    def shape_of(var: Any) -> list[int | None]:
+        return [int(d) if isinstance(d, int) else None for d in var.shape]
+
+    (inp,) = fn.inputs.values()
+    return {
+        "main": PACKAGE,
+        "precision": precision,
+        "minimum_deployment_target": DEPLOYMENT_TARGET,
+        "specification_version": int(spec.specificationVersion),
+        "opset": spec.mlProgram.functions["main"].opset,
+        "input": {
+            "name": inp.name,
+            "dtype": types.builtin_to_string(inp.dtype),
+            "shape": shape_of(inp),
+            "batch_range": [1, MAX_BATCH],
+        },
+        "outputs": [
+            {"name": v.name, "dtype": types.builtin_to_string(v.dtype), "shape": shape_of(v)} for v in fn.outputs
+        ],
+        "mil_ops": sorted({op.op_type for op in fn.operations}),
+    }
+
+
+class _Fp16(CoremlExporter):
+    target = "coreml"
+    precision = "float16"
+
+
+class _Fp32(CoremlExporter):
+    target = "coreml-fp32"
+    precision = "float32"
+
+
+def coreml_fp16() -> Exporter:
+    return _Fp16()
+
+
+def coreml_fp32() -> Exporter:
+    return _Fp32()

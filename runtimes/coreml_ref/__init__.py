@@ -1,0 +1,99 @@
+"""`coreml-ref` (fp16) and `coreml-ref@fp32`: the shipped ML Program, evaluated op by op in numpy.
+
+Apple's Core ML runs only on macOS; this lets any OS check the exact .mlpackage the iOS app
+ships (see `evaluator` and `ops`). Importing this package imports no coremltools.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.model import positive_scores
+from runtimes.base import Availability, RunResult, Runtime, Session
+
+CHUNK = 512  # rows per evaluator call: bounds memory (the fields of a conv are copied), not results
+
+
+def check_program_io(path: Path, inputs: list[Any], outputs: list[Any], length: int) -> None:
+    """Refuse a program that does not take int32 [N, length] token ids to one float output."""
+    expected = f"int32 [N, {length}]"
+    if len(inputs) != 1:
+        raise HarnessError(f"{path}: ML Program has {len(inputs)} inputs; expected one, {expected} token ids")
+    (inp,) = inputs
+    if inp.dtype != np.int32 or len(inp.shape) != 2 or inp.shape[1] != length:
+        raise HarnessError(f"{path}: ML Program input {inp.name!r} is {inp.describe()}; expected {expected} token ids")
+    if len(outputs) != 1 or outputs[0].dtype.kind != "f" or len(outputs[0].shape) not in (1, 2):
+        got = ", ".join(o.describe() for o in outputs)
+        raise HarnessError(f"{path}: ML Program outputs {got}; expected one float [N, C] or [N]")
+
+
+class CoremlRefSession(Session):
+    def __init__(self, program: Any, length: int, vocab_size: int, positive_index: int | None) -> None:
+        super().__init__(length, vocab_size)
+        self.program = program
+        self._input = program.inputs[0].name
+        self._output = program.outputs[0].name
+        self._positive_index = positive_index
+        self._chunk = min(CHUNK, program.batch_max or CHUNK)
+        self.info = {
+            "evaluator": "coreml-ref (numpy)",
+            "numpy": np.__version__,
+            "opset": program.opset_name,
+            "specification_version": program.specification_version,
+            "mil_ops": sorted(program.op_types),
+        }
+
+    def _forward(self, ids: np.ndarray) -> np.ndarray:
+        parts = [
+            self.program.run({self._input: ids[i : i + self._chunk]})[self._output]
+            for i in range(0, len(ids), self._chunk)
+        ]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _run(self, ids: np.ndarray) -> RunResult:
+        started = time.perf_counter()
+        out = self._forward(ids)
+        seconds = time.perf_counter() - started
+        return RunResult(positive_scores(out, self._positive_index), seconds)
+
+    def _latency_ms(self, ids: np.ndarray, repeats: int, warmup: int) -> list[float]:
+        feed = {self._input: ids}
+        for _ in range(warmup):
+            self.program.run(feed)
+        out = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            self.program.run(feed)
+            out.append((time.perf_counter() - t) * 1000)
+        return out
+
+
+class CoremlRefRuntime(Runtime):
+    def availability(self) -> Availability:
+        # find_spec, not import: coremltools imports TensorFlow, ~6 s, too slow for a listing.
+        if importlib.util.find_spec("coremltools") is None:
+            return Availability(False, "coremltools is not installed", "pip install coremltools==9.0 (make setup)")
+        return Availability(True)
+
+    def open(self, bundle: Any, artifact: Any | None) -> Session:
+        if artifact is None:
+            raise HarnessError(f"{self.id} needs a Core ML artifact (target {self.spec.target})")
+        from harness.export.coreml import package_path
+        from runtimes.coreml_ref.evaluator import Program
+
+        artifact.verify()
+        started = time.perf_counter()
+        sig = bundle.signature()
+        path = package_path(artifact)
+        program = Program(path)
+        check_program_io(path, program.inputs, program.outputs, sig.length)
+        session = CoremlRefSession(program, sig.length, sig.vocab_size, sig.positive_index)
+        session.load_seconds = time.perf_counter() - started
+        session.info["artifact"] = artifact.target
+        return session

@@ -1,0 +1,226 @@
+"""Training: a smoke test on a tiny user corpus, determinism, and the committed reference bundle.
+
+The tiny corpus is ~200 templated reviews; words are planted per split so that "vocabulary
+from the training split only" can be checked directly: a word seen only in test reviews (or
+only in validation reviews) must not be in tokenizer.json, while a word seen only in training
+reviews must be.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import platform
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import bundle, corpus, tokenizer_build, training
+from harness.errors import HarnessError
+from harness.model import Hyperparameters
+from harness.paths import REFERENCE_BUNDLE
+
+SEED = 7
+HP = Hyperparameters(max_epochs=2)
+BUNDLE_FILES = {bundle.MODEL, bundle.TOKENIZER, bundle.METRICS, bundle.SIGNATURE}
+
+# Planted words: each appears only in reviews of one split, at least twice (the builder's min_count).
+ONLY_IN = {"train": "trainonlyword", "validation": "valonlyword", "test": "testonlyword"}
+
+POSITIVE = ["wonderful", "moving", "witty", "gorgeous", "brilliant", "charming", "delightful", "superb"]
+NEGATIVE = ["dull", "tedious", "clumsy", "lifeless", "awful", "boring", "messy", "forgettable"]
+SUBJECTS = ["film", "movie", "story", "script", "cast", "picture", "drama", "comedy"]
+
+
+def tiny_corpus_lines(n: int = 200) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(n):
+        label = i % 2
+        words = POSITIVE if label else NEGATIVE
+        subject = SUBJECTS[(i // 2) % len(SUBJECTS)]
+        text = f"a {words[i % 8]} and {words[(i * 3 + 1) % 8]} {subject}, truly {words[(i * 5 + 2) % 8]}"
+        rid = f"tiny-{i:03d}"
+        text += f" {ONLY_IN[corpus.split_of(rid)]}"
+        rows.append({"id": rid, "text": text, "label": "pos" if label else "neg"})
+    return rows
+
+
+@pytest.fixture(scope="module")
+def fast_fold_table():
+    """The fold table is a pure function of the Unicode database (~3 s CPU): build it once per module."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tokenizer_build, "build_fold_table", functools.cache(tokenizer_build.build_fold_table))
+        yield
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("corpus") / "tiny.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in tiny_corpus_lines()), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, tiny_corpus: Path, fast_fold_table: None):
+    out = tmp_path_factory.mktemp("bundle") / "tiny"
+    metrics = training.train_bundle(str(tiny_corpus), out, SEED, HP)
+    return out, metrics
+
+
+def test_tiny_corpus_plants_each_word_in_one_split_only(tiny_corpus: Path) -> None:
+    reviews = corpus.load(str(tiny_corpus))
+    assert len(reviews) == 200
+    for split, rs in corpus.by_split(reviews).items():
+        assert len(rs) >= 5, split
+        for word_split, word in ONLY_IN.items():
+            count = sum(word in r.text.split() for r in rs)
+            assert (count == len(rs)) if word_split == split else (count == 0)
+
+
+def test_bundle_manifest_matches_its_files(trained: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    out, _ = trained
+    b = bundle.load(out)  # verifies sha256 and bytes of every listed file, and the bundle hash
+    assert set(b.manifest["files"]) == BUNDLE_FILES
+    on_disk = {p.name for p in out.iterdir() if p.is_file()} - {bundle.MANIFEST}
+    assert on_disk == BUNDLE_FILES
+    assert re.fullmatch(r"[0-9a-f]{64}", b.hash)
+    # The verification is real: an edited copy is refused, naming the file.
+    copy = tmp_path / "edited"
+    shutil.copytree(out, copy)
+    (copy / bundle.METRICS).write_text((copy / bundle.METRICS).read_text().replace("{", "{ ", 1))
+    with pytest.raises(HarnessError, match=re.escape(str(copy / bundle.METRICS))):
+        bundle.load(copy)
+
+
+def test_metrics_record_splits_corpus_seed_versions_and_command(
+    trained: tuple[Path, dict[str, Any]], tiny_corpus: Path
+) -> None:
+    out, returned = trained
+    metrics = json.loads((out / bundle.METRICS).read_text(encoding="utf-8"))
+    assert metrics == returned
+    reviews = corpus.load(str(tiny_corpus))
+    sizes = {s: len(rs) for s, rs in corpus.by_split(reviews).items()}
+    assert set(metrics["splits"]) == set(corpus.SPLITS)
+    for split, m in metrics["splits"].items():
+        assert m["n"] == sizes[split]
+        assert 0.0 <= m["accuracy"] <= 1.0
+        assert m["loss"] > 0
+    assert metrics["corpus"] == {"name": str(tiny_corpus), "sha256": corpus.corpus_hash(reviews), "reviews": 200}
+    assert metrics["seed"] == SEED
+    assert set(metrics["versions"]) >= {"python", "tensorflow", "keras", "numpy"}
+    assert metrics["versions"]["python"] == platform.python_version()
+    assert isinstance(metrics["training_seconds"], float) and metrics["training_seconds"] > 0
+    assert metrics["command"].startswith("harness train")
+    assert re.fullmatch(r"[0-9a-f]{64}", metrics["weights_sha256"])
+    assert 1 <= metrics["epochs_run"] <= HP.max_epochs
+    assert metrics["hyperparameters"]["max_epochs"] == HP.max_epochs
+
+
+def test_weights_hash_is_that_of_the_saved_model(trained: tuple[Path, dict[str, Any]]) -> None:
+    from harness.model import import_keras, weights_hash
+
+    out, metrics = trained
+    saved = import_keras().saving.load_model(out / bundle.MODEL, compile=False)
+    assert weights_hash(saved) == metrics["weights_sha256"]
+
+
+def test_signature_describes_int32_ids_and_sigmoid(trained: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = trained
+    spec = json.loads((out / bundle.TOKENIZER).read_text(encoding="utf-8"))
+    sig = json.loads((out / bundle.SIGNATURE).read_text(encoding="utf-8"))
+    assert sig == {
+        "input": {
+            "name": "token_ids",
+            "dtype": "int32",
+            "shape": [None, spec["length"]],
+            "vocab_size": len(spec["vocab"]),
+        },
+        "output": {"kind": "sigmoid", "classes": 1, "positive_index": 0},
+    }
+    s = bundle.load(out).signature()
+    assert (s.length, s.vocab_size, s.output_kind, s.classes, s.positive_index) == (
+        48,
+        len(spec["vocab"]),
+        "sigmoid",
+        1,
+        0,
+    )
+
+
+def test_vocabulary_comes_from_the_train_split_only(trained: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = trained
+    tok = bundle.load(out).tokenizer()
+    vocab = set(tok.vocab)
+    for word in ONLY_IN.values():
+        assert tok.tokens(word) == [word]  # one token each, so membership is meaningful
+    assert ONLY_IN["train"] in vocab
+    assert ONLY_IN["validation"] not in vocab
+    assert ONLY_IN["test"] not in vocab
+    assert tok.encode(ONLY_IN["test"])[0] == tok.oov_id
+    assert tok.encode(ONLY_IN["train"])[0] not in (tok.oov_id, tok.pad_id)
+    assert {"wonderful", "dull", "film"} <= vocab
+    assert tok.vocab[:2] == ["<pad>", "<oov>"]
+
+
+def test_same_seed_gives_the_same_weights(
+    trained: tuple[Path, dict[str, Any]], tiny_corpus: Path, tmp_path: Path
+) -> None:
+    out, first = trained
+    again = training.train_bundle(str(tiny_corpus), tmp_path / "again", SEED, HP)
+    assert again["weights_sha256"] == first["weights_sha256"]
+    assert again["splits"] == first["splits"]
+    assert (tmp_path / "again" / bundle.TOKENIZER).read_bytes() == (out / bundle.TOKENIZER).read_bytes()
+    other = training.train_bundle(str(tiny_corpus), tmp_path / "other", SEED + 1, HP)
+    assert other["weights_sha256"] != first["weights_sha256"]
+
+
+def test_too_small_corpus_is_one_line(tmp_path: Path) -> None:
+    ids = [rid for rid in (f"r{i}" for i in range(100)) if corpus.split_of(rid) == "train"][:2]
+    path = tmp_path / "two.jsonl"  # both reviews in train, none in validation: nothing to early-stop on
+    path.write_text("".join(json.dumps({"id": rid, "text": "good", "label": 1}) + "\n" for rid in ids))
+    with pytest.raises(HarnessError) as e:
+        training.train_bundle(str(path), tmp_path / "out", SEED, HP)
+    assert "\n" not in str(e.value) and str(path) in str(e.value)
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------------------------
+# The committed reference bundle (golden/reference)
+# ---------------------------------------------------------------------------------------
+
+
+def test_reference_manifest_matches_its_files() -> None:
+    b = bundle.load(REFERENCE_BUNDLE)
+    assert set(b.manifest["files"]) == BUNDLE_FILES
+    on_disk = {p.name for p in REFERENCE_BUNDLE.iterdir() if p.is_file()} - {bundle.MANIFEST}
+    assert on_disk == BUNDLE_FILES, "files in golden/reference not listed in its manifest (or listed and missing)"
+
+
+def test_reference_meets_accuracy_and_size_floors() -> None:
+    b = bundle.load(REFERENCE_BUNDLE)
+    metrics = b.metrics()
+    assert metrics["splits"]["test"]["accuracy"] >= 0.75
+    assert b.model_path.stat().st_size <= 1_500_000
+    assert metrics["corpus"]["name"] == corpus.BUILTIN
+    assert metrics["command"].startswith("harness train")
+    assert b.signature().vocab_size == b.tokenizer().vocab_size
+
+
+def test_reference_test_accuracy_reproduces(reference_bundle: bundle.Bundle, test_split: list) -> None:
+    """The recorded accuracy is what the committed model actually scores on the held-out split."""
+    import numpy as np
+
+    from harness.model import import_keras, scores
+
+    tok = reference_bundle.tokenizer()
+    x = np.asarray(tok.encode_batch(r.text for r in test_split), dtype=np.int32)
+    y = np.asarray([r.label for r in test_split])
+    m = import_keras().saving.load_model(reference_bundle.model_path, compile=False)
+    accuracy = float(np.mean((scores(m, x) > 0.5) == (y == 1)))
+    recorded = reference_bundle.metrics()["splits"]["test"]
+    assert recorded["n"] == len(test_split)
+    assert abs(accuracy - recorded["accuracy"]) <= 1.0 / len(test_split)
+    assert accuracy >= 0.75
