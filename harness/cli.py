@@ -68,10 +68,31 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--runtimes", default="all", help="model runtimes to check ('all' = the matrix, where available)")
     p.add_argument("--tokenizers", default="all", help="tokenizer runtimes to check")
 
-    p = sub.add_parser("report", help="evaluate the bundle on the held-out split across runtimes")
+    p = sub.add_parser("report", help="every runtime and gate on the held-out split; or `report merge A.json B.json`")
+    p.add_argument("merge", nargs="*", help="`merge A.json B.json ...` to merge reports from several machines")
     _add_bundle(p)
     p.add_argument("--runtimes", default="all")
-    p.add_argument("--out", default="reports/latest")
+    p.add_argument(
+        "--out", default=None, help="output folder (default: reports/runs/<time>-<pid>, linked from reports/latest)"
+    )
+
+    p = sub.add_parser("signoff", help="release sign-off: full matrix, every gate, the conformance suite")
+    _add_bundle(p)
+    p.add_argument("--out", default=None, help="output folder (default: reports/signoff/<time>)")
+    p.add_argument("--runtimes", default="all")
+    p.add_argument(
+        "--waive", action="append", default=[], metavar="ID", help="gate id or runtime id to waive (repeatable)"
+    )
+    p.add_argument("--reason", action="append", default=[], help="why, recorded in signoff.json (one per --waive)")
+    p.add_argument(
+        "--with",
+        dest="with_reports",
+        action="append",
+        default=[],
+        metavar="REPORT.json",
+        help="merge a report from another machine (e.g. macOS for coreml-native)",
+    )
+    p.add_argument("--profile", default="signoff", help="Hypothesis profile for the conformance suite")
 
     p = sub.add_parser("bench", help="measure speed; prints one JSON object")
     _add_bundle(p)
@@ -253,9 +274,37 @@ def cmd_golden(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from harness.report import run_report
+    from harness import report
 
-    return run_report(args.bundle, args.runtimes, Path(args.out))
+    if args.merge:
+        if args.merge[0] != "merge":
+            raise HarnessError(
+                f"unexpected argument {args.merge[0]!r} (did you mean `harness report merge A.json B.json`?)"
+            )
+        return _merge(args.merge[1:], args.out)
+    return report.run_report(args.bundle, args.runtimes, Path(args.out) if args.out else None)
+
+
+def _merge(paths: list[str], out: str | None) -> int:
+    from harness import merge, report
+
+    if not out:
+        raise HarnessError("report merge needs --out DIR")
+    merged = merge.merge([(Path(p), merge.load(Path(p))) for p in paths])
+    report.write(merged, Path(out), history_path=None)
+    report.print_summary(merged, Path(out))
+    return 0 if merged["verdict"] == "pass" else 1
+
+
+def cmd_signoff(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from harness import signoff
+    from harness.report import REPORTS
+
+    waivers = signoff.parse_waivers(args.waive, args.reason)
+    out = Path(args.out) if args.out else REPORTS / "signoff" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return signoff.run_signoff(args.bundle, out, waivers, args.with_reports, args.profile, args.runtimes)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -267,7 +316,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "train": cmd_train, "bundle": cmd_bundle, "export": cmd_export, "runtimes": cmd_runtimes,
-    "tokenize": cmd_tokenize, "predict": cmd_predict, "compare": cmd_compare, "golden": cmd_golden, "report": cmd_report, "bench": cmd_bench,
+    "tokenize": cmd_tokenize, "predict": cmd_predict, "compare": cmd_compare, "golden": cmd_golden, "signoff": cmd_signoff, "report": cmd_report, "bench": cmd_bench,
 }  # fmt: skip
 
 if __name__ == "__main__":

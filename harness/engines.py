@@ -16,7 +16,7 @@ from harness.bundle import Bundle
 from harness.compare import Comparison, compare
 from harness.predict import tokenizer_for
 from runtimes import registry
-from runtimes.base import Session
+from runtimes.base import RunResult, Session
 
 
 class Engines:
@@ -27,23 +27,30 @@ class Engines:
         self.length = bundle.signature().length
         self._sessions: dict[str, Session] = {}
         self.info: dict[str, dict[str, Any]] = {}
+        self.artifacts: dict[str, dict[str, Any]] = {}
         self.threshold = config.threshold()
 
     def session(self, runtime_id: str) -> Session:
         if runtime_id not in self._sessions:
             rt = registry.get(runtime_id)
             matrix.require_available([rt])
-            session = rt.open(self.bundle, matrix.artifact_for(self.bundle, rt))
+            artifact = matrix.artifact_for(self.bundle, rt)
+            session = rt.open(self.bundle, artifact)
             self._sessions[runtime_id] = session
             self.info[runtime_id] = dict(session.info)
+            if artifact is not None:
+                self.artifacts[runtime_id] = artifact.manifest
         return self._sessions[runtime_id]
 
     def tokenize(self, tokenizer_id: str, texts: list[str]) -> np.ndarray:
         ids = tokenizer_runtimes.tokenize(self.bundle, tokenizer_id, texts)
         return np.asarray(ids, dtype=np.int64).reshape(-1, self.length)
 
+    def run(self, runtime_id: str, ids: np.ndarray) -> RunResult:
+        return self.session(runtime_id).run(ids)
+
     def scores(self, runtime_id: str, ids: np.ndarray) -> np.ndarray:
-        return self.session(runtime_id).run(ids).scores
+        return self.run(runtime_id, ids).scores
 
     def all_scores(self, ids: np.ndarray) -> dict[str, np.ndarray]:
         return {rid: self.scores(rid, ids) for rid in self.runtime_ids}

@@ -1,0 +1,102 @@
+"""Gates: agreement, accuracy, latency, size, golden and availability, each pass/fail with
+the value beside its budget. Budgets come from conformance.toml; this module only judges."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from harness import config
+
+
+@dataclass
+class Gate:
+    gate: str  # agreement, accuracy, latency_p50, latency_p95, throughput, load_time, size, golden, available, conformance
+    subject: str  # runtime id, size target, or "suite"
+    passed: bool
+    value: float | None = None
+    budget: float | None = None
+    unit: str = ""
+    detail: str = ""
+    required: bool = True
+    waived: dict[str, str] | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.gate}:{self.subject}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, **asdict(self)}
+
+
+def latency_budget(runtime_id: str, cfg: dict[str, Any] | None = None) -> dict[str, float]:
+    cfg = cfg if cfg is not None else config.load()
+    lat = cfg.get("budgets", {}).get("latency", {})
+    return {**lat.get("default", {}), **lat.get("runtime", {}).get(runtime_id, {})}
+
+
+def size_budgets(cfg: dict[str, Any] | None = None) -> dict[str, int]:
+    cfg = cfg if cfg is not None else config.load()
+    return {k: int(v) for k, v in cfg.get("budgets", {}).get("size", {}).items()}
+
+
+def accuracy_budget(cfg: dict[str, Any] | None = None) -> dict[str, float]:
+    cfg = cfg if cfg is not None else config.load()
+    return {"floor": 0.75, "max_drop_points": 0.5, **cfg.get("budgets", {}).get("accuracy", {})}
+
+
+def latency_gates(runtime_id: str, latency: dict[str, Any], budget: dict[str, float]) -> list[Gate]:
+    single = latency["single_ms"]
+    gates = [
+        Gate("latency_p50", runtime_id, single["p50"] <= budget["p50_ms"], single["p50"], budget["p50_ms"], "ms"),
+        Gate("latency_p95", runtime_id, single["p95"] <= budget["p95_ms"], single["p95"], budget["p95_ms"], "ms"),
+        Gate(
+            "load_time",
+            runtime_id,
+            latency["load_seconds"] <= budget["load_seconds"],
+            latency["load_seconds"],
+            budget["load_seconds"],
+            "s",
+        ),
+    ]
+    rps = latency.get("batch_reviews_per_second")
+    if rps is not None:
+        gates.append(
+            Gate(
+                "throughput",
+                runtime_id,
+                rps >= budget["min_reviews_per_second"],
+                rps,
+                budget["min_reviews_per_second"],
+                "reviews/s",
+            )
+        )
+    return gates
+
+
+def accuracy_gate(
+    runtime_id: str, precision: str, accuracy: float, reference_accuracy: float, budget: dict[str, float]
+) -> Gate:
+    drop = (reference_accuracy - accuracy) * 100
+    reasons = []
+    if accuracy < budget["floor"]:
+        reasons.append(f"accuracy {accuracy:.4f} below floor {budget['floor']}")
+    if precision != "float32" and drop > budget["max_drop_points"]:
+        reasons.append(f"loses {drop:.2f} points against keras (max {budget['max_drop_points']})")
+    detail = "; ".join(reasons) or f"{accuracy:.4f} (keras {reference_accuracy:.4f})"
+    return Gate("accuracy", runtime_id, not reasons, accuracy, budget["floor"], "", detail)
+
+
+def apply_waivers(gates: list[Gate], waivers: dict[str, str]) -> list[str]:
+    """Waive failing gates by gate id, by subject (all its gates) ; returns unknown waiver keys."""
+    used = set()
+    for g in gates:
+        for key in (g.id, g.subject):
+            if key in waivers and not g.passed:
+                g.waived = {"reason": waivers[key]}
+                used.add(key)
+    return [k for k in waivers if k not in used and not any(k in (g.id, g.subject) for g in gates)]
+
+
+def verdict(gates: list[Gate]) -> str:
+    return "pass" if all(g.passed or g.waived or not g.required for g in gates) else "fail"

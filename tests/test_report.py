@@ -1,0 +1,155 @@
+"""Reports, history, merging and sign-off: the records a release manager files."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from harness import cli, history, merge
+from harness.errors import HarnessError
+from harness.paths import REPO
+
+FAST = "keras,coreml-ref@fp32"
+
+
+@pytest.fixture(scope="module")
+def reports_dir(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        path = tmp_path_factory.mktemp("reports")
+        mp.setenv("HARNESS_REPORTS", str(path))
+        import harness.report as report_module
+
+        mp.setattr(report_module, "REPORTS", path)
+        mp.setattr(report_module, "HISTORY", path / "history.jsonl")
+        yield path
+
+
+@pytest.fixture(scope="module")
+def fast_report(reports_dir, reference_bundle):
+    from harness import report
+
+    rep = report.run(reference_bundle, report.Options(runtimes=FAST))
+    out = report.write(rep, reports_dir / "runs" / "first", history_path=reports_dir / "history.jsonl")
+    return rep, out
+
+
+def test_report_has_every_section_and_gate(fast_report):
+    rep, out = fast_report
+    assert rep["schema"] == "harness-report/1" and rep["status"] == "complete"
+    assert set(rep["runtimes"]) == {"keras", "coreml-ref@fp32"}
+    kinds = {g["gate"] for g in rep["gates"]}
+    assert {"agreement", "accuracy", "latency_p50", "latency_p95", "throughput", "load_time", "size", "golden"} <= kinds
+    lat = rep["runtimes"]["coreml-ref@fp32"]["latency"]
+    assert lat["single_ms"]["n"] >= 100 and lat["single_ms"]["p50"] <= lat["single_ms"]["p95"]
+    assert rep["environment"]["cpu_count"] and rep["environment"]["tool_versions"]["tensorflow"] != "absent"
+    assert {"web:tfjs-u8", "ios:coreml"} <= set(rep["sizes"])
+    assert rep["golden"]["cases"] >= 1000
+    assert json.loads((out / "report.json").read_text())["bundle_hash"] == rep["bundle_hash"]
+
+
+def test_history_is_append_only(fast_report, reports_dir, reference_bundle):
+    from harness import report
+
+    path = reports_dir / "history.jsonl"
+    before = path.read_text()
+    rep = report.run(reference_bundle, report.Options(runtimes="keras", latency=False, golden=False, sizes=False))
+    report.write(rep, reports_dir / "runs" / "second", history_path=path)
+    after = path.read_text()
+    assert after.startswith(before) and len(after.splitlines()) == len(before.splitlines()) + 1
+    assert history.read(path)[-1]["runtimes"]["keras"]["max_abs_diff"] == 0
+
+
+def test_latest_points_at_the_newest_run(fast_report, reports_dir):
+    latest = reports_dir / "latest"
+    assert latest.is_symlink() and (latest / "report.json").is_file()
+
+
+def test_history_reader_skips_a_torn_line(tmp_path):
+    path = tmp_path / "h.jsonl"
+    path.write_text('{"verdict": "pass"}\n{"verdict": "pa')
+    assert history.read(path) == [{"verdict": "pass"}]
+
+
+def test_merge_refuses_different_bundles(fast_report, tmp_path):
+    rep, _ = fast_report
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(rep))
+    b.write_text(json.dumps({**rep, "bundle_hash": "f" * 64}))
+    with pytest.raises(HarnessError, match="refusing to merge .*different models"):
+        merge.merge([(a, merge.load(a)), (b, merge.load(b))])
+    assert cli.main(["report", "merge", str(a), str(b), "--out", str(tmp_path / "m")]) == 2
+    assert not (tmp_path / "m" / "report.json").exists()
+
+
+def test_merge_covers_a_runtime_another_machine_ran(fast_report, tmp_path):
+    rep, _ = fast_report
+    linux = json.loads(json.dumps(rep))
+    mac = json.loads(json.dumps(rep))
+    mac["environment"] = {**mac["environment"], "hostname": "a-mac"}
+    mac["machines"] = [mac["environment"]]
+    mac["runtimes"] = {"coreml-native": {**rep["runtimes"]["coreml-ref@fp32"], "machine": "a-mac"}}
+    mac["gates"] = [g for g in mac["gates"] if g["subject"] == "suite"]
+    merged = merge.merge([(tmp_path / "linux.json", linux), (tmp_path / "mac.json", mac)])
+    assert "coreml-native" in merged["runtimes"] and "coreml-native" not in merged["unavailable"]
+    assert not any(g["id"] == "available:coreml-native" for g in merged["gates"])
+    assert {m["hostname"] for m in merged["machines"]} == {rep["environment"]["hostname"], "a-mac"}
+
+
+def test_sigterm_midway_leaves_an_incomplete_report_and_valid_history(tmp_path):
+    env = {**os.environ, "HARNESS_REPORTS": str(tmp_path), "HARNESS_PROGRESS": "1"}
+    (tmp_path / "history.jsonl").write_text('{"verdict": "pass", "status": "complete"}\n')
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "report", "--runtimes", "keras,coreml-ref,coreml-ref@fp32", "--out", str(out)],
+                            cwd=REPO, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)  # fmt: skip
+    deadline = time.time() + 120
+    assert proc.stderr is not None
+    for line in proc.stderr:  # wait until keras has finished and the next runtime started
+        if "coreml-ref: held-out scores" in line or time.time() > deadline:
+            break
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["status"] == "incomplete" and rep["interrupted_by"] == "SIGTERM" and rep["verdict"] == "fail"
+    assert "keras" in rep["runtimes"]
+    rows = history.read(tmp_path / "history.jsonl")
+    assert len(rows) == 2 and rows[-1]["status"] == "incomplete"
+    assert all(json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines())
+
+
+def test_signoff_needs_a_waiver_for_what_cannot_run_here(tmp_path, reports_dir):
+    out = tmp_path / "signoff"
+    args = ["signoff", "--runtimes", "keras,coreml-native", "--profile", "ci", "--out", str(out)]
+    code = cli.main(
+        [*args, "--waive", "coreml-native", "--reason", "no Mac in this pool; checked on a MacBook by hand"]
+    )
+    record = json.loads((out / "signoff.json").read_text())
+    gate = next(g for g in record["gates"] if g["id"] == "available:coreml-native")
+    assert gate["passed"] is False and gate["waived"] == {"reason": "no Mac in this pool; checked on a MacBook by hand"}
+    assert record["waivers"] == [
+        {
+            "id": "coreml-native",
+            "reason": "no Mac in this pool; checked on a MacBook by hand",
+            "gates": ["available:coreml-native"],
+        }
+    ]
+    assert record["conformance_suite"]["exit_code"] == 0 and record["conformance_suite"]["tests"] > 0
+    assert code == 0 and record["verdict"] == "pass"
+    # The same record without the waiver fails: every other required gate passed.
+    still_failing = [g["id"] for g in record["gates"] if not g["passed"] and g.get("required", True)]
+    assert still_failing == ["available:coreml-native"]
+
+
+def test_signoff_waiver_without_reason_or_unknown_gate_is_refused(tmp_path):
+    assert cli.main(["signoff", "--waive", "coreml-native", "--out", str(tmp_path)]) == 2
+    from harness import signoff
+
+    with pytest.raises(HarnessError, match="matches no gate"):
+        signoff._waive(
+            [{"id": "available:coreml-native", "subject": "coreml-native", "passed": False}], {"coreml-nativ": "typo"}
+        )
