@@ -27,13 +27,13 @@ def pytest_generate_tests(metafunc):
             "golden_tokenizer", [pytest.param(t, marks=[pytest.mark.browser] if t != "py" else []) for t in TOKENIZERS]
         )
     if "divergence" in metafunc.fixturenames:
-        metafunc.parametrize(
-            "divergence",
-            [
-                pytest.param(d, id=d.id, marks=pytest.mark.xfail(strict=True, reason=f"declared: {d.cause}"))
-                for d in KNOWN
-            ],
+        declared = [
+            pytest.param(d, id=d.id, marks=pytest.mark.xfail(strict=True, reason=f"declared: {d.cause}")) for d in KNOWN
+        ]
+        none = pytest.param(
+            None, id="none-declared", marks=pytest.mark.skip(reason="known_divergences.toml declares none")
         )
+        metafunc.parametrize("divergence", declared or [none])
 
 
 @pytest.fixture(scope="module")
