@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HARNESS := $(VENV)/bin/harness
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup report test lint format bench train clean-cache
+.PHONY: setup report test lint format bench train app
 
 setup: $(VENV)/.setup-stamp node_modules/.setup-stamp
 	@bash scripts/ensure_chromium.sh
@@ -41,6 +41,9 @@ format: $(VENV)/.setup-stamp
 
 bench: setup golden/reference/manifest.json
 	$(HARNESS) bench
+
+app: setup golden/reference/manifest.json
+	$(HARNESS) app build
 
 train: $(VENV)/.setup-stamp
 	$(HARNESS) train

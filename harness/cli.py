@@ -94,6 +94,16 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--profile", default="signoff", help="Hypothesis profile for the conformance suite")
 
+    p = sub.add_parser("app", help="build or serve the shipped web app (apps/web)")
+    app_sub = p.add_subparsers(dest="app_command", required=True)
+    q = app_sub.add_parser("build", help="build apps/web/dist against the current export (idempotent)")
+    _add_bundle(q)
+    q.add_argument("--variant", default=None, help="TF.js export target (default: conformance.toml [webapp] variant)")
+    q.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    q = app_sub.add_parser("serve", help="serve the built app on 127.0.0.1 (rebuilds first when stale)")
+    _add_bundle(q)
+    q.add_argument("--port", type=int, default=8000)
+
     p = sub.add_parser("bench", help="measure speed; prints one JSON object")
     _add_bundle(p)
     p.add_argument("--runtimes", default="all")
@@ -256,7 +266,7 @@ def cmd_golden(args: argparse.Namespace) -> int:
         return 0
     expected = golden.read_expected()
     golden.ensure_current(b, expected)
-    cases = read_cases(golden.TEXTS)
+    cases = read_cases(golden.TEXTS)  # module attributes, so tests can point them elsewhere
     with Engines(b, _model_runtimes(args.runtimes), tokenizer_runtimes.resolve(args.tokenizers)) as engines:
         result = golden.check(b, engines, cases, expected, divergences.load())
     for f in result.findings:
@@ -307,6 +317,19 @@ def cmd_signoff(args: argparse.Namespace) -> int:
     return signoff.run_signoff(args.bundle, out, waivers, args.with_reports, args.profile, args.runtimes)
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    from harness import webapp
+
+    if args.app_command == "build":
+        record = webapp.build(args.bundle, args.variant, force=args.force)
+        print(json.dumps({"dist": str(webapp.DIST), "variant": record["variant"], "cached": record["cached"],
+                          "build_seconds": record["build_seconds"], "download": record["download"]}, indent=2))  # fmt: skip
+        return 0
+    webapp.build(args.bundle)
+    webapp.serve(args.port, build_first=False)
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from harness.bench import run_bench
 
@@ -316,7 +339,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "train": cmd_train, "bundle": cmd_bundle, "export": cmd_export, "runtimes": cmd_runtimes,
-    "tokenize": cmd_tokenize, "predict": cmd_predict, "compare": cmd_compare, "golden": cmd_golden, "signoff": cmd_signoff, "report": cmd_report, "bench": cmd_bench,
+    "tokenize": cmd_tokenize, "predict": cmd_predict, "compare": cmd_compare, "golden": cmd_golden, "signoff": cmd_signoff, "app": cmd_app, "report": cmd_report, "bench": cmd_bench,
 }  # fmt: skip
 
 if __name__ == "__main__":

@@ -45,6 +45,38 @@ def accuracy_budget(cfg: dict[str, Any] | None = None) -> dict[str, float]:
     return {"floor": 0.75, "max_drop_points": 0.5, **cfg.get("budgets", {}).get("accuracy", {})}
 
 
+def webapp_gates(figures: dict[str, Any], cfg: dict[str, Any] | None = None) -> list[Gate]:
+    cfg = cfg if cfg is not None else config.load()
+    budget = {"gzip_bytes": 1_000_000, "time_to_first_prediction_ms": 3000, **cfg.get("budgets", {}).get("webapp", {})}
+    size = figures["gzip_download_bytes"]
+    out = [
+        Gate(
+            "size",
+            "web-app",
+            size <= budget["gzip_bytes"],
+            size,
+            budget["gzip_bytes"],
+            "gzip bytes",
+            "JS + wasm + model + tokenizer",
+        )
+    ]
+    ttfp = figures.get("time_to_first_prediction_ms")
+    if ttfp is not None:
+        limit = budget["time_to_first_prediction_ms"]
+        out.append(
+            Gate(
+                "first_prediction",
+                "web-app",
+                ttfp <= limit,
+                ttfp,
+                limit,
+                "ms",
+                f"{figures.get('backend')}, median of cold visits",
+            )
+        )
+    return out
+
+
 def latency_gates(runtime_id: str, latency: dict[str, Any], budget: dict[str, float]) -> list[Gate]:
     single = latency["single_ms"]
     gates = [

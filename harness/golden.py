@@ -66,7 +66,8 @@ def texts_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def read_expected(path: Path = EXPECTED) -> Expected:
+def read_expected(path: Path | None = None) -> Expected:
+    path = path or EXPECTED
     if not path.is_file():
         raise HarnessError(f"{path}: no golden file; create it with `{UPDATE_COMMAND}`")
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -103,7 +104,8 @@ def ensure_current(
         )
 
 
-def update(bundle: Bundle, texts_path: Path = TEXTS, expected_path: Path = EXPECTED) -> dict[str, Any]:
+def update(bundle: Bundle, texts_path: Path | None = None, expected_path: Path | None = None) -> dict[str, Any]:
+    texts_path, expected_path = texts_path or TEXTS, expected_path or EXPECTED
     cases = read_cases(texts_path)
     with Engines(bundle, ["keras"], ["py"]) as engines:
         ids = engines.tokenize("py", [c.text for c in cases])

@@ -43,6 +43,7 @@ class Options:
     latency: bool = True
     golden: bool = True
     sizes: bool = True
+    webapp: bool = True
     kind: str = "report"
     require_all: bool = False  # sign-off: a runtime that cannot run here fails unless waived or merged
     waivers: dict[str, str] = field(default_factory=dict)
@@ -208,6 +209,12 @@ def build(b: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
             gates.Gate("size", t, s["passed"], s["gzip_bytes"], s["budget_gzip_bytes"], "gzip bytes")
             for t, s in report["sizes"].items()
         )
+    if opts.webapp:
+        _say("web app: build and time to first prediction")
+        from harness import webapp
+
+        report["webapp"] = webapp.figures(b)
+        all_gates.extend(gates.webapp_gates(report["webapp"]))
     for rid, why in unavailable.items():
         all_gates.append(gates.Gate("available", rid, False, detail=why, required=opts.require_all))
     unknown = gates.apply_waivers(all_gates, opts.waivers)

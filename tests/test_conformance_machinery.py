@@ -119,3 +119,19 @@ def test_divergence_file_errors_name_the_problem(tmp_path):
     bad.write_text('[[divergence]]\nid = "x"\n')
     with pytest.raises(HarnessError, match="lacks kind, runtimes, cause"):
         divergences.load(bad)
+
+
+def test_golden_check_command_names_the_case_and_runtime(golden_copy, monkeypatch, capsys):
+    from harness import cli
+
+    texts, expected = golden_copy
+    lines = expected.read_text().splitlines()
+    row = json.loads(lines[7])
+    row["score"] -= 0.1
+    lines[7] = json.dumps(row)
+    expected.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(golden, "TEXTS", texts)
+    monkeypatch.setattr(golden, "EXPECTED", expected)
+    assert cli.main(["golden", "check", "--runtimes", "keras", "--tokenizers", "py"]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL: score keras case {row['id']}" in out and "golden check: 1185 cases" in out

@@ -50,6 +50,8 @@ def test_report_has_every_section_and_gate(fast_report):
     assert rep["environment"]["cpu_count"] and rep["environment"]["tool_versions"]["tensorflow"] != "absent"
     assert {"web:tfjs-u8", "ios:coreml"} <= set(rep["sizes"])
     assert rep["golden"]["cases"] >= 1000
+    assert rep["webapp"]["gzip_download_bytes"] > 0 and rep["webapp"]["time_to_first_prediction_ms"] > 0
+    assert {"size:web-app", "first_prediction:web-app"} <= {g["id"] for g in rep["gates"]}
     assert json.loads((out / "report.json").read_text())["bundle_hash"] == rep["bundle_hash"]
 
 
@@ -58,7 +60,7 @@ def test_history_is_append_only(fast_report, reports_dir, reference_bundle):
 
     path = reports_dir / "history.jsonl"
     before = path.read_text()
-    rep = report.run(reference_bundle, report.Options(runtimes="keras", latency=False, golden=False, sizes=False))
+    rep = report.run(reference_bundle, report.Options(runtimes="keras", latency=False, golden=False, sizes=False, webapp=False))
     report.write(rep, reports_dir / "runs" / "second", history_path=path)
     after = path.read_text()
     assert after.startswith(before) and len(after.splitlines()) == len(before.splitlines()) + 1

@@ -8,6 +8,7 @@ cross-origin isolation headers (COOP/COEP) that let TF.js's wasm backend use thr
 
 from __future__ import annotations
 
+import sys
 import threading
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -59,12 +60,13 @@ class Mount:
 class StaticServer:
     """`with StaticServer() as s: s.mount("/x/", folder); s.url("/x/file.js")`."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.mounts: dict[str, Mount] = {}
         self.requests: list[tuple[int, str]] = []
         handler = _handler_for(self)
-        self.httpd = ThreadingHTTPServer((host, 0), handler)
+        self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
+        self.httpd.handle_error = self._handle_error  # type: ignore[method-assign]
         self.port = self.httpd.server_address[1]
         self.origin = f"http://{host}:{self.port}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="harness-static", daemon=True)
@@ -87,6 +89,11 @@ class StaticServer:
             if path.startswith(prefix):
                 return self.mounts[prefix].resolve(path[len(prefix) :])
         return None
+
+    def _handle_error(self, request: object, client_address: object) -> None:
+        """A page closed mid-download (its fetches cut) is not worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            ThreadingHTTPServer.handle_error(self.httpd, request, client_address)  # type: ignore[arg-type]
 
     def close(self) -> None:
         self.httpd.shutdown()

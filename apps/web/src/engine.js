@@ -1,0 +1,209 @@
+// The scoring engine: the model files and the tokenizer spec are fetched once from the app's own
+// origin (dist/model/, written by `harness app build`) and kept in memory, so switching the TF.js
+// backend, or scoring after the network is gone, never fetches them again.
+//
+// Each TF.js backend is its own chunk, imported when first used (the one the page starts on
+// at once, the others right after the first model is ready), so the first visit parses only
+// the code it needs and later switches still work offline.
+import * as tf from "@tensorflow/tfjs-core";
+import { loadGraphModel } from "@tensorflow/tfjs-converter";
+import { Tokenizer } from "./tokenizer.js";
+
+export const BACKENDS = ["wasm", "webgl", "cpu"];
+export const DEFAULT_BACKEND = "wasm";
+const MODEL_DIR = new URL("model/", document.baseURI);
+
+const BACKEND_MODULES = {
+  wasm: () =>
+    import("@tensorflow/tfjs-backend-wasm").then((wasm) => {
+      // The wasm binaries ship with the app (vite.config.js copies them to dist/wasm/); this
+      // must run before the backend initialises.
+      wasm.setWasmPaths(new URL("wasm/", document.baseURI).href);
+    }),
+  webgl: () => import("@tensorflow/tfjs-backend-webgl"),
+  cpu: () => import("@tensorflow/tfjs-backend-cpu"),
+};
+const imported = new Map();
+
+/** Imports (once) the code of backend `name`, which registers it with TF.js. */
+export function importBackend(name) {
+  if (!imported.has(name)) {
+    const loading = BACKEND_MODULES[name]();
+    loading.catch(() => imported.delete(name)); // a failed download may be retried
+    imported.set(name, loading);
+  }
+  return imported.get(name);
+}
+
+/** Fetches the other backends' code in the background, so switching works offline later. */
+export function prefetchBackends() {
+  return Promise.allSettled(BACKENDS.map((name) => importBackend(name)));
+}
+
+export class LoadError extends Error {}
+
+/** fetch() that counts the bytes it downloaded into `counter`. */
+function countingFetch(counter) {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    const body = await response.arrayBuffer();
+    counter.bytes += body.byteLength;
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+}
+
+async function fetchJson(url, counter, what) {
+  let response;
+  try {
+    response = await countingFetch(counter)(url);
+  } catch (e) {
+    throw new LoadError(`${what} could not be downloaded (${e.message})`);
+  }
+  if (!response.ok) throw new LoadError(`${what} is missing (HTTP ${response.status} for ${url.pathname})`);
+  try {
+    return await response.json();
+  } catch {
+    throw new LoadError(`${what} is not valid JSON (${url.pathname})`);
+  }
+}
+
+async function backendFacts() {
+  const backend = tf.getBackend();
+  const facts = { backend, detail: "" };
+  if (backend === "wasm") {
+    const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+    const threads = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
+    facts.detail = threads && simd ? "threads + SIMD" : simd ? "SIMD" : "plain";
+  } else if (backend === "webgl") {
+    facts.detail = `WebGL ${tf.env().getNumber("WEBGL_VERSION")}`;
+  }
+  return facts;
+}
+
+async function loadArtifacts(counter) {
+  let artifacts;
+  try {
+    const handler = tf.io.http(new URL("model.json", MODEL_DIR).href, { fetchFunc: countingFetch(counter) });
+    artifacts = await handler.load();
+  } catch (e) {
+    throw new LoadError(`The model (model/model.json) could not be loaded: ${e.message}`);
+  }
+  if (!artifacts || !artifacts.modelTopology || !artifacts.weightSpecs) {
+    throw new LoadError("The model (model/model.json) is not a TF.js graph model");
+  }
+  return artifacts;
+}
+
+async function startBackend(name) {
+  if (!BACKENDS.includes(name)) throw new Error(`unknown backend ${name}`);
+  let ok = false;
+  try {
+    await importBackend(name);
+    ok = await tf.setBackend(name);
+  } catch (e) {
+    throw new Error(`the ${name} backend could not start (${e.message})`);
+  }
+  if (!ok) throw new Error(`the ${name} backend is not available in this browser`);
+  await tf.ready();
+}
+
+export class Engine {
+  /**
+   * Downloads info.json, tokenizer.json and the model files while `backend` starts (in
+   * parallel: the wasm binary compiles while the weights download), then builds the model on
+   * it. Resolves to the ready engine and its backend facts.
+   */
+  static async load(backend) {
+    const counter = { bytes: 0 };
+    const starting = startBackend(backend);
+    starting.catch(() => {}); // reported below, after the files (a missing model is the clearer message)
+    const [info, spec, artifacts] = await Promise.all([
+      fetchJson(new URL("info.json", MODEL_DIR), counter, "The model description (model/info.json)"),
+      fetchJson(new URL("tokenizer.json", MODEL_DIR), counter, "The tokenizer (model/tokenizer.json)"),
+      loadArtifacts(counter),
+    ]);
+    let tokenizer;
+    try {
+      tokenizer = new Tokenizer(spec);
+    } catch (e) {
+      throw new LoadError(`The tokenizer spec is not usable (${e.message})`);
+    }
+    const engine = new Engine(info, tokenizer, artifacts, counter.bytes);
+    await starting;
+    const facts = await engine.use(backend);
+    return { engine, facts };
+  }
+
+  constructor(info, tokenizer, artifacts, downloadBytes) {
+    this.info = info;
+    this.tokenizer = tokenizer;
+    this.artifacts = artifacts;
+    this.downloadBytes = downloadBytes;
+    this.model = null;
+    this.backend = null;
+    this.length = tokenizer.length;
+    const sig = info.signature || {};
+    this.positiveIndex = sig.kind === "softmax" ? Number(sig.positive_index || 0) : 0;
+    this.threshold = Number(info.threshold ?? 0.5);
+    this._queue = Promise.resolve();
+  }
+
+  /** Runs `task` after every task queued before it (the model is used by one call at a time). */
+  _serial(task) {
+    const run = this._queue.then(task, task);
+    this._queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Switches TF.js to `name`, rebuilds the model there from memory and warms its kernels. */
+  use(name) {
+    return this._serial(async () => {
+      const previous = this.backend;
+      try {
+        await startBackend(name);
+      } catch (e) {
+        if (previous) await tf.setBackend(previous);
+        throw e;
+      }
+      let model;
+      try {
+        model = await loadGraphModel(tf.io.fromMemory(this.artifacts));
+        await this._predict(model, new Array(this.length).fill(this.tokenizer.padId));
+      } catch (e) {
+        if (model) model.dispose();
+        if (previous) await tf.setBackend(previous);
+        throw new LoadError(`The model could not run on ${name}: ${e.message}`);
+      }
+      if (this.model) this.model.dispose();
+      this.model = model;
+      this.backend = name;
+      return backendFacts();
+    });
+  }
+
+  async _predict(model, ids) {
+    const y = tf.tidy(() => {
+      let out = model.predict(tf.tensor2d(Int32Array.from(ids), [1, this.length], "int32"));
+      if (Array.isArray(out)) out = out[0];
+      return out;
+    });
+    try {
+      const values = await y.data();
+      return values[this.positiveIndex];
+    } finally {
+      y.dispose();
+    }
+  }
+
+  /** Positive-class probability of `text`, with timings in milliseconds. */
+  score(text) {
+    return this._serial(async () => {
+      const t0 = performance.now();
+      const ids = this.tokenizer.encode(text);
+      const t1 = performance.now();
+      const score = await this._predict(this.model, ids);
+      const t2 = performance.now();
+      return { score, tokenizeMs: t1 - t0, modelMs: t2 - t1, totalMs: t2 - t0, backend: this.backend };
+    });
+  }
+}
