@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 
 .PHONY: setup report test lint format bench train app
 
-setup: $(VENV)/.setup-stamp node_modules/.setup-stamp
+setup: $(VENV)/.setup-stamp node_modules/.setup-stamp apps/web/node_modules/.setup-stamp
 	@bash scripts/ensure_chromium.sh
 
 # Re-installs only when the pinned set or the project metadata changes.
@@ -19,6 +19,11 @@ $(VENV)/.setup-stamp: pyproject.toml constraints.txt
 
 node_modules/.setup-stamp: package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The web app's own npm set; the harness keeps the stamp (npm ci only when the lock changed).
+apps/web/node_modules/.setup-stamp: apps/web/package.json apps/web/package-lock.json | $(VENV)/.setup-stamp
+	@$(PY) -c "from harness.webapp import ensure_node_modules; ensure_node_modules()"
 	@touch $@
 
 golden/reference/manifest.json: | $(VENV)/.setup-stamp
