@@ -15,7 +15,6 @@ Importing this module imports neither Playwright nor TensorFlow.
 
 from __future__ import annotations
 
-import fcntl
 import gzip
 import hashlib
 import json
@@ -24,8 +23,6 @@ import shutil
 import statistics
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -209,18 +206,6 @@ def read_build(dist: Path = DIST) -> dict[str, Any] | None:
     return record if isinstance(record, dict) and record.get("format") == BUILD_FORMAT else None
 
 
-@contextmanager
-def _lock() -> Iterator[None]:
-    path = cache_dir() / "webapp-build.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def _copy_model(bundle: Bundle, artifact: Any, target: str, out: Path) -> None:
     model = out / MODEL_DIR
     model.mkdir(parents=True, exist_ok=True)
@@ -270,7 +255,7 @@ def build(bundle: Bundle | str | Path | None = None, target: str | None = None, 
     if target not in tfjs_variants():
         raise HarnessError(f"web app variant {target!r}: expected a TF.js target ({', '.join(tfjs_variants())})")
     artifact = export.export(b, target)
-    with _lock():
+    with atomic.file_lock(cache_dir() / "webapp-build.lock"):
         key = fingerprint(b, artifact, target)
         record = read_build()
         if not force and record is not None and record.get("fingerprint") == key and _dist_matches(DIST, record):

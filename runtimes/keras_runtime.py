@@ -63,8 +63,12 @@ class KerasRuntime(Runtime):
         keras = import_keras()
         started = time.perf_counter()
         with native_stderr():
-            model = keras.saving.load_model(bundle.model_path, compile=False)
+            model = self.prepare(keras.saving.load_model(bundle.model_path, compile=False))
             sig = bundle.signature()
             session = KerasSession(model, sig.length, sig.vocab_size, sig.positive_index)
         session.load_seconds = time.perf_counter() - started
         return session
+
+    def prepare(self, model: Any) -> Any:
+        """Hook for variants of the reference (see runtimes/testing.py); the reference runs as is."""
+        return model

@@ -7,36 +7,22 @@ property test must find such a review and shrink it to (about) that one word.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from harness.model import import_keras
-from harness.quiet import native_stderr
-from runtimes.base import Availability, Runtime, RuntimeSpec, Session
-from runtimes.keras_runtime import KerasSession
+from runtimes.base import RuntimeSpec
+from runtimes.keras_runtime import KerasRuntime
 
 PERTURBED_ID = "keras@perturbed"
 
 
-class PerturbedKeras(Runtime):
-    def availability(self) -> Availability:
-        return Availability(True)
-
-    def open(self, bundle: Any, artifact: Any | None) -> Session:
-        keras = import_keras()
-        started = time.perf_counter()
-        with native_stderr():
-            model = keras.saving.load_model(bundle.model_path, compile=False)
+class PerturbedKeras(KerasRuntime):
+    def prepare(self, model: Any) -> Any:
         token, delta = int(self.spec.options["token_id"]), float(self.spec.options.get("delta", 1.0))
         embedding = model.get_layer("embedding")
         weights = embedding.get_weights()
         weights[0][token] += delta
         embedding.set_weights(weights)
-        sig = bundle.signature()
-        session = KerasSession(model, sig.length, sig.vocab_size, sig.positive_index)
-        session.load_seconds = time.perf_counter() - started
-        session.info = {"perturbed_token_id": token, "delta": delta}
-        return session
+        return model
 
 
 def perturbed_spec(token_id: int, delta: float = 1.0) -> RuntimeSpec:

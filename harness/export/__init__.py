@@ -7,15 +7,12 @@ artifacts: a missing, truncated or edited file is refused by name before anythin
 
 from __future__ import annotations
 
-import fcntl
 import gzip
 import hashlib
 import importlib
 import importlib.metadata
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,23 +116,11 @@ def load_artifact(folder: Path, target: str) -> Artifact | None:
     return art
 
 
-@contextmanager
-def _lock(path: Path) -> Iterator[None]:
-    """Two runs exporting the same artifact at once: the second waits, then reuses."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def export(bundle: Bundle, target: str, force: bool = False) -> Artifact:
     """The artifact for `target`, from cache when its key matches, else built now."""
     exp = exporter(target)
     folder = artifact_dir(bundle, exp)
-    with _lock(folder.parent / f"{folder.name}.lock"):
+    with atomic.file_lock(folder.parent / f"{folder.name}.lock"):  # a second run waits, then reuses
         if not force:
             cached = load_artifact(folder, target)
             if cached is not None:
