@@ -15,7 +15,7 @@ from harness import cli, history, merge
 from harness.errors import HarnessError
 from harness.paths import REPO
 
-FAST = "keras,coreml-ref@fp32"
+FAST = "keras,coreml-ref@fp32,tfjs-wasm@u8"
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +42,13 @@ def fast_report(reports_dir, reference_bundle):
 def test_report_has_every_section_and_gate(fast_report):
     rep, out = fast_report
     assert rep["schema"] == "harness-report/1" and rep["status"] == "complete"
-    assert set(rep["runtimes"]) == {"keras", "coreml-ref@fp32"}
+    assert set(rep["runtimes"]) == {"keras", "coreml-ref@fp32", "tfjs-wasm@u8"}
     kinds = {g["gate"] for g in rep["gates"]}
     assert {"agreement", "accuracy", "latency_p50", "latency_p95", "throughput", "load_time", "size", "golden"} <= kinds
     lat = rep["runtimes"]["coreml-ref@fp32"]["latency"]
     assert lat["single_ms"]["n"] >= 100 and lat["single_ms"]["p50"] <= lat["single_ms"]["p95"]
     assert rep["environment"]["cpu_count"] and rep["environment"]["tool_versions"]["tensorflow"] != "absent"
-    assert {"web:tfjs-u8", "ios:coreml"} <= set(rep["sizes"])
+    assert set(rep["sizes"]) == {"web:tfjs-u8", "ios:coreml-fp32"}  # what the selected runtimes ship
     assert rep["golden"]["cases"] >= 1000
     assert rep["webapp"]["gzip_download_bytes"] > 0 and rep["webapp"]["time_to_first_prediction_ms"] > 0
     assert {"size:web-app", "first_prediction:web-app"} <= {g["id"] for g in rep["gates"]}
@@ -60,7 +60,9 @@ def test_history_is_append_only(fast_report, reports_dir, reference_bundle):
 
     path = reports_dir / "history.jsonl"
     before = path.read_text()
-    rep = report.run(reference_bundle, report.Options(runtimes="keras", latency=False, golden=False, sizes=False, webapp=False))
+    rep = report.run(
+        reference_bundle, report.Options(runtimes="keras", latency=False, golden=False, sizes=False, webapp=False)
+    )
     report.write(rep, reports_dir / "runs" / "second", history_path=path)
     after = path.read_text()
     assert after.startswith(before) and len(after.splitlines()) == len(before.splitlines()) + 1
