@@ -282,32 +282,32 @@ def _chromium():
 
 
 def screenshot(html: str, folder: Path, png: Path, full_page: bool = False) -> dict[str, Any]:
-    """Open `html` from a file:// URL, offline, every request aborted; return what the page did."""
-    executable, args = _chromium()
-    from playwright.sync_api import sync_playwright
+    """Open `html` from a file:// URL, offline, every request aborted; return what the page did.
+
+    Uses the process's one Chromium (a second sync Playwright in the same thread is refused)."""
+    _chromium()
+    from runtimes.browser.host import BrowserHost
 
     path = folder / "report.html"
     path.write_text(html, encoding="utf-8")
     url = path.as_uri()
     attempted: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=args)
-        try:
-            context = browser.new_context(
-                offline=True, java_script_enabled=False, viewport={"width": 1280, "height": 800}
-            )
-            context.on("request", lambda req: attempted.append(req.url) if req.url != url else None)
-            context.route("**/*", lambda route: route.continue_() if route.request.url == url else route.abort())
-            tab = context.new_page()
-            tab.goto(url, wait_until="load")
-            boxes = {
-                "verdict": tab.locator("#verdict").bounding_box(),
-                "rows": [tab.locator(f'tr[data-runtime="{rid}"]').bounding_box() for rid in tab.eval_on_selector_all("tr[data-runtime]", "rs => rs.map(r => r.dataset.runtime)")],
-                "width": tab.evaluate("document.documentElement.scrollWidth"),
-            }  # fmt: skip
-            tab.screenshot(path=str(png), full_page=full_page)
-        finally:
-            browser.close()
+    context = BrowserHost.shared().browser.new_context(
+        offline=True, java_script_enabled=False, viewport={"width": 1280, "height": 800}
+    )
+    try:
+        context.on("request", lambda req: attempted.append(req.url) if req.url != url else None)
+        context.route("**/*", lambda route: route.continue_() if route.request.url == url else route.abort())
+        tab = context.new_page()
+        tab.goto(url, wait_until="load")
+        boxes = {
+            "verdict": tab.locator("#verdict").bounding_box(),
+            "rows": [tab.locator(f'tr[data-runtime="{rid}"]').bounding_box() for rid in tab.eval_on_selector_all("tr[data-runtime]", "rs => rs.map(r => r.dataset.runtime)")],
+            "width": tab.evaluate("document.documentElement.scrollWidth"),
+        }  # fmt: skip
+        tab.screenshot(path=str(png), full_page=full_page)
+    finally:
+        context.close()
     return {"attempted": attempted, **boxes}
 
 
