@@ -45,7 +45,7 @@ format: $(VENV)/.setup-stamp
 	$(VENV)/bin/ruff check --fix .
 
 bench: setup golden/reference/manifest.json
-	$(HARNESS) bench
+	@$(HARNESS) bench
 
 app: setup golden/reference/manifest.json
 	$(HARNESS) app build

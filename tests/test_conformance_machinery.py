@@ -135,3 +135,16 @@ def test_golden_check_command_names_the_case_and_runtime(golden_copy, monkeypatc
     assert cli.main(["golden", "check", "--runtimes", "keras", "--tokenizers", "py"]) == 1
     out = capsys.readouterr().out
     assert f"FAIL: score keras case {row['id']}" in out and "golden check: 1185 cases" in out
+
+
+def test_a_shrunk_failure_is_appended_once_to_the_regressions(tmp_path):
+    from cases.conftest import append_regression
+
+    path = tmp_path / "regressions.jsonl"
+    entry = {"text": "good \ud800", "runtime": PERTURBED_ID, "property": "model agreement"}
+    append_regression(entry, path)
+    append_regression(entry, path)  # the same text again: not duplicated
+    append_regression({**entry, "text": "bad"}, path)
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["text"] for r in rows] == ["good \ud800", "bad"]
+    assert rows[0]["id"].startswith("reg-") and rows[0]["runtime"] == PERTURBED_ID

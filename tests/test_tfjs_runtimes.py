@@ -73,6 +73,19 @@ def test_non_loopback_requests_are_blocked_and_reported():
             host.blocked.remove("http://198.51.100.7/model.json")
 
 
+def test_a_blocked_request_is_an_error_of_the_call():
+    host = browser.BrowserHost.shared()
+    page = host.open_page("/page/tfjs.html", "window.harness && window.harness.ready")
+    url = "https://cdn.example.invalid/tf.min.js"
+    try:
+        with pytest.raises(HarnessError, match="blocked a request off this machine: https://cdn.example.invalid"):
+            page.call("(u) => fetch(u).then(() => 1, () => 0)", url)
+    finally:
+        page.close()
+        if url in host.blocked:
+            host.blocked.remove(url)
+
+
 def test_page_errors_surface_with_the_page_message():
     host = browser.BrowserHost.shared()
     page = host.open_page("/page/tfjs.html", "window.harness && window.harness.ready")

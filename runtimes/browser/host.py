@@ -65,9 +65,10 @@ def availability() -> Availability:
 class HarnessPage:
     """A tab with error capture; `call` evaluates one function of the page's API."""
 
-    def __init__(self, page: Any) -> None:
+    def __init__(self, page: Any, blocked: list[str] | None = None) -> None:
         self.page = page
         self.errors: list[str] = []
+        self.blocked = blocked if blocked is not None else []
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         page.on("console", lambda m: self.errors.append(f"console error: {m.text}") if m.type == "error" else None)
 
@@ -75,11 +76,14 @@ class HarnessPage:
         from playwright.sync_api import Error as PlaywrightError
 
         self.errors.clear()
+        blocked_before = len(self.blocked)
         try:
             result = self.page.evaluate(expression, arg)
         except PlaywrightError as e:
             message = str(e).strip().splitlines()[0] if str(e).strip() else repr(e)
             raise HarnessError(f"browser: {message}") from None
+        if len(self.blocked) > blocked_before:
+            raise HarnessError(f"browser: blocked a request off this machine: {self.blocked[blocked_before]}")
         if self.errors:
             raise HarnessError(f"browser: {self.errors[0]}")
         return result
@@ -132,7 +136,7 @@ class BrowserHost:
 
     def open_page(self, path: str, ready: str) -> HarnessPage:
         """Open a harness page and wait until `ready` (a JS expression) is true."""
-        page = HarnessPage(self.context.new_page())
+        page = HarnessPage(self.context.new_page(), self.blocked)
         try:
             page.page.goto(self.server.url(path), wait_until="load")
             page.page.wait_for_function(ready, timeout=60_000)
