@@ -49,6 +49,6 @@ def reference_bundle():
 @pytest.fixture(scope="session")
 def test_split(reference_bundle):
     """Held-out reviews of the reference bundle's corpus (fetched once into the cache)."""
-    from harness.report import held_out
+    from harness.bundle import held_out
 
     return held_out(reference_bundle)

@@ -37,7 +37,11 @@ def pytest_collection_modifyitems(config, items):
 
 def matrix_ids(pytest_config=None) -> list[str]:
     chosen = pytest_config.getoption("--runtimes") if pytest_config else None
-    return [s.strip() for s in chosen.split(",")] if chosen else config.matrix()
+    ids = [s.strip() for s in chosen.split(",") if s.strip()] if chosen else config.matrix()
+    unknown = [rid for rid in ids if rid not in registry.SPECS]
+    if unknown:
+        raise pytest.UsageError(f"--runtimes: unknown runtime {unknown[0]!r}; `harness runtimes` lists them")
+    return ids
 
 
 def availability(runtime_id: str) -> tuple[bool, str]:

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from harness import bundle, corpus, export, tokenizer_runtimes
-from harness.report import held_out, select
+from harness.bundle import held_out
+from harness.report import select
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -105,9 +106,8 @@ def run_bench(bundle_dir: str | None, selection: str, repeats: int) -> dict[str,
     result: dict[str, Any] = {"bundle_hash": b.hash, "reviews": len(texts)}
     result["training"] = bench_training()
     result["tokenizer"] = {"py": bench_tokenizer_py(b, texts)}
-    extra = getattr(tokenizer_runtimes, "bench_browser_tokenizers", None)
-    if extra is not None:
-        result["tokenizer"].update(extra(b, texts))
+    if tokenizer_runtimes.availability("js")[0]:
+        result["tokenizer"].update(tokenizer_runtimes.bench_browser_tokenizers(b, texts))
     result["export_tfjs"] = bench_exports(b, ["savedmodel", "tfjs", "tfjs-f16", "tfjs-u8"])
     result["export_coreml"] = bench_exports(b, ["coreml", "coreml-fp32"])
     runtimes, unavailable = select(selection)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import atomic
+from harness import atomic, corpus
 from harness.corpus import file_sha256
 from harness.errors import HarnessError
 from harness.paths import REFERENCE_BUNDLE
@@ -73,6 +73,7 @@ class Signature:
 class Bundle:
     path: Path
     manifest: dict[str, Any]
+    _tokenizer: Tokenizer | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def hash(self) -> str:
@@ -87,10 +88,13 @@ class Bundle:
         return self.path / TOKENIZER
 
     def tokenizer(self) -> Tokenizer:
-        try:
-            return Tokenizer.from_file(str(self.tokenizer_path))
-        except (TokenizerSpecError, KeyError, ValueError) as e:
-            raise HarnessError(f"{self.tokenizer_path}: not a usable tokenizer spec ({e})") from None
+        """Parsed once per bundle: the spec is 150 KB and the pattern compiles each time."""
+        if self._tokenizer is None:
+            try:
+                self._tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
+            except (TokenizerSpecError, KeyError, ValueError) as e:
+                raise HarnessError(f"{self.tokenizer_path}: not a usable tokenizer spec ({e})") from None
+        return self._tokenizer
 
     def signature(self) -> Signature:
         path = self.path / SIGNATURE
@@ -110,6 +114,12 @@ class Bundle:
     def metrics(self) -> dict[str, Any]:
         path = self.path / METRICS
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def check_replaceable(out: Path) -> None:
+    """`train`/`bundle --out` replace a bundle folder whole; never a folder that is not one."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())):
+        raise HarnessError(f"{out}: exists and is not a bundle folder; refusing to replace it (choose another --out)")
 
 
 def load(folder: str | Path | None = None, verify: bool = True) -> Bundle:
@@ -134,3 +144,16 @@ def load(folder: str | Path | None = None, verify: bool = True) -> Bundle:
         if required not in entries:
             raise HarnessError(f"{manifest_path}: bundle has no {required}")
     return Bundle(folder, manifest)
+
+
+def held_out(b: Bundle) -> list[corpus.Review]:
+    """The test split of the corpus the bundle was trained on (the built-in one by default)."""
+    name = b.metrics().get("corpus", {}).get("name", corpus.BUILTIN)
+    try:
+        reviews = corpus.load(name)
+    except HarnessError as e:
+        raise HarnessError(f"cannot load the bundle's corpus {name!r} for the held-out split: {e}") from None
+    test = corpus.by_split(reviews)["test"]
+    if not test:
+        raise HarnessError(f"corpus {name!r} has no reviews in the test split")
+    return test

@@ -107,8 +107,15 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure speed; prints one JSON object")
     _add_bundle(p)
     p.add_argument("--runtimes", default="all")
-    p.add_argument("--repeats", type=int, default=300)
+    p.add_argument("--repeats", type=_positive_int, default=300, help="single-review timings per runtime")
     return ap
+
+
+def _positive_int(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,7 +238,10 @@ def _json_texts(values: list[str]) -> list[str]:
 def _model_runtimes(selection: str) -> list[str]:
     from harness.report import select
 
-    runtimes, _ = select(selection)
+    runtimes, unavailable = select(selection)
+    if selection.strip() != "all" and unavailable:
+        rid, why = next(iter(unavailable.items()))
+        raise HarnessError(f"runtime {rid} cannot run here: {why}")
     return [r.id for r in runtimes]
 
 

@@ -29,6 +29,11 @@ class Comparison:
     non_finite: list[int] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
 
+    @property
+    def failing(self) -> list[int]:
+        """Indices that break the policy: outside tolerance, non-finite, or a disallowed flip."""
+        return sorted(set(self.out_of_tolerance) | set(self.non_finite) | (set(self.flips) - set(self.allowed_flips)))
+
 
 def compare(
     runtime_id: str, reference: np.ndarray, other: np.ndarray, tol: Tolerance, threshold: float = 0.5

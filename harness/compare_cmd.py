@@ -34,7 +34,7 @@ def run_compare(
     failed = 0
     with Engines(bundle, runtime_ids, tokenizer_ids) as engines:
         ids = {t: engines.tokenize(t, texts) for t in tokenizer_ids}
-        scores, used = engines.text_scores(texts)
+        scores, used = engines.text_scores(texts, ids)
         for i, text in enumerate(texts):
             shown = text if len(text) <= 200 else text[:200] + f"… ({len(text)} chars)"
             out.append(f"text: {json.dumps(shown, ensure_ascii=False)}")

@@ -11,6 +11,8 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.paths import CONFIG
 
+REFERENCE = "keras"  # the runtime every other one is compared with (the model as trained)
+
 
 @dataclass(frozen=True)
 class Tolerance:

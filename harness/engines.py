@@ -55,9 +55,12 @@ class Engines:
     def all_scores(self, ids: np.ndarray) -> dict[str, np.ndarray]:
         return {rid: self.scores(rid, ids) for rid in self.runtime_ids}
 
-    def text_scores(self, texts: list[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-        """Each runtime fed by the tokenizer its real app uses (browser: js)."""
-        by_tok: dict[str, np.ndarray] = {}
+    def text_scores(
+        self, texts: list[str], ids_by_tokenizer: dict[str, np.ndarray] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+        """Each runtime fed by the tokenizer its real app uses (browser: js); ids already
+        computed for `texts` can be passed in, so no tokenizer runs twice."""
+        by_tok: dict[str, np.ndarray] = dict(ids_by_tokenizer or {})
         out, used = {}, {}
         for rid in self.runtime_ids:
             tok = tokenizer_for(registry.SPECS[rid].tokenizer)

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness import config
+from harness.errors import HarnessError
 
 
 @dataclass
@@ -40,14 +41,22 @@ def size_budgets(cfg: dict[str, Any] | None = None) -> dict[str, int]:
     return {k: int(v) for k, v in cfg.get("budgets", {}).get("size", {}).items()}
 
 
-def accuracy_budget(cfg: dict[str, Any] | None = None) -> dict[str, float]:
+def _budget(section: str, keys: tuple[str, ...], cfg: dict[str, Any] | None) -> dict[str, Any]:
+    """A [budgets.<section>] table of conformance.toml; the budgets live there only."""
     cfg = cfg if cfg is not None else config.load()
-    return {"floor": 0.75, "max_drop_points": 0.5, **cfg.get("budgets", {}).get("accuracy", {})}
+    table = cfg.get("budgets", {}).get(section, {})
+    missing = [k for k in keys if k not in table]
+    if missing:
+        raise HarnessError(f"conformance.toml: [budgets.{section}] lacks {', '.join(missing)}")
+    return dict(table)
+
+
+def accuracy_budget(cfg: dict[str, Any] | None = None) -> dict[str, float]:
+    return _budget("accuracy", ("floor", "max_drop_points"), cfg)
 
 
 def webapp_gates(figures: dict[str, Any], cfg: dict[str, Any] | None = None) -> list[Gate]:
-    cfg = cfg if cfg is not None else config.load()
-    budget = {"gzip_bytes": 1_000_000, "time_to_first_prediction_ms": 3000, **cfg.get("budgets", {}).get("webapp", {})}
+    budget = _budget("webapp", ("gzip_bytes", "time_to_first_prediction_ms"), cfg)
     size = figures["gzip_download_bytes"]
     out = [
         Gate(
@@ -119,16 +128,11 @@ def accuracy_gate(
     return Gate("accuracy", runtime_id, not reasons, accuracy, budget["floor"], "", detail)
 
 
-def apply_waivers(gates: list[Gate], waivers: dict[str, str]) -> list[str]:
-    """Waive failing gates by gate id, by subject (all its gates) ; returns unknown waiver keys."""
-    used = set()
-    for g in gates:
-        for key in (g.id, g.subject):
-            if key in waivers and not g.passed:
-                g.waived = {"reason": waivers[key]}
-                used.add(key)
-    return [k for k in waivers if k not in used and not any(k in (g.id, g.subject) for g in gates)]
+def blocking(gate_dicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Required gates that failed and were not waived: what makes a verdict "fail"."""
+    return [g for g in gate_dicts if not g["passed"] and not g.get("waived") and g.get("required", True)]
 
 
-def verdict(gates: list[Gate]) -> str:
-    return "pass" if all(g.passed or g.waived or not g.required for g in gates) else "fail"
+def verdict(gate_dicts: list[dict[str, Any]], status: str = "complete") -> str:
+    """One rule everywhere (report, merge, sign-off): complete, and nothing blocking."""
+    return "pass" if status == "complete" and not blocking(gate_dicts) else "fail"

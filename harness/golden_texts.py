@@ -12,11 +12,10 @@ import unicodedata
 from pathlib import Path
 
 from harness import atomic
-from harness.bundle import Bundle
+from harness.bundle import Bundle, held_out
 from harness.cases import read_cases
 from harness.golden import TEXTS
 from harness.paths import GOLDEN
-from harness.report import held_out
 
 HARD_CASES = GOLDEN / "hard_cases.jsonl"
 

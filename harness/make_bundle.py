@@ -54,6 +54,7 @@ def make_bundle(model_file: str, like: str, out: str) -> str:
     except Exception as e:  # keras raises many types for a bad file
         raise HarnessError(f"{source}: Keras cannot load it ({str(e).splitlines()[0][:200]})") from None
     sig = _describe(model, source, tok.length, tok.vocab_size)
+    bundle.check_replaceable(Path(out))
     with atomic.staged_dir(Path(out)) as stage:
         shutil.copyfile(source, stage / bundle.MODEL)
         shutil.copyfile(base.tokenizer_path, stage / bundle.TOKENIZER)

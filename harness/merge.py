@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.gates import verdict
 from harness.report import SCHEMA
+
+REQUIRED_KEYS = ("bundle_hash", "runtimes", "gates", "environment")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -20,12 +23,17 @@ def load(path: Path) -> dict[str, Any]:
         report = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise HarnessError(f"{path}: no such report") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise HarnessError(f"{path}: cannot read it as a report ({e.__class__.__name__})") from None
     except json.JSONDecodeError as e:
         raise HarnessError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
     if not isinstance(report, dict) or report.get("schema") != SCHEMA:
         raise HarnessError(
             f"{path}: not a {SCHEMA} report (schema {report.get('schema') if isinstance(report, dict) else None!r})"
         )
+    missing = [k for k in REQUIRED_KEYS if k not in report]
+    if missing:
+        raise HarnessError(f"{path}: report lacks {', '.join(missing)}")
     return report
 
 
@@ -56,8 +64,8 @@ def merge(reports: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
         for g in r.get("gates", []):
             if g["gate"] == "available" and g["subject"] in measured:
                 continue  # another machine ran it
-            gates.setdefault(g["id"], g)
+            if g["id"] not in gates or not g["passed"]:  # a failure on any machine stays a failure
+                gates[g["id"]] = g
     merged["gates"] = list(gates.values())
-    ok = all(g["passed"] or g.get("waived") or not g.get("required", True) for g in merged["gates"])
-    merged["verdict"] = "pass" if ok and merged["status"] == "complete" else "fail"
+    merged["verdict"] = verdict(merged["gates"], merged["status"])
     return merged

@@ -11,22 +11,15 @@ from runtimes import registry
 
 def tokenizer_for(runtime_tokenizer: str) -> str:
     """The app's own tokenizer where it can run here; the reference otherwise."""
-    return runtime_tokenizer if runtime_tokenizer in tokenizer_runtimes.TOKENIZERS else "py"
+    if runtime_tokenizer in tokenizer_runtimes.TOKENIZERS and tokenizer_runtimes.availability(runtime_tokenizer)[0]:
+        return runtime_tokenizer
+    return "py"
 
 
 def predict(bundle: Bundle, selection: str, texts: list[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    from harness.engines import Engines
+
     runtimes = registry.resolve(selection)
     matrix.require_available(runtimes)
-    length = bundle.signature().length
-    ids_by_tokenizer: dict[str, np.ndarray] = {}
-    scores: dict[str, np.ndarray] = {}
-    used: dict[str, str] = {}
-    for rt in runtimes:
-        tok = tokenizer_for(rt.spec.tokenizer)
-        if tok not in ids_by_tokenizer:
-            ids = tokenizer_runtimes.tokenize(bundle, tok, texts)
-            ids_by_tokenizer[tok] = np.asarray(ids, dtype=np.int32).reshape(-1, length)
-        run = matrix.run(bundle, [rt], ids_by_tokenizer[tok])[rt.id]
-        scores[rt.id] = run.result.scores
-        used[rt.id] = tok
-    return scores, used
+    with Engines(bundle, [rt.id for rt in runtimes]) as engines:
+        return engines.text_scores(texts)

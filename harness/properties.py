@@ -95,8 +95,7 @@ def score_disagreements(
         cmp = engines.compare(rid, ref, got)
         if cmp.passed:
             continue
-        bad = sorted(set(cmp.out_of_tolerance) | set(cmp.non_finite) | (set(cmp.flips) - set(cmp.allowed_flips)))
-        for i in bad[:3]:
+        for i in cmp.failing[:3]:
             out.append(
                 Disagreement(
                     texts[i],

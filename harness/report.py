@@ -15,13 +15,13 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from harness import atomic, bundle, config, corpus, divergences, gates, golden, history
+from harness import atomic, bundle, config, corpus, divergences, gates, golden, history, tokenizer_runtimes
 from harness.cases import read_cases
 from harness.compare_cmd import command_for
 from harness.engines import Engines
@@ -46,19 +46,6 @@ class Options:
     webapp: bool = True
     kind: str = "report"
     require_all: bool = False  # sign-off: a runtime that cannot run here fails unless waived or merged
-    waivers: dict[str, str] = field(default_factory=dict)
-
-
-def held_out(b: bundle.Bundle) -> list[corpus.Review]:
-    name = b.metrics().get("corpus", {}).get("name", corpus.BUILTIN)
-    try:
-        reviews = corpus.load(name)
-    except HarnessError as e:
-        raise HarnessError(f"cannot load the bundle's corpus {name!r} for the held-out split: {e}") from None
-    test = corpus.by_split(reviews)["test"]
-    if not test:
-        raise HarnessError(f"corpus {name!r} has no reviews in the test split")
-    return test
 
 
 def select(selection: str) -> tuple[list[Any], dict[str, str]]:
@@ -76,9 +63,8 @@ def select(selection: str) -> tuple[list[Any], dict[str, str]]:
             run.append(rt)
         else:
             unavailable[rid] = f"{ok.reason}; {ok.install}"
-    reference = config.load().get("matrix", {}).get("reference", "keras")
-    if reference not in [r.id for r in run]:
-        run.insert(0, registry.get(reference))
+    if config.REFERENCE not in [r.id for r in run]:
+        run.insert(0, registry.get(config.REFERENCE))
     return run, unavailable
 
 
@@ -114,9 +100,9 @@ def _latency(engines: Engines, rid: str, row: np.ndarray, budget: dict[str, floa
         a = np.asarray(samples)
         out["single_ms"] = {"p50": round(float(np.percentile(a, 50)), 4), "p95": round(float(np.percentile(a, 95)), 4),
                             "n": int(a.size), "samples": [round(float(x), 4) for x in a]}  # fmt: skip
+        out["remeasured"] = attempt > 0
         if out["single_ms"]["p50"] <= budget["p50_ms"] and out["single_ms"]["p95"] <= budget["p95_ms"]:
             break
-        out["remeasured"] = attempt == 0
     return out
 
 
@@ -128,14 +114,14 @@ def _typical_row(ids: np.ndarray, pad_id: int = 0) -> np.ndarray:
 
 def build(b: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
     """Fill `report` step by step, so an interruption leaves everything finished so far."""
-    reviews = held_out(b)
+    reviews = bundle.held_out(b)
     texts = [r.text for r in reviews]
     labels = np.asarray([r.label for r in reviews])
     runtimes, unavailable = select(opts.runtimes)
     report["unavailable"] = unavailable
     report["cases"] = {"held_out": len(reviews)}
     threshold = config.threshold()
-    tokenizers = ["py", *[t for t in ("js", "pyodide") if t in _tokenizers_available()]]
+    tokenizers = tokenizer_runtimes.resolve("all")
     all_gates: list[gates.Gate] = []
     report["gates"] = []
     with Engines(b, [r.id for r in runtimes], tokenizers) as engines:
@@ -220,19 +206,8 @@ def build(b: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
         all_gates.extend(gates.webapp_gates(report["webapp"]))
     for rid, why in unavailable.items():
         all_gates.append(gates.Gate("available", rid, False, detail=why, required=opts.require_all))
-    unknown = gates.apply_waivers(all_gates, opts.waivers)
-    if unknown:
-        raise HarnessError(
-            f"waiver for {unknown[0]!r} matches no gate (gate ids look like 'available:coreml-native'; a runtime id waives all its gates)"
-        )
     report["gates"] = [g.as_dict() for g in all_gates]
-    report["verdict"] = gates.verdict(all_gates)
-
-
-def _tokenizers_available() -> list[str]:
-    from harness import tokenizer_runtimes
-
-    return tokenizer_runtimes.resolve("all")
+    report["verdict"] = gates.verdict(report["gates"])
 
 
 def _golden(b: bundle.Bundle, engines: Engines, report: dict[str, Any]) -> list[gates.Gate]:
@@ -332,16 +307,12 @@ def write(report: dict[str, Any], out: Path, history_path: Path | None = HISTORY
     """report.json, report.html, junit.xml (each atomically), then the history line."""
     out.mkdir(parents=True, exist_ok=True)
     atomic.write_json(out / "report.json", report)
+    from harness import report_html, report_junit
+
     hist = history.read(history_path) if history_path else []
-    try:
-        from harness import report_html, report_junit  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:  # views not installed: the JSON is the record
-        pass
-    else:
-        atomic.write_text(
-            out / "report.html", report_html.render(report, hist + ([history.entry(report)] if history_path else []))
-        )
-        atomic.write_text(out / "junit.xml", report_junit.render(report))
+    current = [history.entry(report)] if history_path else []
+    atomic.write_text(out / "report.html", report_html.render(report, hist + current))
+    atomic.write_text(out / "junit.xml", report_junit.render(report))
     if history_path:
         history.append(history_path, report)
     _point_latest(out)
@@ -369,7 +340,7 @@ def print_summary(report: dict[str, Any], out: Path) -> None:
     for g in report["gates"]:
         by_subject.setdefault(g["subject"], []).append(g)
     for subject, gs in by_subject.items():
-        failed = [g for g in gs if not g["passed"] and not g["waived"] and g["required"]]
+        failed = gates.blocking(gs)
         waived = [g for g in gs if g["waived"]]
         verdict = "FAIL" if failed else "waived" if waived else "pass" if all(g["passed"] for g in gs) else "n/a"
         row = report["runtimes"].get(subject, {})
@@ -387,6 +358,8 @@ def print_summary(report: dict[str, Any], out: Path) -> None:
 
 
 def run_report(bundle_dir: str | None, selection: str, out: Path | None) -> int:
+    if out is not None and out.exists() and not out.is_dir():
+        raise HarnessError(f"{out}: --out must be a folder, and this is a file")
     b = bundle.load(bundle_dir)
     report = run(b, Options(runtimes=selection))
     target = out or default_out()

@@ -84,8 +84,7 @@ def run_signoff(
     rep["gates"].append(gates.Gate("conformance", "suite", passed, float(suite["failures"] + suite["errors"]), 0.0, "failures",
                                    f"pytest -m conformance ({profile} profile): {suite['summary']}").as_dict())  # fmt: skip
     waiver_records = _waive(rep["gates"], waivers)
-    ok = all(g["passed"] or g.get("waived") or not g.get("required", True) for g in rep["gates"])
-    rep["verdict"] = "pass" if ok else "fail"
+    rep["verdict"] = gates.verdict(rep["gates"], rep["status"])
     report.write(rep, out)
     record = {
         "schema": SCHEMA, "verdict": rep["verdict"], "bundle_hash": rep["bundle_hash"],
@@ -96,8 +95,7 @@ def run_signoff(
         "report": "report.json",
     }  # fmt: skip
     atomic.write_json(out / "signoff.json", record)
-    failed = [g for g in rep["gates"] if not g["passed"] and not g.get("waived") and g.get("required", True)]
-    for g in failed:
+    for g in gates.blocking(rep["gates"]):
         print(f"FAIL {g['id']}: {g['detail'] or g['value']}")
     for w in waiver_records:
         print(f"waived {w['id']} ({', '.join(w['gates']) or 'nothing failed'}): {w['reason']}")

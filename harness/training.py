@@ -60,6 +60,7 @@ def tool_versions() -> dict[str, str]:
 
 def train_bundle(corpus_name: str, out: Path, seed: int, hp: model.Hyperparameters | None = None) -> dict[str, Any]:
     hp = hp or model.Hyperparameters()
+    bundle.check_replaceable(out)
     reviews = corpus.load(corpus_name)
     splits = corpus.by_split(reviews)
     if not splits["train"] or not splits["validation"]:

@@ -54,7 +54,7 @@ def ref(cache):
 
 @pytest.fixture(scope="module")
 def held_out_ids(ref):
-    from harness.report import held_out
+    from harness.bundle import held_out
 
     texts = [r.text for r in held_out(ref)]
     return np.asarray(ref.tokenizer().encode_batch(texts), dtype=np.int32)

@@ -157,3 +157,39 @@ def test_signoff_waiver_without_reason_or_unknown_gate_is_refused(tmp_path):
         signoff._waive(
             [{"id": "available:coreml-native", "subject": "coreml-native", "passed": False}], {"coreml-nativ": "typo"}
         )
+
+
+def test_merge_keeps_a_failure_from_any_machine(fast_report, tmp_path):
+    rep, _ = fast_report
+    other = json.loads(json.dumps(rep))
+    other["environment"] = {**other["environment"], "hostname": "second"}
+    gate = next(g for g in other["gates"] if g["id"] == "latency_p95:keras")
+    gate["passed"] = False
+    merged = merge.merge([(tmp_path / "a.json", rep), (tmp_path / "b.json", other)])
+    assert next(g for g in merged["gates"] if g["id"] == "latency_p95:keras")["passed"] is False
+    assert merged["verdict"] == "fail"
+
+
+def test_merge_refuses_what_is_not_a_report(tmp_path):
+    (tmp_path / "partial.json").write_text(json.dumps({"schema": "harness-report/1"}))
+    with pytest.raises(HarnessError, match="report lacks bundle_hash"):
+        merge.load(tmp_path / "partial.json")
+    (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(HarnessError, match="binary.json: cannot read it as a report"):
+        merge.load(tmp_path / "binary.json")
+    with pytest.raises(HarnessError, match="cannot read it as a report"):
+        merge.load(tmp_path)
+
+
+def test_report_out_must_be_a_folder_and_repeats_positive(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert cli.main(["report", "--runtimes", "keras", "--out", str(tmp_path / "file")]) == 2
+    assert "--out must be a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        cli.main(["bench", "--repeats", "0"])
+    assert e.value.code == 2
+
+
+def test_a_named_runtime_that_cannot_run_here_is_an_error(capsys):
+    assert cli.main(["golden", "check", "--runtimes", "coreml-native", "--tokenizers", "py"]) == 2
+    assert "coreml-native cannot run here" in capsys.readouterr().err

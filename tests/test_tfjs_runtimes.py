@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from harness import matrix
+from harness.engines import Engines
 from harness.errors import HarnessError
 from runtimes import registry
 from runtimes.browser import host as browser
@@ -24,7 +25,8 @@ def ids(reference_bundle, test_split):
 
 @pytest.fixture(scope="module")
 def keras_scores(reference_bundle, ids):
-    return matrix.run(reference_bundle, [registry.get("keras")], ids)["keras"].result.scores
+    with Engines(reference_bundle, ["keras"]) as engines:
+        return engines.scores("keras", ids)
 
 
 @pytest.mark.parametrize(
@@ -32,18 +34,19 @@ def keras_scores(reference_bundle, ids):
     [("tfjs-cpu", 1e-4), ("tfjs-wasm", 1e-4), ("tfjs-webgl", 1e-4), ("tfjs-wasm@f16", 0.05), ("tfjs-wasm@u8", 0.05)],
 )
 def test_agrees_with_keras(reference_bundle, ids, keras_scores, runtime_id, atol):
-    run = matrix.run(reference_bundle, [registry.get(runtime_id)], ids)[runtime_id]
-    diff = np.abs(run.result.scores - keras_scores)
+    with Engines(reference_bundle, [runtime_id]) as engines:
+        result = engines.run(runtime_id, ids)
+    diff = np.abs(result.scores - keras_scores)
     assert diff.max() <= atol, f"{runtime_id}: max |diff| {diff.max():.3g}"
-    assert np.mean((run.result.scores > 0.5) == (keras_scores > 0.5)) >= 0.99
-    assert run.result.seconds > 0
+    assert np.mean((result.scores > 0.5) == (keras_scores > 0.5)) >= 0.99
+    assert result.seconds > 0
 
 
 def test_reports_wasm_flavour_and_webgl_precision(reference_bundle):
-    wasm = matrix.run(reference_bundle, [registry.get("tfjs-wasm")], np.zeros((1, 48), np.int32))["tfjs-wasm"]
+    with Engines(reference_bundle, ["tfjs-wasm", "tfjs-webgl"]) as engines:
+        wasm, webgl = engines.session("tfjs-wasm"), engines.session("tfjs-webgl")
     assert wasm.info["wasm_flavour"] in {"threads+simd", "simd", "plain"}
     assert wasm.info["cross_origin_isolated"] is True  # COOP/COEP from the server
-    webgl = matrix.run(reference_bundle, [registry.get("tfjs-webgl")], np.zeros((1, 48), np.int32))["tfjs-webgl"]
     assert webgl.info["renderer"] and webgl.info["float_precision"] in {"float32", "float16"}
 
 

@@ -224,3 +224,18 @@ def test_reference_test_accuracy_reproduces(reference_bundle: bundle.Bundle, tes
     assert recorded["n"] == len(test_split)
     assert abs(accuracy - recorded["accuracy"]) <= 1.0 / len(test_split)
     assert accuracy >= 0.75
+
+
+def test_train_refuses_to_replace_a_folder_that_is_not_a_bundle(tmp_path):
+    from harness.bundle import check_replaceable
+    from harness.errors import HarnessError
+
+    keep = tmp_path / "mine"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("precious")
+    with pytest.raises(HarnessError, match="not a bundle folder; refusing to replace it"):
+        check_replaceable(keep)
+    assert (keep / "notes.txt").read_text() == "precious"
+    check_replaceable(tmp_path / "new")  # absent: fine
+    (tmp_path / "empty").mkdir()
+    check_replaceable(tmp_path / "empty")  # empty: fine

@@ -19,7 +19,6 @@ from typing import Any
 
 from harness import atomic
 from harness.bundle import Bundle, hash_of_entries, verify_files
-from harness.corpus import file_sha256
 from harness.errors import HarnessError
 from harness.paths import cache_dir
 
@@ -148,7 +147,3 @@ def export(bundle: Bundle, target: str, force: bool = False) -> Artifact:
     art = Artifact(target, folder, manifest)
     art.manifest["cached"] = False
     return art
-
-
-def sha256_of(path: Path) -> str:
-    return file_sha256(path)
