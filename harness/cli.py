@@ -336,7 +336,7 @@ def cmd_app(args: argparse.Namespace) -> int:
                           "build_seconds": record["build_seconds"], "download": record["download"]}, indent=2))  # fmt: skip
         return 0
     webapp.build(args.bundle)
-    webapp.serve(args.port, build_first=False)
+    webapp.serve(args.port)
     return 0
 
 

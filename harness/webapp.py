@@ -157,18 +157,12 @@ def _group(name: str) -> str:
 
 
 def describe(dist: Path) -> dict[str, dict[str, Any]]:
-    files: dict[str, dict[str, Any]] = {}
-    for path in sorted(dist.rglob("*")):
-        if path.is_file() and path.name != BUILD_JSON:
-            data = path.read_bytes()
-            name = path.relative_to(dist).as_posix()
-            files[name] = {
-                "group": _group(name),
-                "bytes": len(data),
-                "gzip_bytes": _gzip_size(data),
-                "sha256": _sha256(data),
-            }
-    return files
+    """Every file of `dist` but build.json: its group, bytes, gzip bytes and sha256."""
+    from harness.export import describe_files
+
+    return {
+        name: {"group": _group(name), **entry} for name, entry in describe_files(dist).items() if name != BUILD_JSON
+    }
 
 
 def download_sizes(files: dict[str, dict[str, Any]]) -> dict[str, int]:
@@ -304,10 +298,8 @@ def app_server(dist: Path = DIST, port: int = 0, prefix: str = "/") -> AppServer
     return server
 
 
-def serve(port: int = 8000, dist: Path = DIST, build_first: bool = True) -> None:
-    """Serve the built app on http://127.0.0.1:PORT/ until interrupted (builds first when stale)."""
-    if build_first:
-        build()
+def serve(port: int = 8000, dist: Path = DIST) -> None:
+    """Serve the built app on http://127.0.0.1:PORT/ until interrupted (call `build` first)."""
     if read_build(dist) is None:
         raise HarnessError(f"{dist}: no built app (run `harness app build` first)")
     server = app_server(dist, port)
@@ -380,30 +372,34 @@ def measure_first_prediction(
     }
 
 
-def figures(bundle: Bundle | str | Path | None = None, measure: bool = True, runs: int = 3) -> dict[str, Any]:
-    """The app's budget figures: gzip download (from dist/build.json) and, with `measure`, the
-    median time to first prediction over `runs` cold visits (fresh browser context each) in
-    headless Chromium on the default (wasm) backend."""
+def figures(bundle: Bundle | str | Path | None = None, runs: int = 3) -> dict[str, Any]:
+    """The app's budget figures: gzip download (from dist/build.json) and the median time to
+    first prediction over `runs` cold visits (fresh browser context each) in headless Chromium
+    on the default (wasm) backend. A request the app makes off this machine is an error."""
     record = build(bundle)
     out: dict[str, Any] = {
         "variant": record["variant"],
         "download": record["download"],
         "gzip_download_bytes": record["download"]["total_gzip_bytes"],
     }
-    if not measure:
-        return out
     from runtimes.browser.host import BrowserHost
 
     host = BrowserHost.shared()
     server = app_server(DIST, prefix="/webapp/")
+    blocked: list[str] = []
     try:
         samples = []
         for _ in range(max(1, runs)):
-            context = new_context(host.browser)
+            context = new_context(host.browser, blocked)
             try:
                 samples.append(measure_first_prediction(context, server.url("/webapp/index.html")))
+            except Exception:
+                if not blocked:
+                    raise  # else the blocked request is the cause worth naming
             finally:
                 context.close()
+            if blocked:
+                raise HarnessError(f"web app: blocked a request off this machine: {blocked[0]}")
     finally:
         server.close()
     out["time_to_first_prediction_ms"] = statistics.median(s["time_to_first_prediction_ms"] for s in samples)
@@ -416,21 +412,10 @@ def figures(bundle: Bundle | str | Path | None = None, measure: bool = True, run
 
 def new_context(browser: Any, blocked: list[str] | None = None) -> Any:
     """A fresh browser context whose requests may only go to loopback (others are aborted and
-    appended to `blocked`), like the harness's BrowserHost guard."""
-    from urllib.parse import urlsplit
-
-    from runtimes.browser.host import LOOPBACK
+    appended to `blocked`), with the harness's BrowserHost guard."""
+    from runtimes.browser.host import guard_route
 
     sink = blocked if blocked is not None else []
-
-    def guard(route: Any) -> None:
-        parts = urlsplit(route.request.url)
-        if parts.scheme in ("data", "blob") or parts.hostname in LOOPBACK:
-            route.continue_()
-        else:
-            sink.append(route.request.url)
-            route.abort("blockedbyclient")
-
     context = browser.new_context()
-    context.route("**/*", guard)
+    context.route("**/*", lambda route: guard_route(route, sink))
     return context

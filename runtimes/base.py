@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,12 +85,17 @@ class Session(ABC):
 
     def _latency_ms(self, ids: np.ndarray, repeats: int, warmup: int) -> list[float]:
         """Default: time `_run` from Python. Engines with their own clock override this."""
+        return self._time_calls(lambda: self._run(ids), repeats, warmup)
+
+    @staticmethod
+    def _time_calls(call: Callable[[], object], repeats: int, warmup: int) -> list[float]:
+        """Milliseconds of each of `repeats` calls of `call`, after `warmup` untimed calls."""
         for _ in range(warmup):
-            self._run(ids)
+            call()
         out = []
         for _ in range(repeats):
             t = time.perf_counter()
-            self._run(ids)
+            call()
             out.append((time.perf_counter() - t) * 1000)
         return out
 

@@ -51,14 +51,7 @@ class CoremlNativeSession(Session):
 
     def _latency_ms(self, ids: np.ndarray, repeats: int, warmup: int) -> list[float]:
         feed = {self._input: ids}
-        for _ in range(warmup):
-            self.mlmodel.predict(feed)
-        out = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            self.mlmodel.predict(feed)
-            out.append((time.perf_counter() - t) * 1000)
-        return out
+        return self._time_calls(lambda: self.mlmodel.predict(feed), repeats, warmup)
 
 
 class CoremlNativeRuntime(Runtime):

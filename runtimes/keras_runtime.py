@@ -43,14 +43,7 @@ class KerasSession(Session):
 
     def _latency_ms(self, ids: np.ndarray, repeats: int, warmup: int) -> list[float]:
         x = self._tf.constant(ids)
-        for _ in range(warmup):
-            self._serve(x).numpy()
-        out = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            self._serve(x).numpy()
-            out.append((time.perf_counter() - t) * 1000)
-        return out
+        return self._time_calls(lambda: self._serve(x).numpy(), repeats, warmup)
 
 
 class KerasRuntime(Runtime):

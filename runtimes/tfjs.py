@@ -6,6 +6,7 @@ exported artifact through the harness's loopback server. A batch is one page cal
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -54,10 +55,15 @@ class TfjsRuntime(Runtime):
         host.server.mount(prefix, artifact.path)
         page = host.open_page("/page/tfjs.html", "window.harness && window.harness.ready")
         sig = bundle.signature()
-        facts = page.call(
-            "([url, backend, n]) => harness.load(url, backend, n)",
-            [host.server.url(prefix + "model.json"), self.spec.options["backend"], sig.length],
-        )
+        try:
+            facts = page.call(
+                "([url, backend, n]) => harness.load(url, backend, n)",
+                [host.server.url(prefix + "model.json"), self.spec.options["backend"], sig.length],
+            )
+        except BaseException:  # the tab would otherwise stay open, its model half loaded
+            with contextlib.suppress(Exception):  # keep the load error, not a failed close
+                page.close()
+            raise
         session = TfjsSession(page, sig.length, sig.vocab_size, sig.positive_index)
         session.load_seconds = time.perf_counter() - started
         session.info = {**host.facts, **facts, "artifact": artifact.target}

@@ -18,7 +18,6 @@ code point), so lone surrogates arrive intact in both runtimes. Whole batches go
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from harness.bundle import TOKENIZER, Bundle
@@ -110,7 +109,7 @@ class TokenizerPage:
     def encode(self, runtime: str, bundle: Bundle, texts: list[str]) -> tuple[list[list[int]], float]:
         """Ids for every text, and the milliseconds spent inside the tokenizer."""
         key, _ = self.load(runtime, bundle)
-        length = bundle.tokenizer().length
+        length = bundle.tokenizer().length  # the spec's own length: a tokenizer-only bundle has no signature
         ids: list[list[int]] = []
         ms = 0.0
         for chunk in _chunks([json.dumps(t) for t in texts]):
@@ -133,9 +132,6 @@ class TokenizerPage:
             "([runtime, key, texts, minMs]) => tokenizerHarness.bench(runtime, key, texts, minMs)",
             [runtime, key, json.dumps(texts), min_seconds * 1000],
         )]  # fmt: skip
-
-    def timings(self) -> dict[str, float]:
-        return dict(self.page.call("() => tokenizerHarness.timings"))
 
 
 def _chunks(encoded: list[str]) -> list[list[str]]:
@@ -163,21 +159,9 @@ def tokenize(runtime: str, bundle: Bundle, texts: list[str]) -> list[list[int]]:
     return page_for(runtime).encode(runtime, bundle, texts)[0]
 
 
-def tokenize_js(bundle: Bundle, texts: list[str]) -> list[list[int]]:
-    return tokenize("js", bundle, texts)
-
-
-def tokenize_pyodide(bundle: Bundle, texts: list[str]) -> list[list[int]]:
-    return tokenize("pyodide", bundle, texts)
-
-
 def load_facts(runtime: str, bundle: Bundle) -> dict[str, Any]:
     """What loading `runtime` took and found (Pyodide start time, Python version, sha256...)."""
     return page_for(runtime).load(runtime, bundle)[1]
-
-
-def module_path(runtime: str) -> Path:
-    return APP_TOKENIZER if runtime == "js" else REFERENCE_TOKENIZER
 
 
 def bench(bundle: Bundle, texts: list[str], min_seconds: float = 1.0) -> dict[str, dict[str, Any]]:

@@ -8,6 +8,7 @@ Page errors and console errors surface as errors of the call that was running.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import time
@@ -62,6 +63,18 @@ def availability() -> Availability:
     return Availability(True)
 
 
+def guard_route(route: Any, blocked: list[str]) -> None:
+    """Playwright route handler: loopback, data: and blob: pass; anything else is aborted and
+    its URL appended to `blocked`."""
+    url = route.request.url
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob") or parts.hostname in LOOPBACK:
+        route.continue_()
+    else:
+        blocked.append(url)
+        route.abort("blockedbyclient")
+
+
 class HarnessPage:
     """A tab with error capture; `call` evaluates one function of the page's API."""
 
@@ -113,26 +126,24 @@ class BrowserHost:
         self.blocked: list[str] = []
         from playwright.sync_api import sync_playwright
 
-        self._pw = sync_playwright().start()
         executable = find_chromium()
-        self.browser = self._pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        self.context = self.browser.new_context()
-        self.context.route("**/*", self._guard)
+        self._pw: Any = None
+        try:
+            self._pw = sync_playwright().start()
+            self.browser = self._pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+            self.context = self.browser.new_context()
+            self.context.route("**/*", lambda route: guard_route(route, self.blocked))
+        except Exception as e:  # a bad executable, a crash at start-up, a driver that would not start
+            self._stop_playwright()
+            self.server.close()
+            first = str(e).strip().splitlines()[0] if str(e).strip() else repr(e)
+            raise HarnessError(f"browser: could not start Chromium {executable}: {first}; {INSTALL_HINT}") from None
         self.start_seconds = time.perf_counter() - started
         self.facts = {
             "browser": f"Chromium {self.browser.version}",
             "executable": executable,
             "start_seconds": round(self.start_seconds, 3),
         }
-
-    def _guard(self, route: Any) -> None:
-        url = route.request.url
-        parts = urlsplit(url)
-        if parts.scheme in ("data", "blob") or parts.hostname in LOOPBACK:
-            route.continue_()
-        else:
-            self.blocked.append(url)
-            route.abort("blockedbyclient")
 
     def open_page(self, path: str, ready: str) -> HarnessPage:
         """Open a harness page and wait until `ready` (a JS expression) is true."""
@@ -142,18 +153,26 @@ class BrowserHost:
             page.page.wait_for_function(ready, timeout=60_000)
         except Exception as e:  # playwright's timeout and navigation errors
             detail = page.errors[0] if page.errors else str(e).splitlines()[0]
-            page.close()
+            with contextlib.suppress(Exception):  # keep this error, not a failed close
+                page.close()
             raise HarnessError(f"browser: could not open {path}: {detail}") from None
         if page.errors:
-            raise HarnessError(f"browser: {path}: {page.errors[0]}")
+            detail = page.errors[0]
+            with contextlib.suppress(Exception):
+                page.close()
+            raise HarnessError(f"browser: {path}: {detail}")
         return page
 
+    def _stop_playwright(self) -> None:
+        if self._pw is not None:
+            with contextlib.suppress(Exception):  # already gone (interpreter exit, driver crashed)
+                self._pw.stop()  # also ends a browser it launched
+            self._pw = None
+
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already gone at interpreter exit
             self.browser.close()
-            self._pw.stop()
-        except Exception:  # already gone at interpreter exit
-            pass
+        self._stop_playwright()
         self.server.close()
         if BrowserHost._shared is self:
             BrowserHost._shared = None

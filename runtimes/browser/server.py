@@ -127,17 +127,15 @@ def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", MIME.get(target.suffix, "application/octet-stream"))
             self.send_header("Content-Length", str(len(data)))
-            for name, value in ISOLATION_HEADERS.items():
-                self.send_header(name, value)
             self.end_headers()
             if not head:
                 self.wfile.write(data)
 
-        def end_headers(self) -> None:
-            if self._headers_buffer and b"404" in self._headers_buffer[0]:  # type: ignore[attr-defined]
-                for name, value in ISOLATION_HEADERS.items():
-                    self.send_header(name, value)
-            super().end_headers()
+        def send_response(self, code: int, message: str | None = None) -> None:
+            """Every response, 200 or error (send_error starts here too), carries the isolation headers."""
+            super().send_response(code, message)
+            for name, value in ISOLATION_HEADERS.items():
+                self.send_header(name, value)
 
         def log_message(self, format: str, *args: object) -> None:  # quiet; requests are recorded
             pass

@@ -64,14 +64,7 @@ class CoremlRefSession(Session):
 
     def _latency_ms(self, ids: np.ndarray, repeats: int, warmup: int) -> list[float]:
         feed = {self._input: ids}
-        for _ in range(warmup):
-            self.program.run(feed)
-        out = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            self.program.run(feed)
-            out.append((time.perf_counter() - t) * 1000)
-        return out
+        return self._time_calls(lambda: self.program.run(feed), repeats, warmup)
 
 
 class CoremlRefRuntime(Runtime):

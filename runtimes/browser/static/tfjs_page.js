@@ -39,7 +39,12 @@ window.harness = (() => {
     await tf.ready();
     model = await tf.loadGraphModel(modelUrl);
     length = inputLength;
-    tf.tidy(() => model.predict(tf.zeros([1, length], "int32"))).dataSync(); // warm the kernels
+    const warm = tf.tidy(() => model.predict(tf.zeros([1, length], "int32"))); // warm the kernels
+    try {
+      warm.dataSync();
+    } finally {
+      tf.dispose(warm);
+    }
     const loadMs = performance.now() - t0;
     return { load_ms: loadMs, ...(await backendFacts(backend)) };
   }

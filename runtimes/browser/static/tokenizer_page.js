@@ -9,9 +9,8 @@
 
 window.tokenizerHarness = (() => {
   const jsTokenizers = new Map(); // spec key -> Tokenizer of the web app's module
-  const timings = {};
   let pyodide = null; // promise of the booted interpreter with harness.tokenizer imported
-  let py = null; // Python helpers: load_spec, encode_json, bench
+  let py = null; // Python helpers (load_spec, encode_json, bench), facts and boot times
 
   // Runs inside Pyodide. harness/tokenizer.py itself is written to the file system unchanged.
   const PY_HELPERS = `
@@ -63,8 +62,6 @@ def facts():
     const tokenizer = new module.Tokenizer(spec);
     const t2 = performance.now();
     jsTokenizers.set(key, tokenizer);
-    timings.js_fetch_ms = t1 - t0;
-    timings.js_build_ms = t2 - t1;
     return { fetch_ms: t1 - t0, build_ms: t2 - t1, vocab_size: tokenizer.vocabSize };
   }
 
@@ -104,8 +101,8 @@ def facts():
       facts: JSON.parse(instance.globals.get("facts")()),
     };
     const t2 = performance.now();
-    timings.pyodide_start_ms = t1 - t0;
-    timings.pyodide_tokenizer_import_ms = t2 - t1;
+    py.startMs = t1 - t0;
+    py.tokenizerImportMs = t2 - t1;
     return instance;
   }
 
@@ -119,8 +116,8 @@ def facts():
     const specText = await (await fetchOk(specUrl)).text();
     const vocabSize = py.loadSpec(key, specText);
     return {
-      start_ms: timings.pyodide_start_ms,
-      tokenizer_import_ms: timings.pyodide_tokenizer_import_ms,
+      start_ms: py.startMs,
+      tokenizer_import_ms: py.tokenizerImportMs,
       spec_ms: performance.now() - t0,
       vocab_size: vocabSize,
       pyodide: instance.version,
@@ -156,5 +153,5 @@ def facts():
     return out;
   }
 
-  return { loadJs, js, loadPyodide, pyodide: pyodideEncode, bench, timings, ready: true };
+  return { loadJs, js, loadPyodide, pyodide: pyodideEncode, bench, ready: true };
 })();
