@@ -9,21 +9,21 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 .PHONY: setup report test lint format bench train app
 
 setup: $(VENV)/.setup-stamp node_modules/.setup-stamp apps/web/node_modules/.setup-stamp
-	@bash scripts/ensure_chromium.sh
+	@bash scripts/ensure_chromium.sh >&2
 
 # Re-installs only when the pinned set or the project metadata changes.
 $(VENV)/.setup-stamp: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[all]'
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[all]' >&2
 	@touch $@
 
 node_modules/.setup-stamp: package.json package-lock.json
-	@npm ci --no-audit --no-fund --loglevel=error
+	@npm ci --no-audit --no-fund --loglevel=error >&2
 	@touch $@
 
 # The web app's own npm set; the harness keeps the stamp (npm ci only when the lock changed).
 apps/web/node_modules/.setup-stamp: apps/web/package.json apps/web/package-lock.json | $(VENV)/.setup-stamp
-	@$(PY) -c "from harness.webapp import ensure_node_modules; ensure_node_modules()"
+	@$(PY) -c "from harness.webapp import ensure_node_modules; ensure_node_modules()" >&2
 	@touch $@
 
 golden/reference/manifest.json: | $(VENV)/.setup-stamp
