@@ -17,18 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from harness import bundle, corpus, export, tokenizer_runtimes
+from harness import bundle, corpus, export, gates, tokenizer_runtimes
 from harness.bundle import held_out
 from harness.report import select
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    a = np.asarray(samples)
-    return {
-        "p50": round(float(np.percentile(a, 50)), 4),
-        "p95": round(float(np.percentile(a, 95)), 4),
-        "n": int(a.size),
-    }
 
 
 @contextmanager
@@ -92,7 +83,7 @@ def bench_runtime(b: bundle.Bundle, rt: Any, ids: np.ndarray, repeats: int) -> d
         lat = session.latency_ms(ids[0], repeats=repeats, warmup=20)
         batch = session.run(ids)
         return {
-            "single_review_ms": percentiles(lat),
+            "single_review_ms": gates.latency_summary(lat),
             "batch_reviews_per_second": round(len(ids) / batch.seconds) if batch.seconds > 0 else None,
             "load_seconds": round(session.load_seconds, 3),
             "info": {k: v for k, v in session.info.items() if k in ("wasm_flavour", "renderer", "backend", "browser")},

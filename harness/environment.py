@@ -33,13 +33,16 @@ def _memory_gb() -> float | None:
         return None
 
 
+def dist_version(name: str) -> str:
+    """An installed Python distribution's version, or "absent"."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
 def tool_versions() -> dict[str, str]:
-    out = {}
-    for name in PYTHON_TOOLS:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "absent"
+    out = {name: dist_version(name) for name in PYTHON_TOOLS}
     for name in NPM_TOOLS:
         pkg = REPO / "node_modules" / name / "package.json"
         out[name] = json.loads(pkg.read_text())["version"] if pkg.is_file() else "absent"

@@ -97,9 +97,7 @@ def _latency(engines: Engines, rid: str, row: np.ndarray, budget: dict[str, floa
     out: dict[str, Any] = {"remeasured": False, "load_seconds": round(session.load_seconds, 3)}
     for attempt in range(2):  # a failing budget is measured once more before it fails
         samples = session.latency_ms(row, repeats=int(budget.get("repeats", 200)), warmup=int(budget.get("warmup", 20)))
-        a = np.asarray(samples)
-        out["single_ms"] = {"p50": round(float(np.percentile(a, 50)), 4), "p95": round(float(np.percentile(a, 95)), 4),
-                            "n": int(a.size), "samples": [round(float(x), 4) for x in a]}  # fmt: skip
+        out["single_ms"] = {**gates.latency_summary(samples), "samples": [round(float(x), 4) for x in samples]}
         out["remeasured"] = attempt > 0
         if out["single_ms"]["p50"] <= budget["p50_ms"] and out["single_ms"]["p95"] <= budget["p95_ms"]:
             break

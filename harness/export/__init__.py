@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib
-import importlib.metadata
 import json
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 from harness import atomic
 from harness.bundle import Bundle, hash_of_entries, verify_files
+from harness.environment import dist_version
 from harness.errors import HarnessError
 from harness.paths import cache_dir
 
@@ -45,7 +45,7 @@ class Exporter:
     packages: tuple[str, ...] = ()  # distributions whose versions key the cache
 
     def tool_versions(self) -> dict[str, str]:
-        return {p: _dist_version(p) for p in self.packages}
+        return {p: dist_version(p) for p in self.packages}
 
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
         """Write the artifact's files into `out`; return facts for the manifest."""
@@ -67,13 +67,6 @@ class Artifact:
 
     def total(self, key: str = "bytes", names: list[str] | None = None) -> int:
         return sum(e[key] for n, e in self.files.items() if names is None or n in names)
-
-
-def _dist_version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "absent"
 
 
 def exporter(target: str) -> Exporter:
