@@ -417,6 +417,15 @@ def same_pads(size, span, stride, lower=False):
     return (big, small) if lower else (small, big)
 
 
+def expected_pads(pad_type, pad, spatial, spans, strides):
+    """(before, after) per spatial axis, from the MIL pad_type definition."""
+    if pad_type == "custom":
+        return [(pad[2 * i], pad[2 * i + 1]) for i in range(len(spatial))]
+    if pad_type == "valid":
+        return [(0, 0)] * len(spatial)
+    return [same_pads(n, s, st, pad_type == "same_lower") for n, s, st in zip(spatial, spans, strides, strict=True)]
+
+
 CONV_CASES = [
     # spatial, c_in, c_out, kernel, strides, dilations, pad_type, pad, groups
     ((48,), 32, 64, (3,), (1,), (1,), "valid", None, 1),  # the reference model's conv
@@ -439,12 +448,7 @@ def test_conv_against_the_definition(case, dtype):
     w = (RNG.standard_normal((c_out, c_in // groups, *kernel)) / 3).astype(dtype)
     b = RNG.standard_normal(c_out).astype(dtype)
     span = [(k - 1) * d + 1 for k, d in zip(kernel, dilations, strict=True)]
-    if pad_type == "custom":
-        pads = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(spatial))]
-    elif pad_type == "valid":
-        pads = [(0, 0)] * len(spatial)
-    else:
-        pads = [same_pads(n, s, st, pad_type == "same_lower") for n, s, st in zip(spatial, span, strides, strict=True)]
+    pads = expected_pads(pad_type, pad, spatial, span, strides)
     got = apply(
         "conv", dtype, x=x, weight=w, bias=b, strides=np.array(strides, np.int32), pad_type=pad_type,
         pad=None if pad is None else np.array(pad, np.int32), dilations=np.array(dilations, np.int32), groups=np.int32(groups),
@@ -511,12 +515,7 @@ POOL_CASES = [
 def test_pooling_against_the_definition(case, kind, exclude):
     spatial, kernel, strides, pad_type, pad = case
     x = RNG.standard_normal((2, 3, *spatial)).astype(F32) - 2  # mostly negative: padding must not win a max
-    if pad_type == "custom":
-        pads = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(spatial))]
-    elif pad_type == "valid":
-        pads = [(0, 0)] * len(spatial)
-    else:
-        pads = [same_pads(n, k, s, pad_type == "same_lower") for n, k, s in zip(spatial, kernel, strides, strict=True)]
+    pads = expected_pads(pad_type, pad, spatial, kernel, strides)
     kw = dict(x=x, kernel_sizes=np.array(kernel, np.int32), strides=np.array(strides, np.int32), pad_type=pad_type,
               pad=None if pad is None else np.array(pad, np.int32))  # fmt: skip
     if kind == "avg":
