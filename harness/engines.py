@@ -63,12 +63,16 @@ class Engines:
         by_tok: dict[str, np.ndarray] = dict(ids_by_tokenizer or {})
         out, used = {}, {}
         for rid in self.runtime_ids:
-            tok = tokenizer_for(registry.SPECS[rid].tokenizer)
-            if tok not in by_tok:
-                by_tok[tok] = self.tokenize(tok, texts)
-            out[rid] = self.scores(rid, by_tok[tok])
-            used[rid] = tok
+            used[rid], ids = self.app_ids(rid, texts, by_tok)
+            out[rid] = self.scores(rid, ids)
         return out, used
+
+    def app_ids(self, runtime_id: str, texts: list[str], cache: dict[str, np.ndarray]) -> tuple[str, np.ndarray]:
+        """The tokenizer `runtime_id`'s real app uses and its ids for `texts`, once per tokenizer."""
+        tok = tokenizer_for(registry.SPECS[runtime_id].tokenizer)
+        if tok not in cache:
+            cache[tok] = self.tokenize(tok, texts)
+        return tok, cache[tok]
 
     def tolerance(self, runtime_id: str) -> config.Tolerance:
         return config.tolerance(runtime_id, registry.SPECS[runtime_id].precision)

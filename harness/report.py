@@ -28,7 +28,6 @@ from harness.engines import Engines
 from harness.environment import describe
 from harness.errors import HarnessError
 from harness.paths import REPO
-from harness.predict import tokenizer_for
 from harness.sizes import measure_sizes
 from runtimes import registry
 
@@ -128,10 +127,8 @@ def build(b: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
         acc_budget = gates.accuracy_budget()
         for rt in runtimes:
             _say(f"{rt.id}: held-out scores")
-            tok = tokenizer_for(rt.spec.tokenizer)
-            if tok not in ids_by_tok:
-                ids_by_tok[tok] = engines.tokenize(tok, texts)
-            result = engines.run(rt.id, ids_by_tok[tok])
+            tok, ids = engines.app_ids(rt.id, texts, ids_by_tok)
+            result = engines.run(rt.id, ids)
             scores = result.scores
             art = engines.artifacts.get(rt.id)
             rows[rt.id] = {
