@@ -331,6 +331,12 @@ def print_summary(report: dict[str, Any], out: Path) -> None:
     print(
         f"{report['kind']} {report['status']}: bundle {report['bundle_hash'][:12]}, {report['cases'].get('held_out', 0)} held-out reviews, {report['seconds']} s"
     )
+    trained = report.get("bundle_metrics") or {}
+    if trained:  # the bundle's own training record (metrics.json)
+        print(
+            "  bundle metrics: "
+            + ", ".join(f"{split} accuracy {m['accuracy']:.4f} (n={m['n']})" for split, m in trained.items())
+        )
     by_subject: dict[str, list[dict[str, Any]]] = {}
     for g in report["gates"]:
         by_subject.setdefault(g["subject"], []).append(g)

@@ -193,3 +193,13 @@ def test_report_out_must_be_a_folder_and_repeats_positive(tmp_path, capsys):
 def test_a_named_runtime_that_cannot_run_here_is_an_error(capsys):
     assert cli.main(["golden", "check", "--runtimes", "coreml-native", "--tokenizers", "py"]) == 2
     assert "coreml-native cannot run here" in capsys.readouterr().err
+
+
+def test_summary_prints_the_bundle_metrics_and_each_verdict(fast_report, capsys):
+    from harness.report import print_summary
+
+    rep, out = fast_report
+    print_summary(rep, out)
+    text = capsys.readouterr().out
+    assert "bundle metrics: train accuracy" in text and "test accuracy 0.7778" in text
+    assert "keras" in text and f"verdict: {rep['verdict'].upper()}" in text
