@@ -23,7 +23,7 @@ node_modules/.setup-stamp: package.json package-lock.json
 
 # The web app's own npm set; the harness keeps the stamp (npm ci only when the lock changed).
 apps/web/node_modules/.setup-stamp: apps/web/package.json apps/web/package-lock.json | $(VENV)/.setup-stamp
-	@$(PY) -c "from harness.webapp import ensure_node_modules; ensure_node_modules()" >&2
+	@$(PY) -c "from harness.app.build import ensure_node_modules; ensure_node_modules()" >&2
 	@touch $@
 
 golden/reference/manifest.json: | $(VENV)/.setup-stamp
@@ -39,6 +39,7 @@ lint: $(VENV)/.setup-stamp
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(VENV)/.setup-stamp
 	$(VENV)/bin/ruff format .

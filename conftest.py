@@ -16,7 +16,7 @@ def _register_hypothesis_profiles() -> None:
 
     from hypothesis import HealthCheck, settings
 
-    from harness import config
+    from harness.core import config
 
     for name, opts in config.load().get("hypothesis", {}).items():
         deadline = opts.get("deadline_ms", 0)
@@ -38,17 +38,23 @@ def _register_hypothesis_profiles() -> None:
 _register_hypothesis_profiles()
 
 
-@pytest.fixture(scope="session")
-def reference_bundle():
-    """The committed reference bundle, verified against its manifest."""
-    from harness import bundle
+def pytest_addoption(parser):
+    parser.addoption(
+        "--bundle", default=None, help="bundle folder the conformance suite checks (default: golden/reference)"
+    )
 
-    return bundle.load()
+
+@pytest.fixture(scope="session")
+def reference_bundle(pytestconfig):
+    """The bundle under test (the committed reference unless --bundle), verified against its manifest."""
+    from harness.core import bundle
+
+    return bundle.load(pytestconfig.getoption("--bundle"))
 
 
 @pytest.fixture(scope="session")
 def test_split(reference_bundle):
     """Held-out reviews of the reference bundle's corpus (fetched once into the cache)."""
-    from harness.bundle import held_out
+    from harness.data.corpus import held_out
 
     return held_out(reference_bundle)

@@ -1,7 +1,9 @@
 """The conformance suite's wiring: which runtimes run, shared engines, regression capture.
 
 Every test under cases/ is marked `conformance`. Runtimes come from conformance.toml's
-matrix (or --runtimes); one that cannot run here is reported as skipped with its reason.
+matrix (or --runtimes) through the harness's one selection function; one that cannot run
+here is reported as skipped with its reason, one that fails to export, load or run fails
+its tests with the step and the engine's words (cases/test_runs.py).
 A failing property test appends its shrunk example to golden/regressions.jsonl (set
 HARNESS_REGRESSIONS to write elsewhere), which every run replays.
 """
@@ -14,12 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import config, tokenizer_runtimes
-from harness.paths import GOLDEN
-from runtimes import registry
+from harness.core.errors import HarnessError
+from harness.core.paths import GOLDEN
+from runtimes import registry, tokenizers
+from runtimes.selection import Selection, select
 
 REGRESSIONS = Path(os.environ.get("HARNESS_REGRESSIONS", GOLDEN / "regressions.jsonl"))
-MARKS = {"tfjs": "browser", "coreml": "coreml"}
+MARKS = {"tfjs": "browser", "coreml": "coreml"}  # runtime family -> the pytest mark its tests carry
+_SELECTION = pytest.StashKey[Selection]()
 
 
 def pytest_addoption(parser):
@@ -35,52 +39,50 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.conformance)
 
 
-def matrix_ids(pytest_config=None) -> list[str]:
-    chosen = pytest_config.getoption("--runtimes") if pytest_config else None
-    ids = [s.strip() for s in chosen.split(",") if s.strip()] if chosen else config.matrix()
-    unknown = [rid for rid in ids if rid not in registry.SPECS]
-    if unknown:
-        raise pytest.UsageError(f"--runtimes: unknown runtime {unknown[0]!r}; `harness runtimes` lists them")
-    return ids
+def selection(pytest_config) -> Selection:
+    """The run's runtimes (the matrix, or --runtimes), chosen once per session by the harness's selection."""
+    if _SELECTION not in pytest_config.stash:
+        try:
+            chosen = select(pytest_config.getoption("--runtimes") or "matrix", with_reference=True)
+        except HarnessError as e:
+            raise pytest.UsageError(f"--runtimes: {e}") from None
+        pytest_config.stash[_SELECTION] = chosen
+    return pytest_config.stash[_SELECTION]
 
 
-def availability(runtime_id: str) -> tuple[bool, str]:
-    try:
-        ok = registry.get(runtime_id).availability()
-    except Exception as e:  # an engine that cannot even load is unavailable, with the reason
-        return False, str(e)
-    return ok.ok, f"{ok.reason}; {ok.install}"
-
-
-def runtime_params(ids: list[str]) -> list:
-    """One pytest param per runtime, marked by family; unavailable ones skip with the reason."""
+def runtime_params(pytest_config) -> list:
+    """One pytest param per selected runtime, marked by family; one that cannot run here skips with the reason."""
+    chosen = selection(pytest_config)
     params = []
-    for rid in ids:
-        marks = [getattr(pytest.mark, m) for prefix, m in MARKS.items() if rid.startswith(prefix)]
-        ok, why = availability(rid)
-        if not ok:
-            marks.append(pytest.mark.skip(reason=f"{rid} cannot run here: {why}"))
+    for rid in [*chosen.ids, *chosen.unavailable]:
+        family = registry.spec(rid).family
+        marks = [getattr(pytest.mark, MARKS[family])] if family in MARKS else []
+        if rid in chosen.unavailable:
+            marks.append(pytest.mark.skip(reason=f"{rid} cannot run here: {chosen.unavailable[rid]}"))
         params.append(pytest.param(rid, marks=marks, id=rid))
     return params
 
 
 @pytest.fixture(scope="session")
-def runtime_ids(pytestconfig) -> list[str]:
-    ids = [rid for rid in matrix_ids(pytestconfig) if availability(rid)[0]]
-    assert "keras" in ids, "the reference runtime keras must be available"
-    return ids
+def runtime_selection(pytestconfig) -> Selection:
+    return selection(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def runtime_ids(runtime_selection) -> list[str]:
+    return runtime_selection.ids
 
 
 @pytest.fixture(scope="session")
 def tokenizer_ids() -> list[str]:
-    return tokenizer_runtimes.resolve("all")
+    return tokenizers.select("all")[0]
 
 
 @pytest.fixture(scope="session")
-def engines(reference_bundle, runtime_ids, tokenizer_ids):
-    from harness.engines import Engines
+def engines(reference_bundle, runtime_selection, tokenizer_ids):
+    from harness.run.engines import Engines
 
-    with Engines(reference_bundle, runtime_ids, tokenizer_ids) as e:
+    with Engines(reference_bundle, runtime_selection.runtimes, tokenizer_ids) as e:
         yield e
 
 

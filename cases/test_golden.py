@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness import divergences, golden
-from harness.cases import read_cases
-from harness.compare_cmd import command_for
-from harness.tokenizer_runtimes import TOKENIZERS
+from harness.check import divergences, golden
+from harness.check.side_by_side import command_for
+from harness.core.cases import read_cases
+from runtimes import tokenizers
 
-from .conftest import matrix_ids, runtime_params
+from .conftest import runtime_params
 
 pytestmark = pytest.mark.golden
 KNOWN = divergences.load()
@@ -21,10 +21,11 @@ KNOWN = divergences.load()
 
 def pytest_generate_tests(metafunc):
     if "golden_runtime" in metafunc.fixturenames:
-        metafunc.parametrize("golden_runtime", runtime_params(matrix_ids(metafunc.config)))
+        metafunc.parametrize("golden_runtime", runtime_params(metafunc.config))
     if "golden_tokenizer" in metafunc.fixturenames:
         metafunc.parametrize(
-            "golden_tokenizer", [pytest.param(t, marks=[pytest.mark.browser] if t != "py" else []) for t in TOKENIZERS]
+            "golden_tokenizer",
+            [pytest.param(t, marks=[pytest.mark.browser] if s.browser else []) for t, s in tokenizers.SPECS.items()],
         )
     if "divergence" in metafunc.fixturenames:
         declared = [
@@ -43,13 +44,14 @@ def golden_cases():
 
 @pytest.fixture(scope="module")
 def golden_result(reference_bundle, engines, golden_cases):
-    expected = golden.read_expected()
-    golden.ensure_current(reference_bundle, expected)
+    if not golden.expected_path(reference_bundle).is_file():
+        pytest.skip(f"no golden file for this bundle; create it with `{golden.update_command(reference_bundle)}`")
+    expected = golden.load_current(reference_bundle)
     return golden.check(reference_bundle, engines, list(golden_cases.values()), expected, KNOWN)
 
 
 def test_golden_file_is_current(reference_bundle):
-    golden.ensure_current(reference_bundle, golden.read_expected())
+    golden.load_current(reference_bundle)
     assert len(read_cases(golden.TEXTS)) >= 1000
 
 
@@ -64,6 +66,8 @@ def _failures(result, golden_cases, kind, runtime):
 def test_golden_scores(golden_result, golden_cases, golden_runtime, engines):
     if golden_runtime not in engines.runtime_ids:
         pytest.skip(f"{golden_runtime} not in this run's runtimes")
+    if golden_runtime in golden_result.errors:
+        pytest.fail(f"{golden_result.errors[golden_runtime]}", pytrace=False)
     found, detail = _failures(golden_result, golden_cases, "score", golden_runtime)
     assert not found, f"{golden_runtime}: {len(found)} golden case(s) outside tolerance\n{detail}"
     assert golden_result.comparisons[golden_runtime].passed, golden_result.comparisons[golden_runtime].reasons
@@ -71,7 +75,11 @@ def test_golden_scores(golden_result, golden_cases, golden_runtime, engines):
 
 def test_golden_tokens(golden_result, golden_cases, golden_tokenizer, engines):
     if golden_tokenizer not in engines.tokenizer_ids:
-        pytest.skip(f"tokenizer runtime {golden_tokenizer} cannot run here")
+        pytest.skip(
+            f"tokenizer runtime {golden_tokenizer} cannot run here: {tokenizers.availability(golden_tokenizer).reason}"
+        )
+    if golden_tokenizer in golden_result.errors:
+        pytest.fail(f"{golden_result.errors[golden_tokenizer]}", pytrace=False)
     found, detail = _failures(golden_result, golden_cases, "tokens", golden_tokenizer)
     assert not found, f"{golden_tokenizer}: {len(found)} golden case(s) tokenized differently\n{detail}"
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness import properties
+from harness.check import properties
 
 from .conftest import REGRESSIONS
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
+from runtimes.spec import RuntimeSpec
 
 
 @dataclass(frozen=True)
@@ -30,18 +31,6 @@ class RunResult:
     scores: np.ndarray  # float64 [N], probability of the positive class
     seconds: float  # time spent inside the engine for the whole batch
     info: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RuntimeSpec:
-    """What the registry knows about a runtime id without importing its engine."""
-
-    id: str
-    engine: str  # "module:Class"
-    target: str | None  # export target it executes (None: the bundle's model.keras)
-    tokenizer: str  # tokenizer runtime of the real app it stands for: "py" or "js"
-    precision: str  # "float32", "float16" or "uint8": picks the tolerance policy
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 class Session(ABC):
@@ -121,6 +110,10 @@ class Runtime(ABC):
 
     @abstractmethod
     def availability(self) -> Availability: ...
+
+    def context(self) -> str:
+        """Engine and version, added to a failure's message when the engine's words lack them."""
+        return ""
 
     @abstractmethod
     def open(self, bundle: Any, artifact: Any | None) -> Session:

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import HarnessError
-from harness.model import positive_scores
+from harness.core.bundle import positive_scores
+from harness.core.errors import HarnessError
 from runtimes.base import Availability, RunResult, Runtime, Session
+from runtimes.coreml_ref import PACKAGE
 
 LINUX_REASON = "Apple's Core ML framework runs only on macOS (coremltools.libcoremlpython is absent on Linux)"
 
@@ -74,13 +75,14 @@ class CoremlNativeRuntime(Runtime):
             raise HarnessError(f"{self.id} cannot run here: {ok.reason}")
         if artifact is None:
             raise HarnessError(f"{self.id} needs a Core ML artifact (target {self.spec.target})")
-        from harness.export.coreml import import_coremltools, package_path, quiet
         from runtimes.coreml_ref import check_program_io
+        from runtimes.frameworks import coreml_quiet as quiet
+        from runtimes.frameworks import import_coremltools
 
         artifact.verify()
         ct = import_coremltools()
         sig = bundle.signature()
-        path = package_path(artifact)
+        path = artifact.main_file(PACKAGE)
         started = time.perf_counter()
         with quiet():
             units = getattr(ct.ComputeUnit, str(self.spec.options.get("compute_units", "ALL")))

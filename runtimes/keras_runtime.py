@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from harness.model import import_keras, positive_scores
-from harness.quiet import native_stderr
+from harness.core.bundle import positive_scores
+from harness.core.quiet import native_stderr
 from runtimes.base import Availability, RunResult, Runtime, Session
+from runtimes.frameworks import import_keras
 
 
 class KerasSession(Session):

@@ -1,4 +1,4 @@
-"""Runtime ids -> lazy "module:Class" engines (after lm-evaluation-harness's registry).
+"""Runtime ids -> specs and lazy "module:Class" engines (after lm-evaluation-harness's registry).
 
 Id syntax: `<engine>[@<variant>]`. The variant names the weights of the artifact it runs:
 TF.js `@f16` and `@u8` (quantized weights, dequantized at load; plain = float32 weights);
@@ -10,27 +10,56 @@ from __future__ import annotations
 import difflib
 import importlib
 
-from harness.errors import HarnessError
-from runtimes.base import Runtime, RuntimeSpec
+from harness.core.errors import HarnessError
+from runtimes.base import Runtime
+from runtimes.spec import RuntimeSpec
 
 _TFJS = "runtimes.tfjs:TfjsRuntime"
+TFJS_WEIGHTS = (("", "tfjs", "float32"), ("f16", "tfjs-f16", "float16"), ("u8", "tfjs-u8", "uint8"))
+COREML_ENGINES = (
+    ("ref", "runtimes.coreml_ref:CoremlRefRuntime"),
+    ("native", "runtimes.coreml_native:CoremlNativeRuntime"),
+)
+
+
+def _id(base: str, variant: str) -> str:
+    return f"{base}@{variant}" if variant else base
 
 
 def _specs() -> list[RuntimeSpec]:
-    specs = [RuntimeSpec("keras", "runtimes.keras_runtime:KerasRuntime", None, "py", "float32")]
+    specs = [RuntimeSpec("keras", "keras", "runtimes.keras_runtime:KerasRuntime", "desktop", "float32", "py")]
     for backend in ("cpu", "wasm", "webgl"):
-        for suffix, target, precision in (
-            ("", "tfjs", "float32"),
-            ("@f16", "tfjs-f16", "float16"),
-            ("@u8", "tfjs-u8", "uint8"),
-        ):
-            specs.append(RuntimeSpec(f"tfjs-{backend}{suffix}", _TFJS, target, "js", precision, {"backend": backend}))
-    for engine, module in (
-        ("coreml-ref", "runtimes.coreml_ref:CoremlRefRuntime"),
-        ("coreml-native", "runtimes.coreml_native:CoremlNativeRuntime"),
-    ):
-        specs.append(RuntimeSpec(engine, module, "coreml", "py", "float16"))
-        specs.append(RuntimeSpec(f"{engine}@fp32", module, "coreml-fp32", "py", "float32"))
+        for variant, target, precision in TFJS_WEIGHTS:
+            specs.append(
+                RuntimeSpec(
+                    _id(f"tfjs-{backend}", variant),
+                    "tfjs",
+                    _TFJS,
+                    "web",
+                    precision,
+                    "js",
+                    target,
+                    backend=backend,
+                    browser="chromium",
+                    variant=variant,
+                )  # fmt: skip
+            )
+    for backend, engine in COREML_ENGINES:
+        base = f"coreml-{backend}"
+        specs.append(RuntimeSpec(base, "coreml", engine, "ios", "float16", "py", "coreml", backend=backend))
+        specs.append(
+            RuntimeSpec(
+                _id(base, "fp32"),
+                "coreml",
+                engine,
+                "ios",
+                "float32",
+                "py",
+                "coreml-fp32",
+                backend=backend,
+                variant="fp32",
+            )  # fmt: skip
+        )
     return specs
 
 
@@ -41,35 +70,23 @@ def ids() -> list[str]:
     return list(SPECS)
 
 
-def get(runtime_id: str) -> Runtime:
-    spec = SPECS.get(runtime_id)
-    if spec is None:
+def spec(runtime_id: str) -> RuntimeSpec:
+    found = SPECS.get(runtime_id)
+    if found is None:
         close = difflib.get_close_matches(runtime_id, SPECS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise HarnessError(f"unknown runtime {runtime_id!r}{hint}; `harness runtimes` lists them")
-    module_name, class_name = spec.engine.split(":")
+    return found
+
+
+def get(runtime_id: str) -> Runtime:
+    """The Runtime for an id, its engine class imported now (a missing module is a HarnessError)."""
+    s = spec(runtime_id)
+    module_name, class_name = s.engine.split(":")
     try:
         cls = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as e:
-        raise HarnessError(f"runtime {runtime_id}: engine {spec.engine} cannot be loaded ({e})") from None
+        raise HarnessError(f"runtime {runtime_id}: engine {s.engine} cannot be loaded ({e})") from None
     if not (isinstance(cls, type) and issubclass(cls, Runtime)):
-        raise HarnessError(f"{spec.engine} is not a Runtime")
-    return cls(spec)
-
-
-def _loadable(runtime_id: str) -> Runtime | None:
-    """For `all`: an engine that cannot even be imported is not available here."""
-    try:
-        return get(runtime_id)
-    except HarnessError:
-        return None
-
-
-def resolve(selection: str) -> list[Runtime]:
-    """`all` = every runtime available here; else a comma list of ids, in order, deduplicated."""
-    if selection.strip() == "all":
-        return [r for r in (_loadable(i) for i in ids()) if r is not None and r.availability().ok]
-    wanted = [s.strip() for s in selection.split(",") if s.strip()]
-    if not wanted:
-        raise HarnessError("no runtime given (expected ids such as keras,tfjs-wasm or 'all')")
-    return [get(i) for i in dict.fromkeys(wanted)]
+        raise HarnessError(f"{s.engine} is not a Runtime")
+    return cls(s)

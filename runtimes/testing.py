@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from runtimes.base import RuntimeSpec
 from runtimes.keras_runtime import KerasRuntime
+from runtimes.spec import RuntimeSpec
 
 PERTURBED_ID = "keras@perturbed"
 
@@ -27,5 +27,12 @@ class PerturbedKeras(KerasRuntime):
 
 def perturbed_spec(token_id: int, delta: float = 1.0) -> RuntimeSpec:
     return RuntimeSpec(
-        PERTURBED_ID, "runtimes.testing:PerturbedKeras", None, "py", "float32", {"token_id": token_id, "delta": delta}
+        PERTURBED_ID,
+        "keras",
+        "runtimes.testing:PerturbedKeras",
+        "desktop",
+        "float32",
+        "py",
+        variant="perturbed",
+        options={"token_id": token_id, "delta": delta},
     )

@@ -6,22 +6,23 @@ exported artifact through the harness's loopback server. A batch is one page cal
 
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import Any
 
 import numpy as np
 
-from harness.errors import HarnessError
-from harness.model import positive_scores
+from harness.core.bundle import positive_scores
+from harness.core.errors import HarnessError
+from harness.core.versions import npm_version
 from runtimes.base import Availability, RunResult, Runtime, Session
 from runtimes.browser import host as browser
+from runtimes.browser.driver import Tab
 
 CHUNK = 512  # rows per predict call inside the page: bounds page memory, not timing
 
 
 class TfjsSession(Session):
-    def __init__(self, page: browser.HarnessPage, length: int, vocab_size: int, positive_index: int | None) -> None:
+    def __init__(self, page: Tab, length: int, vocab_size: int, positive_index: int | None) -> None:
         super().__init__(length, vocab_size)
         self.page = page
         self._positive_index = positive_index
@@ -44,7 +45,10 @@ class TfjsSession(Session):
 
 class TfjsRuntime(Runtime):
     def availability(self) -> Availability:
-        return browser.availability()
+        return browser.availability(self.spec.browser or browser.DEFAULT_ENGINE)
+
+    def context(self) -> str:
+        return f"TF.js {npm_version('@tensorflow/tfjs')}, {self.spec.browser or browser.DEFAULT_ENGINE}"
 
     def open(self, bundle: Any, artifact: Any | None) -> Session:
         if artifact is None:
@@ -53,18 +57,18 @@ class TfjsRuntime(Runtime):
         started = time.perf_counter()
         prefix = f"/artifacts/{artifact.target}-{artifact.manifest['cache_key']}/"
         host.server.mount(prefix, artifact.path)
-        page = host.open_page("/page/tfjs.html", "window.harness && window.harness.ready")
+        engine = self.spec.browser or browser.DEFAULT_ENGINE
+        page = host.open_page("/page/tfjs.html", "window.harness && window.harness.ready", engine)
         sig = bundle.signature()
         try:
             facts = page.call(
                 "([url, backend, n]) => harness.load(url, backend, n)",
-                [host.server.url(prefix + "model.json"), self.spec.options["backend"], sig.length],
+                [host.server.url(prefix + "model.json"), self.spec.backend, sig.length],
             )
         except BaseException:  # the tab would otherwise stay open, its model half loaded
-            with contextlib.suppress(Exception):  # keep the load error, not a failed close
-                page.close()
+            page.close()
             raise
         session = TfjsSession(page, sig.length, sig.vocab_size, sig.positive_index)
         session.load_seconds = time.perf_counter() - started
-        session.info = {**host.facts, **facts, "artifact": artifact.target}
+        session.info = {**host.driver(engine).facts, **facts, "artifact": artifact.target}
         return session

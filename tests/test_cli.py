@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from harness import bundle, cli
-from harness.paths import REFERENCE_BUNDLE
+from harness import cli
+from harness.core import bundle
+from harness.core.paths import REFERENCE_BUNDLE
 
 HARNESS = Path(sys.executable).with_name("harness")  # .venv/bin/harness next to .venv/bin/python
 POSITIVE = "a gorgeous, witty, moving film"
@@ -251,7 +252,7 @@ def test_runtimes_lists_keras_and_tfjs(capsys: pytest.CaptureFixture[str]) -> No
 def test_no_chromium_means_unavailable_with_install_hint(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from runtimes.browser import host
+    from runtimes.browser import chromium as host
 
     monkeypatch.setenv("HARNESS_CHROMIUM", str(tmp_path / "no-such-chrome"))
     assert host.find_chromium() is None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.compare import compare
-from harness.config import Tolerance
+from harness.check.compare import compare
+from harness.core.config import Tolerance
 
 TOL = Tolerance(atol=1e-4, rtol=0.0, agreement=1.0, borderline=1e-4)
 

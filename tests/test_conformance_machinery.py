@@ -9,10 +9,10 @@ import shutil
 import pytest
 from hypothesis import find, settings
 
-from harness import divergences, golden, properties
-from harness.cases import read_cases
-from harness.engines import Engines
-from harness.errors import HarnessError
+from harness.check import divergences, golden, properties
+from harness.core.cases import read_cases
+from harness.core.errors import HarnessError
+from harness.run.engines import Engines
 from runtimes import registry
 from runtimes.testing import PERTURBED_ID, perturbed_spec
 
@@ -30,7 +30,7 @@ def good_id(vocab):
 @pytest.fixture()
 def perturbed_engines(reference_bundle, good_id, monkeypatch):
     monkeypatch.setitem(registry.SPECS, PERTURBED_ID, perturbed_spec(good_id))
-    with Engines(reference_bundle, ["keras", PERTURBED_ID], ["py"]) as e:
+    with Engines(reference_bundle, [registry.get("keras"), registry.get(PERTURBED_ID)], ["py"]) as e:
         yield e
 
 
@@ -50,7 +50,7 @@ def test_edited_golden_score_fails_naming_case_and_runtime(reference_bundle, gol
     lines[5] = json.dumps(row)
     expected.write_text("\n".join(lines) + "\n")
     exp = golden.read_expected(expected)
-    with Engines(reference_bundle, ["keras"], ["py"]) as engines:
+    with Engines(reference_bundle, [registry.get("keras")], ["py"]) as engines:
         result = golden.check(reference_bundle, engines, read_cases(texts), exp, [])
     assert not result.passed
     [finding] = result.undeclared
@@ -95,7 +95,7 @@ def test_declared_divergence_that_no_longer_happens_fails(reference_bundle, tmp_
         '[[divergence]]\nid = "stale"\nkind = "score"\nruntimes = ["keras"]\ncases = ["mr-17"]\ncause = "gone"\n'
     )
     cases = read_cases(golden.TEXTS)[:5]
-    with Engines(reference_bundle, ["keras"], ["py"]) as engines:
+    with Engines(reference_bundle, [registry.get("keras")], ["py"]) as engines:
         result = golden.check(reference_bundle, engines, cases, golden.read_expected(), divergences.load(toml))
     assert result.unused_divergences == ["stale"] and not result.passed
 

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import bundle, export
-from harness.errors import HarnessError
+from harness import export
+from harness.core import bundle
+from harness.core.errors import HarnessError
+from harness.core.paths import REFERENCE_BUNDLE, cache_dir
 from harness.export import Artifact, describe_files
-from harness.paths import REFERENCE_BUNDLE, cache_dir
 from runtimes import registry
 from runtimes.coreml_ref import ops
 
@@ -54,15 +55,16 @@ def ref(cache):
 
 @pytest.fixture(scope="module")
 def held_out_ids(ref):
-    from harness.bundle import held_out
+    from harness.data.corpus import held_out
 
     texts = [r.text for r in held_out(ref)]
     return np.asarray(ref.tokenizer().encode_batch(texts), dtype=np.int32)
 
 
 def keras_scores(b: bundle.Bundle, ids: np.ndarray) -> np.ndarray:
-    from harness.model import import_keras, scores
-    from harness.quiet import native_stderr
+    from harness.core.quiet import native_stderr
+    from harness.data.model import scores
+    from runtimes.frameworks import import_keras
 
     with native_stderr():
         model = import_keras().saving.load_model(b.model_path, compile=False)
@@ -190,7 +192,8 @@ def test_truncated_or_edited_package_is_refused_by_hash(artifacts, ref, tmp_path
 
 def _hand_built_artifact(folder: Path, build) -> Artifact:
     """A tiny ML Program made with coremltools' builder, wrapped as an artifact."""
-    from harness.export.coreml import import_coremltools, quiet
+    from runtimes.frameworks import coreml_quiet as quiet
+    from runtimes.frameworks import import_coremltools
 
     ct = import_coremltools()
     from coremltools.converters.mil import Builder as mb
@@ -268,9 +271,9 @@ def test_unreadable_package_is_a_one_line_error(tmp_path):
 def foreign(ref, tmp_path_factory):
     """Conv1D(kernel 5, 'same', dilation 2) -> GlobalAveragePooling1D -> Dense(2, softmax),
     made into a bundle with the reference tokenizer (`harness bundle`'s path)."""
-    from harness.make_bundle import make_bundle
-    from harness.model import import_keras
-    from harness.quiet import native_stderr
+    from harness.core.quiet import native_stderr
+    from harness.data.make_bundle import make_bundle
+    from runtimes.frameworks import import_keras
 
     keras = import_keras()
     sig = ref.signature()
@@ -333,10 +336,11 @@ def test_native_matches_ref_on_macos(ref, held_out_ids, artifacts):
 def test_native_session_plumbing_with_a_stand_in_engine(ref, held_out_ids, artifacts):
     """Off macOS, drive the native session with coreml-ref standing in for MLModel.predict, so the
     adapter's feature names, batch bound, chunking and I/O checks run on every OS."""
-    from harness.export.coreml import import_coremltools, quiet
     from runtimes.coreml_native import CoremlNativeSession, _io
     from runtimes.coreml_ref import check_program_io
     from runtimes.coreml_ref.evaluator import Program
+    from runtimes.frameworks import coreml_quiet as quiet
+    from runtimes.frameworks import import_coremltools
 
     ct = import_coremltools()
     path = artifacts["coreml"].path / "model.mlpackage"

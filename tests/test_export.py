@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from harness import export
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 
 @pytest.fixture(scope="module")

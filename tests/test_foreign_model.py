@@ -20,8 +20,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness import bundle, cli, corpus
-from harness.paths import REFERENCE_BUNDLE
+from harness import cli
+from harness.core import bundle
+from harness.core.paths import REFERENCE_BUNDLE
+from harness.data import corpus
 
 LENGTH = 48
 N_REVIEWS = 100
@@ -51,7 +53,7 @@ def tmp_cache(
 
 
 def foreign_architecture(vocab_size: int, length: int = LENGTH, seed: int = 3) -> Any:
-    from harness.model import import_keras
+    from runtimes.frameworks import import_keras
 
     keras = import_keras()
     keras.utils.set_random_seed(seed)
@@ -73,7 +75,7 @@ def cli_run(*argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def foreign_model(tmp_path_factory: pytest.TempPathFactory, train_reviews: list[corpus.Review]) -> tuple[Any, Path]:
-    from harness.model import import_keras
+    from runtimes.frameworks import import_keras
 
     keras = import_keras()
     tok = bundle.load(REFERENCE_BUNDLE).tokenizer()

@@ -11,9 +11,10 @@ import time
 
 import pytest
 
-from harness import cli, history, merge
-from harness.errors import HarnessError
-from harness.paths import REPO
+from harness import cli
+from harness.core.errors import HarnessError
+from harness.core.paths import REPO
+from harness.report import history, merge
 
 FAST = "keras,coreml-ref@fp32,tfjs-wasm@u8"
 
@@ -23,7 +24,7 @@ def reports_dir(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         path = tmp_path_factory.mktemp("reports")
         mp.setenv("HARNESS_REPORTS", str(path))
-        import harness.report as report_module
+        from harness.report import writer as report_module
 
         mp.setattr(report_module, "REPORTS", path)
         mp.setattr(report_module, "HISTORY", path / "history.jsonl")
@@ -32,10 +33,11 @@ def reports_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def fast_report(reports_dir, reference_bundle):
-    from harness import report
+    from harness.report import build as report
+    from harness.report import writer
 
     rep = report.run(reference_bundle, report.Options(runtimes=FAST))
-    out = report.write(rep, reports_dir / "runs" / "first", history_path=reports_dir / "history.jsonl")
+    out = writer.write(rep, reports_dir / "runs" / "first", history_path=reports_dir / "history.jsonl")
     return rep, out
 
 
@@ -56,14 +58,15 @@ def test_report_has_every_section_and_gate(fast_report):
 
 
 def test_history_is_append_only(fast_report, reports_dir, reference_bundle):
-    from harness import report
+    from harness.report import build as report
+    from harness.report import writer
 
     path = reports_dir / "history.jsonl"
     before = path.read_text()
     rep = report.run(
         reference_bundle, report.Options(runtimes="keras", latency=False, golden=False, sizes=False, webapp=False)
     )
-    report.write(rep, reports_dir / "runs" / "second", history_path=path)
+    writer.write(rep, reports_dir / "runs" / "second", history_path=path)
     after = path.read_text()
     assert after.startswith(before) and len(after.splitlines()) == len(before.splitlines()) + 1
     assert history.read(path)[-1]["runtimes"]["keras"]["max_abs_diff"] == 0
@@ -151,7 +154,7 @@ def test_signoff_needs_a_waiver_for_what_cannot_run_here(tmp_path, reports_dir):
 
 def test_signoff_waiver_without_reason_or_unknown_gate_is_refused(tmp_path):
     assert cli.main(["signoff", "--waive", "coreml-native", "--out", str(tmp_path)]) == 2
-    from harness import signoff
+    from harness.report import signoff
 
     with pytest.raises(HarnessError, match="matches no gate"):
         signoff._waive(
@@ -196,7 +199,7 @@ def test_a_named_runtime_that_cannot_run_here_is_an_error(capsys):
 
 
 def test_summary_prints_the_bundle_metrics_and_each_verdict(fast_report, capsys):
-    from harness.report import print_summary
+    from harness.report.summary import print_summary
 
     rep, out = fast_report
     print_summary(rep, out)

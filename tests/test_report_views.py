@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
-from harness import report_html, report_junit
-from harness.paths import REPO
+from harness.core.paths import REPO
+from harness.report import html as report_html
+from harness.report import junit as report_junit
 
 WORKFLOW = REPO / ".github" / "workflows" / "nightly.yml"
 N_CASES = 1080
@@ -273,7 +274,7 @@ def test_html_trend_with_no_points():
 
 def _chromium():
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make setup)")
-    from runtimes.browser import host
+    from runtimes.browser import chromium as host
 
     executable = host.find_chromium()
     if executable is None:
@@ -292,8 +293,12 @@ def screenshot(html: str, folder: Path, png: Path, full_page: bool = False) -> d
     path.write_text(html, encoding="utf-8")
     url = path.as_uri()
     attempted: list[str] = []
-    context = BrowserHost.shared().browser.new_context(
-        offline=True, java_script_enabled=False, viewport={"width": 1280, "height": 800}
+    context = (
+        BrowserHost.shared()
+        .driver("chromium")
+        .browser.new_context(  # type: ignore[attr-defined]
+            offline=True, java_script_enabled=False, viewport={"width": 1280, "height": 800}
+        )
     )
     try:
         context.on("request", lambda req: attempted.append(req.url) if req.url != url else None)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness import matrix
-from harness.engines import Engines
-from harness.errors import HarnessError
+from harness import export
+from harness.core.errors import HarnessError
+from harness.run.engines import Engines
 from runtimes import registry
 from runtimes.browser import host as browser
 
@@ -25,7 +25,7 @@ def ids(reference_bundle, test_split):
 
 @pytest.fixture(scope="module")
 def keras_scores(reference_bundle, ids):
-    with Engines(reference_bundle, ["keras"]) as engines:
+    with Engines(reference_bundle, [registry.get("keras")]) as engines:
         return engines.scores("keras", ids)
 
 
@@ -34,7 +34,7 @@ def keras_scores(reference_bundle, ids):
     [("tfjs-cpu", 1e-4), ("tfjs-wasm", 1e-4), ("tfjs-webgl", 1e-4), ("tfjs-wasm@f16", 0.05), ("tfjs-wasm@u8", 0.05)],
 )
 def test_agrees_with_keras(reference_bundle, ids, keras_scores, runtime_id, atol):
-    with Engines(reference_bundle, [runtime_id]) as engines:
+    with Engines(reference_bundle, [registry.get(runtime_id)]) as engines:
         result = engines.run(runtime_id, ids)
     diff = np.abs(result.scores - keras_scores)
     assert diff.max() <= atol, f"{runtime_id}: max |diff| {diff.max():.3g}"
@@ -43,7 +43,7 @@ def test_agrees_with_keras(reference_bundle, ids, keras_scores, runtime_id, atol
 
 
 def test_reports_wasm_flavour_and_webgl_precision(reference_bundle):
-    with Engines(reference_bundle, ["tfjs-wasm", "tfjs-webgl"]) as engines:
+    with Engines(reference_bundle, [registry.get("tfjs-wasm"), registry.get("tfjs-webgl")]) as engines:
         wasm, webgl = engines.session("tfjs-wasm"), engines.session("tfjs-webgl")
     assert wasm.info["wasm_flavour"] in {"threads+simd", "simd", "plain"}
     assert wasm.info["cross_origin_isolated"] is True  # COOP/COEP from the server
@@ -52,7 +52,7 @@ def test_reports_wasm_flavour_and_webgl_precision(reference_bundle):
 
 def test_out_of_range_ids_never_reach_the_runtime(reference_bundle):
     rt = registry.get("tfjs-wasm")
-    with rt.open(reference_bundle, matrix.artifact_for(reference_bundle, rt)) as session:
+    with rt.open(reference_bundle, export.export(reference_bundle, rt.spec.target)) as session:
         vocab = reference_bundle.signature().vocab_size
         for bad in (vocab, -1):
             with pytest.raises(HarnessError, match=f"token id {bad} outside"):

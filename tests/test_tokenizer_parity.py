@@ -23,12 +23,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness import bundle as bundle_mod
-from harness import cases, corpus
-from harness.bundle import Bundle
-from harness.paths import GOLDEN
-from harness.tokenizer_runtimes import IdDiff, diff_ids, tokenize_all
-from runtimes import tokenizer_browser
+from harness.check.tokens import IdDiff, diff_ids
+from harness.core import bundle as bundle_mod
+from harness.core import cases
+from harness.core.bundle import Bundle
+from harness.core.hashing import file_sha256
+from harness.core.paths import GOLDEN
+from harness.data import corpus
+from harness.run import tokenize
+from runtimes.tokenizers import browser as tokenizer_browser
+
+
+def tokenize_all(b, selection: str, texts):
+    """Ids per tokenizer runtime; a runtime that fails here fails the test with its reason."""
+    results, failures = tokenize.tokenize_all(b, selection.split(","), texts)
+    assert not failures, "; ".join(str(f) for f in failures.values())
+    return results
+
 
 pytestmark = pytest.mark.browser
 
@@ -126,7 +137,7 @@ def test_spec_variants_are_identical(ref, hard, tmp_path):
 
 def test_pyodide_runs_the_reference_file_unchanged(ref):
     facts = tokenizer_browser.load_facts("pyodide", ref)
-    assert facts["tokenizer_py_sha256"] == corpus.file_sha256(tokenizer_browser.REFERENCE_TOKENIZER)
+    assert facts["tokenizer_py_sha256"] == file_sha256(tokenizer_browser.REFERENCE_TOKENIZER)
     assert facts["python"].startswith("3.") and facts["pyodide"]
     assert facts["start_ms"] > 0
     assert not tokenizer_browser.TokenizerPage.shared().host.blocked, "a runtime tried to leave the machine"

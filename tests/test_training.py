@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from harness import bundle, corpus, tokenizer_build, training
-from harness.errors import HarnessError
-from harness.model import Hyperparameters
-from harness.paths import REFERENCE_BUNDLE
+from harness.core import bundle
+from harness.core.errors import HarnessError
+from harness.core.paths import REFERENCE_BUNDLE
+from harness.data import corpus, tokenizer_build, training
+from harness.data.model import Hyperparameters
 
 SEED = 7
 HP = Hyperparameters(max_epochs=2)
@@ -120,7 +121,8 @@ def test_metrics_record_splits_corpus_seed_versions_and_command(
 
 
 def test_weights_hash_is_that_of_the_saved_model(trained: tuple[Path, dict[str, Any]]) -> None:
-    from harness.model import import_keras, weights_hash
+    from harness.data.model import weights_hash
+    from runtimes.frameworks import import_keras
 
     out, metrics = trained
     saved = import_keras().saving.load_model(out / bundle.MODEL, compile=False)
@@ -213,7 +215,8 @@ def test_reference_test_accuracy_reproduces(reference_bundle: bundle.Bundle, tes
     """The recorded accuracy is what the committed model actually scores on the held-out split."""
     import numpy as np
 
-    from harness.model import import_keras, scores
+    from harness.data.model import scores
+    from runtimes.frameworks import import_keras
 
     tok = reference_bundle.tokenizer()
     x = np.asarray(tok.encode_batch(r.text for r in test_split), dtype=np.int32)
@@ -227,8 +230,8 @@ def test_reference_test_accuracy_reproduces(reference_bundle: bundle.Bundle, tes
 
 
 def test_train_refuses_to_replace_a_folder_that_is_not_a_bundle(tmp_path):
-    from harness.bundle import check_replaceable
-    from harness.errors import HarnessError
+    from harness.core.bundle import check_replaceable
+    from harness.core.errors import HarnessError
 
     keep = tmp_path / "mine"
     keep.mkdir()

@@ -12,9 +12,14 @@ import time
 import numpy as np
 import pytest
 
-from harness import webapp
-from harness.paths import REPO
+from harness.app import build as webapp
+from harness.app import config as app_config
+from harness.app import measure, serve
+from harness.core.paths import REPO
+from harness.run.predict import predict
 from runtimes.browser import host as browser_host
+from runtimes.browser.chromium import guard_route
+from runtimes.selection import select
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,9 +55,18 @@ OFFLINE_TEXTS = ["an utterly tedious mess", "sharp, funny and humane", "neither 
 SAME_PROGRAM_ATOL = 1e-4
 
 
+def new_context(blocked: list[str]):
+    """A fresh Chromium context (this test drives the UI with Playwright's own verbs) whose
+    requests may only stay on this machine; the others land in `blocked`."""
+    driver = browser_host.BrowserHost.shared().driver("chromium")
+    context = driver.browser.new_context()  # type: ignore[attr-defined]
+    context.route("**/*", lambda route: guard_route(route, blocked))
+    return context
+
+
 @pytest.fixture(scope="module")
 def target():
-    return webapp.variant()
+    return app_config.variant()
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +88,11 @@ def texts(test_split):
 @pytest.fixture(scope="module")
 def expected(reference_bundle, target, texts, one_mb):
     """Scores of the same artifact through the harness's own TF.js runtimes, one per backend."""
-    from harness.predict import predict
-
     everything = [*texts, KEYBOARD_TEXT, *OFFLINE_TEXTS, one_mb, "Not " + one_mb]
-    runtimes = ",".join(webapp.runtime_id(target, b) for b in BACKENDS)
-    scores, _ = predict(reference_bundle, runtimes, everything)
-    return {b: dict(zip(everything, scores[webapp.runtime_id(target, b)], strict=True)) for b in BACKENDS}
+    runtimes = ",".join(app_config.runtime_id(target, b) for b in BACKENDS)
+    scores, _, failures = predict(reference_bundle, select(runtimes, strict=True), everything)
+    assert not failures, failures
+    return {b: dict(zip(everything, scores[app_config.runtime_id(target, b)], strict=True)) for b in BACKENDS}
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +100,7 @@ def server(built, tmp_path_factory):
     broken = tmp_path_factory.mktemp("broken") / "dist"
     shutil.copytree(webapp.DIST, broken)
     (broken / "model" / "model.json").write_text('{"modelTopology": {"node": [', encoding="utf-8")
-    srv = webapp.app_server(webapp.DIST, prefix="/app/")
+    srv = serve.app_server(webapp.DIST, prefix="/app/")
     srv.mount("/broken/", broken)
     yield srv
     srv.close()
@@ -100,7 +113,7 @@ def blocked():
 
 @pytest.fixture(scope="module")
 def context(built, blocked):
-    ctx = webapp.new_context(browser_host.BrowserHost.shared().browser, blocked)
+    ctx = new_context(blocked)
     yield ctx
     ctx.close()
 
@@ -163,11 +176,11 @@ class App:
 def _check(backend, target, got: dict[str, float], expected, threshold: float = 0.5) -> None:
     want = np.array([expected[backend][t] for t in got])
     ui = np.array(list(got.values()))
-    tol = webapp.tolerance(target, backend).atol
+    tol = app_config.tolerance(target, backend).atol
     diff = np.abs(ui - want)
     worst = int(diff.argmax())
     assert diff.max() <= tol, (
-        f"{backend}: UI score {ui[worst]:.6f} vs harness {webapp.runtime_id(target, backend)} {want[worst]:.6f} "
+        f"{backend}: UI score {ui[worst]:.6f} vs harness {app_config.runtime_id(target, backend)} {want[worst]:.6f} "
         f"for {list(got)[worst][:80]!r} (|diff| {diff.max():.3g} > {tol})"
     )
     assert diff.max() <= SAME_PROGRAM_ATOL, (
@@ -222,7 +235,7 @@ def test_empty_box_shows_a_prompt_not_a_score(server, context):
 def test_a_1mb_paste_stays_responsive(server, target, expected, one_mb, blocked):
     """A real paste (clipboard, Ctrl+V) of 1 MB: scored at once (the tokenizer stops after the
     model's length), the page keeps answering, and editing the huge text rescores quickly."""
-    ctx = webapp.new_context(browser_host.BrowserHost.shared().browser, blocked)
+    ctx = new_context(blocked)
     ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.origin)
     app = App(ctx, server.url("/app/"))
     try:
@@ -273,7 +286,7 @@ def test_keyboard_only(server, context, target, expected):
 
 
 def test_scores_offline_after_load(server, target, expected, blocked):
-    ctx = webapp.new_context(browser_host.BrowserHost.shared().browser, blocked)
+    ctx = new_context(blocked)
     app = App(ctx, server.url("/app/"))
     try:
         app.page.wait_for_selector(f'{SELECT}[data-prefetched="true"]', timeout=30_000)
@@ -318,9 +331,13 @@ def test_budget_figures(server, built, blocked):
     )
     samples = []
     for _ in range(2):
-        fresh = webapp.new_context(browser_host.BrowserHost.shared().browser, blocked)
+        fresh = new_context(blocked)
         try:
-            samples.append(webapp.measure_first_prediction(fresh, server.url("/app/index.html")))
+            samples.append(
+                measure.measure_first_prediction(
+                    browser_host.BrowserHost.shared().driver(), server.url("/app/index.html")
+                )
+            )
         finally:
             fresh.close()
     first = min(s["time_to_first_prediction_ms"] for s in samples)

@@ -1,28 +1,27 @@
 """Exports: one artifact folder per (bundle hash, target, tool versions), built once, cached.
 
-Each artifact folder carries `artifact.json`: its files (bytes, gzip bytes, sha256), the tool
-versions that made it, and what the exporter recorded. Runtimes receive only verified
-artifacts: a missing, truncated or edited file is refused by name before anything runs it.
+The artifact format itself (files, manifest, verification) is `harness.core.artifact`; this
+module decides where an artifact lives, when a cached one may be reused, and builds it.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import importlib
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import atomic
-from harness.bundle import Bundle, hash_of_entries, verify_files
-from harness.environment import dist_version
-from harness.errors import HarnessError
-from harness.paths import cache_dir
+from harness.core import atomic
+from harness.core.artifact import ARTIFACT_MANIFEST, Artifact, describe_files, load_artifact
+from harness.core.bundle import Bundle
+from harness.core.errors import HarnessError, IntegrityError
+from harness.core.hashing import hash_of_entries
+from harness.core.paths import cache_dir
+from harness.core.versions import dist_version
 
-ARTIFACT_MANIFEST = "artifact.json"
+__all__ = ["ARTIFACT_MANIFEST", "Artifact", "DEFAULT_TARGETS", "Exporter", "describe_files", "export", "exporter"]
 
 # target -> "module:factory"; a factory returns an Exporter. Imported only when used.
 EXPORTERS: dict[str, str] = {
@@ -40,7 +39,7 @@ class Exporter:
     """Writes one target's artifact from a bundle (and the artifacts it requires)."""
 
     target: str = ""
-    version: int = 1  # bump when the exporter's output changes for the same inputs
+    version: int = 2  # bump when the exporter's output changes for the same inputs
     requires: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()  # distributions whose versions key the cache
 
@@ -50,23 +49,6 @@ class Exporter:
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
         """Write the artifact's files into `out`; return facts for the manifest."""
         raise NotImplementedError
-
-
-@dataclass
-class Artifact:
-    target: str
-    path: Path
-    manifest: dict[str, Any]
-
-    @property
-    def files(self) -> dict[str, dict[str, Any]]:
-        return self.manifest["files"]
-
-    def verify(self) -> None:
-        verify_files(self.path, self.files, f"{self.target} artifact")
-
-    def total(self, key: str = "bytes", names: list[str] | None = None) -> int:
-        return sum(e[key] for n, e in self.files.items() if names is None or n in names)
 
 
 def exporter(target: str) -> Exporter:
@@ -86,32 +68,28 @@ def artifact_dir(bundle: Bundle, exp: Exporter) -> Path:
     return cache_dir() / "exports" / bundle.hash[:16] / exp.target / cache_key(bundle, exp)
 
 
-def describe_files(folder: Path) -> dict[str, dict[str, Any]]:
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and p.name != ARTIFACT_MANIFEST:
-            data = p.read_bytes()
-            out[p.relative_to(folder).as_posix()] = {
-                "bytes": len(data),
-                "gzip_bytes": len(gzip.compress(data, compresslevel=9, mtime=0)),
-                "sha256": hashlib.sha256(data).hexdigest(),
-            }
-    return out
-
-
-def load_artifact(folder: Path, target: str) -> Artifact | None:
-    path = folder / ARTIFACT_MANIFEST
-    if not path.is_file():
-        return None
-    art = Artifact(target, folder, json.loads(path.read_text(encoding="utf-8")))
-    art.verify()
-    return art
+_REFUSED: dict[Path, HarnessError] = {}  # artifact folder -> why its exporter refused, this process
 
 
 def export(bundle: Bundle, target: str, force: bool = False) -> Artifact:
-    """The artifact for `target`, from cache when its key matches, else built now."""
+    """The artifact for `target`, from cache when its key matches, else built now.
+
+    A converter that refused the model is not asked again in the same process (the report asks
+    for the same target several times: scores, sizes, the web app); `force` asks again."""
     exp = exporter(target)
     folder = artifact_dir(bundle, exp)
+    if folder in _REFUSED and not force:
+        raise _REFUSED[folder]
+    try:
+        return _export(bundle, exp, folder, force)
+    except HarnessError as e:
+        if not isinstance(e, IntegrityError):
+            _REFUSED[folder] = e
+        raise
+
+
+def _export(bundle: Bundle, exp: Exporter, folder: Path, force: bool) -> Artifact:
+    target = exp.target
     with atomic.file_lock(folder.parent / f"{folder.name}.lock"):  # a second run waits, then reuses
         if not force:
             cached = load_artifact(folder, target)
@@ -126,6 +104,7 @@ def export(bundle: Bundle, target: str, force: bool = False) -> Artifact:
             if not files:
                 raise HarnessError(f"exporter {target} wrote no files")
             manifest = {
+                **facts,  # first: the exporter's facts never shadow the keys below
                 "format": "harness-artifact/1",
                 "target": target,
                 "bundle_hash": bundle.hash,
@@ -134,7 +113,6 @@ def export(bundle: Bundle, target: str, force: bool = False) -> Artifact:
                 "export_seconds": round(time.perf_counter() - started, 3),
                 "artifact_hash": hash_of_entries(files),
                 "files": files,
-                **facts,
             }
             atomic.write_json(stage / ARTIFACT_MANIFEST, manifest)
     art = Artifact(target, folder, manifest)

@@ -9,55 +9,22 @@ TensorFlow and coremltools are imported inside functions so `import harness` sta
 
 from __future__ import annotations
 
-import logging
-import os
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from harness.bundle import Bundle
-from harness.errors import HarnessError
+from harness.core.bundle import Bundle
+from harness.core.errors import HarnessError
 from harness.export import Artifact, Exporter
-from harness.quiet import native_stderr
+from runtimes.coreml_ref import PACKAGE
+from runtimes.frameworks import coreml_quiet as quiet
+from runtimes.frameworks import import_coremltools
 
-PACKAGE = "model.mlpackage"
 INPUT_NAME = "token_ids"
 OUTPUT_NAME = "scores"
 MAX_BATCH = 1024  # upper bound of the flexible batch dimension; runtimes feed chunks of at most this
 DEPLOYMENT_TARGET = "iOS15"  # the first OS with ML Programs: the widest reach for the app
-
-
-@contextmanager
-def quiet() -> Iterator[None]:
-    """coremltools logs a warning per missing macOS proxy and per untested TF version; TF's C++
-    logs go to fd 2; the converter draws tqdm bars. None of it is actionable here."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    log = logging.getLogger("coremltools")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        with native_stderr(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        log.setLevel(level)
-
-
-def import_coremltools() -> Any:
-    """coremltools, imported quietly (it imports TensorFlow itself when installed)."""
-    with quiet():
-        import coremltools
-
-    return coremltools
-
-
-def package_path(artifact: Artifact) -> Path:
-    return artifact.path / str(artifact.manifest.get("main", PACKAGE))
 
 
 class CoremlExporter(Exporter):
@@ -65,7 +32,7 @@ class CoremlExporter(Exporter):
     precision = "float16"
 
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
-        from harness.model import import_keras
+        from runtimes.frameworks import import_keras
 
         ct = import_coremltools()
         with quiet():
@@ -99,7 +66,7 @@ class CoremlExporter(Exporter):
                 )
             except Exception as e:  # the converter raises bare ValueError/NotImplementedError
                 raise HarnessError(
-                    f"{bundle.model_path}: coremltools cannot convert it ({str(e).splitlines()[0][:300]})"
+                    f"{bundle.model_path}: coremltools {ct.__version__} cannot convert it ({str(e).splitlines()[0][:300]})"
                 ) from None
             facts = _facts(mlmodel, self.precision)
             mlmodel = _rename_output(ct, mlmodel, facts)

@@ -13,9 +13,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.bundle import Bundle
+from harness.core.bundle import Bundle
+from harness.core.errors import HarnessError
+from harness.core.quiet import native_stderr
+from harness.core.versions import dist_version
 from harness.export import Artifact, Exporter
-from harness.quiet import native_stderr
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # else it imports IPython when stdout is redirected
@@ -26,7 +28,7 @@ class SavedModelExporter(Exporter):
     packages = ("tensorflow", "keras")
 
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
-        from harness.model import import_keras
+        from runtimes.frameworks import import_keras
 
         keras = import_keras()
         model = keras.saving.load_model(bundle.model_path, compile=False)
@@ -49,12 +51,18 @@ class TfjsGraphExporter(Exporter):
 
         saved = inputs["savedmodel"].path / "savedmodel"
         qmap = {self.quantize: True} if self.quantize else None
-        with contextlib.redirect_stdout(io.StringIO()), native_stderr():
-            conv.convert_tf_saved_model(str(saved), str(out), quantization_dtype_map=qmap)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), native_stderr(replay=False):
+                conv.convert_tf_saved_model(str(saved), str(out), quantization_dtype_map=qmap)
+        except ValueError as e:  # "Unsupported Ops in the model before optimization\nErfc, ..."
+            words = ": ".join(line.strip() for line in str(e).splitlines() if line.strip())
+            raise HarnessError(
+                f"tensorflowjs {dist_version('tensorflowjs')} cannot convert it ({words[:300]})"
+            ) from None
         model_json = json.loads((out / "model.json").read_text())
         signature = model_json.get("signature") or model_json.get("userDefinedMetadata", {}).get("signature", {})
         return {
-            "format": "tfjs_graph_model",
+            "model_format": "tfjs_graph_model",
             "weights": self.quantize or "float32",
             "inputs": sorted(signature.get("inputs", {})),
             "outputs": sorted(signature.get("outputs", {})),

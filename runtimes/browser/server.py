@@ -58,9 +58,13 @@ class Mount:
 
 
 class StaticServer:
-    """`with StaticServer() as s: s.mount("/x/", folder); s.url("/x/file.js")`."""
+    """`with StaticServer() as s: s.mount("/x/", folder); s.url("/x/file.js")`.
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    `index`: a file name that answers a folder URL (`/`, `/app/`), as a web app's server does.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, index: str | None = None) -> None:
+        self.index = index
         self.mounts: dict[str, Mount] = {}
         self.requests: list[tuple[int, str]] = []
         handler = _handler_for(self)
@@ -85,6 +89,8 @@ class StaticServer:
         path = unquote(urlsplit(url_path).path)
         if "\x00" in path:
             return None
+        if self.index and path.endswith("/"):
+            path += self.index
         for prefix in sorted(self.mounts, key=len, reverse=True):
             if path.startswith(prefix):
                 return self.mounts[prefix].resolve(path[len(prefix) :])

@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import HarnessError
-from harness.model import positive_scores
+from harness.core.bundle import positive_scores
+from harness.core.errors import HarnessError
 from runtimes.base import Availability, RunResult, Runtime, Session
 
+PACKAGE = "model.mlpackage"  # the artifact's default entry point (its manifest names it as `main`)
 CHUNK = 512  # rows per evaluator call: bounds memory (the fields of a conv are copied), not results
 
 
@@ -77,13 +78,12 @@ class CoremlRefRuntime(Runtime):
     def open(self, bundle: Any, artifact: Any | None) -> Session:
         if artifact is None:
             raise HarnessError(f"{self.id} needs a Core ML artifact (target {self.spec.target})")
-        from harness.export.coreml import package_path
         from runtimes.coreml_ref.evaluator import Program
 
         artifact.verify()
         started = time.perf_counter()
         sig = bundle.signature()
-        path = package_path(artifact)
+        path = artifact.main_file(PACKAGE)
         program = Program(path)
         check_program_io(path, program.inputs, program.outputs, sig.length)
         session = CoremlRefSession(program, sig.length, sig.vocab_size, sig.positive_index)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from runtimes.coreml_ref import ops
 
 _VAR, _CONST, _LIST = 0, 1, 2
@@ -74,7 +74,8 @@ class Program:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        from harness.export.coreml import import_coremltools, quiet
+        from runtimes.frameworks import coreml_quiet as quiet
+        from runtimes.frameworks import import_coremltools
 
         ct = import_coremltools()
         from coremltools.converters.mil.frontend.milproto.load import load as milproto_load

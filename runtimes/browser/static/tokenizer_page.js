@@ -12,11 +12,11 @@ window.tokenizerHarness = (() => {
   let pyodide = null; // promise of the booted interpreter with harness.tokenizer imported
   let py = null; // Python helpers (load_spec, encode_json, bench), facts and boot times
 
-  // Runs inside Pyodide. harness/tokenizer.py itself is written to the file system unchanged.
+  // Runs inside Pyodide. harness/core/tokenizer.py itself is written to the file system unchanged.
   const PY_HELPERS = `
 import hashlib, json, sys, time
 sys.path.insert(0, "/harness_py")
-from harness import tokenizer as _reference
+from harness.core import tokenizer as _reference
 
 _tokenizers = {}
 
@@ -90,9 +90,11 @@ def facts():
     });
     const t1 = performance.now();
     const source = new Uint8Array(await (await fetchOk(tokenizerPyUrl)).arrayBuffer());
-    instance.FS.mkdirTree("/harness_py/harness");
+    // The same module path as in CPython (harness/core/tokenizer.py), with empty packages above it.
+    instance.FS.mkdirTree("/harness_py/harness/core");
     instance.FS.writeFile("/harness_py/harness/__init__.py", "");
-    instance.FS.writeFile("/harness_py/harness/tokenizer.py", source);
+    instance.FS.writeFile("/harness_py/harness/core/__init__.py", "");
+    instance.FS.writeFile("/harness_py/harness/core/tokenizer.py", source);
     instance.runPython(PY_HELPERS);
     py = {
       loadSpec: instance.globals.get("load_spec"),

@@ -1,0 +1,1 @@
+"""The shipped web app (apps/web): build, serve, measure."""

@@ -1,0 +1,1 @@
+"""Checks: comparisons under the tolerance policy, golden files, divergences, properties, gates."""

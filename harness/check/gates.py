@@ -1,0 +1,151 @@
+"""Gates: agreement, accuracy, latency, size, golden and availability, each pass/fail with
+the value beside its budget. Budgets come from conformance.toml; this module only judges."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from harness.core import config
+from harness.core.errors import HarnessError
+
+
+@dataclass
+class Gate:
+    gate: str  # agreement, accuracy, latency_p50, latency_p95, throughput, load_time, size, golden, available, conformance
+    subject: str  # runtime id, size target, or "suite"
+    passed: bool
+    value: float | None = None
+    budget: float | None = None
+    unit: str = ""
+    detail: str = ""
+    required: bool = True
+    waived: dict[str, str] | None = None
+    evaluated: bool = True  # False: the gate could not be judged here (detail says why); never a pass
+
+    @property
+    def id(self) -> str:
+        return f"{self.gate}:{self.subject}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, **asdict(self)}
+
+
+def latency_budget(runtime_id: str, cfg: dict[str, Any] | None = None) -> dict[str, float]:
+    cfg = cfg if cfg is not None else config.load()
+    lat = cfg.get("budgets", {}).get("latency", {})
+    return {**lat.get("default", {}), **lat.get("runtime", {}).get(runtime_id, {})}
+
+
+def size_budgets(cfg: dict[str, Any] | None = None) -> dict[str, int]:
+    cfg = cfg if cfg is not None else config.load()
+    return {k: int(v) for k, v in cfg.get("budgets", {}).get("size", {}).items()}
+
+
+def _budget(section: str, keys: tuple[str, ...], cfg: dict[str, Any] | None) -> dict[str, Any]:
+    """A [budgets.<section>] table of conformance.toml; the budgets live there only."""
+    cfg = cfg if cfg is not None else config.load()
+    table = cfg.get("budgets", {}).get(section, {})
+    missing = [k for k in keys if k not in table]
+    if missing:
+        raise HarnessError(f"conformance.toml: [budgets.{section}] lacks {', '.join(missing)}")
+    return dict(table)
+
+
+def accuracy_budget(cfg: dict[str, Any] | None = None) -> dict[str, float]:
+    return _budget("accuracy", ("floor", "max_drop_points"), cfg)
+
+
+def webapp_gates(figures: dict[str, Any], cfg: dict[str, Any] | None = None) -> list[Gate]:
+    budget = _budget("webapp", ("gzip_bytes", "time_to_first_prediction_ms"), cfg)
+    size = figures["gzip_download_bytes"]
+    out = [
+        Gate(
+            "size",
+            "web-app",
+            size <= budget["gzip_bytes"],
+            size,
+            budget["gzip_bytes"],
+            "gzip bytes",
+            "JS + wasm + model + tokenizer",
+        )
+    ]
+    ttfp = figures.get("time_to_first_prediction_ms")
+    if ttfp is not None:
+        limit = budget["time_to_first_prediction_ms"]
+        out.append(
+            Gate(
+                "first_prediction",
+                "web-app",
+                ttfp <= limit,
+                ttfp,
+                limit,
+                "ms",
+                f"{figures.get('backend')}, median of cold visits",
+            )
+        )
+    return out
+
+
+def latency_summary(samples: list[float]) -> dict[str, float]:
+    """p50/p95 in ms of in-runtime timings, as reports and benchmarks show them."""
+    a = np.asarray(samples, dtype=np.float64)
+    return {
+        "p50": round(float(np.percentile(a, 50)), 4),
+        "p95": round(float(np.percentile(a, 95)), 4),
+        "n": int(a.size),
+    }
+
+
+def latency_gates(runtime_id: str, latency: dict[str, Any], budget: dict[str, float]) -> list[Gate]:
+    single = latency["single_ms"]
+    gates = [
+        Gate("latency_p50", runtime_id, single["p50"] <= budget["p50_ms"], single["p50"], budget["p50_ms"], "ms"),
+        Gate("latency_p95", runtime_id, single["p95"] <= budget["p95_ms"], single["p95"], budget["p95_ms"], "ms"),
+        Gate(
+            "load_time",
+            runtime_id,
+            latency["load_seconds"] <= budget["load_seconds"],
+            latency["load_seconds"],
+            budget["load_seconds"],
+            "s",
+        ),
+    ]
+    rps = latency.get("batch_reviews_per_second")
+    if rps is not None:
+        gates.append(
+            Gate(
+                "throughput",
+                runtime_id,
+                rps >= budget["min_reviews_per_second"],
+                rps,
+                budget["min_reviews_per_second"],
+                "reviews/s",
+            )
+        )
+    return gates
+
+
+def accuracy_gate(
+    runtime_id: str, precision: str, accuracy: float, reference_accuracy: float, budget: dict[str, float]
+) -> Gate:
+    drop = (reference_accuracy - accuracy) * 100
+    reasons = []
+    if accuracy < budget["floor"]:
+        reasons.append(f"accuracy {accuracy:.4f} below floor {budget['floor']}")
+    if precision != "float32" and drop > budget["max_drop_points"]:
+        reasons.append(f"loses {drop:.2f} points against keras (max {budget['max_drop_points']})")
+    detail = "; ".join(reasons) or f"{accuracy:.4f} (keras {reference_accuracy:.4f})"
+    return Gate("accuracy", runtime_id, not reasons, accuracy, budget["floor"], "", detail)
+
+
+def blocking(gate_dicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Required gates that failed and were not waived: what makes a verdict "fail"."""
+    return [g for g in gate_dicts if not g["passed"] and not g.get("waived") and g.get("required", True)]
+
+
+def verdict(gate_dicts: list[dict[str, Any]], status: str = "complete") -> str:
+    """One rule everywhere (report, merge, sign-off): complete, and nothing blocking."""
+    return "pass" if status == "complete" and not blocking(gate_dicts) else "fail"

@@ -1,0 +1,55 @@
+"""What ships, in bytes and gzip bytes, against the size budgets.
+
+Web: the TF.js graph model (model.json + weights), the tokenizer spec and the app's tokenizer
+module, since a user downloads all four. iOS: the .mlpackage that goes into the app bundle.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+
+from harness import export
+from harness.core.bundle import Bundle
+from harness.core.errors import HarnessError
+from harness.core.paths import REPO
+from runtimes.failures import RuntimeFailed, step
+
+APP_TOKENIZER = REPO / "apps" / "web" / "src" / "tokenizer.js"
+
+
+def _file_entry(path: Path) -> dict[str, int]:
+    data = path.read_bytes()
+    return {"bytes": len(data), "gzip_bytes": len(gzip.compress(data, compresslevel=9, mtime=0))}
+
+
+def shipped_files(b: Bundle, key: str) -> dict[str, dict[str, int]]:
+    platform, _, target = key.partition(":")
+    if platform not in ("web", "ios"):
+        raise HarnessError(f"size budget {key!r}: expected 'web:<target>' or 'ios:<target>'")
+    art = export.export(b, target)
+    files = {name: {"bytes": e["bytes"], "gzip_bytes": e["gzip_bytes"]} for name, e in art.files.items()}
+    if platform == "web":
+        files["tokenizer.json"] = _file_entry(b.tokenizer_path)
+        if APP_TOKENIZER.is_file():
+            files["tokenizer.js"] = _file_entry(APP_TOKENIZER)
+    return files
+
+
+def measure_sizes(b: Bundle, budgets: dict[str, int]) -> dict[str, Any]:
+    """Per size target its files and gzip total against the budget; a target whose export
+    fails (the converter refuses the model) gets that reason instead, and fails its gate."""
+    out: dict[str, Any] = {}
+    for key, budget in budgets.items():
+        try:
+            with step(key, "export"):
+                files = shipped_files(b, key)
+        except RuntimeFailed as e:
+            out[key] = {"files": {}, "bytes": None, "gzip_bytes": None, "budget_gzip_bytes": budget, "passed": False,
+                        "error": e.failure.line()}  # fmt: skip
+            continue
+        gz = sum(f["gzip_bytes"] for f in files.values())
+        out[key] = {"files": files, "bytes": sum(f["bytes"] for f in files.values()), "gzip_bytes": gz,
+                    "budget_gzip_bytes": budget, "passed": gz <= budget}  # fmt: skip
+    return out

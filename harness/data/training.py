@@ -1,0 +1,101 @@
+"""`harness train`: corpus -> tokenizer spec -> reference model -> reference bundle."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.core import atomic, bundle
+from harness.core.tokenizer import Tokenizer
+from harness.data import corpus, model
+from harness.data.progress import EpochProgress
+from harness.data.tokenizer_build import build_spec
+
+
+def encode_split(tok: Tokenizer, reviews: list[corpus.Review]) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(tok.encode_batch(r.text for r in reviews), dtype=np.int32).reshape(-1, tok.length)
+    y = np.asarray([r.label for r in reviews], dtype=np.float32)
+    return x, y
+
+
+def evaluate(m: Any, data: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, dict[str, float]]:
+    out = {}
+    for split, (x, y) in data.items():
+        if len(y) == 0:
+            continue
+        p = np.clip(model.scores(m, x), 1e-7, 1 - 1e-7)
+        loss = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+        out[split] = {
+            "accuracy": round(float(np.mean((p > 0.5) == (y > 0.5))), 6),
+            "loss": round(loss, 6),
+            "n": int(len(y)),
+        }
+    return out
+
+
+def signature(length: int, vocab_size: int, output_kind: str = "sigmoid", classes: int = 1) -> dict[str, Any]:
+    return {
+        "input": {"name": "token_ids", "dtype": "int32", "shape": [None, length], "vocab_size": vocab_size},
+        "output": {"kind": output_kind, "classes": classes, "positive_index": 0 if classes == 1 else 1},
+    }
+
+
+def tool_versions() -> dict[str, str]:
+    import keras
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def train_bundle(corpus_name: str, out: Path, seed: int, hp: model.Hyperparameters | None = None) -> dict[str, Any]:
+    hp = hp or model.Hyperparameters()
+    bundle.check_replaceable(out)
+    reviews = corpus.load(corpus_name)
+    splits = corpus.by_split(reviews)
+    if not splits["train"] or not splits["validation"]:
+        raise_too_small(corpus_name, splits)
+    spec = build_spec(r.text for r in splits["train"])
+    tok = Tokenizer(spec)
+    data = {s: encode_split(tok, rs) for s, rs in splits.items()}
+    started = time.perf_counter()
+    with EpochProgress(hp.max_epochs) as progress:
+        m, info = model.train(data, tok.vocab_size, tok.length, seed, hp, on_epoch=progress.update)
+    seconds = time.perf_counter() - started
+    metrics = {
+        "splits": evaluate(m, data),
+        "corpus": {"name": corpus_name, "sha256": corpus.corpus_hash(reviews), "reviews": len(reviews)},
+        "seed": seed,
+        "training_seconds": round(seconds, 2),
+        "weights_sha256": model.weights_hash(m),
+        "versions": tool_versions(),
+        "command": shlex.join(["harness", "train", *sys.argv[2:]]) if sys.argv[1:2] == ["train"] else "harness train",
+        **info,
+    }
+    with atomic.staged_dir(out) as stage:
+        m.save(stage / bundle.MODEL)
+        (stage / bundle.TOKENIZER).write_text(
+            json.dumps(spec, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+        )
+        atomic.write_json(stage / bundle.SIGNATURE, signature(tok.length, tok.vocab_size))
+        atomic.write_json(stage / bundle.METRICS, metrics)
+        bundle.write_manifest(stage)
+    return metrics
+
+
+def raise_too_small(name: str, splits: dict[str, list[corpus.Review]]) -> None:
+    from harness.core.errors import HarnessError
+
+    sizes = ", ".join(f"{s} {len(r)}" for s, r in splits.items())
+    raise HarnessError(f"{name}: too few reviews to train ({sizes}); expected some in train and validation")

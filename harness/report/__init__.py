@@ -1,0 +1,1 @@
+"""Reports: building, views (HTML, JUnit), history, merge and sign-off."""

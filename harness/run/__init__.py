@@ -1,0 +1,1 @@
+"""Running bundles on runtimes: engines with failure isolation, predict and tokenize."""

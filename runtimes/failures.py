@@ -1,0 +1,67 @@
+"""A runtime that cannot export, load or run a model is that runtime's result, not the run's end.
+
+Every step a runtime takes (export its artifact, load it, tokenize for it, run it) goes through
+`step`, which turns whatever the engine raised into one `RuntimeFailure`: the runtime, the step
+and the engine's own words in one line. Callers keep the other runtimes going and show the
+failure beside their results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from harness.core.errors import HarnessError, IntegrityError
+
+STEPS = ("export", "load", "tokenize", "run")
+MAX_MESSAGE = 300
+
+
+@dataclass(frozen=True)
+class RuntimeFailure:
+    runtime: str
+    step: str  # one of STEPS
+    message: str  # the engine's words, one line
+
+    def line(self) -> str:
+        """`step: message`, what a report cell or an `errors` object shows for the runtime."""
+        return f"{self.step}: {self.message}"
+
+    def __str__(self) -> str:
+        return f"{self.runtime}: {self.line()}"
+
+
+class RuntimeFailed(HarnessError):
+    """Raised by a step of one runtime; carries the failure so callers can record it."""
+
+    def __init__(self, failure: RuntimeFailure) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+
+
+def engine_words(exc: BaseException) -> str:
+    """The first meaningful line of what the engine said, without Python's framing."""
+    for line in str(exc).splitlines():
+        line = line.strip()
+        if line:
+            return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"
+    return exc.__class__.__name__
+
+
+@contextmanager
+def step(runtime_id: str, name: str, context: str = "") -> Iterator[None]:
+    """Run one step of one runtime; any error of the engine becomes a RuntimeFailed.
+
+    KeyboardInterrupt and SystemExit pass through: an interrupted run is not a runtime's fault;
+    so does an IntegrityError (an edited bundle or artifact stops the whole command).
+    """
+    try:
+        yield
+    except (RuntimeFailed, IntegrityError):
+        raise
+    except Exception as e:  # the engine's error, whatever its type (TF, coremltools, the browser)
+        words = engine_words(e)
+        if context and context not in words:
+            words = f"{words} ({context})"
+        raise RuntimeFailed(RuntimeFailure(runtime_id, name, words)) from None

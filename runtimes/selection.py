@@ -1,0 +1,72 @@
+"""The one answer to "which runtimes, and can they run here": every command and the test suite ask it.
+
+`select("matrix")` is conformance.toml's matrix, `select("all")` every registered runtime, and
+anything else a comma list of ids (unknown ids are refused with a "did you mean"). Runtimes that
+cannot run here are returned beside the runnable ones with their reason, never dropped; with
+`strict`, a runtime the user named explicitly that cannot run here is an error instead.
+The reference runtime (conformance.toml `[matrix] reference`) is put first when asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harness.core import config
+from harness.core.errors import HarnessError
+from runtimes import registry
+from runtimes.base import Runtime
+
+KEYWORDS = ("all", "matrix")
+
+
+@dataclass
+class Selection:
+    runtimes: list[Runtime]  # runnable here, in the order asked (the reference first when added)
+    unavailable: dict[str, str] = field(default_factory=dict)  # id -> "reason; what to install"
+    reference: str = ""
+
+    @property
+    def ids(self) -> list[str]:
+        return [rt.id for rt in self.runtimes]
+
+    def runtime(self, runtime_id: str) -> Runtime:
+        return next(rt for rt in self.runtimes if rt.id == runtime_id)
+
+
+def requested_ids(text: str) -> list[str]:
+    """The ids a selection text names, validated, in order, without duplicates."""
+    text = text.strip()
+    if text == "all":
+        return registry.ids()
+    if text == "matrix":
+        return [registry.spec(rid).id for rid in config.matrix()]
+    wanted = list(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
+    if not wanted:
+        raise HarnessError("no runtime given (expected ids such as keras,tfjs-wasm, 'matrix' or 'all')")
+    return [registry.spec(rid).id for rid in wanted]
+
+
+def select(text: str, *, strict: bool = False, with_reference: bool = False) -> Selection:
+    """Runnable runtimes and the unavailable ones with reasons (see the module docstring)."""
+    explicit = text.strip() not in KEYWORDS
+    ids = requested_ids(text)
+    reference = config.reference()
+    if with_reference and reference not in ids:
+        ids.insert(0, reference)
+    runnable, unavailable = [], {}
+    for rid in ids:
+        try:
+            rt = registry.get(rid)
+            ok = rt.availability()
+            why = "" if ok.ok else f"{ok.reason}; {ok.install}"
+        except HarnessError as e:  # an engine module that cannot even be imported
+            rt, why = None, str(e)
+        if rt is not None and not why:
+            runnable.append(rt)
+            continue
+        if strict and explicit:
+            raise HarnessError(f"runtime {rid} cannot run here: {why}")
+        unavailable[rid] = why
+    if with_reference and reference not in [rt.id for rt in runnable]:
+        raise HarnessError(f"the reference runtime {reference} cannot run here: {unavailable.get(reference)}")
+    return Selection(runnable, unavailable, reference)
