@@ -238,20 +238,20 @@ def test_html_worst_case_layers_chart(report):
     assert "per layer" not in section(html.render(report, []), "worst")  # no layers recorded: no chart
 
 
-def test_html_is_deterministic(report):
-    assert html.render(report, history(2)) == html.render(report, history(2))
-
-
-def test_charts_never_use_agg(report, monkeypatch):
-    """The SVG canvas measures and draws everything; an Agg renderer would mean a raster path."""
+def test_charts_are_deterministic_and_never_use_agg(page, report, monkeypatch):
+    """Drawn again from scratch, the page is byte-identical, and the SVG canvas measured and drew
+    everything: an Agg renderer would mean a raster path (or a layout engine measuring with it)."""
     from matplotlib.backends import backend_agg
+
+    from harness.report import charts
 
     def refuse(*args, **kwargs):
         raise AssertionError("an Agg renderer was created")
 
     monkeypatch.setattr(backend_agg.RendererAgg, "__init__", refuse)
-    page = html.render(report, history(2))
-    assert page.count('<svg class="chart"') == 6 and "<image" not in page
+    charts.forget()
+    again = html.render(report, history(3))
+    assert again == page and page.count('<svg class="chart"') == 6 and "<image" not in page
 
 
 # ---- real Chromium, offline ----------------------------------------------------------------------

@@ -10,15 +10,18 @@ nothing from anywhere. No pyplot and no Agg: each figure gets its own FigureCanv
 nothing global (the backend, rcParams) changes for the rest of the process.
 
 Functions take plain data (the views decide what to plot) and return the SVG as Markup,
-or None when there is nothing to draw.
+or None when there is nothing to draw; each is memoized on its inputs (`memo`).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import math
+import pickle
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import matplotlib as mpl
@@ -42,6 +45,30 @@ STYLE = {
 }  # fmt: skip
 NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 ZERO_BIN = -10.0  # where the histogram puts exact zeros, in log10(|diff|) units (left of 1e-9)
+
+
+_DRAWN: dict[bytes, Markup | None] = {}
+
+
+def memo(chart: Callable[..., Markup | None]) -> Callable[..., Markup | None]:
+    """Charts are pure and deterministic, so the same inputs give the same SVG: a process that
+    renders one report twice (the test suite, a merge then its sign-off) draws each chart once."""
+
+    @functools.wraps(chart)
+    def drawn(*args: object, **kwargs: object) -> Markup | None:
+        key = hashlib.blake2b(pickle.dumps((chart.__name__, args, kwargs)), digest_size=16).digest()
+        if key not in _DRAWN:
+            if len(_DRAWN) >= 64:
+                _DRAWN.clear()
+            _DRAWN[key] = chart(*args, **kwargs)
+        return _DRAWN[key]
+
+    return drawn
+
+
+def forget() -> None:
+    """Draw every chart again from now on (benchmarks, the no-Agg test)."""
+    _DRAWN.clear()
 
 
 def _figure(width: float, height: float, left: float = 1.3, right: float = 3.0, top: float = 0.1,
@@ -126,6 +153,7 @@ def _dots(ax, xs: list[float], ys: list[float], color: str, width: float, alpha:
             ax.plot(px, py, color=color, lw=width, alpha=alpha, solid_capstyle="round")
 
 
+@memo
 def scores(panels: Sequence[ScorePanel], reference_id: str) -> Markup | None:
     """Each runtime's held-out scores (y) against the reference's (x), y = x dashed."""
     if not panels:
@@ -167,6 +195,7 @@ class DiffRow:
     bad: bool
 
 
+@memo
 def diffs(rows: Sequence[DiffRow], reference_id: str, lo: int = -9, per_decade: int = 4) -> Markup | None:
     """Per runtime a histogram of |diff| on log-spaced bins (bar height: sqrt of the count, so
     a single case shows), exact zeros in their own bin at the left, atol as a red line."""
@@ -225,6 +254,7 @@ class LatencyRow:
     bad: bool
 
 
+@memo
 def latency(rows: Sequence[LatencyRow]) -> Markup | None:
     """Per runtime the single-review samples as a box (quartiles, median, whiskers min..max), the
     p95 as a diamond, the p50 budget (blue dashed) and the p95 budget (red), log scale."""
@@ -276,6 +306,7 @@ class SizeRow:
     note: str
 
 
+@memo
 def sizes(rows: Sequence[SizeRow]) -> Markup | None:
     """Gzip bytes of what ships per target, green within budget, red over it; the budget as a red tick."""
     if not rows:
@@ -313,6 +344,7 @@ class Trend:
     breaks: Sequence[int] = field(default_factory=list)  # run indexes where the bundle changed
 
 
+@memo
 def trend(t: Trend) -> Markup | None:
     """One line per runtime over the runs (log y), a dashed line where the bundle changed."""
     if not t.labels:
@@ -354,6 +386,7 @@ class LayerPanel:
     atol: float | None
 
 
+@memo
 def layers(panels: Sequence[LayerPanel]) -> Markup | None:
     """For the worst case of each failing runtime: max |diff| after each layer, log y, so the
     layer where the difference appears or grows stands out."""
