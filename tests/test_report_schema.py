@@ -50,7 +50,7 @@ def test_schema_is_draft_2020_12_and_strict():
     committed = json.loads(schema.SCHEMA_FILE.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(committed)
     assert committed["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert committed["additionalProperties"] is False and "schema" in committed["required"]
+    assert committed["additionalProperties"] is False and {"schema", "verdict"} <= set(committed["required"])
     assert committed["properties"]["schema"]["const"] == "harness-report/2"
 
 
@@ -140,6 +140,12 @@ def test_verdict_rules():
     assert unevaluated.blocking and unevaluated.state == "fail"
     with pytest.raises(ValueError, match="not evaluated"):
         Gate.make("golden", "tfjs-cpu", True, evaluated=False)
+
+
+def test_a_report_built_without_verdict_gets_the_rules_verdict(data):
+    fields = {k: v for k, v in data.items() if k != "verdict"}
+    assert Report.model_validate(fields).verdict == "fail"
+    assert "missing required field 'verdict'" in refused(fields)  # a file must say it (and it is checked)
 
 
 def test_runtime_verdicts_and_groups():

@@ -11,7 +11,7 @@ block, the verdict (pass, fail, incomplete), a runtime's own verdict, and how ru
 by the platform and browser engine they stand for. Conventions the writer keeps (checked on
 validation): a runtime with status "error" has a failing `runs:<id>` gate with the reason, so
 waivers, merge and JUnit treat it like any other gate; the stored verdict is the one these
-rules give.
+rules give (build a Report without `verdict` and it is filled in from them).
 """
 
 from __future__ import annotations
@@ -105,12 +105,14 @@ def _finite(v: float | None) -> bool:
 
 
 class Report(Record):
+    """One run of `harness report` or `harness signoff`, or a merge of several machines' runs."""
+
     model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
 
     schema_id: Literal["harness-report/2"] = Field(SCHEMA, alias="schema")
     kind: Literal["report", "signoff"]
     status: Literal["complete", "incomplete"]
-    verdict: Verdict
+    verdict: Verdict = "incomplete"  # left out in code: the one the rules give; in a file: required and checked
     started_at: dt.datetime
     finished_at: dt.datetime | None = None
     seconds: float | None = None
@@ -149,7 +151,9 @@ class Report(Record):
             if row.status == "error" and (gate is None or gate.passed):
                 raise ValueError(f"runtime {rid!r} has status 'error' but no failing '{ERROR_GATE}:{rid}' gate")
         decided = self.decide_verdict()
-        if self.verdict != decided:
+        if "verdict" not in self.model_fields_set:
+            self.verdict = decided
+        elif self.verdict != decided:
             raise ValueError(
                 f"verdict {self.verdict!r} does not follow from the status and gates (they give {decided!r})"
             )

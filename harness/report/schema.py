@@ -39,10 +39,10 @@ _ARTICLE = {"object": "an object", "array": "an array", "string": "a string", "n
 
 
 def generate() -> dict[str, Any]:
-    """The schema as the models define it today; "schema" is required in a file (the model
-    fills it in by default when a report is built in code)."""
+    """The schema as the models define it today; "schema" and "verdict" are required in a file
+    (the model fills them in when a report is built in code)."""
     body = {k: v for k, v in Report.model_json_schema().items() if k != "title"}
-    body["required"] = ["schema", *body.get("required", [])]
+    body["required"] = ["schema", "verdict", *body.get("required", [])]
     return {"$schema": DIALECT, "title": SCHEMA, **body}
 
 
