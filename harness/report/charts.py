@@ -23,6 +23,7 @@ import pickle
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import matplotlib as mpl
 from markupsafe import Markup, escape
@@ -34,7 +35,7 @@ from harness.report.fmt import nbytes
 
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#6b6b6b", "#8c564b", "#bcbd22", "#17becf")
 BLUE, PASS, FAIL, MUTED, INK, SUB = PALETTE[0], "#1a7f37", "#cf222e", "#8c959f", "#24292f", "#57606a"
-STYLE = {
+STYLE: dict[Any, Any] = {
     "svg.fonttype": "none", "svg.image_inline": True, "path.simplify": True, "text.parse_math": False,
     "font.family": ["DejaVu Sans"], "font.size": 8, "axes.titlesize": 9, "axes.titleweight": "bold",
     "axes.titlelocation": "left", "axes.edgecolor": MUTED, "axes.linewidth": 0.8, "axes.labelcolor": SUB,
@@ -272,7 +273,8 @@ def latency(rows: Sequence[LatencyRow]) -> Markup | None:
                        boxprops={"facecolor": "#dbe9f6", "edgecolor": "#6e7781", "lw": 0.8},
                        medianprops={"color": "#0a3069", "lw": 2}, whiskerprops={"color": "#6e7781", "lw": 0.8},
                        capprops={"color": "#6e7781", "lw": 0.8})  # fmt: skip
-        for key, color, style in (("budget_p50", "#0969da", (0, (3, 2))), ("budget_p95", FAIL, "-")):
+        marks: tuple[tuple[str, str, Any], ...] = (("budget_p50", "#0969da", (0, (3, 2))), ("budget_p95", FAIL, "-"))
+        for key, color, style in marks:
             at = [(getattr(r, key), y) for r, y in zip(rows, ys, strict=True) if getattr(r, key)]
             if at:
                 ax.vlines([b for b, _ in at], [y - 0.4 for _, y in at], [y + 0.4 for _, y in at], color=color,

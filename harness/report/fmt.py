@@ -62,8 +62,9 @@ def when(t: dt.datetime | str | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
         try:
             t = dt.datetime.fromisoformat(t.replace("Z", "+00:00"))
         except ValueError:
-            return t
-    return t.astimezone(dt.UTC).strftime(fmt) if t.tzinfo else t.strftime(fmt)
+            return str(t)
+    when_: dt.datetime = t
+    return when_.astimezone(dt.UTC).strftime(fmt) if when_.tzinfo else when_.strftime(fmt)
 
 
 def duration(seconds: float | None) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal, TypeGuard
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
@@ -54,7 +54,7 @@ from harness.report.parts import (
     WorstCase,
 )
 
-SCHEMA = "harness-report/2"
+SCHEMA: Final = "harness-report/2"
 Verdict = Literal["pass", "fail", "incomplete"]
 RowVerdict = Literal["pass", "fail", "error", "waived", "advisory", "n/a", "none"]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -100,7 +100,7 @@ class Comparison:
         return sum(1 for d in self.diffs if not math.isfinite(d))
 
 
-def _finite(v: float | None) -> bool:
+def _finite(v: float | None) -> TypeGuard[float]:
     return v is not None and math.isfinite(v)
 
 
@@ -224,7 +224,7 @@ class Report(Record):
         buckets: dict[tuple[Platform | None, Browser | None], list[str]] = {}
         for rid in self.runtime_ids():
             spec = self.spec_of(rid)
-            key = (spec.platform, spec.browser) if spec else (None, None)
+            key: tuple[Platform | None, Browser | None] = (spec.platform, spec.browser) if spec else (None, None)
             buckets.setdefault(key, []).append(rid)
 
         def order(key: tuple[Platform | None, Browser | None]) -> tuple[int, int]:
@@ -265,7 +265,7 @@ class Report(Record):
                 continue
             diffs = [
                 abs(b - a) if _finite(a) and _finite(b) else math.inf for a, b in zip(ref, row.scores, strict=False)
-            ]  # type: ignore[operator]
+            ]
             diffs += [math.inf] * abs(len(ref) - len(row.scores))
             out.append(Comparison(rid, row, list(row.scores), diffs))
         return out

@@ -159,7 +159,7 @@ def _expected(error: SchemaError) -> str:
         return f"expected {' or '.join(dict.fromkeys(_describe(sub) for sub in want))}, got {_a(got)}"
     if kind == "type":
         wanted = want if isinstance(want, list) else [want]
-        return f"expected {' or '.join(_ARTICLE.get(w, w) for w in wanted)}, got {_a(got)}"
+        return f"expected {' or '.join(_ARTICLE.get(str(w), str(w)) for w in wanted)}, got {_a(got)}"
     if kind == "required":
         missing = next((k for k in want if isinstance(got, dict) and k not in got), "?")
         return f"missing required field {missing!r}"
