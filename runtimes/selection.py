@@ -19,11 +19,23 @@ from runtimes.base import Runtime
 KEYWORDS = ("all", "matrix")
 
 
+@dataclass(frozen=True)
+class Missing:
+    """Why a runtime cannot run here, and what would make it run."""
+
+    reason: str
+    install: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.reason}; {self.install}" if self.install else self.reason
+
+
 @dataclass
 class Selection:
     runtimes: list[Runtime]  # runnable here, in the order asked (the reference first when added)
-    unavailable: dict[str, str] = field(default_factory=dict)  # id -> "reason; what to install"
+    unavailable: dict[str, Missing] = field(default_factory=dict)
     reference: str = ""
+    requested: list[str] = field(default_factory=list)  # the ids asked for, resolved (before the reference was added)
 
     @property
     def ids(self) -> list[str]:
@@ -50,23 +62,26 @@ def select(text: str, *, strict: bool = False, with_reference: bool = False) -> 
     """Runnable runtimes and the unavailable ones with reasons (see the module docstring)."""
     explicit = text.strip() not in KEYWORDS
     ids = requested_ids(text)
+    requested = list(ids)
     reference = config.reference()
     if with_reference and reference not in ids:
         ids.insert(0, reference)
-    runnable, unavailable = [], {}
+    runnable: list[Runtime] = []
+    unavailable: dict[str, Missing] = {}
     for rid in ids:
         try:
             rt = registry.get(rid)
             ok = rt.availability()
-            why = "" if ok.ok else f"{ok.reason}; {ok.install}"
+            missing = None if ok.ok else Missing(ok.reason, ok.install)
         except HarnessError as e:  # an engine module that cannot even be imported
-            rt, why = None, str(e)
-        if rt is not None and not why:
+            rt, missing = None, Missing(str(e), "reinstall the harness (make setup)")
+        if rt is not None and missing is None:
             runnable.append(rt)
             continue
+        assert missing is not None
         if strict and explicit:
-            raise HarnessError(f"runtime {rid} cannot run here: {why}")
-        unavailable[rid] = why
+            raise HarnessError(f"runtime {rid} cannot run here: {missing}")
+        unavailable[rid] = missing
     if with_reference and reference not in [rt.id for rt in runnable]:
         raise HarnessError(f"the reference runtime {reference} cannot run here: {unavailable.get(reference)}")
-    return Selection(runnable, unavailable, reference)
+    return Selection(runnable, unavailable, reference, requested)

@@ -38,15 +38,35 @@ def fast_report(reports_dir, reference_bundle):
 
     rep = report.run(reference_bundle, report.Options(runtimes=FAST))
     out = writer.write(rep, reports_dir / "runs" / "first", history_path=reports_dir / "history.jsonl")
-    return rep, out
+    return json.loads((out / "report.json").read_text()), out
+
+
+def _model(data: dict):
+    """A report's JSON data as the typed Report (what merge and signoff take)."""
+    from harness.report.model import Report
+
+    return Report.model_validate(data)
 
 
 def test_report_has_every_section_and_gate(fast_report):
     rep, out = fast_report
-    assert rep["schema"] == "harness-report/1" and rep["status"] == "complete"
+    assert rep["schema"] == "harness-report/2" and rep["status"] == "complete" and rep["reference"] == "keras"
+    assert all(row["status"] == "ran" and row["spec"]["platform"] for row in rep["runtimes"].values())
+    assert rep["runtimes"]["tfjs-wasm@u8"]["spec"]["browser"] == "chromium"
+    assert rep["environment"]["browsers"]["chromium"].startswith("Chromium ")
     assert set(rep["runtimes"]) == {"keras", "coreml-ref@fp32", "tfjs-wasm@u8"}
     kinds = {g["gate"] for g in rep["gates"]}
-    assert {"agreement", "accuracy", "latency_p50", "latency_p95", "throughput", "load_time", "size", "golden"} <= kinds
+    assert {
+        "agreement",
+        "accuracy",
+        "latency_p50",
+        "latency_p95",
+        "throughput",
+        "load_time",
+        "size",
+        "golden",
+        "runs",
+    } <= kinds
     lat = rep["runtimes"]["coreml-ref@fp32"]["latency"]
     assert lat["single_ms"]["n"] >= 100 and lat["single_ms"]["p50"] <= lat["single_ms"]["p95"]
     assert rep["environment"]["cpu_count"] and rep["environment"]["tool_versions"]["tensorflow"] != "absent"
@@ -69,7 +89,7 @@ def test_history_is_append_only(fast_report, reports_dir, reference_bundle):
     writer.write(rep, reports_dir / "runs" / "second", history_path=path)
     after = path.read_text()
     assert after.startswith(before) and len(after.splitlines()) == len(before.splitlines()) + 1
-    assert history.read(path)[-1]["runtimes"]["keras"]["max_abs_diff"] == 0
+    assert history.read(path)[-1].runtimes["keras"].max_abs_diff == 0
 
 
 def test_latest_points_at_the_newest_run(fast_report, reports_dir):
@@ -80,7 +100,7 @@ def test_latest_points_at_the_newest_run(fast_report, reports_dir):
 def test_history_reader_skips_a_torn_line(tmp_path):
     path = tmp_path / "h.jsonl"
     path.write_text('{"verdict": "pass"}\n{"verdict": "pa')
-    assert history.read(path) == [{"verdict": "pass"}]
+    assert [e.verdict for e in history.read(path)] == ["pass"]
 
 
 def test_merge_refuses_different_bundles(fast_report, tmp_path):
@@ -101,11 +121,15 @@ def test_merge_covers_a_runtime_another_machine_ran(fast_report, tmp_path):
     mac["environment"] = {**mac["environment"], "hostname": "a-mac"}
     mac["machines"] = [mac["environment"]]
     mac["runtimes"] = {"coreml-native": {**rep["runtimes"]["coreml-ref@fp32"], "machine": "a-mac"}}
+    native = dict(mac["runtimes"]["coreml-native"]["spec"], backend="native")
+    mac["runtimes"]["coreml-native"]["spec"] = native
     mac["gates"] = [g for g in mac["gates"] if g["subject"] == "suite"]
-    merged = merge.merge([(tmp_path / "linux.json", linux), (tmp_path / "mac.json", mac)])
-    assert "coreml-native" in merged["runtimes"] and "coreml-native" not in merged["unavailable"]
-    assert not any(g["id"] == "available:coreml-native" for g in merged["gates"])
-    assert {m["hostname"] for m in merged["machines"]} == {rep["environment"]["hostname"], "a-mac"}
+    mac["requested"] = ["coreml-native"]
+    mac.pop("verdict")
+    merged = merge.merge([(tmp_path / "linux.json", _model(linux)), (tmp_path / "mac.json", _model(mac))])
+    assert "coreml-native" in merged.runtimes and "coreml-native" not in merged.unavailable
+    assert not any(g.id == "available:coreml-native" for g in merged.gates)
+    assert {m.hostname for m in merged.machines} == {rep["environment"]["hostname"], "a-mac"}
 
 
 def test_sigterm_midway_leaves_an_incomplete_report_and_valid_history(tmp_path):
@@ -122,10 +146,10 @@ def test_sigterm_midway_leaves_an_incomplete_report_and_valid_history(tmp_path):
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     rep = json.loads((out / "report.json").read_text())
-    assert rep["status"] == "incomplete" and rep["interrupted_by"] == "SIGTERM" and rep["verdict"] == "fail"
+    assert rep["status"] == "incomplete" and rep["interrupted_by"] == "SIGTERM" and rep["verdict"] == "incomplete"
     assert "keras" in rep["runtimes"]
     rows = history.read(tmp_path / "history.jsonl")
-    assert len(rows) == 2 and rows[-1]["status"] == "incomplete"
+    assert len(rows) == 2 and rows[-1].status == "incomplete"
     assert all(json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines())
 
 
@@ -168,15 +192,19 @@ def test_merge_keeps_a_failure_from_any_machine(fast_report, tmp_path):
     other["environment"] = {**other["environment"], "hostname": "second"}
     gate = next(g for g in other["gates"] if g["id"] == "latency_p95:keras")
     gate["passed"] = False
-    merged = merge.merge([(tmp_path / "a.json", rep), (tmp_path / "b.json", other)])
-    assert next(g for g in merged["gates"] if g["id"] == "latency_p95:keras")["passed"] is False
-    assert merged["verdict"] == "fail"
+    other.pop("verdict")
+    merged = merge.merge([(tmp_path / "a.json", _model(rep)), (tmp_path / "b.json", _model(other))])
+    assert next(g for g in merged.gates if g.id == "latency_p95:keras").passed is False
+    assert merged.verdict == "fail"
 
 
 def test_merge_refuses_what_is_not_a_report(tmp_path):
-    (tmp_path / "partial.json").write_text(json.dumps({"schema": "harness-report/1"}))
-    with pytest.raises(HarnessError, match="report lacks bundle_hash"):
+    (tmp_path / "partial.json").write_text(json.dumps({"schema": "harness-report/2"}))
+    with pytest.raises(HarnessError, match=r"partial.json: \$: missing required field"):
         merge.load(tmp_path / "partial.json")
+    (tmp_path / "old.json").write_text(json.dumps({"schema": "harness-report/1"}))
+    with pytest.raises(HarnessError, match="an older harness wrote it"):
+        merge.load(tmp_path / "old.json")
     (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00")
     with pytest.raises(HarnessError, match="binary.json: cannot read it as a report"):
         merge.load(tmp_path / "binary.json")
@@ -202,7 +230,7 @@ def test_summary_prints_the_bundle_metrics_and_each_verdict(fast_report, capsys)
     from harness.report.summary import print_summary
 
     rep, out = fast_report
-    print_summary(rep, out)
+    print_summary(_model(rep), out)
     text = capsys.readouterr().out
     assert "bundle metrics: train accuracy" in text and "test accuracy 0.7778" in text
     assert "keras" in text and f"verdict: {rep['verdict'].upper()}" in text

@@ -139,13 +139,3 @@ def accuracy_gate(
         reasons.append(f"loses {drop:.2f} points against keras (max {budget['max_drop_points']})")
     detail = "; ".join(reasons) or f"{accuracy:.4f} (keras {reference_accuracy:.4f})"
     return Gate("accuracy", runtime_id, not reasons, accuracy, budget["floor"], "", detail)
-
-
-def blocking(gate_dicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Required gates that failed and were not waived: what makes a verdict "fail"."""
-    return [g for g in gate_dicts if not g["passed"] and not g.get("waived") and g.get("required", True)]
-
-
-def verdict(gate_dicts: list[dict[str, Any]], status: str = "complete") -> str:
-    """One rule everywhere (report, merge, sign-off): complete, and nothing blocking."""
-    return "pass" if status == "complete" and not blocking(gate_dicts) else "fail"

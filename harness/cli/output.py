@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from runtimes.failures import RuntimeFailure
@@ -19,6 +20,6 @@ def say_failures(command: str, failures: dict[str, RuntimeFailure]) -> None:
         print(f"harness {command}: {failure}", file=sys.stderr)
 
 
-def say_unavailable(command: str, unavailable: dict[str, str]) -> None:
+def say_unavailable(command: str, unavailable: Mapping[str, object]) -> None:
     for rid, why in unavailable.items():
         print(f"harness {command}: {rid} cannot run here: {why}", file=sys.stderr)

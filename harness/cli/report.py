@@ -28,7 +28,7 @@ def _merge(paths: list[str], out: str | None) -> int:
     merged = merge.merge([(Path(p), merge.load(Path(p))) for p in paths])
     writer.write(merged, Path(out), history_path=None)
     summary.print_summary(merged, Path(out))
-    return 0 if merged["verdict"] == "pass" else 1
+    return 0 if merged.verdict == "pass" else 1
 
 
 def cmd_signoff(args: argparse.Namespace) -> int:

@@ -35,7 +35,7 @@ def tool_versions() -> dict[str, str]:
     return {**{name: dist_version(name) for name in PYTHON_TOOLS}, **{name: npm_version(name) for name in NPM_TOOLS}}
 
 
-def describe(browser: str | None = None) -> dict[str, Any]:
+def describe() -> dict[str, Any]:
     return {
         "hostname": socket.gethostname(),
         "platform": platform.platform(),
@@ -45,5 +45,5 @@ def describe(browser: str | None = None) -> dict[str, Any]:
         "cpu_model": _cpu_model(),
         "memory_gb": _memory_gb(),
         "tool_versions": tool_versions(),
-        "browser": browser,
+        "browsers": {},  # engine -> version, filled in by the run that launched them
     }

@@ -23,6 +23,7 @@ from harness.core.errors import HarnessError
 from harness.core.paths import REPO
 from harness.report import build as report
 from harness.report import merge, writer
+from harness.report.model import Report
 
 SCHEMA = "harness-signoff/1"
 
@@ -73,37 +74,37 @@ def run_signoff(
     b = bundle.load(bundle_dir)
     others = [(Path(p), merge.load(Path(p))) for p in with_reports]
     rep = report.run(b, report.Options(runtimes=runtimes, kind="signoff", require_all=True))
-    if rep["status"] != "complete":
+    if rep.status != "complete":
         writer.write(rep, out)
         print(f"signoff interrupted; partial report in {out}", file=sys.stderr)
         return 130
     if others:
         rep = merge.merge([(out / "report.json", rep), *others])
-        rep["kind"] = "signoff"
-    ran_here = [
-        rid for rid, row in rep["runtimes"].items()
-        if row.get("machine") == rep["environment"]["hostname"] and row.get("status", "ran") == "ran"
-    ]  # fmt: skip
+    data = rep.model_dump(mode="json", by_alias=True)
+    data["kind"] = "signoff"
+    here = data["environment"]["hostname"]
+    ran_here = [rid for rid, row in data["runtimes"].items() if row["machine"] == here and row["status"] == "ran"]
     out.mkdir(parents=True, exist_ok=True)
     suite = run_suite(ran_here, profile, out / "conformance-junit.xml")
     passed = suite["exit_code"] == 0
-    rep["gates"].append(gates.Gate("conformance", "suite", passed, float(suite["failures"] + suite["errors"]), 0.0, "failures",
-                                   f"pytest -m conformance ({profile} profile): {suite['summary']}").as_dict())  # fmt: skip
-    waiver_records = _waive(rep["gates"], waivers)
-    rep["verdict"] = gates.verdict(rep["gates"], rep["status"])
+    data["gates"].append(gates.Gate("conformance", "suite", passed, float(suite["failures"] + suite["errors"]), 0.0, "failures",
+                                    f"pytest -m conformance ({profile} profile): {suite['summary']}").as_dict())  # fmt: skip
+    waiver_records = _waive(data["gates"], waivers)
+    data.pop("verdict", None)  # the model's one rule decides, after the waivers
+    rep = Report.model_validate(data)
     writer.write(rep, out)
     record = {
-        "schema": SCHEMA, "verdict": rep["verdict"], "bundle_hash": rep["bundle_hash"],
+        "schema": SCHEMA, "verdict": rep.verdict, "bundle_hash": rep.bundle_hash,
         "signed_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "by": getpass.getuser(),
-        "machines": rep["machines"], "tool_versions": rep["environment"]["tool_versions"],
-        "artifacts": {row["artifact"]["target"]: row["artifact"]["artifact_hash"] for row in rep["runtimes"].values() if row.get("artifact")},
-        "gates": rep["gates"], "waivers": waiver_records, "conformance_suite": suite, "merged_from": rep.get("merged_from", []),
-        "report": "report.json",
+        "machines": data["machines"], "tool_versions": data["environment"]["tool_versions"],
+        "artifacts": {row.artifact.target: row.artifact.artifact_hash for row in rep.runtimes.values() if row.artifact},
+        "gates": [g.model_dump(mode="json") for g in rep.gates], "waivers": waiver_records, "conformance_suite": suite,
+        "merged_from": rep.merged_from, "report": "report.json",
     }  # fmt: skip
     atomic.write_json(out / "signoff.json", record)
-    for g in gates.blocking(rep["gates"]):
-        print(f"FAIL {g['id']}: {g['detail'] or g['value']}")
+    for g in rep.blocking_gates():
+        print(f"FAIL {g.id}: {g.detail or g.value}")
     for w in waiver_records:
         print(f"waived {w['id']} ({', '.join(w['gates']) or 'nothing failed'}): {w['reason']}")
-    print(f"signoff {rep['verdict'].upper()}: {out / 'signoff.json'}")
-    return 0 if rep["verdict"] == "pass" else 1
+    print(f"signoff {rep.verdict.upper()}: {out / 'signoff.json'}")
+    return 0 if rep.verdict == "pass" else 1

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any
 
 from harness.core import atomic
 from harness.core.paths import REPO
-from harness.report import history
+from harness.report import history, schema
+from harness.report.model import Report
 
 REPORTS = Path(os.environ.get("HARNESS_REPORTS", REPO / "reports"))
 HISTORY = REPORTS / "history.jsonl"
@@ -21,15 +21,16 @@ def default_out() -> Path:
     return REPORTS / "runs" / f"{stamp}-{os.getpid()}"
 
 
-def write(report: dict[str, Any], out: Path, history_path: Path | None = HISTORY) -> Path:
-    """report.json, report.html, junit.xml (each atomically), then the history line."""
+def write(report: Report, out: Path, history_path: Path | None = HISTORY) -> Path:
+    """report.json (checked against the committed schema), report.html, junit.xml (each
+    atomically), then the history line."""
     out.mkdir(parents=True, exist_ok=True)
-    atomic.write_json(out / "report.json", report)
+    atomic.write_text(out / "report.json", schema.dumps(report))
     from harness.report import html as report_html
     from harness.report import junit as report_junit
 
     hist = history.read(history_path) if history_path else []
-    current = [history.entry(report)] if history_path else []
+    current = [report.history_entry()] if history_path else []
     atomic.write_text(out / "report.html", report_html.render(report, hist + current))
     atomic.write_text(out / "junit.xml", report_junit.render(report))
     if history_path:

@@ -1,0 +1,50 @@
+"""The report's golden section: every runtime and tokenizer against the bundle's golden file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.check import divergences, gates, golden
+from harness.core.bundle import Bundle
+from harness.core.cases import read_cases
+from harness.run.engines import Engines
+
+
+def golden_gates(b: Bundle, engines: Engines, report: dict[str, Any], require: bool) -> list[gates.Gate]:
+    """One golden gate per runtime and tokenizer; not evaluated (with the reason) for a bundle
+    that has no golden file of its own."""
+    if not golden.expected_path(b).is_file():
+        why = f"no golden file for bundle {b.hash[:12]}; create it with `{golden.update_command(b)}`"
+        report["golden"] = None
+        return [gates.Gate("golden", "suite", False, detail=why, evaluated=False, required=require)]
+    expected = golden.load_current(b)
+    cases = read_cases(golden.TEXTS)
+    known = divergences.load()
+    result = golden.check(b, engines, cases, expected, known)
+    report["cases"]["golden"] = len(cases)
+    report["golden"] = {
+        "passed": result.passed, "cases": len(cases), "unused_divergences": result.unused_divergences,
+        "findings": [{"kind": f.kind, "runtime": f.runtime, "case_id": f.case_id, "detail": f.detail,
+                      "declared": f.declared} for f in result.findings[:200]],
+    }  # fmt: skip
+    report["divergences"] = [
+        {"id": d.id, "kind": d.kind, "runtimes": list(d.runtimes), "cases": list(d.cases),
+         "input_class": d.input_class, "cause": d.cause, "link": d.link}
+        for d in known
+    ]  # fmt: skip
+    out = []
+    for subject in [*engines.runtime_ids, *engines.tokenizer_ids]:
+        if subject in result.errors:
+            out.append(gates.Gate("golden", subject, False, detail=result.errors[subject].line()))
+            continue
+        bad = [f for f in result.undeclared if f.runtime == subject]
+        detail = (
+            f"{len(bad)} golden case(s) differ, first {bad[0].case_id}: {bad[0].detail}"
+            if bad
+            else f"{len(cases)} cases"
+        )
+        out.append(gates.Gate("golden", subject, not bad, float(len(bad)), 0.0, "cases", detail))
+    if result.unused_divergences:
+        unused = ", ".join(result.unused_divergences)
+        out.append(gates.Gate("golden", "known_divergences", False, detail=f"declared but not seen: {unused}"))
+    return out

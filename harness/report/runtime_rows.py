@@ -1,0 +1,149 @@
+"""One report row per runtime: held-out scores, accuracy, agreement with the reference,
+latency inside the engine, the artifact it ran, or the step and reason it could not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from harness.check import gates
+from harness.check.compare import judge
+from harness.check.side_by_side import command_for
+from harness.data import corpus
+from harness.run.engines import Engines
+from runtimes import tokenizers
+from runtimes.failures import RuntimeFailed, RuntimeFailure, step
+
+
+def failed_row(engines: Engines, rid: str, failure: RuntimeFailure, machine: str) -> dict[str, Any]:
+    """A runtime that could not export, load, tokenize or run: its reason instead of its figures."""
+    return {
+        "spec": engines.runtimes[rid].spec.describe(), "status": "error", "machine": machine,
+        "error": {"step": failure.step, "message": failure.message}, "info": engines.info.get(rid, {}),
+    }  # fmt: skip
+
+
+def held_out_rows(
+    engines: Engines,
+    reviews: list[corpus.Review],
+    machine: str,
+    ids_by_tok: dict[str, np.ndarray],
+    rows: dict[str, dict[str, Any]],
+    on_progress: Callable[[str], None],
+) -> None:
+    """Every runtime on the held-out reviews, fed by its app's tokenizer, into `rows` as each
+    finishes; failures become error rows."""
+    texts = [r.text for r in reviews]
+    labels = np.asarray([r.label for r in reviews])
+    for rid in engines.runtime_ids:
+        on_progress(f"{rid}: held-out scores")
+        try:
+            tok, ids = engines.app_ids(rid, texts, ids_by_tok)
+            result = engines.run(rid, ids)
+        except RuntimeFailed as e:
+            rows[rid] = failed_row(engines, rid, e.failure, machine)
+            continue
+        art = engines.artifacts.get(rid)
+        rows[rid] = {
+            "spec": engines.runtimes[rid].spec.describe(), "status": "ran", "machine": machine,
+            "scores": [round(float(s), 7) for s in result.scores],
+            "accuracy": round(float(np.mean((result.scores > engines.threshold) == (labels == 1))), 6),
+            "info": {**engines.info.get(rid, {}), "tokenizer_used": tok},
+            "artifact": {"target": art["target"], "artifact_hash": art["artifact_hash"],
+                         "bytes": sum(f["bytes"] for f in art["files"].values()),
+                         "gzip_bytes": sum(f["gzip_bytes"] for f in art["files"].values())} if art else None,
+            "batch_seconds": round(result.seconds, 4),
+        }  # fmt: skip
+    reference = engines.reference
+    if rows.get(reference, {}).get("status") != "ran":  # nothing can be judged without the reference
+        why = rows[reference]["error"]["message"] if reference in rows else "not run"
+        for rid, row in rows.items():
+            if rid != reference and row["status"] == "ran":
+                rows[rid] = failed_row(engines, rid, RuntimeFailure(rid, "run", f"the reference {reference} failed: {why}"), machine)  # fmt: skip
+
+
+def agreement_gates(engines: Engines, rows: dict[str, dict[str, Any]]) -> list[gates.Gate]:
+    """Agreement with the reference and the accuracy floor, per runtime that ran."""
+    ran = {rid: row for rid, row in rows.items() if row["status"] == "ran"}
+    if engines.reference not in ran:
+        return []
+    ref_row = ran[engines.reference]
+    ref = np.asarray(ref_row["scores"])
+    budget = gates.accuracy_budget()
+    out = []
+    for rid, row in ran.items():
+        cmp = judge(engines, rid, ref, np.asarray(row["scores"]))
+        tol = engines.tolerance(rid)
+        row["agreement"] = {
+            "passed": cmp.passed, "max_abs_diff": cmp.max_abs_diff, "mean_abs_diff": cmp.mean_abs_diff,
+            "min_atol": cmp.min_atol, "decision_agreement": cmp.agreement, "atol": tol.atol,
+            "required_agreement": tol.agreement, "flips": len(cmp.flips), "reasons": cmp.reasons,
+        }  # fmt: skip
+        detail = "; ".join(cmp.reasons) or f"agreement {cmp.agreement:.4f}"
+        out.append(gates.Gate("agreement", rid, cmp.passed, cmp.max_abs_diff, tol.atol, "", detail))
+        precision = engines.runtimes[rid].spec.precision
+        out.append(gates.accuracy_gate(rid, precision, row["accuracy"], ref_row["accuracy"], budget))
+    return out
+
+
+def typical_row(ids: np.ndarray, pad_id: int = 0) -> np.ndarray:
+    """A review of median length: what a user typically types."""
+    lengths = (ids != pad_id).sum(axis=1)
+    return ids[int(np.argsort(lengths)[len(lengths) // 2])]
+
+
+def measure_latency(engines: Engines, rid: str, row: np.ndarray, budget: dict[str, float]) -> dict[str, Any]:
+    session = engines.session(rid)
+    out: dict[str, Any] = {"remeasured": False, "load_seconds": round(session.load_seconds, 3)}
+    for attempt in range(2):  # a failing budget is measured once more before it fails
+        with step(rid, "run", engines.runtimes[rid].context()):
+            samples = session.latency_ms(
+                row, repeats=int(budget.get("repeats", 200)), warmup=int(budget.get("warmup", 20))
+            )
+        out["single_ms"] = {**gates.latency_summary(samples), "samples": [round(float(x), 4) for x in samples]}
+        out["remeasured"] = attempt > 0
+        if out["single_ms"]["p50"] <= budget["p50_ms"] and out["single_ms"]["p95"] <= budget["p95_ms"]:
+            break
+    return out
+
+
+def latency_gates(engines: Engines, rows: dict[str, dict[str, Any]], ids_by_tok: dict[str, np.ndarray],
+                  reviews: int, on_progress: Callable[[str], None]) -> list[gates.Gate]:  # fmt: skip
+    """Single-review latency inside each engine that ran, against its budget; a runtime that
+    fails while being timed becomes an error row."""
+    out: list[gates.Gate] = []
+    row_ids = typical_row(ids_by_tok[tokenizers.REFERENCE])
+    for rid, row in rows.items():
+        if row["status"] != "ran":
+            continue
+        on_progress(f"{rid}: latency")
+        budget = gates.latency_budget(rid)
+        try:
+            row["latency"] = measure_latency(engines, rid, row_ids, budget)
+        except RuntimeFailed as e:
+            rows[rid] = failed_row(engines, rid, e.failure, row["machine"])
+            continue
+        seconds = row.pop("batch_seconds", None)
+        row["latency"]["batch_reviews_per_second"] = round(reviews / seconds, 1) if seconds else None
+        out.extend(gates.latency_gates(rid, row["latency"], budget))
+    return out
+
+
+def worst_cases(reviews: list[corpus.Review], rows: dict[str, dict[str, Any]], reference: str,
+                per_runtime: int = 3) -> list[dict[str, Any]]:  # fmt: skip
+    if rows.get(reference, {}).get("status") != "ran":
+        return []
+    ref = np.asarray(rows[reference]["scores"])
+    out: list[dict[str, Any]] = []
+    for rid, row in rows.items():
+        if rid == reference or row["status"] != "ran":
+            continue
+        scores = np.asarray(row["scores"])
+        diff = np.abs(scores - ref)
+        for i in np.argsort(-diff)[:per_runtime]:
+            r = reviews[int(i)]
+            out.append({"runtime": rid, "case_id": r.id, "text": r.text, "reference": float(ref[i]), "score": float(scores[i]),
+                        "diff": float(diff[i]), "command": command_for(r.text, [reference, rid])})  # fmt: skip
+    return sorted(out, key=lambda w: -float(w["diff"]))[:20]
