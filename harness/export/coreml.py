@@ -106,7 +106,7 @@ def convert(model: Any, precision: str, path: Path) -> tuple[Any, dict[str, Any]
         else:
             function = serve.get_concrete_function()
         try:
-            with _frozen_heap():
+            with frozen_heap():
                 mlmodel = ct.convert(
                     [function],
                     source="tensorflow",
@@ -130,7 +130,7 @@ def convert(model: Any, precision: str, path: Path) -> tuple[Any, dict[str, Any]
 
 
 @contextmanager
-def _frozen_heap() -> Iterator[None]:
+def frozen_heap() -> Iterator[None]:
     """coremltools calls gc.collect() three times per conversion (entry point, TF loader, constant
     propagation); with TensorFlow and Keras loaded each pass over the heap took 0.5-0.75 s here.
     Freezing the objects that exist before the conversion keeps them out of those passes."""

@@ -1,11 +1,12 @@
 """MIL's recurrent ops (lstm, gru, rnn) and the tensor ops exported recurrent models also need
-(split, fill, reverse), in numpy, registered into coreml-ref's op table.
+(split, fill, reverse, tile, concat of scalars), in numpy, registered into coreml-ref's op table.
 
 What the harness's exporter produces from Keras (harness/export/recurrent.py): an LSTM becomes
 one fused `lstm` op (fp32 only before iOS17, so the fp16 program casts around it); GRU and
 SimpleRNN are unrolled into matmul/add/sigmoid/tanh/mul/sub with `split`, `squeeze`,
-`slice_by_index`, and `fill` for the zero initial state; a fused Bidirectional LSTM adds
-`reverse`. `gru` and `rnn` are here for programs made by other converters and Apple's op tests.
+`slice_by_index`, and `fill` for the zero initial state; a masked RNN (Embedding(mask_zero=True))
+is unrolled too and adds `tile`; a fused Bidirectional LSTM adds `reverse`. `gru` and `rnn`
+are here for programs made by other converters and for Apple's op tests.
 
 Semantics follow coremltools 9's op definitions (mil/ops/defs/iOS15/recurrent.py, iOS17 adds
 fp16, iOS18 adds gru's reset_after and input_bias). Where the docstring is ambiguous, the
@@ -348,6 +349,17 @@ def reverse(x: Any, axes: Any = None) -> np.ndarray:
     return np.flip(x, axis=tuple(a % x.ndim for a in picked))
 
 
+@op()
+def tile(x: Any, reps: Any) -> np.ndarray:
+    """Dimension i repeated reps[i] times; len(reps) == rank(x) and every rep > 0 (type inference).
+    A masked RNN's unrolled graph tiles the [b, 1] mask of each step to the state width."""
+    x = np.asarray(x)
+    counts = [int(v) for v in np.asarray(reps).reshape(-1)]
+    if len(counts) != x.ndim or x.ndim == 0 or min(counts) <= 0:
+        raise Unsupported(f"tile reps {counts} for a rank-{x.ndim} tensor")
+    return np.tile(x, counts)
+
+
 _concat_ranked = OPS["concat"]
 
 
@@ -361,4 +373,4 @@ def concat(values: Any, axis: Any, interleave: Any = False) -> np.ndarray:
     return _concat_ranked(values, axis, interleave)
 
 
-DATA_MOVEMENT.update({"split", "reverse"})  # values moved, not computed: fp16 constants stay fp16
+DATA_MOVEMENT.update({"split", "reverse", "tile"})  # values moved, not computed: fp16 constants stay fp16
