@@ -397,6 +397,9 @@ def zoo_model(keras, kind: str, length: int = LENGTH):
         out = keras.layers.Dense(1, activation="sigmoid")(x)
     elif kind == "gru":
         out = keras.layers.Dense(1, activation="sigmoid")(keras.layers.GRU(16)(x))
+    elif kind == "bilstm":  # the fused backward direction: reversed in, outputs flipped back by Keras
+        x = keras.layers.Bidirectional(keras.layers.LSTM(8, return_sequences=True))(x)
+        out = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalMaxPooling1D()(x))
     return keras.Model(inputs, out, name=kind)
 
 
@@ -405,6 +408,7 @@ ZOO = {  # kind -> (path of each recurrent layer, MIL ops that must appear)
     "stacked": (["fused", "fused"], {"lstm"}),
     "gru": (["unrolled"], {"matmul", "sigmoid", "tanh", "split"}),
     "bigru": (["unrolled", "unrolled"], {"matmul", "sigmoid", "tanh", "split", "softmax"}),
+    "bilstm": (["fused", "fused"], {"lstm", "reverse", "softmax"}),
     "masked": (["unrolled"], {"tile", "select", "not_equal"}),  # a mask has no fused form: Keras's unrolled masking
 }
 
