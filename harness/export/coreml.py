@@ -4,11 +4,16 @@
 is wrapped in a `tf.function` with an int32 [batch, L] signature and its single concrete
 function is converted. The batch dimension is a bounded `RangeDim`: ML Programs refuse an
 unbounded one, and an unset one came out as [1, 2], which Apple's runtime would enforce.
+A model with recurrent layers is traced under `recurrent.convertible` (LSTM -> MIL `lstm`,
+other RNNs unrolled): coremltools 9 mis-converts the while loop Keras 3 would otherwise trace.
 TensorFlow and coremltools are imported inside functions so `import harness` stays light.
 """
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +22,7 @@ import numpy as np
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
 from harness.export import Artifact, Exporter
+from harness.export.recurrent import convertible, recurrent_layers
 from runtimes.coreml_ref import PACKAGE
 from runtimes.frameworks import coreml_quiet as quiet
 from runtimes.frameworks import import_coremltools
@@ -34,10 +40,7 @@ class CoremlExporter(Exporter):
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
         from runtimes.frameworks import import_keras
 
-        ct = import_coremltools()
         with quiet():
-            import tensorflow as tf
-
             keras = import_keras()
             try:
                 model = keras.saving.load_model(bundle.model_path, compile=False)
@@ -45,18 +48,39 @@ class CoremlExporter(Exporter):
                 raise HarnessError(
                     f"{bundle.model_path}: Keras cannot load it ({str(e).splitlines()[0][:200]})"
                 ) from None
-            length = _input_length(model, bundle.model_path)
-            serve = tf.function(
-                lambda x: model(x, training=False),
-                input_signature=[tf.TensorSpec([None, length], tf.int32, name=INPUT_NAME)],
-            )
-            precision = ct.precision.FLOAT16 if self.precision == "float16" else ct.precision.FLOAT32
+            mlmodel, facts = convert(model, self.precision, bundle.model_path)
+            mlmodel.save(str(out / PACKAGE))
+        return facts
+
+
+def convert(model: Any, precision: str, path: Path) -> tuple[Any, dict[str, Any]]:
+    """The ML Program for a loaded Keras model (`precision` "float16" or "float32") and the facts
+    the artifact manifest records; `path` names the model in errors. Tests call it directly."""
+    import tensorflow as tf
+
+    ct = import_coremltools()
+    length = _input_length(model, path)
+    serve = tf.function(
+        lambda x: model(x, training=False),
+        input_signature=[tf.TensorSpec([None, length], tf.int32, name=INPUT_NAME)],
+    )
+    plan: list[dict[str, str]] = []
+    with quiet():
+        if recurrent_layers(model):
             try:
+                with convertible(model) as plan:
+                    function = serve.get_concrete_function()
+            except HarnessError as e:
+                raise HarnessError(f"{path}: {e}") from None
+        else:
+            function = serve.get_concrete_function()
+        try:
+            with frozen_heap():
                 mlmodel = ct.convert(
-                    [serve.get_concrete_function()],
+                    [function],
                     source="tensorflow",
                     convert_to="mlprogram",
-                    compute_precision=precision,
+                    compute_precision=ct.precision.FLOAT16 if precision == "float16" else ct.precision.FLOAT32,
                     minimum_deployment_target=getattr(ct.target, DEPLOYMENT_TARGET),
                     inputs=[
                         ct.TensorType(
@@ -64,14 +88,38 @@ class CoremlExporter(Exporter):
                         )
                     ],
                 )
-            except Exception as e:  # the converter raises bare ValueError/NotImplementedError
-                raise HarnessError(
-                    f"{bundle.model_path}: coremltools {ct.__version__} cannot convert it ({str(e).splitlines()[0][:300]})"
-                ) from None
-            facts = _facts(mlmodel, self.precision)
-            mlmodel = _rename_output(ct, mlmodel, facts)
-            mlmodel.save(str(out / PACKAGE))
-        return facts
+        except Exception as e:  # the converter raises bare ValueError/NotImplementedError
+            raise HarnessError(
+                f"{path}: coremltools {ct.__version__} cannot convert it ({str(e).splitlines()[0][:300]})"
+                + _loop_hint(function)
+            ) from None
+    facts = _facts(mlmodel, precision)
+    if plan:
+        facts["recurrent"] = plan
+    return _rename_output(ct, mlmodel, facts), facts
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """coremltools calls gc.collect() three times per conversion (entry point, TF loader, constant
+    propagation); with TensorFlow and Keras loaded each pass over the heap took 0.5-0.75 s here.
+    Freezing the objects that exist before the conversion keeps them out of those passes."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _loop_hint(function: Any) -> str:
+    """Why a graph with a while loop fails, on the same line (see `recurrent` for the cause)."""
+    loops = sorted({op.type for op in function.graph.get_operations() if op.type in ("While", "StatelessWhile")})
+    if not loops:
+        return ""
+    return (
+        f"; the traced graph has a while loop ({', '.join(loops)}), which the coremltools 9 TF2 frontend "
+        "cannot convert (rewrite_control_flow_functions.py deletes the loop counter its condition reads)"
+    )
 
 
 def _rename_output(ct: Any, mlmodel: Any, facts: dict[str, Any]) -> Any:
