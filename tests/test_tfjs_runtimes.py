@@ -42,6 +42,31 @@ def test_agrees_with_keras(reference_bundle, ids, keras_scores, runtime_id, atol
     assert result.seconds > 0
 
 
+@pytest.mark.parametrize("runtime_id", ["tfjs-cpu", "tfjs-wasm", "tfjs-webgl"])
+def test_a_row_scores_the_same_in_any_batch(reference_bundle, ids, runtime_id):
+    """What lets Engines answer a row it already scored from memory (the golden cases that are
+    also held-out reviews): a review's score does not depend on the rows batched with it."""
+    with Engines(reference_bundle, [registry.get(runtime_id)]) as engines:
+        batch = engines.run(runtime_id, ids[:24]).scores
+        alone = np.concatenate([engines.run(runtime_id, ids[i : i + 1]).scores for i in range(24)])
+        shuffled = engines.run(runtime_id, ids[:24][::-1]).scores[::-1]
+    np.testing.assert_array_equal(batch, alone)
+    np.testing.assert_array_equal(batch, shuffled)
+
+
+def test_engines_score_a_row_once(reference_bundle, ids, keras_scores):
+    with Engines(reference_bundle, [registry.get("keras")]) as engines:
+        first = engines.scores("keras", ids[:50])
+        calls = []
+        session = engines.session("keras")
+        real_run = session.run
+        session.run = lambda x: calls.append(len(x)) or real_run(x)  # type: ignore[method-assign]
+        again = engines.scores("keras", ids[:60])
+    assert calls == [10]  # only the 10 rows it had not scored
+    np.testing.assert_array_equal(again[:50], first)
+    np.testing.assert_allclose(again, keras_scores[:60], atol=1e-6)
+
+
 def test_reports_wasm_flavour_and_webgl_precision(reference_bundle):
     with Engines(reference_bundle, [registry.get("tfjs-wasm"), registry.get("tfjs-webgl")]) as engines:
         wasm, webgl = engines.session("tfjs-wasm"), engines.session("tfjs-webgl")
