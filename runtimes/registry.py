@@ -7,10 +7,9 @@ Core ML `@fp32` (plain = float16, the converter's default precision).
 
 from __future__ import annotations
 
-import difflib
 import importlib
 
-from harness.core.errors import HarnessError
+from harness.core.errors import HarnessError, did_you_mean
 from runtimes.base import Runtime
 from runtimes.spec import RuntimeSpec
 
@@ -73,9 +72,9 @@ def ids() -> list[str]:
 def spec(runtime_id: str) -> RuntimeSpec:
     found = SPECS.get(runtime_id)
     if found is None:
-        close = difflib.get_close_matches(runtime_id, SPECS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise HarnessError(f"unknown runtime {runtime_id!r}{hint}; `harness runtimes` lists them")
+        raise HarnessError(
+            f"unknown runtime {runtime_id!r}{did_you_mean(runtime_id, SPECS)}; `harness runtimes` lists them"
+        )
     return found
 
 

@@ -8,11 +8,10 @@ selecting tokenizers never starts a browser.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from harness.core.bundle import Bundle
-from harness.core.errors import HarnessError
+from harness.core.errors import HarnessError, did_you_mean
 from runtimes.base import Availability
 
 REFERENCE = "py"
@@ -35,8 +34,7 @@ SPECS: dict[str, TokenizerSpec] = {
 def spec(tokenizer_id: str) -> TokenizerSpec:
     found = SPECS.get(tokenizer_id)
     if found is None:
-        close = difflib.get_close_matches(tokenizer_id, SPECS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(tokenizer_id, SPECS)
         raise HarnessError(f"unknown tokenizer runtime {tokenizer_id!r}{hint}; known: {', '.join(SPECS)}")
     return found
 
