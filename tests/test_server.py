@@ -1,12 +1,19 @@
-"""The loopback static server: allow-list, no traversal, MIME types, isolation headers."""
+"""The loopback static server: allow-list, no traversal, MIME types, isolation headers; the
+Host allow-list (DNS rebinding), read timeouts and a bound on connections (slow-loris), and a
+status code for every request it cannot serve. Every test talks to the real server over TCP."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import re
+import socket
+import threading
+import time
 
 import pytest
 
-from runtimes.browser.server import StaticServer
+from runtimes.browser.server import MAX_CONNECTIONS, READ_TIMEOUT, StaticServer
 
 
 @pytest.fixture()
@@ -63,3 +70,125 @@ def test_refuses_traversal_and_unlisted_files(server, path):
     status, headers, body = get(server, path)
     assert status == 404
     assert b"secret" not in body
+
+
+# ---------------------------------------------------------------------------------------
+# Hardening (issue 16): DNS rebinding, slow-loris, a request error is a status code
+# ---------------------------------------------------------------------------------------
+
+
+def raw(server: StaticServer, request: bytes, timeout: float = 10) -> bytes:
+    """Send bytes as they are, return everything the server answers until it closes."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as s:
+        s.sendall(request)
+        chunks = []
+        while True:
+            try:
+                data = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+            if b"\r\n\r\n" in b"".join(chunks) and b"Content-Length: 0" not in b"".join(chunks):
+                head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+                length = int(re.search(rb"Content-Length: (\d+)", head).group(1)) if b"Content-Length" in head else 0
+                if len(body) >= length:
+                    break
+        return b"".join(chunks)
+
+
+def status_of(reply: bytes) -> int:
+    assert reply.startswith(b"HTTP/1."), f"not an HTTP reply: {reply[:80]!r}"
+    return int(reply.split(b" ", 2)[1])
+
+
+@pytest.mark.parametrize(
+    "host", ["evil.example", "evil.example:{port}", "127.0.0.1", "127.0.0.1:1", "localhost.evil:{port}"]
+)
+def test_an_unknown_host_is_refused_dns_rebinding(server, host):
+    host = host.format(port=server.port)
+    reply = raw(server, f"GET /p/a.wasm HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    assert status_of(reply) == 421
+    assert b"\0asm" not in reply
+    assert (421, "/p/a.wasm") in server.requests
+
+
+def test_a_request_without_host_is_refused(server):
+    reply = raw(server, b"GET /p/a.wasm HTTP/1.0\r\n\r\n")
+    assert status_of(reply) == 421 and b"\0asm" not in reply
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LOCALHOST:{port}", "[::1]:{port}"])
+def test_the_loopback_hosts_are_served(server, host):
+    reply = raw(
+        server, f"GET /p/a.wasm HTTP/1.1\r\nHost: {host.format(port=server.port)}\r\nConnection: close\r\n\r\n".encode()
+    )
+    assert status_of(reply) == 200 and reply.endswith(b"\0asm")
+
+
+def test_a_300_character_path_segment_is_a_status_code(server):
+    for path in ("/p/" + "a" * 300, "/p/sub/" + "b" * 300 + ".json", "/p/" + "%41" * 300):
+        status, _, _ = get(server, path)
+        assert status == 404
+    assert get(server, "/p/a.wasm")[0] == 200  # and the server still serves
+
+
+def test_a_request_line_too_long_is_414(server):
+    reply = raw(server, b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status_of(reply) == 414
+
+
+def test_a_request_sent_too_slowly_is_answered_408(server, monkeypatch):
+    started = time.monotonic()
+    reply = raw(server, f"GET /p/a.wasm HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n".encode(), timeout=30)
+    assert status_of(reply) == 408
+    assert time.monotonic() - started < READ_TIMEOUT + 5
+
+
+def test_slow_loris_is_bounded_and_the_server_recovers(server):
+    """300 half-open connections: the server holds at most MAX_CONNECTIONS threads, answers the
+    rest 503 at once, drops the half-open ones after its read timeout, then serves again."""
+    before = threading.active_count()
+    conns = []
+    try:
+        for _ in range(300):
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            s.sendall(b"GET /p/a.wasm HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
+            conns.append(s)
+        time.sleep(1.0)
+        assert threading.active_count() - before <= MAX_CONNECTIONS + 2
+        # While they are held, a new request is answered (503 while every slot is taken), never left hanging.
+        started = time.monotonic()
+        assert get(server, "/p/a.wasm")[0] in (200, 503)
+        assert time.monotonic() - started < 5
+        statuses = []
+        for s in conns:  # every one of them gets a status code: 503 (over the bound) or 408 (timed out)
+            reply = b""
+            with contextlib.suppress(OSError):
+                while chunk := s.recv(4096):
+                    reply += chunk
+            statuses.append(status_of(reply))
+        assert set(statuses) <= {408, 503} and statuses.count(503) >= 300 - MAX_CONNECTIONS
+        assert statuses.count(408) >= 1
+    finally:
+        for s in conns:
+            s.close()
+    deadline = time.monotonic() + READ_TIMEOUT + 5
+    while time.monotonic() < deadline and threading.active_count() - before > 2:
+        time.sleep(0.2)
+    assert threading.active_count() - before <= 2
+    assert get(server, "/p/a.wasm")[0] == 200
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+        s.sendall(f"GET /p/a.wasm HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode())
+        first = s.recv(65536)
+        assert status_of(first) == 200
+        started = time.monotonic()
+        rest = b""
+        while chunk := s.recv(4096):
+            rest += chunk
+        assert time.monotonic() - started < READ_TIMEOUT + 3
+        assert rest in (b"", b"\0asm")  # closed quietly: nothing was asked on it

@@ -4,15 +4,28 @@ It serves only mounted folders (URL prefix -> directory, optionally limited to l
 sub-paths), refuses anything that resolves outside its mount (no path traversal), sends the
 MIME types browsers insist on (application/wasm for streaming compilation) and the
 cross-origin isolation headers (COOP/COEP) that let TF.js's wasm backend use threads.
+
+Loopback is not a security boundary on its own, so it also:
+- serves only requests whose Host is 127.0.0.1:PORT, localhost:PORT or [::1]:PORT (421
+  otherwise): a page on another site that rebinds its DNS name to 127.0.0.1 (DNS rebinding)
+  sends its own name as Host and gets nothing, as browsers' own dev servers do;
+- gives every connection a read timeout (a request not received in time is answered 408) and
+  serves at most MAX_CONNECTIONS at once (the next ones are answered 503 at once), so 300
+  half-open connections hold neither 300 threads nor the server;
+- answers every request it cannot serve with a status code, never an empty reply (a path
+  segment longer than the file system allows is a 404, an unexpected error a 500).
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import sys
 import threading
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 MIME = {
@@ -32,6 +45,9 @@ MIME = {
     ".svg": "image/svg+xml",
     ".ico": "image/x-icon",
 }
+READ_TIMEOUT = 5.0  # seconds a connection may take to send a request (or stay idle between two)
+MAX_CONNECTIONS = 64  # connections handled at once; a browser opens about 6 per page
+BUSY = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 ISOLATION_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Embedder-Policy": "require-corp",
@@ -47,8 +63,11 @@ class Mount:
         self.allow = allow  # relative sub-paths (files or folders) that may be served
 
     def resolve(self, rel: str) -> Path | None:
-        target = (self.root / rel).resolve()
-        if not target.is_relative_to(self.root) or not target.is_file():
+        try:
+            target = (self.root / rel).resolve()
+            if not target.is_relative_to(self.root) or not target.is_file():
+                return None
+        except (OSError, ValueError):  # a name too long for the file system, an invalid one
             return None
         if self.allow is not None:
             relpath = target.relative_to(self.root).as_posix()
@@ -68,11 +87,13 @@ class StaticServer:
         self.mounts: dict[str, Mount] = {}
         self.requests: list[tuple[int, str]] = []
         handler = _handler_for(self)
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = BoundedHTTPServer((host, port), handler)
         self.httpd.handle_error = self._handle_error  # type: ignore[method-assign]
-        self.port = self.httpd.server_address[1]
+        self.port = int(self.httpd.server_address[1])
         self.origin = f"http://{host}:{self.port}"
+        self.hosts = {f"127.0.0.1:{self.port}", f"localhost:{self.port}", f"[::1]:{self.port}"}
+        if self.port == 80:  # browsers leave the default port out of Host
+            self.hosts |= {"127.0.0.1", "localhost", "[::1]"}
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="harness-static", daemon=True)
         self._thread.start()
 
@@ -96,9 +117,12 @@ class StaticServer:
                 return self.mounts[prefix].resolve(path[len(prefix) :])
         return None
 
+    def allowed_host(self, host: str | None) -> bool:
+        return host is not None and host.strip().lower() in self.hosts
+
     def _handle_error(self, request: object, client_address: object) -> None:
         """A page closed mid-download (its fetches cut) is not worth a traceback."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
             ThreadingHTTPServer.handle_error(self.httpd, request, client_address)  # type: ignore[arg-type]
 
     def close(self) -> None:
@@ -112,9 +136,94 @@ class StaticServer:
         self.close()
 
 
+class BoundedHTTPServer(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS of them; the next connection is
+    answered 503 (Retry-After: 1) and closed instead of waiting or holding a thread."""
+
+    daemon_threads = True
+    request_queue_size = 512  # listen backlog: with the default 5 a burst of connects stalls in SYN retries
+
+    def __init__(self, address: tuple[str, int], handler: Any, max_connections: int = MAX_CONNECTIONS) -> None:
+        super().__init__(address, handler)
+        self.slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self._busy(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def _busy(self, request: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            request.settimeout(0.5)
+            request.sendall(BUSY)
+            request.setblocking(False)
+            with contextlib.suppress(OSError):
+                request.recv(65536)  # what the client already sent, so closing does not reset the reply
+        self.shutdown_request(request)
+
+
 def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
     class Handler(SimpleHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        timeout = READ_TIMEOUT  # StreamRequestHandler sets it on the socket: every read is bounded
+        _responded = False
+
+        def handle_one_request(self) -> None:
+            """BaseHTTPRequestHandler's, except that a request that started but did not arrive
+            in time is answered 408, and any error while serving is a status code."""
+            self._responded = False
+            try:
+                if not self.rfile.peek(1):  # type: ignore[attr-defined]
+                    self.close_connection = True  # the client closed an idle connection
+                    return
+            except (TimeoutError, OSError):
+                self.close_connection = True  # idle past the timeout: close it, nothing was asked
+                return
+            try:
+                super().handle_one_request()
+            except TimeoutError:
+                self.close_connection = True
+                self._error(HTTPStatus.REQUEST_TIMEOUT, "request not received in time")
+            except ConnectionError:
+                self.close_connection = True
+            except Exception:  # noqa: BLE001 - a request must get a status code, whatever failed
+                self.close_connection = True
+                self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "the server could not answer this request")
+
+        def log_error(self, format: str, *args: Any) -> None:
+            if "timed out" in format % args:  # the base class swallows a timeout: answer it instead
+                self._error(HTTPStatus.REQUEST_TIMEOUT, "request not received in time")
+
+        def _error(self, code: HTTPStatus, message: str) -> None:
+            if self._responded:
+                return
+            with contextlib.suppress(OSError):
+                self.send_error(code, message)
+                self.wfile.flush()
+
+        def parse_request(self) -> bool:
+            if not super().parse_request():
+                return False
+            if not server.allowed_host(self.headers.get("Host")):
+                server.requests.append((421, self.path))
+                self.close_connection = True
+                self.send_error(
+                    HTTPStatus.MISDIRECTED_REQUEST,
+                    "this server answers only to 127.0.0.1, localhost and [::1] on its port",
+                )
+                return False
+            return True
 
         def do_GET(self) -> None:  # noqa: N802 - http.server naming
             self._serve(head=False)
@@ -124,11 +233,16 @@ def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
 
         def _serve(self, head: bool) -> None:
             target = server.find(self.path)
-            if target is None:
+            data = None
+            if target is not None:
+                try:
+                    data = target.read_bytes()
+                except OSError:
+                    data = None
+            if target is None or data is None:
                 server.requests.append((404, self.path))
                 self.send_error(HTTPStatus.NOT_FOUND, "not served")
                 return
-            data = target.read_bytes()
             server.requests.append((200, self.path))
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", MIME.get(target.suffix, "application/octet-stream"))
@@ -139,6 +253,7 @@ def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
 
         def send_response(self, code: int, message: str | None = None) -> None:
             """Every response, 200 or error (send_error starts here too), carries the isolation headers."""
+            self._responded = True
             super().send_response(code, message)
             for name, value in ISOLATION_HEADERS.items():
                 self.send_header(name, value)
