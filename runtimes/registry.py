@@ -1,8 +1,10 @@
 """Runtime ids -> specs and lazy "module:Class" engines (after lm-evaluation-harness's registry).
 
-Id syntax: `<engine>[@<variant>]`. The variant names the weights of the artifact it runs:
-TF.js `@f16` and `@u8` (quantized weights, dequantized at load; plain = float32 weights);
-Core ML `@fp32` (plain = float16, the converter's default precision).
+Id syntax: `[<browser>:]<engine>[@<variant>]`. The variant names the weights of the artifact
+it runs: TF.js `@f16` and `@u8` (quantized weights, dequantized at load; plain = float32
+weights); Core ML `@fp32` (plain = float16, the converter's default precision). A web runtime
+without a browser prefix runs in Chromium; `firefox:` and `webkit:` name the other engines
+(`firefox:tfjs-wasm`, `webkit:tfjs-webgl@u8`). WebGPU exists in Chromium only here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,13 @@ from runtimes.spec import RuntimeSpec
 
 _TFJS = "runtimes.tfjs:TfjsRuntime"
 TFJS_WEIGHTS = (("", "tfjs", "float32"), ("f16", "tfjs-f16", "float16"), ("u8", "tfjs-u8", "uint8"))
+# browser engine -> (backends it offers, weight variants registered); the other engines carry the
+# float32 weights and the variant the web app ships (u8), Chromium every variant.
+TFJS_ENGINES = {
+    "chromium": (("cpu", "wasm", "webgl", "webgpu"), ("", "f16", "u8")),
+    "firefox": (("cpu", "wasm", "webgl"), ("", "u8")),
+    "webkit": (("cpu", "wasm", "webgl"), ("", "u8")),
+}
 COREML_ENGINES = (
     ("ref", "runtimes.coreml_ref:CoremlRefRuntime"),
     ("native", "runtimes.coreml_native:CoremlNativeRuntime"),
@@ -27,22 +36,15 @@ def _id(base: str, variant: str) -> str:
 
 def _specs() -> list[RuntimeSpec]:
     specs = [RuntimeSpec("keras", "keras", "runtimes.keras_runtime:KerasRuntime", "desktop", "float32", "py")]
-    for backend in ("cpu", "wasm", "webgl"):
-        for variant, target, precision in TFJS_WEIGHTS:
-            specs.append(
-                RuntimeSpec(
-                    _id(f"tfjs-{backend}", variant),
-                    "tfjs",
-                    _TFJS,
-                    "web",
-                    precision,
-                    "js",
-                    target,
-                    backend=backend,
-                    browser="chromium",
-                    variant=variant,
-                )  # fmt: skip
-            )
+    for browser, (backends, variants) in TFJS_ENGINES.items():
+        prefix = "" if browser == "chromium" else f"{browser}:"
+        for backend in backends:
+            for variant, target, precision in TFJS_WEIGHTS:
+                if variant in variants:
+                    specs.append(
+                        RuntimeSpec(_id(f"{prefix}tfjs-{backend}", variant), "tfjs", _TFJS, "web", precision,
+                                    f"{prefix}js", target, backend=backend, browser=browser, variant=variant)
+                    )  # fmt: skip
     for backend, engine in COREML_ENGINES:
         base = f"coreml-{backend}"
         specs.append(RuntimeSpec(base, "coreml", engine, "ios", "float16", "py", "coreml", backend=backend))

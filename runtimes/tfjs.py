@@ -17,6 +17,7 @@ from harness.core.versions import npm_version
 from runtimes.base import Availability, RunResult, Runtime, Session
 from runtimes.browser import host as browser
 from runtimes.browser.driver import Tab
+from runtimes.browser.xvfb import available as xvfb_available
 
 CHUNK = 512  # rows per predict call inside the page: bounds page memory, not timing
 
@@ -45,7 +46,14 @@ class TfjsSession(Session):
 
 class TfjsRuntime(Runtime):
     def availability(self) -> Availability:
-        return browser.availability(self.spec.browser or browser.DEFAULT_ENGINE)
+        engine = self.spec.browser or browser.DEFAULT_ENGINE
+        ok = browser.availability(engine)
+        if ok.ok and engine == "firefox" and self.spec.backend == "webgl" and not xvfb_available():
+            return Availability(
+                False, "headless Firefox has no WebGL (the harness runs it headful on its own Xvfb)",
+                "apt-get install -y xvfb (as root)",
+            )  # fmt: skip
+        return ok
 
     def context(self) -> str:
         return f"TF.js {npm_version('@tensorflow/tfjs')}, {self.spec.browser or browser.DEFAULT_ENGINE}"

@@ -1,13 +1,17 @@
-"""Chromium through Python Playwright: the first implementation of the driver interface.
+"""Chromium through Python Playwright: one implementation of the driver interface.
 
 Every request goes through a Playwright route: loopback passes, anything else is aborted and
-recorded in `blocked`. Page errors and console errors surface as errors of the call that was
-running. Playwright's own driver process ends the browser it launched when it stops.
+recorded in `blocked` (the server's Content-Security-Policy catches the rest, as in every
+engine). Page errors and console errors surface as errors of the call that was running.
+Playwright's own driver process ends the browser it launched when it stops. WebGPU comes from
+`--enable-unsafe-webgpu` (SwiftShader's adapter here); a device profile throttles CPU and
+network through the DevTools protocol, as Lighthouse does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import time
@@ -15,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from runtimes.base import Availability
-from runtimes.browser.driver import BrowserDriver, BrowserError, Tab, first_line, stays_on_machine
+from runtimes.browser.driver import (
+    BrowserDriver,
+    BrowserError,
+    DeviceProfile,
+    Tab,
+    first_line,
+    stays_on_machine,
+)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -27,6 +38,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--use-angle=swiftshader",  # WebGL on the CPU, no GPU here (FACTS)
     "--enable-unsafe-swiftshader",
+    "--enable-unsafe-webgpu",  # a WebGPU adapter (SwiftShader) for tfjs-webgpu
 ]
 INSTALL_HINT = "install a Chromium: `apt-get install -y chromium` (as root) or set HARNESS_CHROMIUM=/path/to/chrome"
 
@@ -54,34 +66,34 @@ def guard_route(route: Any, blocked: list[str]) -> None:
 
 
 class ChromiumTab(Tab):
-    def __init__(self, page: Any, blocked: list[str], context: Any | None = None) -> None:
+    def __init__(self, page: Any, driver: ChromiumDriver, context: Any | None = None) -> None:
         super().__init__()
         self.page = page
-        self.blocked = blocked
+        self.blocked = driver.blocked  # the host's one list
+        self._routed = driver.routed  # what the route guard refused (the CSP's reports land in `blocked`)
         self._own_context = context  # a fresh context made for this tab only, closed with it
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         page.on("console", lambda m: self.errors.append(f"console error: {m.text}") if m.type == "error" else None)
 
-    def call(self, function_source: str, arg: Any = None) -> Any:
+    def _call(self, function_source: str, arg: Any, timeout_s: float) -> Any:
         from playwright.sync_api import Error as PlaywrightError
 
-        self.errors.clear()
-        blocked_before = len(self.blocked)
+        routed_before = len(self._routed)
+        # Argument and result cross as one JSON string each: Playwright's own serializer takes
+        # ~600 ms for a list of 57k ints, a string of the same data ~20 ms. page.evaluate has no
+        # timeout of its own, so the page races the call against a timer.
+        wrapper = (
+            f"async (a) => JSON.stringify(await Promise.race([({function_source})(JSON.parse(a)), "
+            f"new Promise((_, no) => setTimeout(() => no(new Error('call timed out after {timeout_s:g} s')), "
+            f"{int(timeout_s * 1000)}))]) ?? null)"
+        )
         try:
-            result = self.page.evaluate(function_source, arg)
+            result = json.loads(self.page.evaluate(wrapper, json.dumps(arg)))
         except PlaywrightError as e:
             raise BrowserError(f"browser: {first_line(e)}") from None
-        if len(self.blocked) > blocked_before:
-            raise BrowserError(f"browser: blocked a request off this machine: {self.blocked[blocked_before]}")
-        if self.errors:
-            raise BrowserError(f"browser: {self.errors[0]}")
+        if len(self._routed) > routed_before:  # the route guard caught one (outside the CSP's reach)
+            raise BrowserError(f"browser: blocked a request off this machine: {self._routed[routed_before]}")
         return result
-
-    def wait_for(self, expression: str, timeout_s: float = 60.0) -> None:
-        try:
-            self.page.wait_for_function(expression, timeout=timeout_s * 1000)
-        except Exception as e:  # playwright's timeout and navigation errors
-            raise BrowserError(f"browser: {self.errors[0] if self.errors else first_line(e)}") from None
 
     @property
     def closed(self) -> bool:
@@ -104,6 +116,7 @@ class ChromiumDriver(BrowserDriver):
         self._pw: Any = None
         self.browser: Any = None
         self.context: Any = None
+        self.routed: list[str] = []  # requests the route guard refused
 
     @classmethod
     def availability(cls) -> Availability:
@@ -141,19 +154,27 @@ class ChromiumDriver(BrowserDriver):
         """A Playwright context whose requests may only stay on this machine (Chromium-only
         features such as CDP throttling hang off it)."""
         context = self.browser.new_context(**options)
-        context.route("**/*", lambda route: guard_route(route, self.blocked))
+        context.route("**/*", lambda route: self._guard(route))
         return context
+
+    def _guard(self, route: Any) -> None:
+        before = len(self.routed)
+        guard_route(route, self.routed)
+        self.blocked.extend(self.routed[before:])
 
     def open_tab(
         self, url: str, ready: str | None = None, *, fresh_context: bool = False, init_script: str | None = None,
-        timeout_s: float = 60.0,
+        profile: DeviceProfile | None = None, timeout_s: float = 60.0,
     ) -> ChromiumTab:  # fmt: skip
-        context = self.new_context() if fresh_context else self.context
-        tab = ChromiumTab(context.new_page(), self.blocked, context if fresh_context else None)
+        fresh = fresh_context or profile is not None  # a device profile gets its own context
+        context = self.new_context(**_context_options(profile)) if fresh else self.context
+        tab = ChromiumTab(context.new_page(), self, context if fresh else None)
         try:
+            if profile is not None:
+                _throttle(context.new_cdp_session(tab.page), profile)
             if init_script:
                 tab.page.add_init_script(init_script)
-            tab.page.goto(url, wait_until="load" if ready else "commit")
+            tab.page.goto(url, wait_until="load" if ready else "commit", timeout=timeout_s * 1000)
             if ready:
                 tab.wait_for(ready, timeout_s)
         except Exception as e:
@@ -175,3 +196,24 @@ class ChromiumDriver(BrowserDriver):
             with contextlib.suppress(Exception):  # already gone (interpreter exit, driver crashed)
                 self._pw.stop()  # also ends a browser it launched
             self._pw = None
+
+
+def _context_options(profile: DeviceProfile | None) -> dict[str, Any]:
+    if profile is None:
+        return {}
+    return {
+        "viewport": {"width": profile.width, "height": profile.height},
+        "device_scale_factor": profile.device_scale_factor, "is_mobile": True, "has_touch": True,
+        "user_agent": profile.user_agent,
+    }  # fmt: skip
+
+
+def _throttle(cdp: Any, profile: DeviceProfile) -> None:
+    """CPU and network throttling as Lighthouse applies them (the CPU slowdown reaches the page's
+    main thread only: wasm worker threads run at full speed, as DevTools documents)."""
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": profile.cpu_slowdown})
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": profile.latency_ms,
+        "downloadThroughput": int(profile.download_kbps * 1024 / 8), "uploadThroughput": int(profile.upload_kbps * 1024 / 8),
+    })  # fmt: skip

@@ -11,6 +11,7 @@ host is refused and recorded in `blocked`, so a runtime that tries to reach a CD
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,19 +37,57 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else repr(exc)
 
 
+CALL_TIMEOUT_S = 600.0  # one page call: a whole batch of reviews on the slowest backend fits
+
+
+# The page side of the guard, the same in every engine: the server's CSP makes the browser refuse
+# a request off this origin and fire `securitypolicyviolation`, which a harness page records
+# (runtimes/browser/static/guard.js) and `Tab.call` collects together with the call's result.
+# The violation event is a task queued behind the refused request's rejection, hence one turn of
+# the event loop before collecting.
+_WITH_VIOLATIONS = (
+    "async (a) => {{ const value = await ({fn})(a); await new Promise((r) => setTimeout(r, 0));"
+    " const blocked = (window.__harnessBlocked || []).splice(0); return {{ value, blocked }}; }}"
+)
+
+
 class Tab(ABC):
-    """One page of one engine; errors the page reports during a call fail that call."""
+    """One page of one engine; errors the page reports during a call fail that call, and so
+    does a request it tried to send off this machine."""
 
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.blocked: list[str] = []  # the host's one list, set by the driver
+
+    def call(self, function_source: str, arg: Any = None, timeout_s: float = CALL_TIMEOUT_S) -> Any:
+        """`(function_source)(arg)` in the page, awaited; its JSON result, or BrowserError.
+
+        The argument and the result cross as JSON (so every engine sees the same values); a call
+        that does not settle within `timeout_s` is a BrowserError, never a hang."""
+        self.errors.clear()
+        out = self._call(_WITH_VIOLATIONS.format(fn=function_source), arg, timeout_s)
+        refused = [str(u) for u in out.get("blocked") or []]
+        if refused:  # named first: the console error a refusal also causes says less
+            self.blocked.extend(refused)
+            raise BrowserError(f"browser: blocked a request off this machine: {refused[0]}")
+        if self.errors:
+            raise BrowserError(f"browser: {self.errors[0]}")
+        return out.get("value")
 
     @abstractmethod
-    def call(self, function_source: str, arg: Any = None) -> Any:
-        """`(function_source)(arg)` in the page, awaited; its JSON result, or BrowserError."""
+    def _call(self, function_source: str, arg: Any, timeout_s: float) -> Any:
+        """The engine's own way to evaluate `(function_source)(arg)` and return its JSON value;
+        it raises BrowserError for an exception or a timeout, and leaves the page's error and
+        console messages during the call in `self.errors` (the caller decides)."""
 
-    @abstractmethod
     def wait_for(self, expression: str, timeout_s: float = 60.0) -> None:
-        """Until the JS expression is truthy; BrowserError (with the page's own error) after the timeout."""
+        """Until the JS expression is truthy, polled from inside the page (a page function, not
+        the driver's own eval: that works under the pages' Content-Security-Policy in every engine)."""
+        self._call(
+            f"async () => {{ while (!({expression})) await new Promise((r) => setTimeout(r, 50)); }}",
+            None,
+            timeout_s,
+        )
 
     @property
     @abstractmethod
@@ -56,6 +95,31 @@ class Tab(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class DeviceProfile:
+    """A phone as Lighthouse's default mobile run sees it (core/config/constants.js: mobileSlow4G
+    and the Moto G Power screen), applied as Lighthouse applies it with DevTools throttling:
+    request latency RTT x 3.75 and throughput x 0.9 (DEVTOOLS_*_ADJUSTMENT_FACTOR)."""
+
+    name: str = "mobile"
+    cpu_slowdown: float = 4.0
+    latency_ms: float = 150 * 3.75
+    download_kbps: float = 1.6 * 1024 * 0.9
+    upload_kbps: float = 750 * 0.9
+    width: int = 412
+    height: int = 823
+    device_scale_factor: float = 1.75
+    user_agent: str = (
+        "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/119.0.0.0 Mobile Safari/537.36"
+    )
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "cpu_slowdown": self.cpu_slowdown, "latency_ms": self.latency_ms,
+                "download_kbps": round(self.download_kbps, 2), "upload_kbps": self.upload_kbps,
+                "viewport": [self.width, self.height]}  # fmt: skip
 
 
 class BrowserDriver(ABC):
@@ -67,6 +131,7 @@ class BrowserDriver(ABC):
         self.facts: dict[str, Any] = {}
         self.blocked: list[str] = []  # URLs a page tried to reach off this machine
         self.start_seconds = 0.0
+        self.display: Any = None  # the process's Xvfb, for engines that need a screen (set by the host)
 
     @classmethod
     @abstractmethod

@@ -1,8 +1,10 @@
-"""The browsers of this process: one loopback server and, per engine, one driver launched on first use.
+"""The browsers of this process: one loopback server, one Xvfb when an engine needs a screen,
+and per engine one driver launched on first use.
 
 The server serves the harness's pages and the npm packages they load (TF.js, Pyodide) from
-node_modules; every engine's tabs load from it. Drivers are closed at interpreter exit (and
-by `close`), which stops every browser process they started.
+node_modules; every engine's tabs load from it, under its Content-Security-Policy, and every
+request refused off this machine lands in one `blocked` list. Drivers and the Xvfb are closed at
+interpreter exit (and by `close`), which stops every process they started, by pid.
 """
 
 from __future__ import annotations
@@ -16,12 +18,21 @@ from harness.core.paths import REPO
 from runtimes.base import Availability
 from runtimes.browser.driver import BrowserDriver, Tab
 from runtimes.browser.server import StaticServer
+from runtimes.browser.xvfb import Xvfb
+from runtimes.browser.xvfb import available as xvfb_available
 
 NODE_MODULES = REPO / "node_modules"
 STATIC = Path(__file__).resolve().parent / "static"
-SERVED_PACKAGES = ("@tensorflow/tfjs/dist", "@tensorflow/tfjs-backend-wasm/dist", "pyodide")
-DRIVERS = {"chromium": "runtimes.browser.chromium:ChromiumDriver"}  # engine -> "module:Class"
+SERVED_PACKAGES = (
+    "@tensorflow/tfjs/dist", "@tensorflow/tfjs-backend-wasm/dist", "@tensorflow/tfjs-backend-webgpu/dist", "pyodide",
+)  # fmt: skip
+DRIVERS = {  # engine -> "module:Class"
+    "chromium": "runtimes.browser.chromium:ChromiumDriver",
+    "firefox": "runtimes.browser.firefox:FirefoxDriver",
+    "webkit": "runtimes.browser.webkit:WebKitDriver",
+}
 DEFAULT_ENGINE = "chromium"
+SCREEN_ENGINES = {"firefox", "webkit"}  # drawn on the process's Xvfb when there is one (WebGL; WebKit has no headless)
 
 
 def driver_class(engine: str) -> type[BrowserDriver]:
@@ -62,8 +73,17 @@ class BrowserHost:
         self.server = StaticServer()
         self.server.mount("/node_modules/", NODE_MODULES, allow=SERVED_PACKAGES)
         self.server.mount("/page/", STATIC)
-        self.blocked: list[str] = []  # shared by every engine's driver
+        self.blocked = self.server.blocked  # one list: the server's CSP reports and every driver's guard
         self.drivers: dict[str, BrowserDriver] = {}
+        self.xvfb: Xvfb | None = None
+
+    def screen(self) -> Xvfb | None:
+        """The process's one Xvfb, started on first use; None where Xvfb is not installed."""
+        if self.xvfb is None and xvfb_available():
+            screen = Xvfb()
+            screen.start()
+            self.xvfb = screen
+        return self.xvfb
 
     def driver(self, engine: str = DEFAULT_ENGINE) -> BrowserDriver:
         """The engine's driver, launched now if this is the first use."""
@@ -73,6 +93,8 @@ class BrowserHost:
                 raise HarnessError(f"browser {engine} unavailable: {ok.reason}; {ok.install}")
             driver = driver_class(engine)()
             driver.blocked = self.blocked
+            if engine in SCREEN_ENGINES:
+                driver.display = self.screen()
             driver.launch()
             self.drivers[engine] = driver
         return self.drivers[engine]
@@ -90,6 +112,9 @@ class BrowserHost:
         for driver in self.drivers.values():
             driver.close()
         self.drivers.clear()
+        if self.xvfb is not None:
+            self.xvfb.stop()
+            self.xvfb = None
         self.server.close()
         if BrowserHost._shared is self:
             BrowserHost._shared = None

@@ -28,6 +28,8 @@ SPECS: dict[str, TokenizerSpec] = {
     "py": TokenizerSpec("py", "reference"),
     "pyodide": TokenizerSpec("pyodide", "pyodide", "chromium"),
     "js": TokenizerSpec("js", "app", "chromium"),
+    "firefox:js": TokenizerSpec("firefox:js", "app", "firefox"),
+    "webkit:js": TokenizerSpec("webkit:js", "app", "webkit"),
 }
 
 

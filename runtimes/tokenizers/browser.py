@@ -36,13 +36,24 @@ MAX_CALL_CHARS = 4_000_000  # JSON text per page call: bounds page memory, not t
 MAX_CALL_TEXTS = 5_000
 
 
+def _kind(runtime: str) -> str:
+    """What the page runs for a tokenizer id: "pyodide", or "js" (the app's module, in any engine)."""
+    return "pyodide" if runtime == "pyodide" else "js"
+
+
+def _engine(runtime: str) -> str:
+    from runtimes.tokenizers import SPECS
+
+    return SPECS[runtime].browser or "chromium"
+
+
 def availability(runtime: str) -> Availability:
     from runtimes.browser import host
 
-    ok = host.availability()
+    ok = host.availability(_engine(runtime))
     if not ok.ok:
         return ok
-    if runtime == "js" and not APP_TOKENIZER.is_file():
+    if _kind(runtime) == "js" and not APP_TOKENIZER.is_file():
         return Availability(
             False, f"{APP_TOKENIZER.relative_to(REPO)} is missing", "restore the web app's tokenizer module"
         )
@@ -50,24 +61,27 @@ def availability(runtime: str) -> Availability:
 
 
 class TokenizerPage:
-    """The one tokenizer page of this process, with the specs it has loaded per runtime."""
+    """The tokenizer page of one browser engine in this process, with the specs it has loaded
+    per kind ("js", "pyodide"). Methods take tokenizer ids ("js", "firefox:js", "pyodide")."""
 
-    _shared: TokenizerPage | None = None
+    _shared: dict[str, TokenizerPage] = {}
 
     @classmethod
-    def shared(cls) -> TokenizerPage:
-        if cls._shared is None or cls._shared.page.closed:
-            cls._shared = cls()
-        return cls._shared
+    def shared(cls, engine: str = "chromium") -> TokenizerPage:
+        page = cls._shared.get(engine)
+        if page is None or page.page.closed:
+            page = cls._shared[engine] = cls(engine)
+        return page
 
-    def __init__(self) -> None:
+    def __init__(self, engine: str = "chromium") -> None:
         from runtimes.browser.host import BrowserHost
 
+        self.engine = engine
         self.host = BrowserHost.shared()
         self.host.server.mount("/app/src/", APP_SRC, allow=("tokenizer.js",))
         self.host.server.mount("/py/harness/core/", REFERENCE_TOKENIZER.parent, allow=("tokenizer.py",))
-        self.page = self.host.open_page(PAGE, READY)
-        self.loaded: dict[str, dict[str, dict[str, Any]]] = {rid: {} for rid in RUNTIMES}
+        self.page = self.host.open_page(PAGE, READY, engine)
+        self.loaded: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in RUNTIMES}
 
     def spec(self, bundle: Bundle) -> tuple[str, str]:
         """(key, URL) of the bundle's tokenizer.json; the key is that file's sha256."""
@@ -82,8 +96,9 @@ class TokenizerPage:
     def load(self, runtime: str, bundle: Bundle) -> tuple[str, dict[str, Any]]:
         """Load the bundle's spec into `runtime` once; returns (key, load facts)."""
         key, url = self.spec(bundle)
-        if key not in self.loaded[runtime]:
-            if runtime == "js":
+        kind = _kind(runtime)
+        if key not in self.loaded[kind]:
+            if kind == "js":
                 facts = self.page.call(
                     "([key, spec, module]) => tokenizerHarness.loadJs(key, spec, module)",
                     [key, url, self.host.server.url("/app/src/tokenizer.js")],
@@ -103,8 +118,8 @@ class TokenizerPage:
                     raise HarnessError(
                         f"pyodide imported a tokenizer.py with sha256 {facts.get('tokenizer_py_sha256')}, expected {expected}"
                     )
-            self.loaded[runtime][key] = facts
-        return key, self.loaded[runtime][key]
+            self.loaded[kind][key] = facts
+        return key, self.loaded[kind][key]
 
     def encode(self, runtime: str, bundle: Bundle, texts: list[str]) -> tuple[list[list[int]], float]:
         """Ids for every text, and the milliseconds spent inside the tokenizer."""
@@ -115,7 +130,7 @@ class TokenizerPage:
         for chunk in _chunks([json.dumps(t) for t in texts]):
             out = self.page.call(
                 "([runtime, key, texts]) => runtime === 'js' ? tokenizerHarness.js(key, texts) : tokenizerHarness.pyodide(key, texts)",
-                [runtime, key, "[" + ",".join(chunk) + "]"],
+                [_kind(runtime), key, "[" + ",".join(chunk) + "]"],
             )
             ids.extend(out["ids"])
             ms += float(out["ms"])
@@ -130,7 +145,7 @@ class TokenizerPage:
         key, _ = self.load(runtime, bundle)
         return [float(ms) for ms in self.page.call(
             "([runtime, key, texts, minMs]) => tokenizerHarness.bench(runtime, key, texts, minMs)",
-            [runtime, key, json.dumps(texts), min_seconds * 1000],
+            [_kind(runtime), key, json.dumps(texts), min_seconds * 1000],
         )]  # fmt: skip
 
 
@@ -150,7 +165,7 @@ def page_for(runtime: str) -> TokenizerPage:
     ok = availability(runtime)
     if not ok.ok:
         raise HarnessError(f"tokenizer runtime {runtime} unavailable: {ok.reason}; {ok.install}")
-    return TokenizerPage.shared()
+    return TokenizerPage.shared(_engine(runtime))
 
 
 def tokenize(runtime: str, bundle: Bundle, texts: list[str]) -> list[list[int]]:

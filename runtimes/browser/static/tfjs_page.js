@@ -15,6 +15,10 @@ window.harness = (() => {
       facts.cross_origin_isolated = self.crossOriginIsolated === true;
       facts.wasm_threads = tf.backend().getThreadsCount ? tf.backend().getThreadsCount() : null;
     }
+    if (backend === "webgpu") {
+      const info = tf.backend().adapterInfo || {};
+      facts.adapter = [info.vendor, info.architecture].filter(Boolean).join(" ") || "unknown";
+    }
     if (backend === "webgl") {
       const gl = tf.backend().gpgpu.gl;
       const dbg = gl.getExtension("WEBGL_debug_renderer_info");
@@ -41,7 +45,7 @@ window.harness = (() => {
     length = inputLength;
     const warm = tf.tidy(() => model.predict(tf.zeros([1, length], "int32"))); // warm the kernels
     try {
-      warm.dataSync();
+      await warm.data(); // not dataSync: on webgpu it throws or silently returns zeros
     } finally {
       tf.dispose(warm);
     }
