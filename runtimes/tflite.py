@@ -16,8 +16,10 @@ Kernels, from the spec's `backend`:
 
 Threads are pinned to 1 (a phone's single big-core figure) and stated in the session info. A
 batch is one invoke on the input resized to [N, L] (bit-identical to a row-by-row loop); a
-model converted with a static batch of 1 (recurrent layers) is invoked once per row. Latency
-times set_tensor + invoke + get_tensor of one review, as an app calls it, after warm-up.
+model converted with a static batch of 1 (recurrent layers) is invoked once per row. A batch's
+seconds are its set_tensor + invoke + get_tensor calls, without the re-allocation for a new
+shape. Latency times set_tensor + invoke + get_tensor of one review, as an app calls it, after
+warm-up.
 """
 
 from __future__ import annotations
@@ -123,23 +125,25 @@ class TfliteSession(Session):
                 raise HarnessError(f"LiteRT cannot prepare the model: {' '.join(str(e).split())[-200:]}") from None
             self._rows = rows
 
-    def _invoke(self, ids: np.ndarray) -> np.ndarray:
+    def _invoke(self, ids: np.ndarray) -> tuple[np.ndarray, float]:
+        """Scores of one chunk and the seconds its set_tensor + invoke + get_tensor took (not the
+        resize: re-allocating for a new batch shape is a one-off an app pays once per shape)."""
         self._resize(len(ids))
+        started = time.perf_counter()
         self._it.set_tensor(self._inp["index"], ids)
         self._it.invoke()
         y = self._it.get_tensor(self._out["index"])
+        seconds = time.perf_counter() - started
         if self._out["dtype"] != np.float32:  # an int8/uint8 output: dequantize with its own parameters
             scale, zero = self._out["quantization"]
-            return (y.astype(np.float64) - zero) * scale
-        return np.array(y, dtype=np.float64)
+            return (y.astype(np.float64) - zero) * scale, seconds
+        return np.array(y, dtype=np.float64), seconds
 
     def _run(self, ids: np.ndarray) -> RunResult:
-        started = time.perf_counter()
         step = self._batch_max
         parts = [self._invoke(ids[i : i + step]) for i in range(0, len(ids), step)]
-        out = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        seconds = time.perf_counter() - started
-        return RunResult(positive_scores(out, self._positive_index), seconds)
+        out = np.concatenate([p[0] for p in parts])
+        return RunResult(positive_scores(out, self._positive_index), sum(p[1] for p in parts))
 
     def _latency_ms(self, ids: np.ndarray, repeats: int, warmup: int) -> list[float]:
         self._resize(1)

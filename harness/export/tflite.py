@@ -108,7 +108,9 @@ def convert(
                 f"{refused}; a static batch of 1 converts it, but TF {tf.__version__}'s int8 calibrator crashes "
                 "on the WHILE loop that makes; tflite, tflite-f16 and tflite-dr8 take it"
             ) from None
-        conv = configure(tf, static_batch_converter(tf, load_model(), length), quantization, ids)
+        with native_stderr(replay=False):  # grappler logs its device count while freezing
+            static = static_batch_converter(tf, load_model(), length)
+        conv = configure(tf, static, quantization, ids)
         data = run_converter(tf, conv, source)
         facts["static_batch"] = {"batch": 1, "why": refused.why}
     return data, {
