@@ -2,9 +2,11 @@
 
 Id syntax: `[<browser>:]<engine>[@<variant>]`. The variant names the weights of the artifact
 it runs: TF.js `@f16` and `@u8` (quantized weights, dequantized at load; plain = float32
-weights); Core ML `@fp32` (plain = float16, the converter's default precision). A web runtime
-without a browser prefix runs in Chromium; `firefox:` and `webkit:` name the other engines
-(`firefox:tfjs-wasm`, `webkit:tfjs-webgl@u8`). WebGPU exists in Chromium only here.
+weights); Core ML `@fp32` (plain = float16, the converter's default precision); LiteRT `@f16`
+(float16 weights), `@dr8` (dynamic-range int8 weights) and `@int8` (full integer), on XNNPACK
+(`tflite`) or the reference kernels (`tflite-ref`). A web runtime without a browser prefix
+runs in Chromium; `firefox:` and `webkit:` name the other engines (`firefox:tfjs-wasm`,
+`webkit:tfjs-webgl@u8`). WebGPU exists in Chromium only here.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ TFJS_ENGINES = {
     "firefox": (("cpu", "wasm", "webgl"), ("", "u8")),
     "webkit": (("cpu", "wasm", "webgl"), ("", "u8")),
 }
+TFLITE_WEIGHTS = (("", "tflite", "float32"), ("f16", "tflite-f16", "float16"),
+                  ("dr8", "tflite-dr8", "int8w"), ("int8", "tflite-int8", "int8"))  # fmt: skip
+TFLITE_KERNELS = (("xnnpack", "tflite"), ("ref", "tflite-ref"))
 COREML_ENGINES = (
     ("ref", "runtimes.coreml_ref:CoremlRefRuntime"),
     ("native", "runtimes.coreml_native:CoremlNativeRuntime"),
@@ -61,6 +66,21 @@ def _specs() -> list[RuntimeSpec]:
                 variant="fp32",
             )  # fmt: skip
         )
+    for backend, base in TFLITE_KERNELS:
+        for variant, target, precision in TFLITE_WEIGHTS:
+            specs.append(
+                RuntimeSpec(
+                    _id(base, variant),
+                    "tflite",
+                    "runtimes.tflite:TfliteRuntime",
+                    "android",
+                    precision,
+                    "py",  # the Android app would port the tokenizer to Kotlin; none runs here
+                    target,
+                    backend=backend,
+                    variant=variant,
+                )  # fmt: skip
+            )
     return specs
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-FAMILIES = ("keras", "tfjs", "coreml")
+FAMILIES = ("keras", "tfjs", "coreml", "tflite")
 PLATFORMS = ("desktop", "web", "ios", "android")
-PRECISIONS = ("float32", "float16", "uint8")
+PRECISIONS = ("float32", "float16", "uint8", "int8w", "int8")  # int8w: int8 weights, float math (dynamic range)
 
 
 @dataclass(frozen=True)
@@ -16,15 +16,15 @@ class RuntimeSpec:
     """One runtime id and everything known about it without importing its engine."""
 
     id: str
-    family: str  # "keras", "tfjs", "coreml": the exported format and the engine family
+    family: str  # "keras", "tfjs", "coreml", "tflite": the exported format and the engine family
     engine: str  # "module:Class" of its Runtime, imported only when used
-    platform: str  # what shipped product it stands for: "desktop" (the reference), "web", "ios"
-    precision: str  # "float32", "float16", "uint8": picks the tolerance policy
+    platform: str  # what shipped product it stands for: "desktop" (the reference), "web", "ios", "android"
+    precision: str  # one of PRECISIONS: picks the tolerance policy
     tokenizer: str  # the tokenizer runtime of the real app it stands for ("py", "js")
     target: str | None = None  # export target it executes (None: the bundle's model.keras)
-    backend: str | None = None  # tfjs: cpu / wasm / webgl; coreml: ref / native
+    backend: str | None = None  # tfjs: cpu / wasm / webgl; coreml: ref / native; tflite: xnnpack / ref
     browser: str | None = None  # web runtimes: the browser engine ("chromium")
-    variant: str = ""  # the id's `@variant`: the weights of the artifact ("f16", "u8", "fp32")
+    variant: str = ""  # the id's `@variant`: the weights of the artifact ("f16", "u8", "fp32", "dr8", "int8")
     options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def describe(self) -> dict[str, Any]:

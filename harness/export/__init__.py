@@ -31,8 +31,13 @@ EXPORTERS: dict[str, str] = {
     "tfjs-u8": "harness.export.tf_exporters:tfjs_u8",
     "coreml": "harness.export.coreml:coreml_fp16",
     "coreml-fp32": "harness.export.coreml:coreml_fp32",
+    "tflite": "harness.export.tflite:tflite_f32",
+    "tflite-f16": "harness.export.tflite:tflite_f16",
+    "tflite-dr8": "harness.export.tflite:tflite_dr8",
+    "tflite-int8": "harness.export.tflite:tflite_int8",
 }
-DEFAULT_TARGETS = ["savedmodel", "tfjs", "tfjs-f16", "tfjs-u8", "coreml", "coreml-fp32"]
+DEFAULT_TARGETS = ["savedmodel", "tfjs", "tfjs-f16", "tfjs-u8", "coreml", "coreml-fp32",
+                   "tflite", "tflite-f16", "tflite-dr8", "tflite-int8"]  # fmt: skip
 
 
 class Exporter:

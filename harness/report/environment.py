@@ -9,7 +9,16 @@ from typing import Any
 
 from harness.core.versions import dist_version, npm_version
 
-PYTHON_TOOLS = ("tensorflow", "keras", "tensorflowjs", "coremltools", "numpy", "playwright", "hypothesis")
+PYTHON_TOOLS = (
+    "tensorflow",
+    "keras",
+    "tensorflowjs",
+    "coremltools",
+    "ai-edge-litert",
+    "numpy",
+    "playwright",
+    "hypothesis",
+)
 NPM_TOOLS = ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "pyodide")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.report.fmt import sig
 from harness.report.model import Gate, Report
 
 
@@ -35,7 +36,8 @@ def print_summary(report: Report, out: Path) -> None:
             diff = row.agreement.max_abs_diff
             extra = f"max|diff| {diff:.2e}  acc {row.accuracy:.4f}" if diff is not None else f"acc {row.accuracy:.4f}"
             if row.latency is not None:
-                extra += f"  p50 {row.latency.single_ms.p50:.2f} ms  p95 {row.latency.single_ms.p95:.2f} ms"
+                lat = row.latency.single_ms  # 3 significant digits: LiteRT's p50 is a few microseconds
+                extra += f"  p50 {sig(lat.p50)} ms  p95 {sig(lat.p95)} ms"
         why = "; ".join(f"{g.gate}: {g.detail or g.value}" for g in gs if g.blocking)
         print(f"  {subject:<22} {_subject_verdict(gs):<6} {extra}{('  ' + why) if why else ''}")
     print(f"verdict: {report.verdict.upper()}")

@@ -1,0 +1,32 @@
+"""One runtime's speed: single-review latency inside the engine after warm-up (p50/p95),
+batch throughput over the held-out reviews, and load time; or the step and reason it failed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from harness.check import gates
+from harness.run.engines import Engines
+from runtimes.failures import RuntimeFailed, step
+
+# session facts worth printing beside the figures: what ran, how (browser flavour, kernels, threads)
+INFO_KEYS = ("wasm_flavour", "renderer", "backend", "browser", "engine", "kernels", "num_threads",
+             "xnnpack_partitions", "artifact")  # fmt: skip
+
+
+def bench_runtime(engines: Engines, rid: str, ids: np.ndarray, repeats: int) -> dict[str, Any]:
+    try:
+        session = engines.session(rid)
+        with step(rid, "run"):
+            lat = session.latency_ms(ids[0], repeats=repeats, warmup=20)
+        batch = engines.run(rid, ids)
+    except RuntimeFailed as e:
+        return {"error": e.failure.line()}
+    return {
+        "single_review_ms": gates.latency_summary(lat),
+        "batch_reviews_per_second": round(len(ids) / batch.seconds) if batch.seconds > 0 else None,
+        "load_seconds": round(session.load_seconds, 3),
+        "info": {k: v for k, v in session.info.items() if k in INFO_KEYS},
+    }
