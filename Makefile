@@ -10,6 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 
 setup: $(VENV)/.setup-stamp node_modules/.setup-stamp apps/web/node_modules/.setup-stamp
 	@bash scripts/ensure_chromium.sh >&2
+	@bash scripts/ensure_browsers.sh >&2
 
 # Re-installs only when the pinned set or the project metadata changes.
 $(VENV)/.setup-stamp: pyproject.toml constraints.txt
@@ -18,7 +19,7 @@ $(VENV)/.setup-stamp: pyproject.toml constraints.txt
 	@touch $@
 
 node_modules/.setup-stamp: package.json package-lock.json
-	@npm ci --no-audit --no-fund --loglevel=error >&2
+	@PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >&2
 	@touch $@
 
 # The web app's own npm set; the harness keeps the stamp (npm ci only when the lock changed).

@@ -95,6 +95,16 @@ class ChromiumTab(Tab):
             raise BrowserError(f"browser: blocked a request off this machine: {self._routed[routed_before]}")
         return result
 
+    def type_text(self, selector: str, text: str) -> None:
+        """Key by key, as a user types (Playwright's keyboard)."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            self.page.fill(selector, "")
+            self.page.locator(selector).press_sequentially(text)
+        except PlaywrightError as e:
+            raise BrowserError(f"browser: {first_line(e)}") from None
+
     @property
     def closed(self) -> bool:
         return bool(self.page.is_closed())
@@ -188,12 +198,14 @@ class ChromiumDriver(BrowserDriver):
         return tab
 
     def close(self) -> None:
+        # BaseException: after a Ctrl-C inside Playwright's dispatcher the interrupt can surface
+        # again here; the host then stops what is left by pid.
         if self.browser is not None:
-            with contextlib.suppress(Exception):  # already gone at interpreter exit
+            with contextlib.suppress(BaseException):  # already gone at interpreter exit
                 self.browser.close()
             self.browser = None
         if self._pw is not None:
-            with contextlib.suppress(Exception):  # already gone (interpreter exit, driver crashed)
+            with contextlib.suppress(BaseException):  # already gone (interpreter exit, driver crashed)
                 self._pw.stop()  # also ends a browser it launched
             self._pw = None
 

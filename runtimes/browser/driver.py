@@ -10,6 +10,7 @@ host is refused and recorded in `blocked`, so a runtime that tries to reach a CD
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,14 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else repr(exc)
 
 
+def start_timeout_s(default: float = 60.0) -> float:
+    """How long a browser may take to start before it counts as hung: HARNESS_BROWSER_START_TIMEOUT."""
+    try:
+        return float(os.environ.get("HARNESS_BROWSER_START_TIMEOUT", default))
+    except ValueError:
+        return default
+
+
 CALL_TIMEOUT_S = 600.0  # one page call: a whole batch of reviews on the slowest backend fits
 
 
@@ -49,6 +58,15 @@ _WITH_VIOLATIONS = (
     "async (a) => {{ const value = await ({fn})(a); await new Promise((r) => setTimeout(r, 0));"
     " const blocked = (window.__harnessBlocked || []).splice(0); return {{ value, blocked }}; }}"
 )
+
+
+_SET_VALUE = """([selector, text]) => {
+  const box = document.querySelector(selector);
+  if (!box) throw new Error(`no element ${selector}`);
+  box.focus();
+  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(box), "value").set.call(box, text);
+  box.dispatchEvent(new Event("input", { bubbles: true }));
+}"""
 
 
 class Tab(ABC):
@@ -88,6 +106,12 @@ class Tab(ABC):
             None,
             timeout_s,
         )
+
+    def type_text(self, selector: str, text: str) -> None:
+        """Replace the text of the input at `selector` as a user would. This default sets it in
+        one step, as a paste does (through the element's native setter, so frameworks such as
+        React see the change); engines whose driver can press keys override it with keystrokes."""
+        self.call(_SET_VALUE, [selector, text])
 
     @property
     @abstractmethod

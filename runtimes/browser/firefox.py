@@ -27,7 +27,7 @@ from typing import Any
 from harness.core.paths import REPO
 from runtimes.base import Availability
 from runtimes.browser import procs
-from runtimes.browser.driver import BrowserDriver, BrowserError, DeviceProfile, Tab
+from runtimes.browser.driver import BrowserDriver, BrowserError, DeviceProfile, Tab, start_timeout_s
 
 HERE = Path(__file__).resolve().parent
 BRIDGE = HERE / "firefox_bridge.mjs"
@@ -90,6 +90,12 @@ class FirefoxTab(Tab):
             raise BrowserError(f"browser: {reply['error']}")
         return reply["value"]
 
+    def type_text(self, selector: str, text: str) -> None:
+        """Key by key through puppeteer's keyboard (WebDriver BiDi input actions)."""
+        reply = self.driver._request({"op": "type", "tab": self.id, "selector": selector, "text": text}, 120)
+        if "error" in reply:
+            raise BrowserError(f"browser: {reply['error']}")
+
     @property
     def closed(self) -> bool:
         return not self.id or self.driver._proc is None
@@ -106,9 +112,9 @@ class FirefoxDriver(BrowserDriver):
 
     engine = "firefox"
 
-    def __init__(self, launch_timeout_s: float = 60) -> None:
+    def __init__(self, launch_timeout_s: float | None = None) -> None:
         super().__init__()
-        self.launch_timeout_s = launch_timeout_s
+        self.launch_timeout_s = launch_timeout_s or start_timeout_s()
         self._proc: subprocess.Popen | None = None
         self._replies: queue.Queue = queue.Queue()
         self._next_id = 0

@@ -7,7 +7,8 @@
 //   {"id": 2, "op": "open", "url": "...", "ready": "window.harness && window.harness.ready",
 //    "fresh": false, "timeoutMs": 60000}                          -> {"id": 2, "value": {"tab": "t1"}}
 //   {"id": 3, "op": "call", "tab": "t1", "fn": "(x) => x + 1", "arg": 1, "timeoutMs": 600000}
-//   {"id": 4, "op": "closeTab", "tab": "t1"}   {"id": 5, "op": "quit"}
+//   {"id": 4, "op": "type", "tab": "t1", "selector": "#box", "text": "a fine film"}
+//   {"id": 5, "op": "closeTab", "tab": "t1"}   {"id": 6, "op": "quit"}
 // Replies: {"id", "value", "errors": [page errors and console errors seen during the request]}
 // or {"id", "error": "one line"}. When stdin closes (Python gone, even by SIGKILL) the browser's
 // process group is killed and the bridge exits: nothing outlives its owner.
@@ -101,6 +102,18 @@ const ops = {
       `Promise.resolve((${req.fn})(${JSON.stringify(req.arg ?? null)}))` +
       `.then((v) => JSON.stringify(v === undefined ? null : v))`;
     return new RawJson(await withTimeout(tab.page.evaluate(expression), req.timeoutMs, "call"));
+  },
+
+  async type(req) {
+    // Clear the box (as select-all + delete would), then type key by key.
+    const tab = tabs.get(req.tab);
+    if (!tab) throw new Error(`no tab ${req.tab}`);
+    await tab.page.$eval(req.selector, (box) => {
+      Object.getOwnPropertyDescriptor(Object.getPrototypeOf(box), "value").set.call(box, "");
+      box.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    await tab.page.type(req.selector, req.text);
+    return null;
   },
 
   async closeTab(req) {

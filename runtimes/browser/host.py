@@ -10,12 +10,15 @@ interpreter exit (and by `close`), which stops every process they started, by pi
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
+import os
 from pathlib import Path
 
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO
 from runtimes.base import Availability
+from runtimes.browser import procs
 from runtimes.browser.driver import BrowserDriver, Tab
 from runtimes.browser.server import StaticServer
 from runtimes.browser.xvfb import Xvfb
@@ -52,6 +55,23 @@ def availability(engine: str = DEFAULT_ENGINE) -> Availability:
     if missing:
         return Availability(False, f"npm packages missing: {', '.join(missing)}", "make setup (runs npm ci)")
     return Availability(True)
+
+
+# Process names of what the drivers start: browsers, their helpers, drivers, bridges, Xvfb.
+_STARTED = ("chrom", "headless", "firefox", "Web Content", "WebExtensions", "Isolated", "RDD", "Socket", "Utility",
+            "MiniBrowser", "WebKit", "node", "Xvfb", "playwright")  # fmt: skip
+
+
+def _ours(name: str) -> bool:
+    return any(part in name for part in _STARTED)
+
+
+def _still(pid: int, name: str) -> bool:
+    """The same process is still running (its name matches: the pid was not reused)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == name
+    except OSError:
+        return False
 
 
 class BrowserHost:
@@ -109,12 +129,17 @@ class BrowserHost:
         return self.driver(engine).open_tab(self.server.url(path), ready)
 
     def close(self) -> None:
+        """Every driver closed, then the Xvfb and the server; a browser process a driver failed
+        to end (an interrupt mid-call can leave Playwright unable to) is stopped by pid."""
+        started = {pid: name for pid, name in procs.descendants(os.getpid()).items() if _ours(name)}
         for driver in self.drivers.values():
-            driver.close()
+            with contextlib.suppress(BaseException):  # a second Ctrl-C must not stop the cleanup
+                driver.close()
         self.drivers.clear()
         if self.xvfb is not None:
             self.xvfb.stop()
             self.xvfb = None
         self.server.close()
+        procs.stop_pids([pid for pid, name in started.items() if _still(pid, name)])
         if BrowserHost._shared is self:
             BrowserHost._shared = None

@@ -95,3 +95,53 @@ def stop(proc: subprocess.Popen[bytes] | None, grace_s: float = 3.0) -> None:
     stop_group(proc.pid, grace_s)
     with contextlib.suppress(subprocess.TimeoutExpired):  # reaps it; SIGKILL was sent already
         proc.wait(timeout=1)
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Every live process below `pid` (by parent links in /proc), with its command name."""
+    children: dict[int, list[int]] = {}
+    names: dict[int, str] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="utf-8", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        head, _, rest = stat.rpartition(")")
+        fields = rest.split()
+        if len(fields) < 2 or fields[0] == "Z":
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        names[int(entry.name)] = head.partition("(")[2]
+    found: dict[int, str] = {}
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found[child] = names.get(child, "?")
+                todo.append(child)
+    return found
+
+
+def stop_pids(pids: list[int], grace_s: float = 2.0) -> None:
+    """SIGTERM each pid, SIGKILL what is left after `grace_s` (the last resort of a cleanup)."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.05)
+    for pid in pids:
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False

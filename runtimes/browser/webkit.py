@@ -22,7 +22,7 @@ from typing import Any
 
 from runtimes.base import Availability
 from runtimes.browser import procs, xvfb
-from runtimes.browser.driver import BrowserDriver, BrowserError, DeviceProfile, Tab
+from runtimes.browser.driver import BrowserDriver, BrowserError, DeviceProfile, Tab, start_timeout_s
 
 MINIBROWSER_DIRS = (
     "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1",
@@ -58,6 +58,9 @@ def find_webdriver() -> str | None:
 
 
 def find_minibrowser() -> str | None:
+    explicit = os.environ.get("HARNESS_MINIBROWSER")
+    if explicit:
+        return explicit if Path(explicit).is_file() else None
     for folder in MINIBROWSER_DIRS:
         path = Path(folder, "MiniBrowser")
         if path.is_file():
@@ -89,6 +92,24 @@ class WebKitTab(Tab):
             raise BrowserError(f"browser: {reply['error']}")
         return json.loads(reply["json"])
 
+    def type_text(self, selector: str, text: str) -> None:
+        """Cleared, then WebDriver's Element Send Keys (the text as key events). WebKitWebDriver
+        cannot send a character outside the BMP (an emoji) as keys; those go in as an input
+        method inserts them (`insertText`), between the typed runs."""
+        from selenium.common.exceptions import WebDriverException
+        from selenium.webdriver.common.by import By
+
+        super().type_text(selector, "")
+        try:
+            box = self.driver._wd.find_element(By.CSS_SELECTOR, selector)
+            for run, astral in _runs(text):
+                if astral:
+                    self.call("(s) => document.execCommand('insertText', false, s)", run)
+                else:
+                    box.send_keys(run)
+        except WebDriverException as e:
+            raise BrowserError(f"browser: {(e.msg or type(e).__name__).strip().splitlines()[0]}") from None
+
     @property
     def closed(self) -> bool:
         return not self.handle or self.driver._wd is None
@@ -108,9 +129,9 @@ class WebKitTab(Tab):
 class WebKitDriver(BrowserDriver):
     engine = "webkit"
 
-    def __init__(self, session_timeout_s: float = 30, env: dict[str, str] | None = None) -> None:
+    def __init__(self, session_timeout_s: float | None = None, env: dict[str, str] | None = None) -> None:
         super().__init__()
-        self.session_timeout_s = session_timeout_s
+        self.session_timeout_s = session_timeout_s or start_timeout_s(30.0)
         # LANG: WebKit takes its default locale from the environment; with none (C) it is
         # en-US-u-va-posix and 'a'.localeCompare('A') is +1, unlike every other engine here.
         # JSC_useSharedArrayBuffer=true would enable wasm threads (slower here, see FINDINGS).
@@ -244,3 +265,15 @@ class WebKitDriver(BrowserDriver):
                 wd.quit()  # ends the session (MiniBrowser); the driver process is ours to stop
         self._stop_service()
         self._service = None
+
+
+def _runs(text: str) -> list[tuple[str, bool]]:
+    """`text` as consecutive runs of BMP characters and of characters beyond it (True)."""
+    out: list[tuple[str, bool]] = []
+    for ch in text:
+        astral = ord(ch) > 0xFFFF
+        if out and out[-1][1] == astral:
+            out[-1] = (out[-1][0] + ch, astral)
+        else:
+            out.append((ch, astral))
+    return out
