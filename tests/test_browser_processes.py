@@ -140,7 +140,11 @@ def test_a_browser_that_hangs_at_start_is_stopped(tmp_path):
     args = ["predict", "--runtimes", "keras,firefox:tfjs-wasm,webkit:tfjs-wasm", "a fine film"]
     code, seen, stderr, pid = _run_and_stop(args, lambda names: False, None, env=env, timeout=180)
     assert code == 1, stderr[-2000:]
-    lines = [line for line in stderr.splitlines() if line.startswith("harness predict: ") and (": load: " in line or ": tokenize: " in line)]
+    lines = [
+        line
+        for line in stderr.splitlines()
+        if line.startswith("harness predict: ") and (": load: " in line or ": tokenize: " in line)
+    ]
     assert {line.split(": ")[1] for line in lines} == {"firefox:tfjs-wasm", "webkit:tfjs-wasm"}, stderr[-2000:]
     assert "Traceback" not in stderr
     _assert_all_gone(seen)
