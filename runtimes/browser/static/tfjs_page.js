@@ -94,5 +94,30 @@ window.harness = (() => {
     return times;
   }
 
-  return { load, run, latency, ready: true };
+  // `harness compare --layers`: the values of named graph nodes ("scope/op" or "scope/op:1") for
+  // one batch. execute() where the graph allows it; a graph with control flow needs executeAsync.
+  async function intermediates(ids, n, names) {
+    const x = tf.tensor2d(Int32Array.from(ids), [n, length], "int32");
+    let outs;
+    try {
+      try {
+        outs = model.execute(x, names);
+      } catch (e) {
+        if (!String(e && e.message).includes("executeAsync")) throw e;
+        outs = await model.executeAsync(x, names);
+      }
+    } finally {
+      x.dispose();
+    }
+    outs = Array.isArray(outs) ? outs : [outs];
+    const found = {};
+    for (let i = 0; i < names.length; i++) {
+      const t = outs[i];
+      found[names[i]] = { shape: t.shape, dtype: t.dtype, values: Array.from(await t.data()) };
+      t.dispose();
+    }
+    return found;
+  }
+
+  return { load, run, latency, intermediates, ready: true };
 })();
