@@ -29,7 +29,11 @@ def run_layers(bundle: Bundle, cases: list[Case], selection: Selection, as_json:
                 atol = engines.tolerance(rt.runtime).atol
                 off = rt.score is None or rt.reference_score is None or abs(rt.score - rt.reference_score) > atol
                 failed = failed or rt.error is not None or off
-            out.extend([json.dumps(found.as_json(), ensure_ascii=False)] if as_json else lines(found))
+            missing = {rid: str(why) for rid, why in selection.unavailable.items()}
+            if as_json:
+                out.append(json.dumps({**found.as_json(), "unavailable": missing}, ensure_ascii=False))
+            else:
+                out.extend(lines(found) + [f"  {rid}: not run here: {why}" for rid, why in missing.items()])
     return 1 if failed else 0
 
 
