@@ -119,6 +119,25 @@ def test_scopes_prefer_the_model_scopes_suffix():
     assert tf.of("StatefulPartitionedCall/zoo_attention_1/dense_1/Relu") == ("dense", "Relu")
 
 
+def test_unrolled_lstm_cell_state_is_the_input_of_the_last_tanh():
+    """Keras's unrolled LSTM as TF.js runs it (harness/export/graph_rewrites.py unrolls every RNN):
+    h = o * tanh(c) at the last step, the steps stacked for return_sequences; a masked one ends
+    in a select, which is not h = o * tanh(c): not identified rather than guessed."""
+    cell = "m_1/lstm_1/lstm_cell_95/"
+    nodes = (
+        GraphNode(cell + "add_1", "AddV2", (cell + "mul", cell + "mul_1")),
+        GraphNode(cell + "Tanh_1", "Tanh", (cell + "add_1",)),
+        GraphNode(cell + "mul_2", "Mul", (cell + "Sigmoid_2", cell + "Tanh_1")),
+        GraphNode("m_1/lstm_1/stack", "Pack", ("m_1/lstm_1/lstm_cell_1/mul_2", cell + "mul_2")),
+        GraphNode("m_1/lstm_1/transpose_1", "Transpose", ("m_1/lstm_1/stack",)),
+        GraphNode("m_1/lstm_1/SelectV2_9", "SelectV2", ("mask", cell + "mul_2", "h_prev")),
+    )
+    graph = TensorGraph(nodes=nodes)
+    assert layer_map.cell_state_of(cell + "mul_2", graph) == cell + "add_1"
+    assert layer_map.cell_state_of("m_1/lstm_1/transpose_1", graph) == cell + "add_1"  # return_sequences
+    assert layer_map.cell_state_of("m_1/lstm_1/SelectV2_9", graph) is None
+
+
 def test_a_session_that_cannot_expose_says_why():
     from runtimes.coreml_native import CoremlNativeSession
 

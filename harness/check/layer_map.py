@@ -36,6 +36,7 @@ MAX_CANDIDATES = 64  # per probe, last first: the output is nearly always among 
 FUSED_LSTM = {"lstm"}  # MIL ops whose outputs are (sequence, h, c)
 PASS_THROUGH = {"cast", "Cast", "squeeze", "Squeeze", "reshape", "Reshape", "identity", "Identity",
                 "slice_by_index", "StridedSlice", "transpose", "Transpose"}  # fmt: skip
+STACK = {"Pack", "stack"}  # an RNN's steps stacked into its sequence output (return_sequences)
 
 
 @dataclass
@@ -184,11 +185,13 @@ def _state_candidates(
 
 def cell_state_of(output_node: str, graph: TensorGraph) -> str | None:
     """Rule 4, part two: for an unrolled LSTM whose output node is `h = o * tanh(c)` (perhaps
-    behind casts, slices and reshapes), the node c."""
+    behind casts, slices and reshapes, or the last step of the stacked sequence), the node c."""
     by_name = {n.name: n for n in graph.nodes}
     node = by_name.get(output_node)
-    while node is not None and node.op in PASS_THROUGH and len(node.inputs) == 1:
-        node = by_name.get(node.inputs[0])
+    while node is not None and node.inputs and (node.op in PASS_THROUGH or node.op in STACK):
+        if node.op in PASS_THROUGH and len(node.inputs) != 1:
+            break
+        node = by_name.get(node.inputs[-1])  # a stacked sequence: its last step (Keras's order)
     if node is None or _norm(node.op) != "mul":
         return None
     for i in node.inputs:

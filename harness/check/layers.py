@@ -47,7 +47,7 @@ class TensorDiff:
 class RuntimeTrace:
     runtime: str
     precision: str
-    atol: float  # the per-tensor bar of its precision class: |diff| <= atol + rtol * |keras|
+    atol: float  # the per-tensor bar of its precision class: |diff| <= atol + rtol * max |keras tensor|
     rtol: float
     score: float | None = None
     reference_score: float | None = None
@@ -170,7 +170,7 @@ def _match(
                 values.update(session.intermediates(ids, [found]))
                 node, row.detail = found, "the input of tanh in h = o * tanh(c) at the last step"
             else:
-                row.detail = "no separate final cell state in this graph (unrolled; nothing reads it)"
+                row.detail = "not identified among the unrolled ops (the output is not h = o * tanh(c) here)"
         else:
             node = next((n for n in c.nodes if _fits(values.get(n), ref_shapes[c.probe.name])), None)
             if node is None and c.nodes:
@@ -206,7 +206,7 @@ def _diff(row: TensorDiff, ref: np.ndarray, got: np.ndarray, atol: float, rtol: 
     row.max_abs_diff, row.mean_abs_diff = float(d[worst]), float(d.mean())
     row.worst_index = [int(i) for i in worst]
     row.worst_reference, row.worst_value = float(want[worst]), float(have[worst])
-    row.over = bool(np.any(d > atol + rtol * np.abs(want)))
+    row.over = bool(np.any(d > atol + rtol * float(np.abs(want).max())))
 
 
 def _finite_json(value: Any) -> Any:

@@ -61,7 +61,7 @@ def lines(trace: LayerTrace) -> list[str]:
 
 def runtime_lines(rt: RuntimeTrace, width: int) -> list[str]:
     head = f"  {rt.runtime} ({rt.precision}; a tensor is over when |diff| > {rt.atol:g}"
-    head += f" + {rt.rtol:g}*|keras|)" if rt.rtol else ")"
+    head += f" + {rt.rtol:g}*max|keras|)" if rt.rtol else ")"
     if rt.error is not None:
         return [f"{head}: ERROR {rt.error}"]
     if rt.score is not None and rt.reference_score is not None:

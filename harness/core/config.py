@@ -19,12 +19,12 @@ class Tolerance:
     agreement: float
     borderline: float
     layer_atol: float | None = None  # per-tensor bar of `harness compare --layers` (None: atol)
-    layer_rtol: float | None = None  # ... plus this fraction of the reference value (None: rtol)
+    layer_rtol: float | None = None  # ... plus this fraction of the tensor's max |value| (None: rtol)
 
     @property
     def per_tensor(self) -> tuple[float, float]:
-        """(atol, rtol) an intermediate tensor is held to: |diff| <= atol + rtol * |reference|
-        elementwise (conformance.toml [tolerance.<class>] layer_atol, layer_rtol say why)."""
+        """(atol, rtol) an intermediate tensor is held to: every |diff| <= atol + rtol * the
+        tensor's max |reference value| (conformance.toml [tolerance.<class>] layer_atol, layer_rtol say why)."""
         atol = self.atol if self.layer_atol is None else self.layer_atol
         return atol, self.rtol if self.layer_rtol is None else self.layer_rtol
 

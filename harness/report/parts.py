@@ -270,7 +270,7 @@ class WorstCase(Record):
     command: str | None = None  # the command that reproduces it
     layers_command: str | None = None  # the same case layer by layer (`harness compare --layers`)
     layers: list[LayerDiff] | None = None  # that view, for the worst case of a failing or reduced-precision runtime
-    layers_atol: float | None = None  # the per-tensor bar the layers were held to: |diff| <= atol + rtol * |keras|
+    layers_atol: float | None = None  # the per-tensor bar the layers were held to: |diff| <= atol + rtol * max |keras|
     layers_rtol: float | None = None  # (conformance.toml [tolerance.<class>] layer_atol, layer_rtol)
 
 
