@@ -56,6 +56,15 @@ def _twin(layer: Any, **changes: Any) -> Any:
     return out
 
 
+def _try_twin(layer: Any, **changes: Any) -> Any:
+    """`_twin`, or None when this layer's config cannot be rebuilt so (a custom layer): that
+    layer then shows its output only."""
+    try:
+        return _twin(layer, **changes)
+    except (TypeError, ValueError, KeyError, NotImplementedError):
+        return None
+
+
 def _is_lstm(layer: Any) -> bool:
     inner = getattr(layer, "forward_layer", layer)
     return type(inner).__name__ == "LSTM"
@@ -78,13 +87,15 @@ def probe_model(model: Any) -> tuple[Any, list[Probe]]:
                 continue
             name = type(layer).__name__
             act = _activation_name(layer)
-            if act is not None:
+            pre = _try_twin(layer, activation="linear") if act is not None else None
+            if pre is not None:
                 probes.append(Probe(f"{layer.name}:pre", layer.name, PRE, name, _shape(out), act, inbound))
-                outputs.append(_twin(layer, activation="linear"))
+                outputs.append(pre)
             probes.append(Probe(layer.name, layer.name, OUTPUT, name, _shape(out), act, inbound))
             outputs.append(out)
-            if _is_lstm(layer):
-                states = _twin(layer, return_state=True)[1:]
+            with_states = _try_twin(layer, return_state=True) if _is_lstm(layer) else None
+            if with_states is not None:
+                states = with_states[1:]
                 halves = ("forward", "backward") if hasattr(layer, "forward_layer") else ("",)
                 for i, direction in enumerate(halves):  # LSTM states are [h, c] per direction
                     c = states[2 * i + 1]
