@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HARNESS := $(VENV)/bin/harness
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup report test lint format bench train app
+.PHONY: setup report test lint format bench bench-layers train app
 
 setup: $(VENV)/.setup-stamp node_modules/.setup-stamp apps/web/node_modules/.setup-stamp
 	@bash scripts/ensure_chromium.sh >&2
@@ -48,6 +48,9 @@ format: $(VENV)/.setup-stamp
 
 bench: setup golden/reference/manifest.json
 	@$(HARNESS) bench
+
+bench-layers: setup golden/reference/manifest.json  # only the `compare --layers` figure of `make bench`
+	@$(PY) -m harness.bench.layers
 
 app: setup golden/reference/manifest.json
 	$(HARNESS) app build

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ import numpy as np
 
 from harness.core.errors import HarnessError
 from runtimes.spec import RuntimeSpec
+from runtimes.tensors import CannotExpose, TensorGraph
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,18 @@ class Session(ABC):
             call()
             out.append((time.perf_counter() - t) * 1000)
         return out
+
+    # ---- what `harness compare --layers` reads (runtimes/tensors.py) -------------------------
+
+    cannot_expose = "this runtime cannot expose intermediate tensors"  # why not, when an engine can't
+
+    def tensor_graph(self) -> TensorGraph:
+        """The tensors this session can show: Keras probes or the converted graph's nodes."""
+        raise CannotExpose(self.cannot_expose)
+
+    def intermediates(self, ids: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:
+        """The value of each named tensor (names from `tensor_graph`) for one batch of ids."""
+        raise CannotExpose(self.cannot_expose)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

@@ -40,6 +40,13 @@ class CoremlNativeSession(Session):
         self._chunk = max(1, batch_max)
         self._positive_index = positive_index
 
+    # MLModel.predict returns only the outputs the model declares; Core ML has no API to read an
+    # intermediate tensor of a compiled model (coreml-ref shows the same package's, op by op).
+    cannot_expose = (
+        "Apple's Core ML runtime returns only the model's declared outputs (MLModel.predict); "
+        "its intermediate tensors cannot be read (coreml-ref shows this package's op by op)"
+    )
+
     def _predict(self, ids: np.ndarray) -> np.ndarray:
         out = self.mlmodel.predict({self._input: ids})[self._output]
         return np.asarray(out, dtype=np.float64).reshape(len(ids), -1)

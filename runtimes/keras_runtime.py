@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from harness.core.bundle import positive_scores
 from harness.core.quiet import native_stderr
 from runtimes.base import Availability, RunResult, Runtime, Session
 from runtimes.frameworks import import_keras
+from runtimes.tensors import CannotExpose, TensorGraph
 
 
 class KerasSession(Session):
@@ -24,7 +26,9 @@ class KerasSession(Session):
         import tensorflow as tf
 
         self._tf = tf
+        self.model = model
         self._positive_index = positive_index
+        self._probes: Any = None  # (traced probe function, probes), built on first use
         self._serve = tf.function(
             lambda x: model(x, training=False),
             input_signature=[tf.TensorSpec([None, length], tf.int32)],
@@ -45,6 +49,32 @@ class KerasSession(Session):
     def _latency_ms(self, ids: np.ndarray, repeats: int, warmup: int) -> list[float]:
         x = self._tf.constant(ids)
         return self._time_calls(lambda: self._serve(x).numpy(), repeats, warmup)
+
+    def _probe_fn(self) -> Any:
+        if self._probes is None:
+            from runtimes.keras_probes import probe_model
+
+            with native_stderr():
+                sub, probes = probe_model(self.model)
+                fn = self._tf.function(
+                    lambda x: sub(x, training=False),
+                    input_signature=[self._tf.TensorSpec([None, self.length], self._tf.int32)],
+                )
+            self._probes = (fn, probes)
+        return self._probes
+
+    def tensor_graph(self) -> TensorGraph:
+        """Every layer's output (and pre-activation, final cell state): see runtimes/keras_probes.py."""
+        return TensorGraph(probes=tuple(self._probe_fn()[1]), model=str(self.model.name))
+
+    def intermediates(self, ids: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:
+        fn, probes = self._probe_fn()
+        index = {p.name: i for i, p in enumerate(probes)}
+        unknown = [n for n in names if n not in index]
+        if unknown:
+            raise CannotExpose(f"the Keras model has no tensor {unknown[0]!r}")
+        values = fn(self._tf.constant(self.check_ids(ids)))
+        return {n: np.asarray(values[index[n]]) for n in names}
 
 
 class KerasRuntime(Runtime):

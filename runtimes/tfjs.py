@@ -6,7 +6,11 @@ exported artifact through the harness's loopback server. A batch is one page cal
 
 from __future__ import annotations
 
+import base64
+import json
 import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +22,7 @@ from runtimes.base import Availability, RunResult, Runtime, Session
 from runtimes.browser import host as browser
 from runtimes.browser.driver import Tab
 from runtimes.browser.xvfb import available as xvfb_available
+from runtimes.tensors import CannotExpose, GraphNode, TensorGraph
 
 CHUNK = 512  # rows per predict call inside the page: bounds page memory, not timing
 
@@ -40,8 +45,45 @@ class TfjsSession(Session):
             self.page.call("([row, r, w]) => harness.latency(row, r, w)", [ids.reshape(-1).tolist(), repeats, warmup])
         )
 
+    model_json: Path | None = None  # the artifact's model.json: where `tensor_graph` reads the nodes
+
+    def tensor_graph(self) -> TensorGraph:
+        if self.model_json is None:
+            raise CannotExpose("the session has no model.json to read its graph from")
+        return TensorGraph(nodes=graph_nodes(json.loads(self.model_json.read_text(encoding="utf-8"))), separator="/")
+
+    def intermediates(self, ids: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:
+        ids = self.check_ids(ids)
+        out = self.page.call(
+            "([ids, n, names]) => harness.intermediates(ids, n, names)",
+            [ids.reshape(-1).tolist(), int(len(ids)), list(names)],
+        )
+        kinds = {"float32": np.float32, "int32": np.int32, "bool": np.bool_}
+        return {
+            n: np.asarray(t["values"], dtype=kinds.get(t["dtype"], np.float64)).reshape(t["shape"])
+            for n, t in out.items()
+        }
+
     def close(self) -> None:
         self.page.close()
+
+
+def graph_nodes(model_json: dict[str, Any]) -> tuple[GraphNode, ...]:
+    """The graph model's nodes in file order (the converter writes them topologically), constants
+    and placeholders left out; `fused` lists what grappler fused into a node (`_FusedConv2D`'s
+    BiasAdd, Relu). Nodes inside library functions (control flow v2) cannot be fetched: not listed."""
+    nodes = model_json.get("modelTopology", {}).get("node", [])
+    skip = {n["name"] for n in nodes if n.get("op") in ("Const", "Placeholder")}
+    out = []
+    for n in nodes:
+        if n["name"] in skip:
+            continue
+        fused = n.get("attr", {}).get("fused_ops", {}).get("list", {}).get("s", [])
+        inputs = tuple(
+            i.split(":")[0] for i in n.get("input", []) if not i.startswith("^") and i.split(":")[0] not in skip
+        )
+        out.append(GraphNode(n["name"], n.get("op", ""), inputs, tuple(base64.b64decode(f).decode() for f in fused)))
+    return tuple(out)
 
 
 class TfjsRuntime(Runtime):
@@ -77,6 +119,7 @@ class TfjsRuntime(Runtime):
             page.close()
             raise
         session = TfjsSession(page, sig.length, sig.vocab_size, sig.positive_index)
+        session.model_json = Path(artifact.path) / "model.json"
         session.load_seconds = time.perf_counter() - started
         session.info = {**host.driver(engine).facts, **facts, "artifact": artifact.target}
         return session

@@ -233,7 +233,7 @@ def test_html_worst_case_layers_chart(report):
     worst = [report.worst_cases[0].model_copy(update={"layers": layers}), *report.worst_cases[1:]]
     page = html.render(revalidated(report, worst_cases=worst), [])
     chart = section(page, "worst")
-    assert 'aria-label="max |diff| per layer for the worst case of each failing runtime"' in chart
+    assert 'aria-label="max |diff| per layer for the worst case of each failing or reduced-precision runtime"' in chart
     assert ">tfjs-wasm@u8 · test-00017</text>" in chart and ">embedding</text>" in chart
     assert "per layer" not in section(html.render(report, []), "worst")  # no layers recorded: no chart
 

@@ -63,6 +63,10 @@ def run_bench(bundle_dir: str | None, selection: str, repeats: int) -> dict[str,
         result["runtimes"] = {rid: bench_runtime(engines, rid, ids, repeats) for rid in engines.runtime_ids}
     result["sizes"] = _sizes(b, {s.target for s in specs}, everything)
     result["unavailable"] = {rid: str(m) for rid, m in chosen.unavailable.items()}
+    if everything:  # one `compare --layers` on the reference model (harness/bench/layers.py)
+        from harness.bench.layers import bench_layers
+
+        result["compare_layers"] = bench_layers(b)
     from runtimes.browser.host import BrowserHost
 
     host = BrowserHost.current()

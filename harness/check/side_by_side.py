@@ -19,9 +19,10 @@ from runtimes.failures import RuntimeFailed
 from runtimes.selection import Selection
 
 
-def command_for(text: str, runtimes: list[str] | None = None) -> str:
-    """A ready-to-paste command reproducing one case (used by failing tests and reports)."""
-    parts = ["harness", "compare"]
+def command_for(text: str, runtimes: list[str] | None = None, layers: bool = False) -> str:
+    """A ready-to-paste command reproducing one case (used by failing tests and reports);
+    `layers`: the per-layer view of it (`harness compare --layers`)."""
+    parts = ["harness", "compare", *(["--layers"] if layers else [])]
     if runtimes:
         parts += ["--runtimes", ",".join(runtimes)]
     # JSON-escape what a shell cannot carry (controls, lone surrogates) via --json-text.

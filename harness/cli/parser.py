@@ -71,11 +71,18 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="one or more texts through every runtime, side by side")
     _add_bundle(p)
-    p.add_argument("--runtimes", default="matrix", help=RUNTIMES_HELP)
+    p.add_argument("--runtimes", default=None, help=RUNTIMES_HELP + " (default: matrix)")
     p.add_argument("--tokenizers", default="all", help="tokenizer runtimes (py,pyodide,js) or 'all'")
     p.add_argument(
         "--json-text", action="append", default=[], help="a text as a JSON string (for controls, lone surrogates)"
     )
+    p.add_argument("--layers", action="store_true", help="tensor by tensor: after which layer each runtime parts")
+    p.add_argument("--input", help='JSON Lines file of {"id": ..., "text": ...} (with --case: that one)')
+    p.add_argument(
+        "--report", metavar="REPORT.json", help="a report's worst cases (with --case: that one; else the worst)"
+    )
+    p.add_argument("--case", metavar="ID", help="the case id to take from --input or --report")
+    p.add_argument("--json", action="store_true", help="with --layers: one JSON object per case, for tools")
     p.add_argument("texts", nargs="*")
 
     p = sub.add_parser("golden", help="golden files: regenerate texts or expected outputs, or check runtimes")

@@ -18,6 +18,15 @@ class Tolerance:
     rtol: float
     agreement: float
     borderline: float
+    layer_atol: float | None = None  # per-tensor bar of `harness compare --layers` (None: atol)
+    layer_rtol: float | None = None  # ... plus this fraction of the tensor's max |value| (None: rtol)
+
+    @property
+    def per_tensor(self) -> tuple[float, float]:
+        """(atol, rtol) an intermediate tensor is held to: every |diff| <= atol + rtol * the
+        tensor's max |reference value| (conformance.toml [tolerance.<class>] layer_atol, layer_rtol say why)."""
+        atol = self.atol if self.layer_atol is None else self.layer_atol
+        return atol, self.rtol if self.layer_rtol is None else self.layer_rtol
 
 
 @lru_cache(maxsize=4)
@@ -41,6 +50,8 @@ def tolerance(runtime_id: str, precision: str, config: dict[str, Any] | None = N
             float(base.get("rtol", 0.0)),
             float(base["agreement"]),
             float(base.get("borderline", 0.0)),
+            float(base["layer_atol"]) if "layer_atol" in base else None,
+            float(base["layer_rtol"]) if "layer_rtol" in base else None,
         )
     except KeyError as e:
         raise HarnessError(f"{CONFIG}: tolerance for {runtime_id} ({precision}) lacks {e.args[0]!r}") from None

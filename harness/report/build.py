@@ -27,7 +27,7 @@ from harness.check.sizes import measure_sizes
 from harness.core import bundle
 from harness.core.errors import HarnessError
 from harness.data import corpus
-from harness.report import summary, writer
+from harness.report import summary, worst_layers, writer
 from harness.report.environment import describe
 from harness.report.golden_gates import golden_gates
 from harness.report.model import ERROR_GATE, SCHEMA, Report
@@ -46,6 +46,7 @@ class Options:
     golden: bool = True
     sizes: bool = True
     webapp: bool = True
+    layers: bool = True  # the per-layer view of the worst cases (worst_layers.py)
     kind: str = "report"
     require_all: bool = False  # sign-off: a runtime that cannot run here fails unless waived or merged
 
@@ -81,6 +82,8 @@ def build(b: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
         held_out_rows(engines, reviews, machine, ids_by_tok, rows, _say)
         add(agreement_gates(engines, rows))
         report["worst_cases"] = worst_cases(reviews, rows, selection.reference)
+        if opts.layers:
+            worst_layers.attach(engines, report["worst_cases"], rows, _say)
         if opts.latency and tokenizers.REFERENCE in ids_by_tok:
             add(latency_gates(engines, rows, ids_by_tok, len(reviews), _say))
         if opts.golden:

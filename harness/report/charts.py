@@ -385,13 +385,15 @@ class LayerPanel:
     label: str  # "tfjs-wasm@u8 · test-00017"
     layers: Sequence[str]
     max_abs_diff: Sequence[float | None]  # None: the runtime could not expose the tensor
-    atol: float | None
+    atol: float | None  # the bar, drawn as a line (None: a relative bar, shown by `over` alone)
+    over: Sequence[bool] = ()  # layers over the runtime's per-tensor bar: drawn red
 
 
 @memo
 def layers(panels: Sequence[LayerPanel]) -> Markup | None:
-    """For the worst case of each failing runtime: max |diff| after each layer, log y, so the
-    layer where the difference appears or grows stands out."""
+    """For the worst case of each failing (or reduced-precision) runtime: max |diff| after each
+    layer, log y, so the layer where the difference appears or grows stands out; red points are
+    over the runtime's per-tensor bar (the red line, when the bar is absolute)."""
     panels = [p for p in panels if any(v is not None and v > 0 for v in p.max_abs_diff)]
     if not panels:
         return None
@@ -402,6 +404,9 @@ def layers(panels: Sequence[LayerPanel]) -> Markup | None:
             xs = range(len(p.layers))
             shown = [(i, v) for i, v in zip(xs, p.max_abs_diff, strict=True) if v is not None and v > 0]
             ax.plot([i for i, _ in shown], [v for _, v in shown], "-o", color=BLUE, ms=3.5, lw=1.4)
+            red = [(i, v) for i, v in shown if i < len(p.over) and p.over[i]]
+            if red:
+                ax.plot([i for i, _ in red], [v for _, v in red], "o", color=FAIL, ms=4.5)
             if p.atol:
                 ax.axhline(p.atol, color=FAIL, lw=1.2)
             ax.set_yscale("log")
@@ -409,4 +414,6 @@ def layers(panels: Sequence[LayerPanel]) -> Markup | None:
             ax.yaxis.set_minor_locator(NullLocator())
             ax.set_xticks(list(xs), list(p.layers), rotation=35, ha="right", fontsize=7)
             ax.set_title(p.label)
-        return _svg(fig, "layers", "max |diff| per layer for the worst case of each failing runtime")
+        return _svg(
+            fig, "layers", "max |diff| per layer for the worst case of each failing or reduced-precision runtime"
+        )

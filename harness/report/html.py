@@ -271,14 +271,18 @@ def evidence(r: Report) -> dict[str, Markup | None]:
         for key, s in r.sizes.items()
         if s.gzip_bytes is not None  # a target whose export failed has no size (its gate says why)
     ]  # fmt: skip
-    layer_panels = []
-    for rid in r.runtimes:
+    layer_panels = []  # failing runtimes first, then the reduced-precision ones the report traced
+    for rid in sorted(r.runtimes, key=lambda rid: r.runtime_verdict(rid) != "fail"):
         worst = next((w for w in r.worst_cases if w.runtime == rid and w.layers), None)
-        if worst is None or worst.layers is None or r.runtime_verdict(rid) != "fail":
+        if worst is None or worst.layers is None:
             continue
         agree = r.runtimes[rid].agreement
+        bar = worst.layers_atol if worst.layers_atol is not None else agree.atol if agree else None
+        if worst.layers_rtol:  # the bar grows with each value: no one line stands for it
+            bar = None
         layer_panels.append(charts.LayerPanel(f"{rid} · {worst.case_id}", [x.layer for x in worst.layers],
-                                              [x.max_abs_diff for x in worst.layers], agree.atol if agree else None))  # fmt: skip
+                                              [x.max_abs_diff for x in worst.layers], bar,
+                                              [x.over for x in worst.layers]))  # fmt: skip
     return {
         "scores": charts.scores(panels, r.reference), "diffs": charts.diffs(diff_rows, r.reference),
         "latency": charts.latency(latency_rows), "sizes": charts.sizes(size_rows), "layers": charts.layers(layer_panels),

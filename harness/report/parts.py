@@ -257,6 +257,7 @@ class LayerDiff(Record):
     max_abs_diff: float | None  # null: the runtime cannot expose this tensor (detail says why)
     mean_abs_diff: float | None = None
     detail: str = ""
+    over: bool = False  # above the runtime's per-tensor bar (WorstCase.layers_atol, plus its rtol)
 
 
 class WorstCase(Record):
@@ -267,7 +268,10 @@ class WorstCase(Record):
     score: float | None
     diff: float | None
     command: str | None = None  # the command that reproduces it
-    layers: list[LayerDiff] | None = None
+    layers_command: str | None = None  # the same case layer by layer (`harness compare --layers`)
+    layers: list[LayerDiff] | None = None  # that view, for the worst case of a failing or reduced-precision runtime
+    layers_atol: float | None = None  # the per-tensor bar the layers were held to: |diff| <= atol + rtol * max |keras|
+    layers_rtol: float | None = None  # (conformance.toml [tolerance.<class>] layer_atol, layer_rtol)
 
 
 class Download(Record):

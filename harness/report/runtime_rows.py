@@ -145,5 +145,6 @@ def worst_cases(reviews: list[corpus.Review], rows: dict[str, dict[str, Any]], r
         for i in np.argsort(-diff)[:per_runtime]:
             r = reviews[int(i)]
             out.append({"runtime": rid, "case_id": r.id, "text": r.text, "reference": float(ref[i]), "score": float(scores[i]),
-                        "diff": float(diff[i]), "command": command_for(r.text, [reference, rid])})  # fmt: skip
+                        "diff": float(diff[i]), "command": command_for(r.text, [reference, rid]),
+                        "layers_command": command_for(r.text, [reference, rid], layers=True)})  # fmt: skip
     return sorted(out, key=lambda w: -float(w["diff"]))[:20]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 from harness.core.bundle import positive_scores
 from harness.core.errors import HarnessError
 from runtimes.base import Availability, RunResult, Runtime, Session
+from runtimes.tensors import CannotExpose, TensorGraph
 
 PACKAGE = "model.mlpackage"  # the artifact's default entry point (its manifest names it as `main`)
 CHUNK = 512  # rows per evaluator call: bounds memory (the fields of a conv are copied), not results
@@ -66,6 +68,18 @@ class CoremlRefSession(Session):
     def _latency_ms(self, ids: np.ndarray, repeats: int, warmup: int) -> list[float]:
         feed = {self._input: ids}
         return self._time_calls(lambda: self.program.run(feed), repeats, warmup)
+
+    def tensor_graph(self) -> TensorGraph:
+        """Every op's output: the evaluator keeps them all (MIL names join TF scopes with "_")."""
+        return TensorGraph(nodes=self.program.graph(), separator="_")
+
+    def intermediates(self, ids: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:
+        ids = self.check_ids(ids)
+        env = self.program.trace({self._input: ids})
+        missing = [n for n in names if n not in env]
+        if missing:
+            raise CannotExpose(f"the ML Program computes no tensor {missing[0]!r}")
+        return {n: np.asarray(env[n]) for n in names}
 
 
 class CoremlRefRuntime(Runtime):

@@ -20,6 +20,7 @@ import numpy as np
 
 from harness.core.errors import HarnessError
 from runtimes.coreml_ref import ops, recurrent_ops  # noqa: F401  (importing it registers lstm, gru, rnn, ...)
+from runtimes.tensors import GraphNode
 
 _VAR, _CONST, _LIST = 0, 1, 2
 
@@ -159,8 +160,10 @@ class Program:
         outputs = tuple(self._spec(v) for v in operation.outputs)
         self.steps.append(Step(operation.op_type, operation.name, fn, tuple(args), outputs))
 
-    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        env: dict[str, Any] = dict(feeds)
+    def run(self, feeds: dict[str, np.ndarray], keep: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
+        """The program's outputs; `keep`, when given, also receives every tensor computed (see `trace`)."""
+        env: dict[str, Any] = keep if keep is not None else {}
+        env.update(feeds)
         step = None
         try:
             with np.errstate(all="ignore"):  # float16 overflow to inf is the semantics, not an accident
@@ -192,6 +195,28 @@ class Program:
         for spec in self.outputs:
             out[spec.name] = env[spec.name] if spec.name in env else self.consts[spec.name]
         return out
+
+    def trace(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Every op's result (by MIL variable name), as stored: what `harness compare --layers` reads."""
+        env: dict[str, Any] = {}
+        self.run(feeds, keep=env)
+        return env
+
+    def graph(self) -> tuple[GraphNode, ...]:
+        """One node per op output, in program order; inputs are the variables it reads."""
+        nodes = []
+        for st in self.steps:
+            reads: list[str] = []
+            for _, kind, ref in st.args:
+                if kind == _VAR:
+                    reads.append(ref)
+                elif kind == _LIST:
+                    reads.extend(r for k, r in ref if k == _VAR)
+            for i, spec in enumerate(st.outputs):
+                nodes.append(
+                    GraphNode(spec.name, st.op_type, tuple(reads), output_index=i, shape=spec.shape, alias=st.name)
+                )
+        return tuple(nodes)
 
 
 def batch_upper_bound(spec: Any) -> int | None:

@@ -94,5 +94,49 @@ window.harness = (() => {
     return times;
   }
 
-  return { load, run, latency, ready: true };
+  // `harness compare --layers`: the values of named graph nodes ("scope/op" or "scope/op:1") for
+  // one batch. execute() where the graph allows it; a graph with control flow needs executeAsync.
+  async function outputsOf(x, names) {
+    let outs;
+    try {
+      outs = model.execute(x, names);
+    } catch (e) {
+      if (!String(e && e.message).includes("executeAsync")) throw e;
+      outs = await model.executeAsync(x, names);
+    }
+    return Array.isArray(outs) ? outs : [outs];
+  }
+
+  async function intermediates(ids, n, names) {
+    const x = tf.tensor2d(Int32Array.from(ids), [n, length], "int32");
+    const found = {};
+    const take = async (name, t) => {
+      found[name] = { shape: t.shape, dtype: t.dtype, values: Array.from(await t.data()) };
+      t.dispose();
+    };
+    try {
+      let outs = null;
+      try {
+        outs = await outputsOf(x, names);
+      } catch (e) {
+        outs = null; // one node TF.js cannot fetch (inside a loop frame, say) must not hide the others
+      }
+      if (outs !== null) {
+        for (let i = 0; i < names.length; i++) await take(names[i], outs[i]);
+      } else {
+        for (const name of names) {
+          try {
+            await take(name, (await outputsOf(x, [name]))[0]);
+          } catch (e) {
+            // left out: the harness reports the node as not fetchable
+          }
+        }
+      }
+    } finally {
+      x.dispose();
+    }
+    return found;
+  }
+
+  return { load, run, latency, intermediates, ready: true };
 })();

@@ -1,0 +1,50 @@
+"""The per-layer view (`harness compare --layers`) of the worst cases the report shows a chart for.
+
+For the worst case of each runtime that failed agreement, and of each reduced-precision
+runtime (so a passing report still shows where fp16 or uint8 numbers grow), the report
+carries that case's tensor-by-tensor |diff| (`WorstCase.layers`), drawn as the small
+per-layer chart in report.html. The sessions are the report's own, already open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from harness.check.layers import trace
+from harness.run.engines import Engines
+from runtimes.failures import RuntimeFailed
+
+
+def wanted(engines: Engines, rows: dict[str, dict[str, Any]]) -> list[str]:
+    """Runtimes whose worst case gets the layer view: failing agreement, or not float32."""
+    out = []
+    for rid, row in rows.items():
+        if rid == engines.reference or row.get("status") != "ran":
+            continue
+        failing = not row.get("agreement", {}).get("passed", True)
+        if failing or engines.runtimes[rid].spec.precision != "float32":
+            out.append(rid)
+    return out
+
+
+def attach(engines: Engines, worst: list[dict[str, Any]], rows: dict[str, dict[str, Any]],
+           on_progress: Callable[[str], None]) -> None:  # fmt: skip
+    """Fill `layers` (and `layers_atol`) of each chosen runtime's worst case, in place."""
+    for rid in wanted(engines, rows):
+        case = next((w for w in worst if w["runtime"] == rid), None)
+        if case is None:
+            continue
+        on_progress(f"{rid}: worst case layer by layer")
+        try:
+            found = trace(engines, case["text"], case["case_id"], [rid]).runtimes[0]
+        except RuntimeFailed:
+            continue  # the reference could not show its tensors: no chart, the rows say why elsewhere
+        if found.error is not None:
+            continue
+        case["layers_atol"], case["layers_rtol"] = found.atol, found.rtol
+        case["layers"] = [
+            {"layer": r.label, "max_abs_diff": r.max_abs_diff, "mean_abs_diff": r.mean_abs_diff,
+             "detail": r.detail, "over": r.over}
+            for r in found.rows
+        ]  # fmt: skip
