@@ -1,5 +1,8 @@
-"""The web app's budget figures: its gzip download and its time to first prediction, measured in a
-real browser through the driver interface (a cold profile per visit, loopback only)."""
+"""The web app's budget figures, measured in a real browser through the driver interface (a cold
+profile per visit, loopback only): what a first visit downloads before the first prediction and
+in all, the time to that first prediction, and the same as a phone sees it (the device profile:
+Lighthouse's mobile CPU and network throttling), with the wasm backend's single-review latency
+under that profile."""
 
 from __future__ import annotations
 
@@ -11,8 +14,9 @@ from typing import Any
 from harness.app.build import DIST, build
 from harness.app.serve import app_server
 from harness.core.bundle import Bundle
+from harness.core.bundle import load as load_bundle
 from harness.core.errors import HarnessError
-from runtimes.browser.driver import BrowserDriver
+from runtimes.browser.driver import BrowserDriver, DeviceProfile
 
 FIRST_SCORE_MARK = "review-app:first-score"
 MODEL_READY_MARK = "review-app:model-ready"
@@ -38,13 +42,25 @@ _TYPE_ON_SIGHT = """
 """
 
 
+# Bytes on the wire (encoded, i.e. gzip) of every resource the page fetched, split at the first score.
+_BYTES = """([first]) => {
+  const at = performance.getEntriesByName(first)[0].startTime;
+  const nav = performance.getEntriesByType("navigation")[0];
+  const all = [nav, ...performance.getEntriesByType("resource")].filter(Boolean);
+  const before = all.filter((e) => e.responseEnd <= at).reduce((n, e) => n + e.encodedBodySize, 0);
+  return { before, total: all.reduce((n, e) => n + e.encodedBodySize, 0) };
+}"""
+
+
 def measure_first_prediction(
-    driver: BrowserDriver, url: str, text: str = PROBE_TEXT, timeout_s: float = 60
-) -> dict[str, Any]:
+    driver: BrowserDriver, url: str, text: str = PROBE_TEXT, timeout_s: float = 60,
+    profile: DeviceProfile | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """One cold visit (a fresh profile): the review is typed as soon as the box exists, and the
     page's own performance marks (performance.now(), from navigation start) say when the model
-    was ready and when the first score was on screen."""
-    tab = driver.open_tab(url, fresh_context=True, init_script=_TYPE_ON_SIGHT % json.dumps(text))
+    was ready and when the first score was on screen; the resource timings say how many bytes
+    came before that score and in all."""
+    tab = driver.open_tab(url, fresh_context=True, init_script=_TYPE_ON_SIGHT % json.dumps(text), profile=profile)
     try:
         tab.wait_for(
             f"""performance.getEntriesByName({json.dumps(FIRST_SCORE_MARK)}).length > 0
@@ -63,6 +79,7 @@ def measure_first_prediction(
         )
         if not marks["error"]:  # let the background fetch of the other backends finish first
             tab.wait_for('document.querySelector(\'[data-testid="backend"][data-prefetched="true"]\')', timeout_s)
+            marks["bytes"] = tab.call(_BYTES, [FIRST_SCORE_MARK])
     finally:
         tab.close()
     if marks["error"]:
@@ -72,40 +89,89 @@ def measure_first_prediction(
         "model_ready_ms": round(float(marks["ready"]), 1),
         "score": float(marks["score"]),
         "backend": marks["backend"],
+        "bytes_before_first_prediction": int(marks["bytes"]["before"]),
+        "bytes_first_visit": int(marks["bytes"]["total"]),
     }
 
 
-def figures(bundle: Bundle | str | Path | None = None, runs: int = 3, engine: str = "chromium") -> dict[str, Any]:
-    """The app's budget figures: gzip download (from dist/build.json) and the median time to
-    first prediction over `runs` cold visits in the browser on the default (wasm) backend.
-    A request the app makes off this machine is an error."""
+def mobile_wasm_latency(
+    bundle: Bundle, driver: BrowserDriver, profile: DeviceProfile, repeats: int = 200
+) -> dict[str, Any]:
+    """Single-review latency of the app's artifact on the wasm backend, in a page under the device
+    profile (the CPU slowdown applies to the page's main thread; wasm's worker threads run free,
+    as in Chrome DevTools), timed in the page after warm-up."""
+    from harness import export
+    from harness.app.config import variant
+    from runtimes.browser.host import BrowserHost
+
+    host = BrowserHost.shared()
+    artifact = export.export(bundle, variant())
+    prefix = f"/artifacts/{artifact.target}-{artifact.manifest['cache_key']}/"
+    host.server.mount(prefix, artifact.path)
+    tab = driver.open_tab(host.server.url("/page/tfjs.html"), "window.harness && window.harness.ready", profile=profile)
+    try:
+        length = bundle.signature().length
+        tab.call("([url, n]) => harness.load(url, 'wasm', n)", [host.server.url(prefix + "model.json"), length])
+        row = bundle.tokenizer().encode(PROBE_TEXT)
+        samples = tab.call("([row, r, w]) => harness.latency(row, r, w)", [row, repeats, 20])
+    finally:
+        tab.close()
+    from harness.check.gates import latency_summary
+
+    return latency_summary([float(s) for s in samples])
+
+
+def _visits(
+    driver: BrowserDriver, url: str, runs: int, server: Any, profile: DeviceProfile | None
+) -> list[dict[str, Any]]:
+    samples = []
+    before = (len(driver.blocked), len(server.blocked))
+    for _ in range(max(1, runs)):
+        try:
+            samples.append(measure_first_prediction(driver, url, profile=profile, timeout_s=120))
+        finally:
+            refused = driver.blocked[before[0] :] + server.blocked[before[1] :]
+            if refused:  # the blocked request is the cause worth naming
+                raise HarnessError(f"web app: blocked a request off this machine: {refused[0]}")
+    return samples
+
+
+def figures(
+    bundle: Bundle | str | Path | None = None, runs: int = 3, engine: str = "chromium", mobile_runs: int = 2
+) -> dict[str, Any]:
+    """The app's budget figures: gzip download (dist/build.json, and the bytes a cold visit
+    really fetched before the first prediction), the median time to first prediction over `runs`
+    cold visits on the default (wasm) backend, and the same under the mobile device profile
+    with the wasm single-review latency there. A request off this machine is an error."""
     from runtimes.browser.host import BrowserHost
 
     record = build(bundle)
+    b = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
     out: dict[str, Any] = {
         "variant": record["variant"],
         "download": record["download"],
         "gzip_download_bytes": record["download"]["total_gzip_bytes"],
     }
-    host = BrowserHost.shared()
-    driver = host.driver(engine)
+    driver = BrowserHost.shared().driver(engine)
     server = app_server(DIST, prefix="/webapp/")
-    blocked_before = len(driver.blocked)
     try:
-        samples = []
-        for _ in range(max(1, runs)):
-            try:
-                samples.append(measure_first_prediction(driver, server.url("/webapp/index.html")))
-            except Exception:
-                if len(driver.blocked) == blocked_before:
-                    raise  # else the blocked request is the cause worth naming
-            if len(driver.blocked) > blocked_before:
-                raise HarnessError(f"web app: blocked a request off this machine: {driver.blocked[blocked_before]}")
+        url = server.url("/webapp/index.html")
+        samples = _visits(driver, url, runs, server, None)
+        profile = DeviceProfile()
+        phone = _visits(driver, url, mobile_runs, server, profile) if mobile_runs else []
     finally:
         server.close()
     out["time_to_first_prediction_ms"] = statistics.median(s["time_to_first_prediction_ms"] for s in samples)
     out["model_ready_ms"] = statistics.median(s["model_ready_ms"] for s in samples)
     out["time_to_first_prediction_samples_ms"] = [s["time_to_first_prediction_ms"] for s in samples]
+    out["first_visit_gzip_bytes"] = statistics.median(s["bytes_before_first_prediction"] for s in samples)
     out["backend"] = samples[-1]["backend"]
     out["browser"] = driver.facts.get("browser")
+    if phone:
+        out["mobile"] = {
+            "profile": profile.describe(),
+            "time_to_first_prediction_ms": statistics.median(s["time_to_first_prediction_ms"] for s in phone),
+            "time_to_first_prediction_samples_ms": [s["time_to_first_prediction_ms"] for s in phone],
+            "wasm_single_ms": mobile_wasm_latency(b, driver, profile),
+        }
     return out

@@ -7,7 +7,8 @@ ids, only what those runtimes need: their families' exports and sizes, the brows
 tokenizers and the web app only for a web runtime, training and the suite not at all.
 
 One module per kind of figure: `exports` (export time, bytes), `runtimes` (latency,
-throughput), `suite` (training, tokenizer, conformance suite).
+throughput), `suite` (training, tokenizer, conformance suite), `webapp` (per engine, the
+phone profile, first-visit bytes, against the issues' targets), `layers` (compare --layers).
 """
 
 from __future__ import annotations
@@ -71,11 +72,13 @@ def run_bench(bundle_dir: str | None, selection: str, repeats: int) -> dict[str,
 
     host = BrowserHost.current()
     if host is not None:
-        result["browser_session_start_seconds"] = {e: round(d.start_seconds, 3) for e, d in host.drivers.items()}
-    if web:
-        from harness.app import measure
+        from harness.bench.webapp import bench_engines
 
-        result["webapp"] = {k: v for k, v in measure.figures(b).items() if k != "download"}
+        result["browser_engines"] = bench_engines(host.drivers)
+    if web:
+        from harness.bench.webapp import bench_webapp
+
+        result["webapp"] = bench_webapp(b)
     if everything:
         result["conformance_suite"] = bench_conformance_suite()
     return result

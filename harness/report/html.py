@@ -25,8 +25,10 @@ from harness.report.model import ERROR_GATE, Environment, Gate, HistoryEntry, Re
 
 GATE_COLUMNS = {  # gate kind -> column heading, in table order
     "agreement": "agreement", "accuracy": "accuracy", "latency_p50": "p50", "latency_p95": "p95",
-    "throughput": "throughput", "load_time": "load", "first_prediction": "first result", "size": "size (gz)",
-    "golden": "golden", "available": "available", "conformance": "suite",
+    "throughput": "throughput", "load_time": "load", "first_prediction": "first result",
+    "first_prediction_mobile": "first result (phone)", "latency_p50_mobile": "p50 (phone)",
+    "first_visit": "first visit (gz)", "size": "size (gz)", "golden": "golden", "runs": "ran",
+    "available": "available", "conformance": "suite",
 }  # fmt: skip
 AT_LEAST = {"throughput", "accuracy"}  # gates whose value must reach the budget, not stay under it
 UNITS = {"reviews/s": "/s", "bytes gzip": "", "bytes": "", "gzip bytes": ""}  # short forms inside the table

@@ -287,10 +287,21 @@ class Download(Record):
     total_gzip_bytes: int
 
 
+class MobileFigures(Record):
+    """The app under the device profile (Lighthouse's mobile throttling on Chromium)."""
+
+    profile: dict[str, JsonValue]
+    time_to_first_prediction_ms: float
+    time_to_first_prediction_samples_ms: list[float] = []
+    wasm_single_ms: dict[str, float]
+
+
 class WebApp(Record):
     variant: str
     download: Download
     gzip_download_bytes: int
+    first_visit_gzip_bytes: float | None = None  # fetched by a cold visit before its first prediction
+    mobile: MobileFigures | None = None
     time_to_first_prediction_ms: float | None = None
     model_ready_ms: float | None = None
     time_to_first_prediction_samples_ms: list[float] = []

@@ -172,13 +172,16 @@ class BrowserDriver(ABC):
         *,
         fresh_context: bool = False,
         init_script: str | None = None,
+        profile: DeviceProfile | None = None,
         timeout_s: float = 60.0,
     ) -> Tab:
         """Navigate a new tab to `url` and wait until `ready` (a JS expression) is true.
 
         `fresh_context`: a cold profile (no cache, no storage), as a first visit sees it;
-        `init_script`: JavaScript run in the page before any of its own scripts.
-        """  # fmt: skip
+        `init_script`: JavaScript run in the page before any of its own scripts;
+        `profile`: emulate a device (CPU and network throttling, a phone screen) where the engine
+        can. A driver that cannot do one of these raises BrowserError saying so.
+        """
 
     @abstractmethod
     def close(self) -> None: ...
