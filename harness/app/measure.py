@@ -16,6 +16,7 @@ from harness.app.serve import app_server
 from harness.core.bundle import Bundle
 from harness.core.bundle import load as load_bundle
 from harness.core.errors import HarnessError
+from harness.core.latency import latency_summary
 from runtimes.browser.driver import BrowserDriver, DeviceProfile
 
 FIRST_SCORE_MARK = "review-app:first-score"
@@ -116,8 +117,6 @@ def mobile_wasm_latency(
         samples = tab.call("([row, r, w]) => harness.latency(row, r, w)", [row, repeats, 20])
     finally:
         tab.close()
-    from harness.check.gates import latency_summary
-
     return latency_summary([float(s) for s in samples])
 
 

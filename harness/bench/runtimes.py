@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.check import gates
+from harness.core.latency import latency_summary
 from harness.run.engines import Engines
 from runtimes.failures import RuntimeFailed, step
 
@@ -25,7 +25,7 @@ def bench_runtime(engines: Engines, rid: str, ids: np.ndarray, repeats: int) -> 
     except RuntimeFailed as e:
         return {"error": e.failure.line()}
     return {
-        "single_review_ms": gates.latency_summary(lat),
+        "single_review_ms": latency_summary(lat),
         "batch_reviews_per_second": round(len(ids) / batch.seconds) if batch.seconds > 0 else None,
         "load_seconds": round(session.load_seconds, 3),
         "info": {k: v for k, v in session.info.items() if k in INFO_KEYS},

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
-
 from harness.core import config
 from harness.core.errors import HarnessError
 
@@ -84,16 +82,6 @@ def webapp_gates(figures: dict[str, Any], cfg: dict[str, Any] | None = None) -> 
         out.append(Gate("latency_p50_mobile", "web-app", p50 <= phone["wasm_p50_ms"], p50, phone["wasm_p50_ms"], "ms",
                         f"wasm single review, {name} profile"))  # fmt: skip
     return out
-
-
-def latency_summary(samples: list[float]) -> dict[str, float]:
-    """p50/p95 in ms of in-runtime timings, as reports and benchmarks show them."""
-    a = np.asarray(samples, dtype=np.float64)
-    return {
-        "p50": round(float(np.percentile(a, 50)), 4),
-        "p95": round(float(np.percentile(a, 95)), 4),
-        "n": int(a.size),
-    }
 
 
 def latency_gates(runtime_id: str, latency: dict[str, Any], budget: dict[str, float]) -> list[Gate]:

@@ -11,6 +11,7 @@ import numpy as np
 from harness.check import gates
 from harness.check.compare import judge
 from harness.check.side_by_side import command_for
+from harness.core.latency import latency_summary
 from harness.data import corpus
 from harness.run.engines import Engines
 from runtimes import tokenizers
@@ -102,7 +103,7 @@ def measure_latency(engines: Engines, rid: str, row: np.ndarray, budget: dict[st
             samples = session.latency_ms(
                 row, repeats=int(budget.get("repeats", 200)), warmup=int(budget.get("warmup", 20))
             )
-        out["single_ms"] = {**gates.latency_summary(samples), "samples": [round(float(x), 4) for x in samples]}
+        out["single_ms"] = {**latency_summary(samples), "samples": [round(float(x), 4) for x in samples]}
         out["remeasured"] = attempt > 0
         if out["single_ms"]["p50"] <= budget["p50_ms"] and out["single_ms"]["p95"] <= budget["p95_ms"]:
             break
