@@ -41,6 +41,7 @@ _IMPORT = re.compile(
 _UNRESOLVED = re.compile(r"""Could not resolve ['"]?([^'"\s]+)""")
 _PREPARED: dict[str, Prepared] = {}  # content key -> the file to serve, once per process
 _SCRATCH: list[Path] = []  # this process's folder of bundled modules, removed at exit
+_DIGESTS: dict[tuple[str, int, int], str] = {}
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,19 @@ def find_bundler(module: Path) -> tuple[str, Path] | None:
     return None
 
 
+def _sha256(path: Path) -> str:
+    """A file's sha256, re-read only when its size or mtime changed (shrinking asks per text)."""
+    st = path.stat()
+    stamp = (str(path), st.st_size, st.st_mtime_ns)
+    if stamp not in _DIGESTS:
+        _DIGESTS[stamp] = file_sha256(path)
+    return _DIGESTS[stamp]
+
+
 def content_key(app: AppTokenizer) -> str:
     """Key of an app tokenizer as it is now: its module, function and assets."""
     h = hashlib.sha256()
-    for part in (str(app.module), file_sha256(app.module), app.function, *(file_sha256(a) for a in app.assets)):
+    for part in (str(app.module), _sha256(app.module), app.function, *(_sha256(a) for a in app.assets)):
         h.update(part.encode("utf-8") + b"\0")
     return h.hexdigest()[:24]
 
