@@ -244,3 +244,33 @@ def test_predict_feeds_web_runtimes_the_apps_ids(keras_files: KerasFiles, tmp_pa
     message = rows[0]["errors"]["tfjs-cpu"]
     assert message.startswith("tokenize: tokenizer js: text 0 ('what a tedious movie'): id ")
     assert f"outside [0, {NUM_WORDS}); not fed to any model runtime" in message
+
+
+@pytest.mark.slow
+def test_report_rows_say_when_preprocessing_differs(keras_files: KerasFiles, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from test_byo_tokenizer import small_model
+
+    from harness.core import bundle
+    from harness.data.corpus import Review
+    from harness.report.runtime_rows import agreement_gates, held_out_rows
+    from harness.run.engines import Engines
+    from runtimes import registry
+
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
+    model = small_model(tmp_path / "m.keras", NUM_WORDS, MAXLEN)
+    b = bundle.load(make_keras_bundle(keras_files, model, tmp_path / "b", "bug_unknown_is_zero.js"))
+    reviews = [Review(c["id"], c["text"], i % 2) for i, c in enumerate(CASES)]
+    rows: dict[str, dict[str, Any]] = {}
+    with Engines(b, [registry.get("keras"), registry.get("tfjs-cpu")]) as engines:
+        held_out_rows(engines, reviews, "here", {}, rows, lambda _: None)
+        gates = {g.id: g for g in agreement_gates(engines, rows)}
+    assert rows["tfjs-cpu"]["info"]["tokenizer_used"] == "js"
+    # "a zebra film" and the JS object keys feed unknown words as 0 instead of the OOV id; nothing else differs
+    assert rows["tfjs-cpu"]["info"]["tokenizer_parity"] == {
+        "reference": "py",
+        "differing_reviews": 2,
+        "reviews": len(CASES),
+    }
+    assert "preprocessing: js ids differ from py on 2 of 7 reviews" in gates["agreement:tfjs-cpu"].detail
+    assert "tokenizer_parity" not in rows["keras"]["info"]
