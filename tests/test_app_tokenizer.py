@@ -63,13 +63,13 @@ def run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, list[
     return rc, [json.loads(line) for line in out.splitlines()], err
 
 
-def classes(err: str) -> dict[str, dict[str, Any]]:
-    """The summary's divergence classes by name, each with its minimal input decoded."""
+def classes(err: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """The summary's divergence classes by (runtime, name), each with its minimal input decoded."""
     out = {}
     for line in err.splitlines():
         m = SUMMARY.match(line)
         if m:
-            out[m["cls"]] = {**m.groupdict(), "text": json.loads(m["text"])}
+            out[m["runtime"], m["cls"]] = {**m.groupdict(), "text": json.loads(m["text"])}
     return out
 
 
@@ -130,8 +130,8 @@ def test_a_planted_bug_is_named_with_a_minimal_input(keras_files: KerasFiles, tm
     assert rc == 1, err
     assert [r["id"] for r in rows] == [c["id"] for c in CASES]  # every row prints, the failing ones too
     found = classes(err)
-    assert cls in found, err
-    shown = found[cls]
+    assert ("js", cls) in found, err
+    shown = found["js", cls]
     assert shown["runtime"] == "js" and shown["first"] == case and shown["how"] == "minimal input", err
     check(keras_files, shown["text"])
     assert any(not r["agree"] for r in rows)
@@ -165,7 +165,7 @@ def test_text_vectorization_port_and_its_unicode_lowercase_bug(tmp_path: Path, a
     assert rc == 0, err + "\n".join(json.dumps(r) for r in rows if not r["agree"])[:3000]
     rc, rows, err = run(capsys, argv("bug_tv_unicode_lower.js"))
     assert rc == 1
-    shown = classes(err)["positions"]
+    shown = classes(err)["js", "positions"]
     assert shown["first"] == "capital-accent" and shown["text"] == "École", err
 
 
@@ -274,3 +274,21 @@ def test_report_rows_say_when_preprocessing_differs(keras_files: KerasFiles, tmp
     }
     assert "preprocessing: js ids differ from py on 2 of 7 reviews" in gates["agreement:tfjs-cpu"].detail
     assert "tokenizer_parity" not in rows["keras"]["info"]
+
+
+@pytest.mark.slow
+def test_the_same_port_runs_in_every_browser_engine(keras_files: KerasFiles, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from runtimes import tokenizers
+
+    engines = [t for t, s in tokenizers.SPECS.items() if s.kind == "app" and tokenizers.availability(t).ok]
+    argv = keras_argv(keras_files, "bug_throws_past_maxlen.js", write_cases(tmp_path / "c.jsonl"))
+    argv[argv.index("--runtimes") + 1] = ",".join(["py", *engines])
+    rc, rows, err = run(capsys, argv)
+    assert rc == 1
+    long = next(r for r in rows if r["id"] == "longer-than-maxlen")
+    assert set(long["errors"]) == set(engines)  # each engine's own words: "Invalid array length", ...
+    assert all(m.startswith("RangeError: ") for m in long["errors"].values())
+    assert set(classes(err)) == {(e, "exception (RangeError)") for e in engines}, err
+    agreeing = [r for r in rows if r["id"] != "longer-than-maxlen"]
+    assert all(r["agree"] and len({json.dumps(v) for v in r["ids"].values()}) == 1 for r in agreeing)

@@ -59,7 +59,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
             tid, why = next(iter(unavailable.items()))
             raise HarnessError(f"tokenizer runtime {tid} cannot run here: {why}")
         items = cases.gather(args.input, args.texts)
-        if app is not None and "js" in chosen:
+        if app is not None and any(tokenizers.spec(t).kind == "app" for t in chosen):
             from runtimes.tokenizers.app_module import prepare
 
             prepare(app)  # a module no browser can import (an import that does not resolve) is refused here

@@ -34,7 +34,7 @@ def tokenize_cases(
     for tid in tokenizer_ids:
         try:
             with step(tid, "tokenize"):
-                results[tid] = tokenizers.outcomes(tid, bundle, texts, app if tid == "js" else None)
+                results[tid] = tokenizers.outcomes(tid, bundle, texts, app)
         except RuntimeFailed as e:
             failures[tid] = e.failure
     return results, failures

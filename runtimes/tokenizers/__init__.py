@@ -62,7 +62,8 @@ def availability(tokenizer_id: str, bundle: Bundle | None = None, app: AppTokeni
 
 def outcomes(tokenizer_id: str, bundle: Bundle, texts: list[str], app: AppTokenizer | None = None) -> list[Outcome]:
     """Per text: its ids, or what the tokenizer threw or returned instead (that text only).
-    `app` (js only) overrides the app tokenizer the bundle names."""
+    `app` overrides the app tokenizer the bundle names, for the app tokenizers (js, firefox:js,
+    webkit:js); the others ignore it."""
     if not texts:
         return []
     if spec(tokenizer_id).kind == "reference":

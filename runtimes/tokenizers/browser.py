@@ -252,7 +252,7 @@ def outcomes(runtime: str, bundle: Bundle, texts: list[str], app: AppTokenizer |
     if not texts:
         return []
     page = page_for(runtime, bundle, app)
-    app = app or (bundle.app_tokenizer() if _kind(runtime) == "js" else None)
+    app = (app or bundle.app_tokenizer()) if _kind(runtime) == "js" else None  # pyodide runs the spec
     if app is not None:
         return page.app_outcomes(app, texts)[0]
     return list(page.encode(runtime, bundle, texts)[0])
