@@ -195,7 +195,7 @@ class TokenizerPage:
     def encode(self, runtime: str, bundle: Bundle, texts: list[str]) -> tuple[list[list[int]], float]:
         """Ids for every text, and the milliseconds spent inside the tokenizer."""
         key, _ = self.load(runtime, bundle)
-        length = bundle.tokenizer().length  # the spec's own length: a tokenizer-only bundle has no signature
+        length = bundle.tokenizer_info().length  # the spec's own length: a tokenizer-only bundle has no signature
         ids: list[list[int]] = []
         ms = 0.0
         for chunk in _chunks([json.dumps(t) for t in texts]):
