@@ -67,7 +67,7 @@ def adapt_text_vectorization(folder: Path) -> TvFiles:
     from runtimes.frameworks import import_keras
 
     keras = import_keras()
-    layer = keras.layers.TextVectorization(max_tokens=30, output_sequence_length=MAXLEN)
+    layer = keras.layers.TextVectorization(max_tokens=30, output_sequence_length=MAXLEN, name="byo_tv")
     layer.adapt(SENTENCES)
     folder.mkdir(parents=True, exist_ok=True)
     vocabulary = [str(t) for t in layer.get_vocabulary()]

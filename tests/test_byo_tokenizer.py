@@ -89,7 +89,7 @@ def test_text_vectorization_reference_is_the_layer(tv_files: TvFiles, tmp_path: 
     vocabulary = json.loads(tv_files.vocabulary.read_text(encoding="utf-8"))
     info = b.tokenizer_info()
     assert (info.kind, info.length, info.vocab_size, info.oov_id) == ("text-vectorization", MAXLEN, len(vocabulary), 1)
-    layer = keras.layers.TextVectorization(output_sequence_length=MAXLEN, vocabulary=vocabulary)
+    layer = keras.layers.TextVectorization(output_sequence_length=MAXLEN, vocabulary=vocabulary, name="byo_tv_check")
     texts = [t for t in TEXTS if t.isascii() or "\ud800" not in t]
     assert tokenizers.tokenize("py", b, texts) == np.asarray(layer(texts)).tolist()
     # a lone surrogate reaches the layer as UTF-8 with the surrogate passed through, not as an error
@@ -135,9 +135,12 @@ def small_model(path: Path, vocab: int, length: int) -> Path:
     from runtimes.frameworks import import_keras
 
     keras = import_keras()
+    # Named layers: Keras numbers unnamed ones per process, and other tests read layer names.
     inp = keras.Input((length,), dtype="int32", name="token_ids")
-    x = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(vocab, 4)(inp))
-    keras.Model(inp, keras.layers.Dense(1, activation="sigmoid")(x)).save(path)
+    x = keras.layers.GlobalAveragePooling1D(name="byo_pool")(
+        keras.layers.Embedding(vocab, 4, name="byo_embedding")(inp)
+    )
+    keras.Model(inp, keras.layers.Dense(1, activation="sigmoid", name="byo_dense")(x), name="byo_model").save(path)
     return path
 
 
