@@ -113,7 +113,7 @@ def test_tokenize_py_contract(capsys: pytest.CaptureFixture[str], tmp_path: Path
         rows = jsonl(out)
         assert [r["id"] for r in rows] == ids
         for row, text in zip(rows, texts, strict=True):
-            assert set(row) == {"id", "ids"} and set(row["ids"]) == {"py"}
+            assert set(row) == {"id", "ids", "agree"} and set(row["ids"]) == {"py"} and row["agree"] is True
             got = row["ids"]["py"]
             assert len(got) == 48
             assert all(isinstance(i, int) and 0 <= i < tok.vocab_size for i in got)

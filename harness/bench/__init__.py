@@ -8,7 +8,8 @@ tokenizers and the web app only for a web runtime, training and the suite not at
 
 One module per kind of figure: `exports` (export time, bytes), `runtimes` (latency,
 throughput), `suite` (training, tokenizer, conformance suite), `webapp` (per engine, the
-phone profile, first-visit bytes, against the issues' targets), `layers` (compare --layers).
+phone profile, first-visit bytes, against the issues' targets), `layers` (compare --layers),
+`tokenizers` (a team's own Keras tokenizer and its JavaScript port).
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def run_bench(bundle_dir: str | None, selection: str, repeats: int) -> dict[str,
         from runtimes.tokenizers import browser as browser_tokenizers
 
         result["tokenizer"].update(browser_tokenizers.bench(b, texts))
+    if everything:  # a team's own preprocessing: the keras-tokenizer reference and its JS port in Chromium
+        from harness.bench.tokenizers import bench_keras_tokenizer
+
+        result["tokenizer"]["keras-tokenizer"] = bench_keras_tokenizer()
     families = {s.family for s in specs}
     for family, targets in FAMILY_TARGETS.items():
         if everything or family in families:

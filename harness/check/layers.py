@@ -109,7 +109,7 @@ def trace(engines: Engines, text: str, case_id: str = "arg-1", runtime_ids: list
         for rid in (runtime_ids or engines.runtime_ids)
         if rid != ref_id
     ]
-    pad = engines.bundle.tokenizer().pad_id
+    pad = engines.bundle.tokenizer_info().pad_id
     row = [int(i) for i in ids[0]]
     return LayerTrace(text, case_id, [i for i in row if i != pad], ref_id, tensors, runtimes)
 

@@ -35,7 +35,8 @@ def run_compare(
     bundle: Bundle, texts: list[str], selection: Selection, tokenizer_ids: list[str], out: list[str]
 ) -> int:
     """Lines of the side-by-side view into `out`; 1 when anything is outside tolerance or failed."""
-    tok = bundle.tokenizer()
+    info = bundle.tokenizer_info()
+    tok = bundle.tokenizer() if info.kind == "harness-tokenizer" else None  # tokens: the harness's own kind
     failed = 0
     with Engines(bundle, selection.runtimes, tokenizer_ids) as engines:
         ids: dict[str, np.ndarray] = {}
@@ -49,7 +50,8 @@ def run_compare(
         for i, text in enumerate(texts):
             shown = text if len(text) <= 200 else text[:200] + f"… ({len(text)} chars)"
             out.append(f"text: {json.dumps(shown, ensure_ascii=False)}")
-            out.append(f"  tokens (py): {tok.tokens(text, tok.length)}")
+            if tok is not None:
+                out.append(f"  tokens (py): {tok.tokens(text, tok.length)}")
             for t in tokenizer_ids:
                 if t not in ids or ref_tok is None:
                     out.append(f"  {t:<8} ERROR  {engines.failures[t].line()}")
@@ -59,7 +61,7 @@ def run_compare(
                 same = np.array_equal(row, ref_ids)
                 mark = "same" if same else f"DIFFERS at {np.flatnonzero(row != ref_ids).tolist()}"
                 failed += 0 if same else 1
-                out.append(f"  {t:<8} {row[row != tok.pad_id].tolist()}  [{mark}]")
+                out.append(f"  {t:<8} {row[row != info.pad_id].tolist()}  [{mark}]")
             ref = scores.get(engines.reference)
             out.append(f"  {'runtime':<20} {'score':>10} {'|diff|':>10}  {'within':<6} {'min tol':>9}  tokenizer")
             for rid in engines.runtime_ids:

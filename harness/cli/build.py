@@ -21,9 +21,18 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
+    from harness.core.app_tokenizer import AppTokenizer
+    from harness.core.errors import HarnessError
     from harness.data.make_bundle import make_bundle
 
-    bundle_hash = make_bundle(args.model, args.like, args.out)
+    if args.app_asset and not args.app_tokenizer:
+        raise HarnessError("--app-asset goes with --app-tokenizer PATH.js:FUNCTION")
+    if args.like and args.tokenizer:
+        raise HarnessError("give --like (reuse a bundle's tokenizer) or --tokenizer FILE, not both")
+    app = AppTokenizer.parse(args.app_tokenizer, args.app_asset) if args.app_tokenizer else None
+    bundle_hash = make_bundle(
+        args.model, args.like, args.out, args.tokenizer, args.maxlen, args.padding, args.truncating, app
+    )
     print(json.dumps({"bundle": args.out, "bundle_hash": bundle_hash}))
     return 0
 

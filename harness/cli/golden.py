@@ -16,8 +16,8 @@ def cmd_golden(args: argparse.Namespace) -> int:
     from runtimes.selection import select
 
     selection = select(args.runtimes, strict=True, with_reference=True) if args.action == "check" else None
-    tokenizer_ids, _ = tokenizers.select(args.tokenizers)
     b = bundle.load(args.bundle)
+    tokenizer_ids, _ = tokenizers.select(args.tokenizers, b)
     if args.action == "texts":
         from harness.check.golden_texts import build
 

@@ -34,6 +34,19 @@ def _port(value: str) -> int:
     return n
 
 
+def _add_preprocessing(p: argparse.ArgumentParser, what: str) -> None:
+    """A team's own preprocessing (README: Bring your own tokenizer)."""
+    p.add_argument("--tokenizer", metavar="FILE", help=f"{what}: a Keras Tokenizer.to_json() file, a TextVectorization "
+                   "config (with its vocabulary) or a harness tokenizer.json")  # fmt: skip
+    p.add_argument("--maxlen", type=_positive_int, help="sequence length (pad_sequences maxlen; default: the model's)")
+    p.add_argument("--padding", choices=["pre", "post"], help="pad_sequences padding (Keras default: pre)")
+    p.add_argument("--truncating", choices=["pre", "post"], help="pad_sequences truncating (Keras default: pre)")
+    p.add_argument("--app-tokenizer", metavar="PATH.js:FUNCTION", help="the app's own tokenizer: an ES module and "
+                   "the exported function that returns the ids (runs as the js tokenizer runtime)")  # fmt: skip
+    p.add_argument("--app-asset", action="append", default=[], metavar="FILE",
+                   help="a JSON file the app tokenizer loads, passed to it after the text (repeatable, in order)")  # fmt: skip
+
+
 RUNTIMES_HELP = "comma list of runtime ids, 'matrix' (conformance.toml) or 'all' (every runtime)"
 
 
@@ -50,6 +63,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="FILE.keras taking int32 [N, L] ids")
     p.add_argument("--like", default=None, help="bundle whose tokenizer to reuse (default: golden/reference)")
     p.add_argument("--out", required=True)
+    _add_preprocessing(p, "the model's own tokenizer instead of --like's")
 
     p = sub.add_parser("export", help="export the bundle to every target (cached)")
     _add_bundle(p)
@@ -64,9 +78,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--runtimes", required=True, help=RUNTIMES_HELP)
     _add_cases(p)
 
-    p = sub.add_parser("tokenize", help="token ids per tokenizer runtime")
+    p = sub.add_parser(
+        "tokenize", help="token ids per tokenizer runtime, whether they agree, and every divergence class"
+    )
     _add_bundle(p)
     p.add_argument("--runtimes", required=True, help="tokenizer runtimes (py,pyodide,js) or 'all'")
+    _add_preprocessing(p, "instead of a bundle")
     _add_cases(p)
 
     p = sub.add_parser("compare", help="one or more texts through every runtime, side by side")

@@ -34,26 +34,66 @@ def cmd_runtimes(args: argparse.Namespace) -> int:
 
 
 def cmd_tokenize(args: argparse.Namespace) -> int:
+    """Rows on stdout (one per case, with "agree"); on stderr the failures and, per divergence
+    class, the shortest input that shows it. Exit 1 when any case or runtime differs or fails."""
+    import sys
+    import tempfile
+
+    from harness.check.tokenizer_parity import check
     from harness.core import bundle, cases
-    from harness.run.tokenize import tokenize_all
+    from harness.core.app_tokenizer import AppTokenizer
+    from harness.run.tokenize import tokenize_cases
     from runtimes import tokenizers
 
-    chosen, unavailable = tokenizers.select(args.runtimes)
-    if args.runtimes.strip() != "all" and unavailable:
-        tid, why = next(iter(unavailable.items()))
-        raise HarnessError(f"tokenizer runtime {tid} cannot run here: {why}")
-    b = bundle.load(args.bundle)
-    items = cases.gather(args.input, args.texts)
-    say_unavailable("tokenize", unavailable)
-    results, failures = tokenize_all(b, chosen, [c.text for c in items])
-    say_failures("tokenize", failures)
+    if args.bundle and args.tokenizer:
+        raise HarnessError("give --bundle DIR or --tokenizer FILE, not both")
+    if args.app_asset and not args.app_tokenizer:
+        raise HarnessError("--app-asset goes with --app-tokenizer PATH.js:FUNCTION")
+    if not args.tokenizer and (args.maxlen or args.padding or args.truncating):
+        raise HarnessError("--maxlen, --padding and --truncating describe a --tokenizer FILE; give one")
+    app = AppTokenizer.parse(args.app_tokenizer, args.app_asset) if args.app_tokenizer else None
+    with tempfile.TemporaryDirectory(prefix="harness-tokenize-") as scratch:
+        b = _tokenizer_bundle(args, scratch) if args.tokenizer else bundle.load(args.bundle)
+        chosen, unavailable = tokenizers.select(args.runtimes, b, app)
+        if args.runtimes.strip() != "all" and unavailable:
+            tid, why = next(iter(unavailable.items()))
+            raise HarnessError(f"tokenizer runtime {tid} cannot run here: {why}")
+        items = cases.gather(args.input, args.texts)
+        if app is not None and any(tokenizers.spec(t).kind == "app" for t in chosen):
+            from runtimes.tokenizers.app_module import prepare
+
+            prepare(app)  # a module no browser can import (an import that does not resolve) is refused here
+        say_unavailable("tokenize", unavailable)
+        results, failures = tokenize_cases(b, chosen, [c.text for c in items], app)
+        say_failures("tokenize", failures)
+        parity = check(b, items, results, app, minimize=len(results) > 1)
     errors = {tid: f.line() for tid, f in failures.items()}
-    for i, case in enumerate(items):
-        row: dict[str, Any] = {"id": case.id, "ids": {tid: ids[i] for tid, ids in results.items()}}
+    for r in parity.rows:
         if errors:
-            row["errors"] = errors
-        print_jsonl(row)
-    return 1 if failures else 0
+            r["errors"] = {**errors, **r.get("errors", {})}
+        print_jsonl(r)
+    if len(results) > 1 or parity.classes:
+        ran = ", ".join(results)
+        verdict = f"{parity.agree} of {len(items)} cases agree ({ran})"
+        print(f"harness tokenize: {verdict}; reference {parity.reference}", file=sys.stderr)
+        for cls in parity.classes:
+            print(f"harness tokenize: {cls.line(len(items))}", file=sys.stderr)
+    return 1 if failures or parity.classes else 0
+
+
+def _tokenizer_bundle(args: argparse.Namespace, scratch: str) -> Any:
+    """A preprocessing-only bundle in `scratch` for `--tokenizer FILE` (no model, so --maxlen
+    gives the length of a Keras Tokenizer's rows)."""
+    from pathlib import Path
+
+    from harness.core import bundle
+    from harness.data.tokenizer_import import read_tokenizer
+
+    spec = read_tokenizer(args.tokenizer, args.maxlen, args.padding, args.truncating)
+    folder = Path(scratch) / "bundle"
+    folder.mkdir()
+    (folder / bundle.TOKENIZER).write_text(json.dumps(spec), encoding="ascii")
+    return bundle.tokenizer_only(folder)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -148,8 +188,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return code
     if args.json:
         raise HarnessError("--json goes with --layers (plain compare prints a table)")
-    tokenizer_ids, _ = tokenizers.select(args.tokenizers)
     b = bundle.load(args.bundle)
+    tokenizer_ids, _ = tokenizers.select(args.tokenizers, b)
     say_unavailable("compare", selection.unavailable)
     lines: list[str] = []
     code = run_compare(b, texts, selection, tokenizer_ids, lines)

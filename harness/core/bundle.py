@@ -1,8 +1,10 @@
 """Reference bundle: the model under test and everything needed to feed it, hash-bound.
 
-A bundle folder holds model.keras, tokenizer.json, metrics.json and manifest.json. The
-manifest lists sha256 and bytes of every other file; the bundle hash is the sha256 of that
-list, so everything downstream (exports, golden files, reports) is keyed by it.
+A bundle folder holds model.keras, tokenizer.json, metrics.json and manifest.json (and,
+when the team's app has its own tokenizer, app_tokenizer.json naming it). The manifest
+lists sha256 and bytes of every other file; the bundle hash is the sha256 of that list, so
+everything downstream (exports, golden files, reports) is keyed by it. tokenizer.json's
+"format" says which kind of preprocessing it is (harness/core/tokenizer_kinds.py).
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from harness.core import atomic
+from harness.core import atomic, tokenizer_kinds
+from harness.core.app_tokenizer import APP_TOKENIZER, AppTokenizer
 from harness.core.errors import HarnessError, IntegrityError
 from harness.core.hashing import file_sha256, hash_of_entries
 from harness.core.paths import REFERENCE_BUNDLE
 from harness.core.tokenizer import Tokenizer, TokenizerSpecError
+from harness.core.tokenizer_kinds import TokenizerInfo
 
 MANIFEST = "manifest.json"
 MODEL = "model.keras"
@@ -80,6 +84,7 @@ class Bundle:
     path: Path
     manifest: dict[str, Any]
     _tokenizer: Tokenizer | None = field(default=None, init=False, repr=False, compare=False)
+    _spec: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def hash(self) -> str:
@@ -93,11 +98,52 @@ class Bundle:
     def tokenizer_path(self) -> Path:
         return self.path / TOKENIZER
 
-    def tokenizer(self) -> Tokenizer:
-        """Parsed once per bundle: the spec is 150 KB and the pattern compiles each time."""
-        if self._tokenizer is None:
+    def tokenizer_spec(self) -> dict[str, Any]:
+        """tokenizer.json as data, read once."""
+        if self._spec is None:
             try:
-                self._tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
+                spec = json.loads(self.tokenizer_path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+                raise HarnessError(f"{self.tokenizer_path}: not a readable tokenizer spec ({e})") from None
+            if not isinstance(spec, dict):
+                raise HarnessError(f"{self.tokenizer_path}: expected a JSON object")
+            self._spec = spec
+        return self._spec
+
+    def tokenizer_info(self) -> TokenizerInfo:
+        """Kind, length, id range and pad id of any kind of tokenizer, without a framework."""
+        try:
+            return tokenizer_kinds.info(self.tokenizer_spec())
+        except tokenizer_kinds.KindError as e:
+            raise HarnessError(f"{self.tokenizer_path}: {e}") from None
+
+    @property
+    def tokenizer_kind(self) -> str:
+        return self.tokenizer_info().kind
+
+    def app_tokenizer(self) -> AppTokenizer | None:
+        """The app's own tokenizer module when the bundle names one (app_tokenizer.json)."""
+        if APP_TOKENIZER not in self.manifest.get("files", {}):
+            return None
+        path = self.path / APP_TOKENIZER
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise HarnessError(f"{path}: not readable ({e})") from None
+        return AppTokenizer.from_json(data, path)
+
+    def tokenizer(self) -> Tokenizer:
+        """The harness's own tokenizer, parsed once per bundle: the spec is 150 KB and the
+        pattern compiles each time. Other kinds run through runtimes.tokenizers."""
+        if self._tokenizer is None:
+            kind = self.tokenizer_kind
+            if kind != tokenizer_kinds.HARNESS:
+                raise HarnessError(
+                    f"{self.tokenizer_path}: a {kind} tokenizer; this step reads only the harness's own "
+                    f"({tokenizer_kinds.format_of(tokenizer_kinds.HARNESS)})"
+                )
+            try:
+                self._tokenizer = Tokenizer(self.tokenizer_spec())
             except (TokenizerSpecError, KeyError, ValueError) as e:
                 raise HarnessError(f"{self.tokenizer_path}: not a usable tokenizer spec ({e})") from None
         return self._tokenizer
@@ -120,6 +166,14 @@ class Bundle:
     def metrics(self) -> dict[str, Any]:
         path = self.path / METRICS
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def tokenizer_only(folder: Path) -> Bundle:
+    """A bundle of preprocessing only (tokenizer.json, maybe app_tokenizer.json), for the
+    tokenizer runtimes: `harness tokenize --tokenizer FILE` without a model."""
+    names = [n for n in (TOKENIZER, APP_TOKENIZER) if (folder / n).is_file()]
+    entries = file_entries(folder, names)
+    return Bundle(folder, {"format": BUNDLE_FORMAT, "bundle_hash": hash_of_entries(entries), "files": entries})
 
 
 def check_replaceable(out: Path) -> None:

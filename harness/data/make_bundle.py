@@ -1,17 +1,24 @@
 """`harness bundle`: make a reference bundle from any Keras 3 text classifier.
 
-The model must take int32 [N, L] token ids and end in sigmoid [N, 1] or softmax [N, C];
-the tokenizer is reused from an existing bundle, so L and the vocabulary must fit it.
+The model must take int32 [N, L] token ids and end in sigmoid [N, 1] or softmax [N, C]. The
+tokenizer is the team's own (`--tokenizer FILE`: a Keras Tokenizer JSON or TextVectorization
+config, harness/data/tokenizer_import.py) or is reused from an existing bundle (`--like`);
+either way L and the id range must fit the model. `--app-tokenizer` names the app's own
+JavaScript port, which then feeds the web runtimes (app_tokenizer.json).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 from harness.core import atomic, bundle
+from harness.core.app_tokenizer import APP_TOKENIZER, AppTokenizer
 from harness.core.errors import HarnessError
+from harness.core.tokenizer_kinds import info
+from harness.data.tokenizer_import import read_tokenizer
 from harness.data.training import signature
 
 
@@ -40,24 +47,52 @@ def _describe(model: Any, path: Path, length: int, vocab_size: int) -> dict[str,
     return signature(length, vocab_size, "sigmoid" if classes == 1 else "softmax", classes)
 
 
-def make_bundle(model_file: str, like: str, out: str) -> str:
+def _model_length(model: Any) -> int | None:
+    shape = tuple(model.inputs[0].shape) if len(model.inputs) == 1 else ()
+    return int(shape[1]) if len(shape) == 2 and shape[1] else None
+
+
+def make_bundle(
+    model_file: str,
+    like: str | None,
+    out: str,
+    tokenizer: str | None = None,
+    maxlen: int | None = None,
+    padding: str | None = None,
+    truncating: str | None = None,
+    app: AppTokenizer | None = None,
+) -> str:
     from runtimes.frameworks import import_keras
 
     source = Path(model_file)
     if not source.is_file() or source.suffix != ".keras":
         raise HarnessError(f"{source}: expected an existing Keras 3 model file (.keras)")
-    base = bundle.load(like)
-    tok = base.tokenizer()
+    if tokenizer is None and (maxlen or padding or truncating):
+        raise HarnessError("--maxlen, --padding and --truncating describe a --tokenizer FILE; give one")
+    base = bundle.load(like) if tokenizer is None else None
     keras = import_keras()
     try:
         model = keras.saving.load_model(source, compile=False)
     except Exception as e:  # keras raises many types for a bad file
         raise HarnessError(f"{source}: Keras cannot load it ({str(e).splitlines()[0][:200]})") from None
+    if base is not None:
+        spec = base.tokenizer_spec()
+        origin = base.hash
+    else:
+        spec = read_tokenizer(str(tokenizer), maxlen, padding, truncating, _model_length(model))
+        origin = str(tokenizer)
+    tok = info(spec)
     sig = _describe(model, source, tok.length, tok.vocab_size)
     bundle.check_replaceable(Path(out))
     with atomic.staged_dir(Path(out)) as stage:
         shutil.copyfile(source, stage / bundle.MODEL)
-        shutil.copyfile(base.tokenizer_path, stage / bundle.TOKENIZER)
+        if base is not None:
+            shutil.copyfile(base.tokenizer_path, stage / bundle.TOKENIZER)
+        else:
+            atomic.write_text(stage / bundle.TOKENIZER, json.dumps(spec, indent=1) + "\n")  # ASCII: lone surrogates too
+        if app is not None:
+            atomic.write_json(stage / APP_TOKENIZER, app.as_json())
         atomic.write_json(stage / bundle.SIGNATURE, sig)
-        atomic.write_json(stage / bundle.METRICS, {"source_model": str(source), "tokenizer_from": base.hash})
+        metrics = {"source_model": str(source), "tokenizer_from": origin, "tokenizer_kind": tok.kind}
+        atomic.write_json(stage / bundle.METRICS, metrics)
         return bundle.write_manifest(stage)

@@ -173,7 +173,9 @@ def calibration_ids(bundle: Bundle) -> np.ndarray:
         ) from None
     if not reviews:
         raise HarnessError(f"corpus {name!r} has no reviews in the {CALIBRATION_SPLIT} split to calibrate int8 on")
-    return np.asarray(bundle.tokenizer().encode_batch([r.text for r in reviews]), dtype=np.int32)
+    from runtimes import tokenizers  # the bundle's own kind of tokenizer (a Keras Tokenizer too)
+
+    return np.asarray(tokenizers.tokenize(tokenizers.REFERENCE, bundle, [r.text for r in reviews]), dtype=np.int32)
 
 
 class TensorListRefusal(HarnessError):

@@ -69,7 +69,7 @@ def build(b: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
     report["requested"] = selection.requested
     report["unavailable"] = _unavailable(selection)
     report["cases"] = {"held_out": len(reviews)}
-    tokenizer_ids, _ = tokenizers.select("all")
+    tokenizer_ids, _ = tokenizers.select("all", b)
 
     def add(found: list[gates.Gate]) -> None:  # gates land in the report as they are judged
         report["gates"].extend(g.as_dict() for g in found)
@@ -131,7 +131,13 @@ def _browsers() -> dict[str, str]:
 
 def _webapp(b: bundle.Bundle, report: dict[str, Any]) -> list[gates.Gate]:
     from harness.app import measure
+    from harness.core.tokenizer_kinds import HARNESS
 
+    if b.tokenizer_kind != HARNESS:  # apps/web reads only the harness's own tokenizer.json
+        report["webapp"] = None
+        why = (f"apps/web ships the harness's own tokenizer and this bundle's is {b.tokenizer_kind}; "
+               "the team's app is measured through its app tokenizer (the js tokenizer runtime)")  # fmt: skip
+        return [gates.Gate("size", "web-app", False, detail=why, evaluated=False, required=False)]  # advisory
     try:
         with step("web-app", "run"):
             report["webapp"] = measure.figures(b, mobile_runs=1)  # `make bench` visits more often

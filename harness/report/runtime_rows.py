@@ -46,12 +46,13 @@ def held_out_rows(
         except RuntimeFailed as e:
             rows[rid] = failed_row(engines, rid, e.failure, machine)
             continue
+        parity = preprocessing_parity(engines, tok, ids, texts, ids_by_tok)
         art = engines.artifacts.get(rid)
         rows[rid] = {
             "spec": engines.runtimes[rid].spec.describe(), "status": "ran", "machine": machine,
             "scores": [round(float(s), 7) for s in result.scores],
             "accuracy": round(float(np.mean((result.scores > engines.threshold) == (labels == 1))), 6),
-            "info": {**engines.info.get(rid, {}), "tokenizer_used": tok},
+            "info": {**engines.info.get(rid, {}), "tokenizer_used": tok, **parity},
             "artifact": {"target": art["target"], "artifact_hash": art["artifact_hash"],
                          "bytes": sum(f["bytes"] for f in art["files"].values()),
                          "gzip_bytes": sum(f["gzip_bytes"] for f in art["files"].values())} if art else None,
@@ -63,6 +64,26 @@ def held_out_rows(
         for rid, row in rows.items():
             if rid != reference and row["status"] == "ran":
                 rows[rid] = failed_row(engines, rid, RuntimeFailure(rid, "run", f"the reference {reference} failed: {why}"), machine)  # fmt: skip
+
+
+def preprocessing_parity(engines: Engines, tok: str, ids: np.ndarray, texts: list[str],
+                         cache: dict[str, np.ndarray]) -> dict[str, Any]:  # fmt: skip
+    """How many reviews the app's tokenizer fed differently from the reference tokenizer, so a
+    score disagreement that comes from preprocessing reads as such, not as a model error."""
+    if tok == tokenizers.REFERENCE:
+        return {}
+    try:
+        if tokenizers.REFERENCE not in cache:
+            cache[tokenizers.REFERENCE] = engines.tokenize(tokenizers.REFERENCE, texts)
+    except RuntimeFailed:
+        return {}
+    ref = cache[tokenizers.REFERENCE]
+    if ref.shape != ids.shape:
+        return {}
+    differing = int((ref != ids).any(axis=1).sum())
+    return {
+        "tokenizer_parity": {"reference": tokenizers.REFERENCE, "differing_reviews": differing, "reviews": len(texts)}
+    }
 
 
 def agreement_gates(engines: Engines, rows: dict[str, dict[str, Any]]) -> list[gates.Gate]:
@@ -83,6 +104,10 @@ def agreement_gates(engines: Engines, rows: dict[str, dict[str, Any]]) -> list[g
             "required_agreement": tol.agreement, "flips": len(cmp.flips), "reasons": cmp.reasons,
         }  # fmt: skip
         detail = "; ".join(cmp.reasons) or f"agreement {cmp.agreement:.4f}"
+        parity = row["info"].get("tokenizer_parity")
+        if isinstance(parity, dict) and parity.get("differing_reviews"):
+            detail += (f"; preprocessing: {row['info']['tokenizer_used']} ids differ from {parity['reference']} "
+                       f"on {parity['differing_reviews']} of {parity['reviews']} reviews")  # fmt: skip
         out.append(gates.Gate("agreement", rid, cmp.passed, cmp.max_abs_diff, tol.atol, "", detail))
         precision = engines.runtimes[rid].spec.precision
         out.append(gates.accuracy_gate(rid, precision, row["accuracy"], ref_row["accuracy"], budget))

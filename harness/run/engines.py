@@ -148,9 +148,10 @@ class Engines:
         return out, used
 
     def app_tokenizer(self, runtime_id: str) -> str:
-        """The tokenizer `runtime_id`'s real app uses where it can run here; the reference otherwise."""
+        """The tokenizer `runtime_id`'s real app uses where it can run here (for a web runtime:
+        the app tokenizer the bundle names, else the web app's own); the reference otherwise."""
         wanted = self.runtimes[runtime_id].spec.tokenizer
-        if wanted in tokenizers.SPECS and tokenizers.availability(wanted).ok:
+        if wanted in tokenizers.SPECS and tokenizers.availability(wanted, self.bundle).ok:
             return wanted
         return tokenizers.REFERENCE
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from harness.core.app_tokenizer import AppTokenizer
 from harness.core.bundle import Bundle
 from runtimes import tokenizers
 from runtimes.failures import RuntimeFailed, RuntimeFailure, step
+from runtimes.tokenizers.outcome import Outcome
 
 
 def tokenize_all(
@@ -17,6 +19,22 @@ def tokenize_all(
         try:
             with step(tid, "tokenize"):
                 results[tid] = tokenizers.tokenize(tid, bundle, texts) if texts else []
+        except RuntimeFailed as e:
+            failures[tid] = e.failure
+    return results, failures
+
+
+def tokenize_cases(
+    bundle: Bundle, tokenizer_ids: list[str], texts: list[str], app: AppTokenizer | None = None
+) -> tuple[dict[str, list[Outcome]], dict[str, RuntimeFailure]]:
+    """Per tokenizer runtime, what each text gave (ids, or what it threw or returned instead),
+    and the runtimes that could not run at all with their reason."""
+    results: dict[str, list[Outcome]] = {}
+    failures: dict[str, RuntimeFailure] = {}
+    for tid in tokenizer_ids:
+        try:
+            with step(tid, "tokenize"):
+                results[tid] = tokenizers.outcomes(tid, bundle, texts, app)
         except RuntimeFailed as e:
             failures[tid] = e.failure
     return results, failures

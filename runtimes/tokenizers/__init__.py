@@ -1,18 +1,28 @@
 """Tokenizer runtimes: implementations of the bundle's preprocessing that must give identical ids.
 
-`py` is the reference (harness/core/tokenizer.py in this interpreter). `pyodide` (that same
-file inside Pyodide) and `js` (the web app's apps/web/src/tokenizer.js) run in a browser
-through `runtimes.tokenizers.browser`, imported only when one of them is used, so listing or
+`py` is the reference for the bundle's kind (runtimes/tokenizers/reference.py: the harness's
+own tokenizer, tf_keras's Tokenizer + pad_sequences, or Keras's TextVectorization layer).
+`pyodide` (harness/core/tokenizer.py inside Pyodide) and `js` (the app's own tokenizer: the
+module a bundle names, or the web app's apps/web/src/tokenizer.js) run in a browser through
+`runtimes.tokenizers.browser`, imported only when one of them is used, so listing or
 selecting tokenizers never starts a browser.
+
+`outcomes` keeps what happened per text (ids, or what the tokenizer threw or returned
+instead); `tokenize` is for feeding a model and refuses any row that could not feed one
+(an exception, a wrong length, an id outside [0, vocab)): no runtime ever receives it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.core.app_tokenizer import AppTokenizer
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError, did_you_mean
 from runtimes.base import Availability
+from runtimes.tokenizers.outcome import Malformed, Outcome, Thrown, problem
+
+__all__ = ["REFERENCE", "SPECS", "Malformed", "Outcome", "Thrown", "availability", "outcomes", "select", "tokenize"]
 
 REFERENCE = "py"
 
@@ -41,24 +51,46 @@ def spec(tokenizer_id: str) -> TokenizerSpec:
     return found
 
 
-def availability(tokenizer_id: str) -> Availability:
+def availability(tokenizer_id: str, bundle: Bundle | None = None, app: AppTokenizer | None = None) -> Availability:
+    """Whether it can run here (for `bundle`'s kind of spec and `app`'s module, when given)."""
     if spec(tokenizer_id).kind == "reference":
         return Availability(True)
     from runtimes.tokenizers import browser
 
-    return browser.availability(tokenizer_id)
+    return browser.availability(tokenizer_id, bundle, app)
 
 
-def tokenize(tokenizer_id: str, bundle: Bundle, texts: list[str]) -> list[list[int]]:
-    """Ids for every text; an in-browser tokenizer's error is raised as the engine said it."""
+def outcomes(tokenizer_id: str, bundle: Bundle, texts: list[str], app: AppTokenizer | None = None) -> list[Outcome]:
+    """Per text: its ids, or what the tokenizer threw or returned instead (that text only).
+    `app` overrides the app tokenizer the bundle names, for the app tokenizers (js, firefox:js,
+    webkit:js); the others ignore it."""
+    if not texts:
+        return []
     if spec(tokenizer_id).kind == "reference":
-        return bundle.tokenizer().encode_batch(texts)
+        from runtimes.tokenizers import reference
+
+        return reference.outcomes(bundle, texts)
     from runtimes.tokenizers import browser
 
-    return browser.tokenize(tokenizer_id, bundle, texts)
+    return browser.outcomes(tokenizer_id, bundle, texts, app)
 
 
-def select(text: str) -> tuple[list[str], dict[str, str]]:
+def tokenize(tokenizer_id: str, bundle: Bundle, texts: list[str], app: AppTokenizer | None = None) -> list[list[int]]:
+    """Ids for every text, each row fit to feed the model; the first text that is not (the
+    tokenizer threw, or gave the wrong length or an id outside [0, vocab)) raises, naming it.
+    An in-browser tokenizer's error is raised as the engine said it."""
+    info = bundle.tokenizer_info()
+    rows = outcomes(tokenizer_id, bundle, texts, app)
+    for i, row in enumerate(rows):
+        why = problem(row, info.length, info.vocab_size)
+        if why is not None:
+            raise HarnessError(f"text {i} ({texts[i][:40]!r}): {why}; not fed to any model runtime")
+    return rows  # type: ignore[return-value]  # every row passed `problem`: a list of ints
+
+
+def select(
+    text: str, bundle: Bundle | None = None, app: AppTokenizer | None = None
+) -> tuple[list[str], dict[str, str]]:
     """(tokenizer ids to run, in order; those that cannot run here with why). `all` = every one."""
     if text.strip() == "all":
         wanted = list(SPECS)
@@ -70,7 +102,7 @@ def select(text: str) -> tuple[list[str], dict[str, str]]:
             spec(w)
     run, unavailable = [], {}
     for tid in wanted:
-        ok = availability(tid)
+        ok = availability(tid, bundle, app)
         if ok.ok:
             run.append(tid)
         else:

@@ -1,9 +1,14 @@
-"""Tokenizer runtimes `js` and `pyodide`: the same spec applied inside real Chromium.
+"""Tokenizer runtimes `js` and `pyodide`: the same spec applied inside a real browser.
 
-`js` is the web app's own module (apps/web/src/tokenizer.js, the very file the app ships);
-`pyodide` is harness/core/tokenizer.py, unchanged, inside Pyodide loaded offline from the npm
-package. Both live in one page per process (runtimes/browser/static/tokenizer.html), opened
-on first use through the shared browser host; Pyodide boots only when first asked for.
+`js` is the app's own code: for a bundle that names an app tokenizer (app_tokenizer.json, or
+`--app-tokenizer PATH.js:FUNCTION`), that module's function, called once per text with the
+app's JSON assets (runtimes/tokenizers/app_module.py serves it); otherwise the web app's own
+module (apps/web/src/tokenizer.js, the very file the app ships). `pyodide` is
+harness/core/tokenizer.py, unchanged, inside Pyodide loaded offline from the npm package, for
+the harness's own kind of spec. They live in one page per browser engine and process
+(runtimes/browser/static/tokenizer.html), opened on first use through the shared browser
+host and the driver interface, so the engine is a parameter (the runtime's spec names it);
+Pyodide boots only when first asked for.
 
 Why the reference goes into Pyodide as a file and not as a wheel: pyodide-build downloads
 its cross-build environment from the internet before building anything, even a pure-Python
@@ -20,11 +25,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harness.core import tokenizer_kinds
+from harness.core.app_tokenizer import AppTokenizer
 from harness.core.bundle import TOKENIZER, Bundle
 from harness.core.errors import HarnessError
 from harness.core.hashing import file_sha256
 from harness.core.paths import REPO
 from runtimes.base import Availability
+from runtimes.tokenizers import app_module
+from runtimes.tokenizers.outcome import Malformed, Outcome, Thrown
 
 APP_SRC = REPO / "apps" / "web" / "src"
 APP_TOKENIZER = APP_SRC / "tokenizer.js"
@@ -34,6 +43,9 @@ READY = "window.tokenizerHarness && window.tokenizerHarness.ready"
 RUNTIMES = ("js", "pyodide")
 MAX_CALL_CHARS = 4_000_000  # JSON text per page call: bounds page memory, not timing
 MAX_CALL_TEXTS = 5_000
+
+
+ADD_APP = "name the app's tokenizer: harness bundle ... --app-tokenizer PATH.js:FUNCTION (or harness tokenize --app-tokenizer)"
 
 
 def _kind(runtime: str) -> str:
@@ -47,22 +59,36 @@ def _engine(runtime: str) -> str:
     return SPECS[runtime].browser or "chromium"
 
 
-def availability(runtime: str) -> Availability:
+def availability(runtime: str, bundle: Bundle | None = None, app: AppTokenizer | None = None) -> Availability:
+    """Whether `runtime` can tokenize `bundle`'s kind here (any bundle when None)."""
     from runtimes.browser import host
 
     ok = host.availability(_engine(runtime))
     if not ok.ok:
         return ok
-    if _kind(runtime) == "js" and not APP_TOKENIZER.is_file():
-        return Availability(
-            False, f"{APP_TOKENIZER.relative_to(REPO)} is missing", "restore the web app's tokenizer module"
-        )
+    kind = bundle.tokenizer_kind if bundle is not None else tokenizer_kinds.HARNESS
+    if runtime == "pyodide" and kind != tokenizer_kinds.HARNESS:
+        return Availability(False, f"pyodide runs the harness's own tokenizer, and this bundle's is {kind}",
+                            "compare py with js (the app's tokenizer) instead")  # fmt: skip
+    if _kind(runtime) == "js":
+        if app is None and bundle is not None:
+            try:
+                app = bundle.app_tokenizer()
+            except HarnessError as e:
+                return Availability(False, str(e), ADD_APP)
+        if app is None and kind != tokenizer_kinds.HARNESS:
+            return Availability(False, f"this bundle's tokenizer is {kind} and it names no app tokenizer", ADD_APP)
+        if app is None and not APP_TOKENIZER.is_file():
+            return Availability(
+                False, f"{APP_TOKENIZER.relative_to(REPO)} is missing", "restore the web app's tokenizer module"
+            )
     return Availability(True)
 
 
 class TokenizerPage:
-    """The tokenizer page of one browser engine in this process, with the specs it has loaded
-    per kind ("js", "pyodide"). Methods take tokenizer ids ("js", "firefox:js", "pyodide")."""
+    """The tokenizer page of one browser engine in this process, with what it has loaded per
+    kind ("js", "pyodide") and the app tokenizers it imported. Methods take tokenizer ids
+    ("js", "firefox:js", "pyodide")."""
 
     _shared: dict[str, TokenizerPage] = {}
 
@@ -80,8 +106,53 @@ class TokenizerPage:
         self.host = BrowserHost.shared()
         self.host.server.mount("/app/src/", APP_SRC, allow=("tokenizer.js",))
         self.host.server.mount("/py/harness/core/", REFERENCE_TOKENIZER.parent, allow=("tokenizer.py",))
-        self.page = self.host.open_page(PAGE, READY, engine)
+        self.page = self.host.open_page(PAGE, READY, engine=engine)
         self.loaded: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in RUNTIMES}
+        self.apps: dict[str, dict[str, Any]] = {}  # app key -> load facts
+
+    def load_app(self, app: AppTokenizer) -> tuple[str, dict[str, Any]]:
+        """Serve and import the app's module once per content; returns (key, load facts)."""
+        key = app_module.content_key(app)
+        if key not in self.apps:
+            prepared = app_module.prepare(app)
+            prefix = f"/app-tokenizer/{key}/"
+            self.host.server.mount(prefix + "module/", prepared.folder, allow=(prepared.name,))
+            assets = []
+            for i, asset in enumerate(app.assets):
+                self.host.server.mount(f"{prefix}asset{i}/", asset.parent, allow=(asset.name,))
+                assets.append(self.host.server.url(f"{prefix}asset{i}/{asset.name}"))
+            module_url = self.host.server.url(f"{prefix}module/{prepared.name}")
+            try:
+                facts = self.page.call(
+                    "([key, module, fn, assets]) => tokenizerHarness.loadApp(key, module, fn, assets)",
+                    [key, module_url, app.function, assets],
+                )
+            except HarnessError as e:
+                raise HarnessError(f"{app.describe()}: cannot load it in {self.engine}: {e}") from None
+            self.apps[key] = {**facts, **prepared.facts(), "engine": self.engine, "app_tokenizer": app.describe()}
+        return key, self.apps[key]
+
+    def app_outcomes(self, app: AppTokenizer, texts: list[str]) -> tuple[list[Outcome], float]:
+        """Per text: the function's ids, what it threw, or why its result is not ids."""
+        key, _ = self.load_app(app)
+        rows: list[Outcome] = []
+        ms = 0.0
+        for chunk in _chunks([json.dumps(t) for t in texts]):
+            out = json.loads(
+                self.page.call("([key, texts]) => tokenizerHarness.app(key, texts)", [key, "[" + ",".join(chunk) + "]"])
+            )
+            rows.extend(_outcome(r) for r in out["rows"])
+            ms += float(out["ms"])
+        if len(rows) != len(texts):
+            raise HarnessError(f"app tokenizer {app.describe()} returned {len(rows)} rows for {len(texts)} texts")
+        return rows, ms
+
+    def bench_app(self, app: AppTokenizer, texts: list[str], min_seconds: float) -> list[float]:
+        key, _ = self.load_app(app)
+        return [float(ms) for ms in self.page.call(
+            "([key, texts, minMs]) => tokenizerHarness.benchApp(key, texts, minMs)",
+            [key, json.dumps(texts), min_seconds * 1000],
+        )]  # fmt: skip
 
     def spec(self, bundle: Bundle) -> tuple[str, str]:
         """(key, URL) of the bundle's tokenizer.json; the key is that file's sha256."""
@@ -124,7 +195,7 @@ class TokenizerPage:
     def encode(self, runtime: str, bundle: Bundle, texts: list[str]) -> tuple[list[list[int]], float]:
         """Ids for every text, and the milliseconds spent inside the tokenizer."""
         key, _ = self.load(runtime, bundle)
-        length = bundle.tokenizer().length  # the spec's own length: a tokenizer-only bundle has no signature
+        length = bundle.tokenizer_info().length  # the spec's own length: a tokenizer-only bundle has no signature
         ids: list[list[int]] = []
         ms = 0.0
         for chunk in _chunks([json.dumps(t) for t in texts]):
@@ -149,6 +220,14 @@ class TokenizerPage:
         )]  # fmt: skip
 
 
+def _outcome(row: Any) -> Outcome:
+    if isinstance(row, list):
+        return [int(i) for i in row]
+    if isinstance(row, dict) and "error" in row:
+        return Thrown(str(row["error"]))
+    return Malformed(str(row.get("malformed") if isinstance(row, dict) else row))
+
+
 def _chunks(encoded: list[str]) -> list[list[str]]:
     out: list[list[str]] = [[]]
     size = 0
@@ -161,22 +240,29 @@ def _chunks(encoded: list[str]) -> list[list[str]]:
     return out
 
 
-def page_for(runtime: str) -> TokenizerPage:
-    ok = availability(runtime)
+def page_for(runtime: str, bundle: Bundle | None = None, app: AppTokenizer | None = None) -> TokenizerPage:
+    ok = availability(runtime, bundle, app)
     if not ok.ok:
         raise HarnessError(f"tokenizer runtime {runtime} unavailable: {ok.reason}; {ok.install}")
     return TokenizerPage.shared(_engine(runtime))
 
 
-def tokenize(runtime: str, bundle: Bundle, texts: list[str]) -> list[list[int]]:
+def outcomes(runtime: str, bundle: Bundle, texts: list[str], app: AppTokenizer | None = None) -> list[Outcome]:
+    """Per text, what `runtime` gave: the app tokenizer's function when one is named, else the spec's."""
     if not texts:
         return []
-    return page_for(runtime).encode(runtime, bundle, texts)[0]
+    page = page_for(runtime, bundle, app)
+    app = (app or bundle.app_tokenizer()) if _kind(runtime) == "js" else None  # pyodide runs the spec
+    if app is not None:
+        return page.app_outcomes(app, texts)[0]
+    return list(page.encode(runtime, bundle, texts)[0])
 
 
 def load_facts(runtime: str, bundle: Bundle) -> dict[str, Any]:
     """What loading `runtime` took and found (Pyodide start time, Python version, sha256...)."""
-    return page_for(runtime).load(runtime, bundle)[1]
+    page = page_for(runtime, bundle)
+    app = bundle.app_tokenizer() if _kind(runtime) == "js" else None
+    return page.load_app(app)[1] if app is not None else page.load(runtime, bundle)[1]
 
 
 def bench(bundle: Bundle, texts: list[str], min_seconds: float = 1.0) -> dict[str, dict[str, Any]]:
@@ -192,7 +278,7 @@ def bench(bundle: Bundle, texts: list[str], min_seconds: float = 1.0) -> dict[st
         if not ok.ok:
             out[runtime] = {"unavailable": ok.reason, "install": ok.install}
             continue
-        page = TokenizerPage.shared()
+        page = TokenizerPage.shared(_engine(runtime))
         _, facts = page.load(runtime, bundle)
         passes = page.bench(runtime, bundle, texts, min_seconds)
         total_ms = sum(passes)

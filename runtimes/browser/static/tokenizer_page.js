@@ -1,5 +1,6 @@
 // The harness's side of the tokenizer runtimes page: the web app's own tokenizer module
-// (`js`) and the reference Python tokenizer inside Pyodide (`pyodide`), side by side.
+// (`js`), the reference Python tokenizer inside Pyodide (`pyodide`), side by side, and any
+// app's own tokenizer function (`js` for a bundle that names one: loadApp / app).
 //
 // Texts arrive as one JSON text per call, produced by Python with ensure_ascii: it is pure
 // ASCII, so no bridge (Playwright, JS -> Python string conversion) can alter a lone
@@ -9,6 +10,7 @@
 
 window.tokenizerHarness = (() => {
   const jsTokenizers = new Map(); // spec key -> Tokenizer of the web app's module
+  const appTokenizers = new Map(); // app key -> {fn, assets} of an app's own tokenizer function
   let pyodide = null; // promise of the booted interpreter with harness.tokenizer imported
   let py = null; // Python helpers (load_spec, encode_json, bench), facts and boot times
 
@@ -77,6 +79,99 @@ def facts():
     const t0 = performance.now();
     const ids = tokenizer.encodeBatch(texts);
     return { ids, ms: performance.now() - t0 };
+  }
+
+  // An app's own tokenizer: `fn(text, ...assets)` from its ES module, the assets being the JSON
+  // files the app loads beside it. Plain standard JavaScript only, so any engine runs it.
+  async function loadApp(key, moduleUrl, functionName, assetUrls) {
+    const t0 = performance.now();
+    const [module, ...assets] = await Promise.all([
+      import(moduleUrl),
+      ...assetUrls.map((url) => fetchOk(url).then((r) => r.json())),
+    ]);
+    const fn = module[functionName];
+    if (typeof fn !== "function") {
+      const exported = Object.keys(module).join(", ") || "nothing";
+      throw new Error(`the module exports no function ${functionName} (it exports ${exported})`);
+    }
+    appTokenizers.set(key, { fn, assets });
+    return { load_ms: performance.now() - t0, exports: Object.keys(module) };
+  }
+
+  function describeThrown(e) {
+    if (e instanceof Error || (e && typeof e === "object" && "message" in e)) {
+      return `${e.name || "Error"}: ${e.message}`;
+    }
+    return `thrown ${typeof e}: ${String(e)}`;
+  }
+
+  // Ids as an array of integers, or why not ({malformed}); kept per text.
+  function checkIds(value) {
+    const ids = ArrayBuffer.isView(value) ? Array.from(value) : value;
+    if (!Array.isArray(ids)) {
+      const what = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
+      return { malformed: `returned ${what}, not an array of integers` };
+    }
+    for (let i = 0; i < ids.length; i++) {
+      if (!Number.isSafeInteger(ids[i])) {
+        return { malformed: `element ${i} is ${JSON.stringify(ids[i]) ?? String(ids[i])}, not an integer` };
+      }
+    }
+    return ids;
+  }
+
+  // Per text: ids, {error} (what it threw) or {malformed}; one text's failure never stops the rest.
+  // Returned as a JSON text.
+  async function app(key, textsJson) {
+    const entry = appTokenizers.get(key);
+    if (!entry) throw new Error(`app tokenizer ${key} is not loaded`);
+    const texts = JSON.parse(textsJson);
+    const rows = new Array(texts.length);
+    // What the app logs as an error is its own business, not a failure of the page: kept aside.
+    const logged = [];
+    const consoleError = console.error;
+    console.error = (...args) => logged.push(args.map(String).join(" "));
+    const t0 = performance.now();
+    try {
+      for (let i = 0; i < texts.length; i++) {
+        try {
+          let value = entry.fn(texts[i], ...entry.assets);
+          if (value && typeof value.then === "function") value = await value;
+          rows[i] = checkIds(value);
+        } catch (e) {
+          rows[i] = { error: describeThrown(e) };
+        }
+      }
+    } finally {
+      console.error = consoleError;
+    }
+    // One JSON text back: a bridge validates a nested result value by value (seconds for 50k ids).
+    return JSON.stringify({ rows, ms: performance.now() - t0, console_errors: logged.slice(0, 5) });
+  }
+
+  async function benchApp(key, textsJson, minMs) {
+    const entry = appTokenizers.get(key);
+    if (!entry) throw new Error(`app tokenizer ${key} is not loaded`);
+    const texts = JSON.parse(textsJson);
+    const once = () => {
+      for (const text of texts) {
+        try {
+          entry.fn(text, ...entry.assets);
+        } catch (e) {
+          // throughput counts every call, the ones that throw too
+        }
+      }
+    };
+    once();
+    const out = [];
+    let spent = 0;
+    while (texts.length && spent < minMs) {
+      const t0 = performance.now();
+      once();
+      out.push(performance.now() - t0);
+      spent += out[out.length - 1];
+    }
+    return out;
   }
 
   async function bootPyodide(indexURL, tokenizerPyUrl) {
@@ -155,5 +250,5 @@ def facts():
     return out;
   }
 
-  return { loadJs, js, loadPyodide, pyodide: pyodideEncode, bench, ready: true };
+  return { loadJs, js, loadApp, app, benchApp, loadPyodide, pyodide: pyodideEncode, bench, ready: true };
 })();
