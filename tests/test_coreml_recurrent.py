@@ -387,9 +387,12 @@ def zoo_model(keras, kind: str, length: int = LENGTH):
     keras.utils.set_random_seed(11)
     inputs = keras.Input((length,), dtype="int32", name="ids")
     init = keras.initializers.RandomNormal(stddev=1.0)
-    x = keras.layers.Embedding(VOCAB, 16, embeddings_initializer=init, mask_zero=kind == "masked")(inputs)
+    # Named layers: auto-names carry a per-process counter (embedding_14), which depends on what ran before.
+    x = keras.layers.Embedding(VOCAB, 16, embeddings_initializer=init, mask_zero=kind == "masked", name="embedding")(
+        inputs
+    )
     if kind in ("lstm", "masked"):
-        out = keras.layers.Dense(1, activation="sigmoid")(keras.layers.LSTM(16)(x))
+        out = keras.layers.Dense(1, activation="sigmoid", name="dense")(keras.layers.LSTM(16, name="lstm")(x))
     elif kind == "bigru":
         out = keras.layers.Dense(3, activation="softmax")(keras.layers.Bidirectional(keras.layers.GRU(8))(x))
     elif kind == "stacked":
