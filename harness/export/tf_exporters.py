@@ -1,7 +1,10 @@
 """SavedModel and TF.js graph-model exporters.
 
 Keras 3 models do not load in tfjs-layers 4.22 (Keras 3 writes `batch_shape`; tfjs#8328),
-so the web path is SavedModel -> TF.js graph model, loaded with `tf.loadGraphModel`.
+so the web path is SavedModel -> TF.js graph model, loaded with `tf.loadGraphModel`. The
+SavedModel is traced without loops or Einsum and the converted model.json has no rank-N-bias
+`_FusedMatMul` (`graph_rewrites`: what and why), so every TF.js backend runs it with `execute()`;
+both manifests list the rewrites that changed something under `graph_rewrites`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from harness.core.errors import HarnessError
 from harness.core.quiet import native_stderr
 from harness.core.versions import dist_version
 from harness.export import Artifact, Exporter
+from harness.export.graph_rewrites import UNFUSE_WHY, portable_trace, unfuse_matmuls
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # else it imports IPython when stdout is redirected
@@ -25,6 +29,7 @@ os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # else it imports IP
 
 class SavedModelExporter(Exporter):
     target = "savedmodel"
+    version = 3  # 3: traced under graph_rewrites.portable_trace
     packages = ("tensorflow", "keras")
 
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
@@ -32,12 +37,14 @@ class SavedModelExporter(Exporter):
 
         keras = import_keras()
         model = keras.saving.load_model(bundle.model_path, compile=False)
-        with contextlib.redirect_stdout(io.StringIO()):  # export() prints a signature summary
+        # export() prints a signature summary
+        with contextlib.redirect_stdout(io.StringIO()), portable_trace(model) as rewrites:
             model.export(str(out / "savedmodel"), format="tf_saved_model", verbose=False)
-        return {"signature": "serving_default"}
+        return {"signature": "serving_default", "graph_rewrites": rewrites}
 
 
 class TfjsGraphExporter(Exporter):
+    version = 3  # 3: the SavedModel's rewrites, then unfuse_matmuls on model.json
     requires = ("savedmodel",)
     packages = ("tensorflowjs", "tensorflow")
 
@@ -60,12 +67,19 @@ class TfjsGraphExporter(Exporter):
                 f"tensorflowjs {dist_version('tensorflowjs')} cannot convert it ({words[:300]})"
             ) from None
         model_json = json.loads((out / "model.json").read_text())
+        rewrites = list(inputs["savedmodel"].manifest.get("graph_rewrites", []))
+        split = unfuse_matmuls(model_json)
+        if split:
+            (out / "model.json").write_text(json.dumps(model_json))  # as the converter writes it
+            rewrites.append({"rewrite": "unfuse_matmul", "nodes": split, "why": UNFUSE_WHY})
         signature = model_json.get("signature") or model_json.get("userDefinedMetadata", {}).get("signature", {})
         return {
             "model_format": "tfjs_graph_model",
             "weights": self.quantize or "float32",
             "inputs": sorted(signature.get("inputs", {})),
             "outputs": sorted(signature.get("outputs", {})),
+            "graph_ops": sorted({n["op"] for n in model_json["modelTopology"].get("node", [])}),
+            "graph_rewrites": rewrites,
         }
 
 
