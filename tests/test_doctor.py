@@ -22,6 +22,8 @@ from harness.core.paths import REFERENCE_BUNDLE
 from harness.data import zoo
 
 LENGTH = 8
+# the reference tokenizer, keeping LENGTH ids (harness bundle --tokenizer FILE --maxlen N)
+SHORT = ("--tokenizer", str(REFERENCE_BUNDLE / "tokenizer.json"), "--maxlen", str(LENGTH))
 
 
 def cli_run(*argv: str) -> tuple[int, str, str]:
@@ -57,7 +59,7 @@ def test_what_an_engine_lacks_is_read_from_its_words() -> None:
 
 @pytest.mark.coreml
 def test_exact_gelu_is_predicted_without_converting(models: dict[str, Path]) -> None:
-    rc, out, err = cli_run("doctor", "--model", str(models["gelu"]), "--length", str(LENGTH), "--json",
+    rc, out, err = cli_run("doctor", "--model", str(models["gelu"]), *SHORT, "--json",
                            "--runtimes", "keras,tfjs-wasm@u8,coreml-ref,coreml-native")  # fmt: skip
     assert rc == 1, err
     rows = rows_of(out)
@@ -81,7 +83,7 @@ def test_exact_gelu_is_predicted_without_converting(models: dict[str, Path]) -> 
 @pytest.mark.coreml
 @pytest.mark.slow
 def test_try_known_really_tries_and_the_table_names_cause_and_workaround(models: dict[str, Path]) -> None:
-    rc, out, err = cli_run("doctor", "--model", str(models["gelu"]), "--length", str(LENGTH), "--try-known",
+    rc, out, err = cli_run("doctor", "--model", str(models["gelu"]), *SHORT, "--try-known",
                            "--runtimes", "keras,tfjs-wasm,coreml-ref@fp32")  # fmt: skip
     assert rc == 1, err
     lines = out.splitlines()
@@ -98,7 +100,7 @@ def test_try_known_really_tries_and_the_table_names_cause_and_workaround(models:
 @pytest.mark.slow
 def test_an_lstm_ships_and_bundle_prints_the_same_check(models: dict[str, Path], tmp_path: Path) -> None:
     out_dir = tmp_path / "bundle"
-    rc, out, err = cli_run("bundle", "--model", str(models["lstm"]), "--length", str(LENGTH), "--out", str(out_dir),
+    rc, out, err = cli_run("bundle", "--model", str(models["lstm"]), *SHORT, "--out", str(out_dir),
                            "--runtimes", "keras,tfjs-wasm,coreml-ref@fp32")  # fmt: skip
     assert rc == 0, err
     assert json.loads(out) == {"bundle": str(out_dir), "bundle_hash": bundle.load(out_dir).hash}, "stdout stays JSON"

@@ -161,6 +161,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=_positive_int, default=300, help="single-review timings per runtime")
     p.add_argument(
         "--zoo", choices=["include", "only", "skip"], default="include",
-        help="the model zoo's single-review p50 on keras, tfjs-wasm, coreml-ref (at most 100 timings each)",
+        help="the model zoo's single-review p50 on keras, tfjs-wasm, coreml-ref (at most 100 timings each): "
+        "added to a full run (include), alone (only) or not (skip)",
     )  # fmt: skip
     return ap
