@@ -60,6 +60,15 @@ class Row:
     def ok(self) -> bool:
         return self.result == "runs" and self.within_tolerance is not False
 
+    def converts_runs(self) -> tuple[str, str]:
+        """The table's two verdicts: does it convert (export), does it run (load, score, tolerance)."""
+        if self.result == "unavailable":
+            return "n/a", "n/a"
+        converts = "NO" if self.step == "export" else "-" if self.runtime == "keras" else "yes"
+        if self.result == "runs":
+            return converts, "yes" if self.within_tolerance is not False else "OFF"
+        return converts, "-" if self.step == "export" else "NO"
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -168,11 +177,10 @@ def diagnose(bundle: Bundle, selection: Selection, try_known: bool = False) -> l
 
 def render(rows: list[Row], title: str) -> list[str]:
     """The table `harness doctor` and `harness bundle` print."""
-    shown = {"runs": "yes", "fails": "NO", "predicted": "NO", "unavailable": "n/a"}
     width = max([len(r.runtime) for r in rows] + [7])
-    out = [title, f"  {'runtime':<{width}}  {'ships':<5}  {'step':<6}  {'max|diff|':>9}  {'s':>5}  detail"]
+    out = [title, f"  {'runtime':<{width}}  {'converts':<8}  {'runs':<4}  {'max|diff|':>9}  {'s':>5}  detail"]
     for r in rows:
-        ships = shown[r.result] if r.within_tolerance is not False else "OFF"
+        converts, runs = r.converts_runs()
         diff = f"{r.max_abs_diff:.1e}" if r.max_abs_diff is not None else "-"
         seconds = f"{r.seconds:.1f}" if r.result in ("runs", "fails") else "-"
         detail = r.detail
@@ -183,7 +191,7 @@ def render(rows: list[Row], title: str) -> list[str]:
             detail = f"outside tolerance on {len(TEXTS)} reviews; {detail}"
         elif r.result == "runs":
             detail = f"{r.engine}; {detail}" if detail else r.engine
-        out.append(f"  {r.runtime:<{width}}  {ships:<5}  {r.step or '-':<6}  {diff:>9}  {seconds:>5}  {detail}")
+        out.append(f"  {r.runtime:<{width}}  {converts:<8}  {runs:<4}  {diff:>9}  {seconds:>5}  {detail}")
     declared = {lim.id: lim for lim in limitations.load()}
     for lim_id in dict.fromkeys(r.limitation for r in rows if r.limitation):
         lim = declared[lim_id]
