@@ -3,7 +3,8 @@
 The architectures `harness bundle` promises (harness/data/zoo.py: CNN, fastText-style pooling,
 LSTM, GRU, Bidirectional GRU, stacked LSTM, attention encoder block; sigmoid and softmax heads),
 at a short input length (a tokenizer copy keeping 12 ids: the unrolled GRU's Core ML
-conversion grows with it), go through the real CLI on a few dozen held-out reviews. Each
+conversion grows with it), go through the real CLI on a few dozen held-out reviews, on keras,
+every TF.js backend in Chromium, coreml-ref fp16 and fp32, and LiteRT float32. Each
 (model, runtime) cell is a test: inside the runtime's tolerance policy against keras, or the
 declared limitation (golden/known_limitations.toml) that says why not, which must then still
 happen (shown as an expected failure with its id and cause). Two models exist to prove the
@@ -30,6 +31,7 @@ from harness.core import bundle, config
 from harness.core.paths import REFERENCE_BUNDLE
 from harness.data import zoo
 from runtimes import registry
+from runtimes.selection import select
 
 pytestmark = [pytest.mark.browser, pytest.mark.coreml, pytest.mark.slow]
 
@@ -38,8 +40,10 @@ LENGTH = 12
 SHORT = ("--tokenizer", str(REFERENCE_BUNDLE / "tokenizer.json"), "--maxlen", str(LENGTH))
 N_REVIEWS = 36
 KINDS = (*zoo.ZOO, "gelu", "loop")
-RUNTIMES = ("keras", "tfjs-cpu", "tfjs-wasm", "tfjs-webgl", "coreml-ref", "coreml-ref@fp32")
-TFLITE = tuple(rid for rid in registry.ids() if registry.spec(rid).family == "tflite")
+RUNTIMES = ("keras", "tfjs-cpu", "tfjs-wasm", "tfjs-webgl", "tfjs-webgpu", "coreml-ref", "coreml-ref@fp32")
+# Android: the float32 LiteRT a phone runs (XNNPACK), when this checkout has it; the quantized
+# variants are tests/test_tflite.py's (full int8 refuses recurrent models: tflite-int8-recurrent)
+TFLITE = tuple(rid for rid in ("tflite",) if rid in registry.ids())
 # (kind, runtime glob) -> the declared limitation that cell must show
 EXPECTED = {
     ("gelu", "tfjs-*"): "tfjs-erfc",
@@ -62,6 +66,7 @@ TFJS_PLAN = {
     "loop": ([], "executeAsync"),
 }
 _TABLE: dict[str, dict[str, str]] = {}
+UNAVAILABLE = {rid: str(why) for rid, why in select(",".join(RUNTIMES + TFLITE)).unavailable.items()}
 
 
 def cli_run(*argv: str) -> tuple[int, str, str]:
@@ -88,7 +93,7 @@ class Zoo:
             out = self.bundle_dir(kind)
             rc, _, err = cli_run("bundle", "--model", str(model), *SHORT, "--out", str(out), "--no-doctor")
             assert rc == 0, err
-            ids = ",".join(RUNTIMES + TFLITE)
+            ids = ",".join(rid for rid in RUNTIMES + TFLITE if rid not in UNAVAILABLE)
             rc, stdout, err = cli_run("predict", "--runtimes", ids, "--bundle", str(out), "--input", str(self.cases))
             rows = [json.loads(line) for line in stdout.splitlines()]
             assert rows, err
@@ -139,6 +144,9 @@ def test_zoo_model_on_runtime(zoo_run: Zoo, kind: str, runtime: str) -> None:
         runtimes = list(TFLITE)
     else:
         runtimes = [runtime]
+    for rid in runtimes:
+        if rid in UNAVAILABLE:
+            pytest.skip(f"{rid} cannot run here: {UNAVAILABLE[rid]}")
     result = zoo_run.result(kind)
     assert "keras" in result["scores"], f"{kind}: keras did not run: {result['stderr'][-1000:]}"
     ref = result["scores"]["keras"]

@@ -14,7 +14,7 @@ limitation (and the engine's installed version is the declared one) carries it, 
 (predict's errors, compare, the report, pytest) shows the limitation's id and cause instead of
 a bare error. An entry for another version than the installed one is stale (it applies to
 nothing until re-checked); tests/test_limitations.py fails on stale entries, and the zoo test
-(tests/test_model_zoo.py) proves each limitation still happens.
+(tests/test_model_zoo.py, or the engine's own test the entry names) proves each still happens.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Keras 3 models do not load in tfjs-layers 4.22 (Keras 3 writes `batch_shape`; tfjs#8328),
 so the web path is SavedModel -> TF.js graph model, loaded with `tf.loadGraphModel`. The
-SavedModel is traced without loops or Einsum and the converted model.json has no rank-N-bias
-`_FusedMatMul` (`graph_rewrites`: what and why), so every TF.js backend runs it with `execute()`;
-both manifests list the rewrites that changed something under `graph_rewrites`.
+SavedModel it converts (`savedmodel-tfjs`) is traced without loops or Einsum and the converted
+model.json has no rank-N-bias `_FusedMatMul` (`graph_rewrites`: what and why), so every TF.js
+backend runs it with `execute()`; both manifests list the rewrites that changed something under
+`graph_rewrites`. The plain `savedmodel` (what TFLite converts) is Keras's own export.
 """
 
 from __future__ import annotations
@@ -28,24 +29,34 @@ os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # else it imports IP
 
 
 class SavedModelExporter(Exporter):
-    target = "savedmodel"
-    version = 3  # 3: traced under graph_rewrites.portable_trace
+    """`savedmodel`: the model as Keras exports it (what TFLite converts). `savedmodel-tfjs`: the
+    same weights traced for TF.js (`graph_rewrites.portable_trace`: RNNs unrolled, einsum
+    lowered), the input of the TF.js targets; its manifest lists the rewrites that changed something."""
+
     packages = ("tensorflow", "keras")
+
+    def __init__(self, target: str, portable: bool) -> None:
+        self.target = target
+        self.portable = portable
 
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
         from runtimes.frameworks import import_keras
 
         keras = import_keras()
         model = keras.saving.load_model(bundle.model_path, compile=False)
-        # export() prints a signature summary
-        with contextlib.redirect_stdout(io.StringIO()), portable_trace(model) as rewrites:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(contextlib.redirect_stdout(io.StringIO()))  # export() prints a signature summary
+            rewrites = stack.enter_context(portable_trace(model)) if self.portable else None
             model.export(str(out / "savedmodel"), format="tf_saved_model", verbose=False)
-        return {"signature": "serving_default", "graph_rewrites": rewrites}
+        facts: dict[str, Any] = {"signature": "serving_default"}
+        if rewrites is not None:
+            facts["graph_rewrites"] = rewrites
+        return facts
 
 
 class TfjsGraphExporter(Exporter):
-    version = 3  # 3: the SavedModel's rewrites, then unfuse_matmuls on model.json
-    requires = ("savedmodel",)
+    version = 3  # 3: from savedmodel-tfjs, then unfuse_matmuls on model.json
+    requires = ("savedmodel-tfjs",)
     packages = ("tensorflowjs", "tensorflow")
 
     def __init__(self, target: str, quantize: str | None) -> None:
@@ -56,7 +67,7 @@ class TfjsGraphExporter(Exporter):
         with contextlib.redirect_stdout(io.StringIO()), native_stderr():  # ydf prints a banner on import
             from tensorflowjs.converters import tf_saved_model_conversion_v2 as conv
 
-        saved = inputs["savedmodel"].path / "savedmodel"
+        saved = inputs["savedmodel-tfjs"].path / "savedmodel"
         qmap = {self.quantize: True} if self.quantize else None
         try:
             with contextlib.redirect_stdout(io.StringIO()), native_stderr(replay=False):
@@ -67,7 +78,7 @@ class TfjsGraphExporter(Exporter):
                 f"tensorflowjs {dist_version('tensorflowjs')} cannot convert it ({words[:300]})"
             ) from None
         model_json = json.loads((out / "model.json").read_text())
-        rewrites = list(inputs["savedmodel"].manifest.get("graph_rewrites", []))
+        rewrites = list(inputs["savedmodel-tfjs"].manifest.get("graph_rewrites", []))
         split = unfuse_matmuls(model_json)
         if split:
             (out / "model.json").write_text(json.dumps(model_json))  # as the converter writes it
@@ -84,7 +95,11 @@ class TfjsGraphExporter(Exporter):
 
 
 def savedmodel() -> Exporter:
-    return SavedModelExporter()
+    return SavedModelExporter("savedmodel", portable=False)
+
+
+def savedmodel_tfjs() -> Exporter:
+    return SavedModelExporter("savedmodel-tfjs", portable=True)
 
 
 def tfjs_f32() -> Exporter:
