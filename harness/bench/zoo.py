@@ -16,14 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from harness.check import gates
 from harness.core import bundle
 from harness.core.atomic import file_lock
+from harness.core.latency import latency_summary
 from harness.core.paths import cache_dir
 from harness.core.versions import dist_version
 from harness.data import zoo
 from harness.data.make_bundle import make_bundle
 from harness.run.engines import Engines
+from runtimes import tokenizers
 from runtimes.failures import RuntimeFailed, step
 from runtimes.selection import select
 
@@ -31,7 +32,7 @@ RUNTIMES = ("keras", "tfjs-wasm", "coreml-ref")
 
 
 def zoo_bundle(kind: str, like: bundle.Bundle, length: int) -> bundle.Bundle:
-    """The zoo model `kind` as a bundle with `like`'s tokenizer at `length`, made once per key."""
+    """The zoo model `kind` as a bundle with `like`'s tokenizer (a harness spec) at `length`, made once per key."""
     source = Path(zoo.__file__).read_bytes()
     key = hashlib.sha256(b"|".join([source, dist_version("keras").encode(), like.hash.encode(), str(length).encode()]))
     folder = cache_dir() / "zoo" / key.hexdigest()[:16]
@@ -56,7 +57,7 @@ def bench_model(b: bundle.Bundle, row: np.ndarray, repeats: int) -> dict[str, An
             except RuntimeFailed as e:
                 out[rid] = {"error": e.failure.line()}
                 continue
-            summary = gates.latency_summary(lat)
+            summary = latency_summary(lat)
             out[rid] = {
                 "p50_ms": summary["p50"],
                 "p95_ms": summary["p95"],
@@ -71,6 +72,6 @@ def bench_zoo(like: bundle.Bundle, text: str, repeats: int = 100, length: int | 
     figures: dict[str, Any] = {"length": length, "repeats": repeats, "runtimes": list(RUNTIMES), "models": {}}
     for kind in zoo.ZOO:
         b = zoo_bundle(kind, like, length)
-        row = np.asarray(b.tokenizer().encode_batch([text]), dtype=np.int32)[0]
+        row = np.asarray(tokenizers.tokenize(tokenizers.REFERENCE, b, [text]), dtype=np.int32)[0]
         figures["models"][kind] = bench_model(b, row, repeats)
     return figures

@@ -1,7 +1,7 @@
 """`harness doctor`: will this model ship? Every runtime tries it, before anyone relies on it.
 
 For each runtime: export the model to its target, load it in its engine and score a tiny batch
-(two reviews, the reference tokenizer's ids) through `Engines`, so a failure is that runtime's
+(two reviews, the bundle's reference tokenizer's ids, whatever its kind) through `Engines`, so a failure is that runtime's
 row, never the end of the check. A row says whether the model converts and runs there, how far
 its scores are from the reference's (against the runtime's tolerance), and, when it does not
 run, the step, what the engine lacks and which version, and the workaround where one is known.
@@ -27,7 +27,7 @@ from harness.core.bundle import Bundle
 from harness.core.limitations import Limitation
 from harness.data import traits
 from harness.run.engines import Engines
-from runtimes import registry
+from runtimes import registry, tokenizers
 from runtimes.failures import RuntimeFailed, RuntimeFailure
 from runtimes.selection import Selection
 
@@ -139,7 +139,7 @@ def _predicted(rid: str, lim: Limitation, model_traits: set[str]) -> Row:
 def diagnose(bundle: Bundle, selection: Selection, try_known: bool = False) -> list[Row]:
     """One row per runtime of `selection` (the reference first), unavailable ones included."""
     model_traits = traits.of_file(bundle.model_path)
-    ids = np.asarray(bundle.tokenizer().encode_batch(TEXTS), dtype=np.int32)
+    ids = np.asarray(tokenizers.tokenize(tokenizers.REFERENCE, bundle, list(TEXTS)), dtype=np.int32)
     reference = selection.reference or config.reference()
     order = [rt.id for rt in selection.runtimes]
     rows: dict[str, Row] = {}

@@ -35,7 +35,7 @@ window.harness = (() => {
     return facts;
   }
 
-  async function load(modelUrl, backend, inputLength, executionMode) {
+  async function load(modelUrl, backend, inputLength, executionMode = "execute") {
     if (backend === "wasm") {
       tf.wasm.setWasmPaths("/node_modules/@tensorflow/tfjs-backend-wasm/dist/");
     }
