@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from harness.core import limitations
 from harness.core.errors import HarnessError, IntegrityError
+from harness.core.limitations import Limitation
 
 STEPS = ("export", "load", "tokenize", "run")
 MAX_MESSAGE = 300
@@ -23,10 +25,12 @@ class RuntimeFailure:
     runtime: str
     step: str  # one of STEPS
     message: str  # the engine's words, one line
+    limitation: Limitation | None = None  # the declared engine limitation this failure is
 
     def line(self) -> str:
-        """`step: message`, what a report cell or an `errors` object shows for the runtime."""
-        return f"{self.step}: {self.message}"
+        """`step: message` (or `step: known limitation ID: ...`), what a report cell or an
+        `errors` object shows for the runtime."""
+        return f"{self.step}: {self.limitation.summary() if self.limitation else self.message}"
 
     def __str__(self) -> str:
         return f"{self.runtime}: {self.line()}"
@@ -64,4 +68,5 @@ def step(runtime_id: str, name: str, context: str = "") -> Iterator[None]:
         words = engine_words(e)
         if context and context not in words:
             words = f"{words} ({context})"
-        raise RuntimeFailed(RuntimeFailure(runtime_id, name, words)) from None
+        known = limitations.matching(runtime_id, name, f"{e} ({context})")  # all of it, not the first line
+        raise RuntimeFailed(RuntimeFailure(runtime_id, name, words, known)) from None

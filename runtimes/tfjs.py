@@ -2,6 +2,13 @@
 
 Each session is one tab with one backend (TF.js's backend is global per page), loading the
 exported artifact through the harness's loopback server. A batch is one page call.
+
+The page runs the model with `execute()` unless the graph needs `executeAsync()`, and the
+model says which: tfjs-converter 4.22's GraphExecutor refuses `execute()` for a graph with an
+op of its control-flow, dynamic-shape or hash-table sets (dist/tf-converter.node.js,
+CONTROL_FLOW_OPS / DYNAMIC_SHAPE_OPS / HASH_TABLE_OPS), so model.json's nodes and its library
+functions are scanned for those ops here (GraphModel has no public flag for it). The choice and
+the ops that forced it are in the session info, hence in the report row.
 """
 
 from __future__ import annotations
@@ -25,6 +32,37 @@ from runtimes.browser.xvfb import available as xvfb_available
 from runtimes.tensors import CannotExpose, GraphNode, TensorGraph
 
 CHUNK = 512  # rows per predict call inside the page: bounds page memory, not timing
+# tfjs-converter 4.22, dist/tf-converter.node.js: the ops for which execute() throws
+CONTROL_FLOW_OPS = frozenset(
+    {"Switch", "Merge", "Enter", "Exit", "NextIteration", "StatelessIf", "StatelessWhile", "if", "While"}
+)
+DYNAMIC_SHAPE_OPS = frozenset({"NonMaxSuppressionV2", "NonMaxSuppressionV3", "NonMaxSuppressionV5", "Where"})
+HASH_TABLE_OPS = frozenset(
+    {"HashTable", "HashTableV2", "LookupTableImport", "LookupTableImportV2", "LookupTableFind",
+     "LookupTableFindV2", "LookupTableSize", "LookupTableSizeV2"}
+)  # fmt: skip
+ASYNC_OPS = CONTROL_FLOW_OPS | DYNAMIC_SHAPE_OPS | HASH_TABLE_OPS
+
+
+def graph_ops(model_json: dict[str, Any]) -> set[str]:
+    """Every op of a graph model: its nodes and the nodes of its library functions (control flow v2)."""
+    topology = model_json.get("modelTopology", {})
+    ops = {n.get("op", "") for n in topology.get("node", [])}
+    for function in topology.get("library", {}).get("function", []):
+        ops |= {n.get("op", "") for n in function.get("nodeDef", [])}
+    return ops
+
+
+def execution(model_json: dict[str, Any]) -> dict[str, Any]:
+    """How TF.js must run this graph: {"mode": "execute" | "executeAsync", "async_ops": [...]}.
+    A graph with none of those ops anywhere is static (TF.js checks only the nodes between the
+    inputs and outputs, so this errs towards executeAsync, which runs any graph)."""
+    found = sorted(graph_ops(model_json) & ASYNC_OPS)
+    return {"mode": "executeAsync" if found else "execute", "async_ops": found}
+
+
+def read_execution(model_dir: Path) -> dict[str, Any]:
+    return execution(json.loads((Path(model_dir) / "model.json").read_text(encoding="utf-8")))
 
 
 class TfjsSession(Session):
@@ -110,10 +148,11 @@ class TfjsRuntime(Runtime):
         engine = self.spec.browser or browser.DEFAULT_ENGINE
         page = host.open_page("/page/tfjs.html", "window.harness && window.harness.ready", engine)
         sig = bundle.signature()
+        run = read_execution(artifact.path)
         try:
             facts = page.call(
-                "([url, backend, n]) => harness.load(url, backend, n)",
-                [host.server.url(prefix + "model.json"), self.spec.backend, sig.length],
+                "([url, backend, n, mode]) => harness.load(url, backend, n, mode)",
+                [host.server.url(prefix + "model.json"), self.spec.backend, sig.length, run["mode"]],
             )
         except BaseException:  # the tab would otherwise stay open, its model half loaded
             page.close()
@@ -121,5 +160,7 @@ class TfjsRuntime(Runtime):
         session = TfjsSession(page, sig.length, sig.vocab_size, sig.positive_index)
         session.model_json = Path(artifact.path) / "model.json"
         session.load_seconds = time.perf_counter() - started
-        session.info = {**host.driver(engine).facts, **facts, "artifact": artifact.target}
+        rewrites = [r["rewrite"] for r in artifact.manifest.get("graph_rewrites", [])]
+        session.info = {**host.driver(engine).facts, **facts, "artifact": artifact.target,
+                        "execution": run["mode"], "async_ops": run["async_ops"], "graph_rewrites": rewrites}  # fmt: skip
         return session

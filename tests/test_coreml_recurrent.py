@@ -383,27 +383,12 @@ VOCAB, LENGTH = 300, 6
 
 
 def zoo_model(keras, kind: str, length: int = LENGTH):
-    """The brief's architectures; embeddings ~N(0, 1) so the gates leave their linear range."""
-    keras.utils.set_random_seed(11)
-    inputs = keras.Input((length,), dtype="int32", name="ids")
-    init = keras.initializers.RandomNormal(stddev=1.0)
-    # Named layers: auto-names carry a per-process counter (embedding_14), which depends on what ran before.
-    x = keras.layers.Embedding(VOCAB, 16, embeddings_initializer=init, mask_zero=kind == "masked", name="embedding")(
-        inputs
-    )
-    if kind in ("lstm", "masked"):
-        out = keras.layers.Dense(1, activation="sigmoid", name="dense")(keras.layers.LSTM(16, name="lstm")(x))
-    elif kind == "bigru":
-        out = keras.layers.Dense(3, activation="softmax")(keras.layers.Bidirectional(keras.layers.GRU(8))(x))
-    elif kind == "stacked":
-        x = keras.layers.LSTM(8)(keras.layers.LSTM(16, return_sequences=True)(x))
-        out = keras.layers.Dense(1, activation="sigmoid")(x)
-    elif kind == "gru":
-        out = keras.layers.Dense(1, activation="sigmoid")(keras.layers.GRU(16)(x))
-    elif kind == "bilstm":  # the fused backward direction: reversed in, outputs flipped back by Keras
-        x = keras.layers.Bidirectional(keras.layers.LSTM(8, return_sequences=True))(x)
-        out = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalMaxPooling1D()(x))
-    return keras.Model(inputs, out, name=kind)
+    """The brief's architectures (harness/data/zoo.py, shared with the model zoo test and
+    `make bench`), seed 11; embeddings ~N(0, 1) so the gates leave their linear range; every
+    layer named (auto-names carry a per-process counter, which depends on what ran before)."""
+    from harness.data import zoo
+
+    return zoo.build(kind, VOCAB, length, seed=11)
 
 
 ZOO = {  # kind -> (path of each recurrent layer, MIL ops that must appear)

@@ -96,7 +96,7 @@ def foreign_bundle(
     out = tmp_path_factory.mktemp("foreign-bundle") / "bundle"
     rc, stdout, stderr = cli_run(
         "bundle", "--model", str(foreign_model[1]), "--like", str(REFERENCE_BUNDLE), "--out", str(out)
-    )
+    )  # the shippability check is tests/test_doctor.py's
     return out, rc, stdout, stderr
 
 

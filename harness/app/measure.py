@@ -104,6 +104,7 @@ def mobile_wasm_latency(
     from harness import export
     from harness.app.config import variant
     from runtimes.browser.host import BrowserHost
+    from runtimes.tfjs import read_execution
 
     host = BrowserHost.shared()
     artifact = export.export(bundle, variant())
@@ -112,7 +113,11 @@ def mobile_wasm_latency(
     tab = driver.open_tab(host.server.url("/page/tfjs.html"), "window.harness && window.harness.ready", profile=profile)
     try:
         length = bundle.signature().length
-        tab.call("([url, n]) => harness.load(url, 'wasm', n)", [host.server.url(prefix + "model.json"), length])
+        mode = read_execution(artifact.path)["mode"]  # execute, or executeAsync for a graph with control flow
+        tab.call(
+            "([url, n, mode]) => harness.load(url, 'wasm', n, mode)",
+            [host.server.url(prefix + "model.json"), length, mode],
+        )
         row = bundle.tokenizer().encode(PROBE_TEXT)
         samples = tab.call("([row, r, w]) => harness.latency(row, r, w)", [row, repeats, 20])
     finally:

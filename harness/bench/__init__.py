@@ -9,7 +9,8 @@ tokenizers and the web app only for a web runtime, training and the suite not at
 One module per kind of figure: `exports` (export time, bytes), `runtimes` (latency,
 throughput), `suite` (training, tokenizer, conformance suite), `webapp` (per engine, the
 phone profile, first-visit bytes, against the issues' targets), `layers` (compare --layers),
-`tokenizers` (a team's own Keras tokenizer and its JavaScript port).
+`tokenizers` (a team's own Keras tokenizer and its JavaScript port), `zoo` (every zoo model's
+single-review latency on keras, tfjs-wasm and coreml-ref; with the matrix, or `--zoo only`).
 """
 
 from __future__ import annotations
@@ -41,13 +42,19 @@ def _sizes(b: bundle.Bundle, targets: set[str | None], everything: bool) -> dict
     }
 
 
-def run_bench(bundle_dir: str | None, selection: str, repeats: int) -> dict[str, Any]:
+def run_bench(bundle_dir: str | None, selection: str, repeats: int, zoo: str = "include") -> dict[str, Any]:
+    """The figures (see the module doc); `zoo` "include" adds the model zoo's latencies to a full
+    run (the matrix or all), "only" gives just those, "skip" none."""
+    from harness.bench.zoo import bench_zoo
+
     b = bundle.load(bundle_dir)
     chosen = select(selection, with_reference=True)
     everything = selection.strip() in KEYWORDS
     specs = [registry.spec(rid) for rid in [*chosen.ids, *chosen.unavailable]]
     web = everything or any(s.platform == "web" for s in specs)
     texts = [r.text for r in held_out(b)]
+    if zoo == "only":
+        return {"bundle_hash": b.hash, "zoo": bench_zoo(b, texts[0], min(repeats, 100))}
     ids = np.asarray(tokenizers.tokenize(tokenizers.REFERENCE, b, texts), dtype=np.int32)
     result: dict[str, Any] = {"bundle_hash": b.hash, "reviews": len(texts)}
     if everything:
@@ -84,6 +91,8 @@ def run_bench(bundle_dir: str | None, selection: str, repeats: int) -> dict[str,
         from harness.bench.webapp import bench_webapp
 
         result["webapp"] = bench_webapp(b)
+    if zoo == "include" and everything:
+        result["zoo"] = bench_zoo(b, texts[0], min(repeats, 100))
     if everything:
         result["conformance_suite"] = bench_conformance_suite()
     return result

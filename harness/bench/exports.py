@@ -23,7 +23,7 @@ from harness.core.paths import cache_dir
 
 # runtime family -> the targets its runtimes execute (with what they are converted from)
 FAMILY_TARGETS = {
-    "tfjs": ["savedmodel", "tfjs", "tfjs-f16", "tfjs-u8"],
+    "tfjs": ["savedmodel-tfjs", "tfjs", "tfjs-f16", "tfjs-u8"],
     "coreml": ["coreml", "coreml-fp32"],
     "tflite": ["savedmodel", "tflite", "tflite-f16", "tflite-dr8", "tflite-int8"],
 }

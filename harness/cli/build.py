@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from harness.cli.output import print_jsonl
@@ -20,7 +21,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bundle(args: argparse.Namespace) -> int:
+def make_bundle_from(args: argparse.Namespace, out: str) -> str:
+    """`harness bundle`'s model and preprocessing options (also `harness doctor --model`) -> a bundle at `out`."""
     from harness.core.app_tokenizer import AppTokenizer
     from harness.core.errors import HarnessError
     from harness.data.make_bundle import make_bundle
@@ -30,10 +32,19 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     if args.like and args.tokenizer:
         raise HarnessError("give --like (reuse a bundle's tokenizer) or --tokenizer FILE, not both")
     app = AppTokenizer.parse(args.app_tokenizer, args.app_asset) if args.app_tokenizer else None
-    bundle_hash = make_bundle(
-        args.model, args.like, args.out, args.tokenizer, args.maxlen, args.padding, args.truncating, app
-    )
-    print(json.dumps({"bundle": args.out, "bundle_hash": bundle_hash}))
+    return make_bundle(args.model, args.like, out, args.tokenizer, args.maxlen, args.padding, args.truncating, app)
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    bundle_hash = make_bundle_from(args, args.out)
+    print(json.dumps({"bundle": args.out, "bundle_hash": bundle_hash}), flush=True)
+    if args.doctor:  # the bundle is made either way: what cannot ship is news, not an error
+        from harness.cli.doctor import check
+
+        title = f"harness bundle: will {args.out} ship? (harness doctor)"
+        check(args.out, args.runtimes, False, False, sys.stderr, title)
+    else:
+        print(f"harness bundle: check where it ships with `harness doctor --bundle {args.out}`", file=sys.stderr)
     return 0
 
 
@@ -72,5 +83,5 @@ def cmd_app(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from harness.bench import run_bench
 
-    print(json.dumps(run_bench(args.bundle, args.runtimes, args.repeats), indent=2))
+    print(json.dumps(run_bench(args.bundle, args.runtimes, args.repeats, args.zoo), indent=2))
     return 0

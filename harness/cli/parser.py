@@ -64,6 +64,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--like", default=None, help="bundle whose tokenizer to reuse (default: golden/reference)")
     p.add_argument("--out", required=True)
     _add_preprocessing(p, "the model's own tokenizer instead of --like's")
+    p.add_argument("--runtimes", default="all", help="runtimes the shippability check tries (" + RUNTIMES_HELP + ")")
+    p.add_argument(
+        "--doctor",
+        action="store_true",
+        help="then check the bundle on every runtime (`harness doctor`: exports, loads, scores)",
+    )
+
+    p = sub.add_parser(
+        "doctor", help="does a model convert and run on every runtime? (exports, loads, scores 2 reviews)"
+    )
+    p.add_argument("--model", default=None, help="FILE.keras to check (a temporary bundle is made, like `bundle`)")
+    _add_bundle(p)
+    p.add_argument(
+        "--like", default=None, help="with --model: bundle whose tokenizer to reuse (default: golden/reference)"
+    )
+    _add_preprocessing(p, "with --model: the model's own tokenizer instead of --like's")
+    p.add_argument("--runtimes", default="all", help=RUNTIMES_HELP)
+    p.add_argument("--try-known", action="store_true", help="also try runtimes a declared limitation rules out")
+    p.add_argument("--json", action="store_true", help="one JSON object per runtime")
 
     p = sub.add_parser("export", help="export the bundle to every target (cached)")
     _add_bundle(p)
@@ -144,4 +163,9 @@ def parser() -> argparse.ArgumentParser:
     _add_bundle(p)
     p.add_argument("--runtimes", default="matrix", help=RUNTIMES_HELP)
     p.add_argument("--repeats", type=_positive_int, default=300, help="single-review timings per runtime")
+    p.add_argument(
+        "--zoo", choices=["include", "only", "skip"], default="include",
+        help="the model zoo's single-review p50 on keras, tfjs-wasm, coreml-ref (at most 100 timings each): "
+        "added to a full run (include), alone (only) or not (skip)",
+    )  # fmt: skip
     return ap

@@ -26,6 +26,7 @@ __all__ = ["ARTIFACT_MANIFEST", "Artifact", "DEFAULT_TARGETS", "Exporter", "desc
 # target -> "module:factory"; a factory returns an Exporter. Imported only when used.
 EXPORTERS: dict[str, str] = {
     "savedmodel": "harness.export.tf_exporters:savedmodel",
+    "savedmodel-tfjs": "harness.export.tf_exporters:savedmodel_tfjs",
     "tfjs": "harness.export.tf_exporters:tfjs_f32",
     "tfjs-f16": "harness.export.tf_exporters:tfjs_f16",
     "tfjs-u8": "harness.export.tf_exporters:tfjs_u8",
@@ -36,7 +37,7 @@ EXPORTERS: dict[str, str] = {
     "tflite-dr8": "harness.export.tflite:tflite_dr8",
     "tflite-int8": "harness.export.tflite:tflite_int8",
 }
-DEFAULT_TARGETS = ["savedmodel", "tfjs", "tfjs-f16", "tfjs-u8", "coreml", "coreml-fp32",
+DEFAULT_TARGETS = ["savedmodel", "savedmodel-tfjs", "tfjs", "tfjs-f16", "tfjs-u8", "coreml", "coreml-fp32",
                    "tflite", "tflite-f16", "tflite-dr8", "tflite-int8"]  # fmt: skip
 
 

@@ -1,7 +1,11 @@
 """SavedModel and TF.js graph-model exporters.
 
 Keras 3 models do not load in tfjs-layers 4.22 (Keras 3 writes `batch_shape`; tfjs#8328),
-so the web path is SavedModel -> TF.js graph model, loaded with `tf.loadGraphModel`.
+so the web path is SavedModel -> TF.js graph model, loaded with `tf.loadGraphModel`. The
+SavedModel it converts (`savedmodel-tfjs`) is traced without loops or Einsum and the converted
+model.json has no rank-N-bias `_FusedMatMul` (`graph_rewrites`: what and why), so every TF.js
+backend runs it with `execute()`; both manifests list the rewrites that changed something under
+`graph_rewrites`. The plain `savedmodel` (what TFLite converts) is Keras's own export.
 """
 
 from __future__ import annotations
@@ -18,27 +22,41 @@ from harness.core.errors import HarnessError
 from harness.core.quiet import native_stderr
 from harness.core.versions import dist_version
 from harness.export import Artifact, Exporter
+from harness.export.graph_rewrites import UNFUSE_WHY, portable_trace, unfuse_matmuls
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # else it imports IPython when stdout is redirected
 
 
 class SavedModelExporter(Exporter):
-    target = "savedmodel"
+    """`savedmodel`: the model as Keras exports it (what TFLite converts). `savedmodel-tfjs`: the
+    same weights traced for TF.js (`graph_rewrites.portable_trace`: RNNs unrolled, einsum
+    lowered), the input of the TF.js targets; its manifest lists the rewrites that changed something."""
+
     packages = ("tensorflow", "keras")
+
+    def __init__(self, target: str, portable: bool) -> None:
+        self.target = target
+        self.portable = portable
 
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
         from runtimes.frameworks import import_keras
 
         keras = import_keras()
         model = keras.saving.load_model(bundle.model_path, compile=False)
-        with contextlib.redirect_stdout(io.StringIO()):  # export() prints a signature summary
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(contextlib.redirect_stdout(io.StringIO()))  # export() prints a signature summary
+            rewrites = stack.enter_context(portable_trace(model)) if self.portable else None
             model.export(str(out / "savedmodel"), format="tf_saved_model", verbose=False)
-        return {"signature": "serving_default"}
+        facts: dict[str, Any] = {"signature": "serving_default"}
+        if rewrites is not None:
+            facts["graph_rewrites"] = rewrites
+        return facts
 
 
 class TfjsGraphExporter(Exporter):
-    requires = ("savedmodel",)
+    version = 3  # 3: from savedmodel-tfjs, then unfuse_matmuls on model.json
+    requires = ("savedmodel-tfjs",)
     packages = ("tensorflowjs", "tensorflow")
 
     def __init__(self, target: str, quantize: str | None) -> None:
@@ -49,7 +67,7 @@ class TfjsGraphExporter(Exporter):
         with contextlib.redirect_stdout(io.StringIO()), native_stderr():  # ydf prints a banner on import
             from tensorflowjs.converters import tf_saved_model_conversion_v2 as conv
 
-        saved = inputs["savedmodel"].path / "savedmodel"
+        saved = inputs["savedmodel-tfjs"].path / "savedmodel"
         qmap = {self.quantize: True} if self.quantize else None
         try:
             with contextlib.redirect_stdout(io.StringIO()), native_stderr(replay=False):
@@ -60,17 +78,28 @@ class TfjsGraphExporter(Exporter):
                 f"tensorflowjs {dist_version('tensorflowjs')} cannot convert it ({words[:300]})"
             ) from None
         model_json = json.loads((out / "model.json").read_text())
+        rewrites = list(inputs["savedmodel-tfjs"].manifest.get("graph_rewrites", []))
+        split = unfuse_matmuls(model_json)
+        if split:
+            (out / "model.json").write_text(json.dumps(model_json))  # as the converter writes it
+            rewrites.append({"rewrite": "unfuse_matmul", "nodes": split, "why": UNFUSE_WHY})
         signature = model_json.get("signature") or model_json.get("userDefinedMetadata", {}).get("signature", {})
         return {
             "model_format": "tfjs_graph_model",
             "weights": self.quantize or "float32",
             "inputs": sorted(signature.get("inputs", {})),
             "outputs": sorted(signature.get("outputs", {})),
+            "graph_ops": sorted({n["op"] for n in model_json["modelTopology"].get("node", [])}),
+            "graph_rewrites": rewrites,
         }
 
 
 def savedmodel() -> Exporter:
-    return SavedModelExporter()
+    return SavedModelExporter("savedmodel", portable=False)
+
+
+def savedmodel_tfjs() -> Exporter:
+    return SavedModelExporter("savedmodel-tfjs", portable=True)
 
 
 def tfjs_f32() -> Exporter:

@@ -31,6 +31,7 @@ from harness.report import summary, worst_layers, writer
 from harness.report.environment import describe
 from harness.report.golden_gates import golden_gates
 from harness.report.model import ERROR_GATE, SCHEMA, Report
+from harness.report.parts import RuntimeFailure as RuntimeFailureRecord
 from harness.report.runtime_rows import agreement_gates, held_out_rows, latency_gates, worst_cases
 from harness.run.engines import Engines
 from runtimes import tokenizers
@@ -92,7 +93,7 @@ def build(b: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
     report["environment"]["browsers"] = _browsers()
     for rid, row in rows.items():  # one gate per runtime: it ran, or the step and reason it did not
         err = row.get("error")
-        detail = f"{err['step']}: {err['message']}" if err else "exported, loaded and ran"
+        detail = RuntimeFailureRecord(**err).line() if err else "exported, loaded and ran"
         add([gates.Gate(ERROR_GATE, rid, err is None, detail=detail)])
     everything = opts.runtimes.strip() in ("all", "matrix")
     if opts.sizes:
@@ -181,7 +182,7 @@ def _close_interrupted(data: dict[str, Any]) -> None:
         if row.get("status") == "error" and f"{ERROR_GATE}:{rid}" not in done:
             err = row["error"]
             data["gates"].append(
-                gates.Gate(ERROR_GATE, rid, False, detail=f"{err['step']}: {err['message']}").as_dict()
+                gates.Gate(ERROR_GATE, rid, False, detail=RuntimeFailureRecord(**err).line()).as_dict()
             )
 
 

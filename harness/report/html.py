@@ -228,7 +228,7 @@ def _runtime_row(r: Report, rid: str, gates: dict[str, Gate], columns: list[tupl
     error = row.error if row is not None and row.status == "error" else None
     out = Row(rid, sub, missing.reason if missing else rid, VERDICT_WORD[r.runtime_verdict(rid)])
     if error is not None:
-        out.error = f"{error.step}: {error.message}"
+        out.error = error.line()
         return out
     na = "not run here" if missing is not None else "no such gate for this row"
     out.cells = [cell(gates[k]) if k in gates else _missing(na) for k, _ in columns]

@@ -67,7 +67,7 @@ def _case(g: Gate, row: RuntimeRow | None) -> ET.Element:
         _element("skipped", case, message=f"advisory gate failed (not required): {detail or measured}")
     elif not g.passed and g.gate == ERROR_GATE:
         error = row.error if row is not None else None
-        message = f"{error.step}: {error.message}" if error else detail or "the runtime did not run"
+        message = error.line() if error else detail or "the runtime did not run"
         _element("error", case, message=message, type=error.step if error else "run")
     elif not g.passed:
         failure = _element("failure", case, message=detail or measured or "failed", type=g.gate)

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, JsonValue, StringConstraints, model_validator
 
+from harness.core.limitations import describe
+
 Platform = Literal["desktop", "web", "ios", "android"]
 Browser = Literal["chromium", "firefox", "webkit"]
 Step = Literal["export", "load", "tokenize", "run"]
@@ -76,11 +78,31 @@ class RuntimeSpecInfo(Record):
         return self
 
 
+class KnownLimitation(Record):
+    """The declared engine limitation a failure is (golden/known_limitations.toml)."""
+
+    id: OneLine
+    engine: OneLine  # the package and version that lacks it: "tensorflowjs 4.22.0"
+    lacks: OneLine  # the op, kernel or feature: "TF op Erfc"
+    cause: OneLine
+    workaround: str = ""
+    link: str = ""
+
+
 class RuntimeFailure(Record):
-    """Why a runtime produced no scores: the step and the engine's own words, one line."""
+    """Why a runtime produced no scores: the step and the engine's own words, one line, and the
+    declared limitation it is, if any."""
 
     step: Step
     message: OneLine
+    limitation: KnownLimitation | None = None
+
+    def line(self) -> str:
+        """What a view shows: `step: message`, or `step: known limitation ID: ...` for a declared one."""
+        lim = self.limitation
+        if lim is None:
+            return f"{self.step}: {self.message}"
+        return f"{self.step}: {describe(lim.id, lim.engine, lim.lacks, lim.cause, lim.workaround)}"
 
 
 class Agreement(Record):

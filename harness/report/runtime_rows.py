@@ -18,11 +18,19 @@ from runtimes import tokenizers
 from runtimes.failures import RuntimeFailed, RuntimeFailure, step
 
 
+def error_record(failure: RuntimeFailure) -> dict[str, Any]:
+    """The report's `error` of a failed runtime: step, the engine's words, the limitation it is."""
+    out: dict[str, Any] = {"step": failure.step, "message": failure.message}
+    if failure.limitation is not None:
+        out["limitation"] = failure.limitation.record()
+    return out
+
+
 def failed_row(engines: Engines, rid: str, failure: RuntimeFailure, machine: str) -> dict[str, Any]:
     """A runtime that could not export, load, tokenize or run: its reason instead of its figures."""
     return {
         "spec": engines.runtimes[rid].spec.describe(), "status": "error", "machine": machine,
-        "error": {"step": failure.step, "message": failure.message}, "info": engines.info.get(rid, {}),
+        "error": error_record(failure), "info": engines.info.get(rid, {}),
     }  # fmt: skip
 
 

@@ -31,7 +31,7 @@ def print_summary(report: Report, out: Path) -> None:
         row = report.runtimes.get(subject)
         extra = ""
         if row is not None and row.error is not None:
-            extra = f"error at {row.error.step}: {row.error.message}"
+            extra = f"error at {row.error.line()}"
         elif row is not None and row.agreement is not None and row.accuracy is not None:
             diff = row.agreement.max_abs_diff
             extra = f"max|diff| {diff:.2e}  acc {row.accuracy:.4f}" if diff is not None else f"acc {row.accuracy:.4f}"

@@ -1,10 +1,13 @@
 // The harness's side of a TF.js runtime page: load one graph model on one backend, run whole
-// batches in one call, and time inside the page with performance.now().
+// batches in one call, and time inside the page with performance.now(). The harness says how
+// the graph runs: "execute" (static graph, synchronous) or "executeAsync" (control flow or
+// dynamic shapes, which execute() refuses). Plain web APIs only: the page runs in any engine.
 "use strict";
 
 window.harness = (() => {
   let model = null;
   let length = 0;
+  let mode = "execute";
 
   async function backendFacts(backend) {
     const facts = { backend: tf.getBackend(), tfjs: tf.version.tfjs };
@@ -32,7 +35,7 @@ window.harness = (() => {
     return facts;
   }
 
-  async function load(modelUrl, backend, inputLength) {
+  async function load(modelUrl, backend, inputLength, executionMode = "execute") {
     if (backend === "wasm") {
       tf.wasm.setWasmPaths("/node_modules/@tensorflow/tfjs-backend-wasm/dist/");
     }
@@ -41,9 +44,13 @@ window.harness = (() => {
       throw new Error(`TF.js backend ${backend} could not be initialised`);
     }
     await tf.ready();
+    if (executionMode !== "execute" && executionMode !== "executeAsync") {
+      throw new Error(`unknown execution mode ${executionMode}`);
+    }
     model = await tf.loadGraphModel(modelUrl);
     length = inputLength;
-    const warm = tf.tidy(() => model.predict(tf.zeros([1, length], "int32"))); // warm the kernels
+    mode = executionMode;
+    const warm = await predictChunk(new Int32Array(length), 1); // warm the kernels
     try {
       await warm.data(); // not dataSync: on webgpu it throws or silently returns zeros
     } finally {
@@ -53,13 +60,22 @@ window.harness = (() => {
     return { load_ms: loadMs, ...(await backendFacts(backend)) };
   }
 
-  function predictChunk(flat, n) {
-    return tf.tidy(() => {
-      const x = tf.tensor2d(flat, [n, length], "int32");
-      let y = model.predict(x);
-      if (Array.isArray(y)) y = y[0];
-      return y;
-    });
+  function firstOutput(y) {
+    if (!Array.isArray(y)) return y;
+    tf.dispose(y.slice(1));
+    return y[0];
+  }
+
+  async function predictChunk(flat, n) {
+    if (mode === "execute") {
+      return tf.tidy(() => firstOutput(model.execute(tf.tensor2d(flat, [n, length], "int32"))));
+    }
+    const x = tf.tensor2d(flat, [n, length], "int32");
+    try {
+      return firstOutput(await model.executeAsync(x)); // not in tf.tidy: it cannot await
+    } finally {
+      x.dispose();
+    }
   }
 
   async function run(ids, n, chunk) {
@@ -70,7 +86,7 @@ window.harness = (() => {
       const m = Math.min(chunk, n - start);
       const flat = all.subarray(start * length, (start + m) * length);
       const t0 = performance.now();
-      const y = predictChunk(flat, m);
+      const y = await predictChunk(flat, m);
       const values = await y.data();
       ms += performance.now() - t0;
       const cols = y.shape.length > 1 ? y.shape[1] : 1;
@@ -85,7 +101,7 @@ window.harness = (() => {
     const times = [];
     for (let i = 0; i < warmup + repeats; i++) {
       const t0 = performance.now();
-      const y = predictChunk(flat, 1);
+      const y = await predictChunk(flat, 1);
       await y.data();
       const dt = performance.now() - t0;
       y.dispose();
