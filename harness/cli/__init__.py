@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import unicodedata
 from collections.abc import Callable
 
 from harness.cli.parser import parser
@@ -30,19 +31,41 @@ def _terminate_as_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+def _escape(c: str) -> str:
+    if unicodedata.category(c)[0] != "C":
+        return c
+    return f"\\x{ord(c):02x}" if ord(c) <= 0xFF else f"\\u{ord(c):04x}"
+
+
+def one_line(message: str) -> str:
+    """An error as one line: a newline or control character (from a review's text or an
+    engine's words) would otherwise cut the message or the terminal line short."""
+    return "".join(_escape(c) for c in " ".join(message.splitlines()))
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The program (`argv` None: the console script, `python -m harness.cli`) or one command
+    run in-process (tests), which gets its caller's signal handlers back at the end."""
     args = parser().parse_args(argv)
+    saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     # SIGTERM unwinds like Ctrl-C, so `finally` blocks and atexit stop what this process started.
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         return int(_commands()[args.command](args) or 0)
     except HarnessError as e:
-        print(f"harness {args.command}: error: {e}", file=sys.stderr)
+        print(f"harness {args.command}: error: {one_line(str(e))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        # A second Ctrl-C while the browsers close must not print a traceback either.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
         print(f"harness {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    finally:
+        if argv is None:
+            # The command is over: what is left is cleanup (closing browsers and servers, here and
+            # in atexit). Another Ctrl-C or SIGTERM now must not cut it short with a traceback.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        else:
+            signal.signal(signal.SIGINT, saved[0])
+            signal.signal(signal.SIGTERM, saved[1])

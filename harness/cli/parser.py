@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import NoReturn
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A usage mistake is one line on stderr and exit code 2, like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        raise SystemExit(2)
 
 
 def _add_bundle(p: argparse.ArgumentParser) -> None:
@@ -51,7 +61,7 @@ RUNTIMES_HELP = "comma list of runtime ids, 'matrix' (conformance.toml) or 'all'
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="harness", description="Cross-runtime conformance harness")
+    ap = OneLineParser(prog="harness", description="Cross-runtime conformance harness")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train the reference model and write a bundle")
