@@ -57,6 +57,19 @@ def _add_preprocessing(p: argparse.ArgumentParser, what: str) -> None:
                    help="a JSON file the app tokenizer loads, passed to it after the text (repeatable, in order)")  # fmt: skip
 
 
+def _add_signing(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sign",
+        default=None,
+        metavar="KEY",
+        help="sign report.json with this SSH private key (default: $HARNESS_SIGNING_KEY)",
+    )
+    p.add_argument(
+        "--allow-unsigned", action="store_true",
+        help="accept reports from other machines that are unsigned or signed by a key not in golden/allowed_signers (recorded)",
+    )  # fmt: skip
+
+
 RUNTIMES_HELP = "comma list of runtime ids, 'matrix' (conformance.toml) or 'all' (every runtime)"
 
 
@@ -125,6 +138,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", default=None, help="output folder (default: reports/runs/<time>-<pid>, linked from reports/latest)"
     )
+    _add_signing(p)
 
     p = sub.add_parser("signoff", help="release sign-off: full matrix, every gate, the conformance suite")
     _add_bundle(p)
@@ -139,6 +153,7 @@ def parser() -> argparse.ArgumentParser:
         help="merge a report from another machine (e.g. macOS for coreml-native)",
     )  # fmt: skip
     p.add_argument("--profile", default="signoff", help="Hypothesis profile for the conformance suite")
+    _add_signing(p)
 
     p = sub.add_parser("app", help="build or serve the shipped web app (apps/web)")
     app_sub = p.add_subparsers(dest="app_command", required=True)
