@@ -4,6 +4,7 @@ with 130 and no traceback (the browsers and servers started are stopped on the w
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import unicodedata
@@ -50,17 +51,26 @@ def main(argv: list[str] | None = None) -> int:
     saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     # SIGTERM unwinds like Ctrl-C, so `finally` blocks and atexit stop what this process started.
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    code = EXIT_INTERRUPTED
     try:
-        return int(_commands()[args.command](args) or 0)
+        code = int(_commands()[args.command](args) or 0)
+        return code
     except HarnessError as e:
         print(f"harness {args.command}: error: {one_line(str(e))}", file=sys.stderr)
-        return EXIT_USAGE
+        code = EXIT_USAGE
+        return code
     except KeyboardInterrupt:
         print(f"harness {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        return 0
+        code = 0
+        return code
     finally:
+        if code == EXIT_INTERRUPTED and argv is None:
+            # A Ctrl-C that landed inside a browser driver's call leaves its answer unclaimed; the
+            # driver's event loop then logs "Task exception was never retrieved" with a traceback
+            # while the browser closes. The interruption was said in one line already.
+            logging.getLogger("asyncio").disabled = True
         if argv is None:
             # The command is over: what is left is cleanup (closing browsers and servers, here and
             # in atexit). Another Ctrl-C or SIGTERM now must not cut it short with a traceback.
