@@ -303,3 +303,37 @@ def test_merge_out_never_overwrites_an_input(genuine: Path, tmp_path: Path, caps
     assert cli.main(["report", "merge", str(first), str(genuine), "--out", str(folder)]) == 2
     assert "is one of the inputs; refusing to overwrite it" in capsys.readouterr().err
     assert first.read_bytes() == before
+
+
+# ---------------------------------------------------------------------------------------
+# what is committed: the allowed signers and the nightly workflow that signs
+# ---------------------------------------------------------------------------------------
+
+
+def test_the_committed_allowed_signers_are_readable_keys(tmp_path: Path) -> None:
+    from harness.core.paths import GOLDEN
+
+    lines = [
+        ln for ln in (GOLDEN / "allowed_signers").read_text().splitlines() if ln.strip() and not ln.startswith("#")
+    ]
+    assert lines
+    for n, line in enumerate(lines):
+        principal, namespaces, *key = line.split()
+        assert namespaces == f'namespaces="{signing.NAMESPACE}"' and "@" in principal
+        pub = tmp_path / f"{n}.pub"
+        pub.write_text(" ".join(key) + "\n")
+        listed = subprocess.run(["ssh-keygen", "-l", "-f", str(pub)], capture_output=True, text=True)
+        assert listed.returncode == 0 and "SHA256:" in listed.stdout, listed.stderr
+
+
+def test_the_nightly_workflow_signs_its_reports_and_merges_checked_ones() -> None:
+    import yaml
+
+    from harness.core.paths import REPO
+
+    flow = yaml.safe_load((REPO / ".github/workflows/nightly.yml").read_text())
+    steps = {s.get("name", ""): s for job in flow["jobs"].values() for s in job["steps"]}
+    for name in ("make report", "Core ML report"):
+        assert steps[name]["env"]["HARNESS_SIGNING_KEY"] == "${{ secrets.HARNESS_SIGNING_KEY }}"
+    merge_step = next(s for n, s in steps.items() if n.startswith("Merge"))
+    assert "--allow-unsigned" not in merge_step["run"] and "report merge" in merge_step["run"]
