@@ -31,7 +31,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
         raise HarnessError("give --like (reuse a bundle's tokenizer) or --tokenizer FILE, not both")
     app = AppTokenizer.parse(args.app_tokenizer, args.app_asset) if args.app_tokenizer else None
     bundle_hash = make_bundle(
-        args.model, args.like, args.out, args.tokenizer, args.maxlen, args.padding, args.truncating, app
+        args.model, args.like, args.out, args.tokenizer, args.maxlen, args.padding, args.truncating, app, args.logits
     )
     print(json.dumps({"bundle": args.out, "bundle_hash": bundle_hash}))
     return 0

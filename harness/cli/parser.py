@@ -87,6 +87,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--like", default=None, help="bundle whose tokenizer to reuse (default: golden/reference)")
     p.add_argument("--out", required=True)
     _add_preprocessing(p, "the model's own tokenizer instead of --like's")
+    p.add_argument("--logits", choices=["wrap", "refuse"], default="wrap",
+                   help="a model ending in a linear layer (logits): wrap it in sigmoid/softmax (default) or refuse it")  # fmt: skip
 
     p = sub.add_parser("export", help="export the bundle to every target (cached)")
     _add_bundle(p)

@@ -30,6 +30,7 @@ MODEL = "model.keras"
 TOKENIZER = "tokenizer.json"
 METRICS = "metrics.json"
 SIGNATURE = "signature.json"
+GOLDEN_FILE = "expected.jsonl"  # a non-reference bundle's own golden file (harness golden update --bundle)
 MAKE_HINT = "bundles are made by `harness train` or `harness bundle`"
 __all__ = ["BUNDLE_FORMAT", "Bundle", "Signature", "load", "positive_scores", "write_manifest"]
 
@@ -171,9 +172,27 @@ def tokenizer_only(folder: Path) -> Bundle:
 
 
 def check_replaceable(out: Path) -> None:
-    """`train`/`bundle --out` replace a bundle folder whole; never a folder that is not one."""
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())):
+    """`train`/`bundle --out` replace a bundle folder whole; never a folder that is not one,
+    nor a bundle folder holding anything the bundle does not own (a user's file inside it)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise HarnessError(f"{out}: exists and is not a folder; refusing to replace it (choose another --out)")
+    names = {p.name for p in out.iterdir()}
+    if not names:
+        return
+    if MANIFEST not in names:
         raise HarnessError(f"{out}: exists and is not a bundle folder; refusing to replace it (choose another --out)")
+    try:
+        listed = set(read_manifest(out).files)
+    except HarnessError:
+        listed = set()
+    foreign = sorted(names - listed - {MANIFEST, MODEL, TOKENIZER, METRICS, SIGNATURE, GOLDEN_FILE})
+    if foreign:
+        raise HarnessError(
+            f"{out}: holds {', '.join(foreign[:3])}, which is not part of the bundle; refusing to replace the "
+            "folder (move it away, or choose another --out)"
+        )
 
 
 def read_manifest(folder: Path) -> BundleManifest:
