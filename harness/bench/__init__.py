@@ -9,7 +9,8 @@ tokenizers and the web app only for a web runtime, training and the suite not at
 One module per kind of figure: `exports` (export time, bytes), `runtimes` (latency,
 throughput), `suite` (training, tokenizer, conformance suite), `webapp` (per engine, the
 phone profile, first-visit bytes, against the issues' targets), `layers` (compare --layers),
-`tokenizers` (a team's own Keras tokenizer and its JavaScript port).
+`tokenizers` (a team's own Keras tokenizer and its JavaScript port), `memory` (100,000 cases
+through `harness predict`: resident memory and cases/s).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.bench import memory
 from harness.bench.exports import FAMILY_TARGETS, bench_exports, scratch_cache
 from harness.bench.runtimes import bench_runtime
 from harness.bench.suite import bench_conformance_suite, bench_tokenizer_py, bench_training
@@ -41,7 +43,7 @@ def _sizes(b: bundle.Bundle, targets: set[str | None], everything: bool) -> dict
     }
 
 
-def run_bench(bundle_dir: str | None, selection: str, repeats: int) -> dict[str, Any]:
+def run_bench(bundle_dir: str | None, selection: str, repeats: int, large_cases: int = memory.LARGE) -> dict[str, Any]:
     b = bundle.load(bundle_dir)
     chosen = select(selection, with_reference=True)
     everything = selection.strip() in KEYWORDS
@@ -86,4 +88,7 @@ def run_bench(bundle_dir: str | None, selection: str, repeats: int) -> dict[str,
         result["webapp"] = bench_webapp(b)
     if everything:
         result["conformance_suite"] = bench_conformance_suite()
+    if large_cases:
+        large = [rid for rid in (memory.RUNTIMES if everything else chosen.requested) if rid in chosen.ids]
+        result["large_input"] = memory.run(bundle_dir, tuple(large), large_cases)
     return result

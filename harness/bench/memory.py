@@ -12,6 +12,9 @@ command. Per runtime:
 - `peak_browser_pss_mb`: the browser processes it started (proportional set size, summed),
   for the TF.js runtimes;
 and `cases_per_second` over the whole command (start-up, export check and browser launch included).
+The same command on BASELINE cases gives the growth: what 100,000 cases cost beyond a few
+(`growth_private_mb`, `growth_browser_pss_mb`); bounded memory means a growth near zero, whatever
+the floor (importing TensorFlow alone is about 700 MB of RSS, 430 MB of it shared libraries).
 """
 
 from __future__ import annotations
@@ -33,15 +36,17 @@ from harness.core.paths import REPO
 from harness.data.corpus import held_out
 
 LARGE = 100_000
+BASELINE = 1_000
 RUNTIMES = ("keras", "tfjs-wasm", "coreml-ref")
 SAMPLE_SECONDS = 0.2
 
 
 def write_cases(path: Path, texts: list[str], n: int) -> Path:
-    """n cases, the held-out reviews over and over (each with its own id)."""
+    """n distinct cases: the held-out reviews over and over, each with its number appended (so
+    nothing a run remembers per text or per row can be reused: the worst case for memory)."""
     with open(path, "w", encoding="utf-8") as f:
         for i in range(n):
-            f.write(json.dumps({"id": f"c{i}", "text": texts[i % len(texts)]}, ensure_ascii=False) + "\n")
+            f.write(json.dumps({"id": f"c{i}", "text": f"{i} {texts[i % len(texts)]}"}, ensure_ascii=False) + "\n")
     return path
 
 
@@ -107,10 +112,22 @@ def measure(runtime: str, cases: Path, n: int, bundle_dir: str | None = None) ->
 
 def run(bundle_dir: str | None = None, runtimes: tuple[str, ...] = RUNTIMES, n: int = LARGE) -> dict[str, Any]:
     texts = [r.text for r in held_out(bundle.load(bundle_dir))]
+    out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="harness-large-") as tmp:
         cases = write_cases(Path(tmp) / "cases.jsonl", texts, n)
-        return {rid: measure(rid, cases, n, bundle_dir) for rid in runtimes}
+        few = write_cases(Path(tmp) / "few.jsonl", texts, min(BASELINE, n))
+        for rid in runtimes:
+            large, small = measure(rid, cases, n, bundle_dir), measure(rid, few, min(BASELINE, n), bundle_dir)
+            large["growth_private_mb"] = round(large["peak_private_mb"] - small["peak_private_mb"], 1)
+            if "peak_browser_pss_mb" in large and "peak_browser_pss_mb" in small:
+                large["growth_browser_pss_mb"] = round(large["peak_browser_pss_mb"] - small["peak_browser_pss_mb"], 1)
+            out[rid] = {**large, "baseline": small}
+    return out
 
 
-if __name__ == "__main__":  # python -m harness.bench.memory [RUNTIME ...]
-    print(json.dumps(run(runtimes=tuple(sys.argv[1:]) or RUNTIMES), indent=2))
+def main(argv: list[str]) -> None:  # python -m harness.bench.memory [RUNTIME ...]
+    print(json.dumps(run(runtimes=tuple(argv) or RUNTIMES), indent=2))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -72,5 +72,5 @@ def cmd_app(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from harness.bench import run_bench
 
-    print(json.dumps(run_bench(args.bundle, args.runtimes, args.repeats), indent=2))
+    print(json.dumps(run_bench(args.bundle, args.runtimes, args.repeats, args.large_cases), indent=2))
     return 0

@@ -34,6 +34,10 @@ def _positive_int(value: str) -> int:
     return n
 
 
+def _non_negative_int(value: str) -> int:
+    return 0 if value.strip() == "0" else _positive_int(value)
+
+
 def _port(value: str) -> int:
     try:
         n = int(value)
@@ -171,4 +175,6 @@ def parser() -> argparse.ArgumentParser:
     _add_bundle(p)
     p.add_argument("--runtimes", default="matrix", help=RUNTIMES_HELP)
     p.add_argument("--repeats", type=_positive_int, default=300, help="single-review timings per runtime")
+    p.add_argument("--large-cases", type=_non_negative_int, default=100_000, metavar="N",
+                   help="cases for the large-input figure (resident memory, cases/s of predict); 0 skips it")  # fmt: skip
     return ap

@@ -36,6 +36,7 @@ def predict_batches(bundle: Bundle, selection: Selection, batches: Iterable[list
         for batch in batches:
             scores, used = engines.text_scores([c.text for c in batch])
             failures = {rid: f for rid, f in engines.failures.items() if rid in engines.runtimes}
+            engines.forget()  # one batch at a time in memory
             yield ScoredBatch(batch, scores, used, failures)
 
 
