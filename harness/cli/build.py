@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from harness.cli.output import print_jsonl
@@ -14,6 +15,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     from harness.data import training
 
     out = Path(args.out) if args.out else paths.REFERENCE_BUNDLE
+    if args.check:  # retrain what `out` records and judge the difference by tolerance
+        from harness.data import retrain_check
+
+        result = retrain_check.check(str(out))
+        print(json.dumps(result, indent=2))
+        verdict = "pass" if result["passed"] else f"FAIL ({'; '.join(result['reasons'])})"
+        print(f"train --check: {verdict}", file=sys.stderr)
+        return 0 if result["passed"] else 1
     metrics = training.train_bundle(args.corpus, out, args.seed)
     summary = {"bundle": str(out), "splits": metrics["splits"], "training_seconds": metrics["training_seconds"]}
     print(json.dumps(summary, indent=2))

@@ -85,6 +85,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", default="movie-reviews", help="'movie-reviews' or a .jsonl/.csv file with text,label")
     p.add_argument("--out", default=None, help="bundle folder (default: golden/reference)")
     p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--check", action="store_true",
+                   help="retrain the bundle at --out from what it records and judge the difference by tolerance (writes nothing)")  # fmt: skip
 
     p = sub.add_parser("bundle", help="make a bundle from any Keras 3 text classifier")
     p.add_argument("--model", required=True, help="FILE.keras taking int32 [N, L] ids")
