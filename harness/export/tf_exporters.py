@@ -18,6 +18,7 @@ from harness.core.errors import HarnessError
 from harness.core.quiet import native_stderr
 from harness.core.versions import dist_version
 from harness.export import Artifact, Exporter
+from harness.export.canonical import sorted_json
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # else it imports IPython when stdout is redirected
@@ -40,6 +41,7 @@ class SavedModelExporter(Exporter):
 class TfjsGraphExporter(Exporter):
     requires = ("savedmodel",)
     packages = ("tensorflowjs", "tensorflow")
+    version = 3  # 3: model.json with sorted keys (byte-reproducible, canonical.py)
 
     def __init__(self, target: str, quantize: str | None) -> None:
         self.target = target
@@ -59,6 +61,7 @@ class TfjsGraphExporter(Exporter):
             raise HarnessError(
                 f"tensorflowjs {dist_version('tensorflowjs')} cannot convert it ({words[:300]})"
             ) from None
+        sorted_json(out / "model.json")
         model_json = json.loads((out / "model.json").read_text())
         signature = model_json.get("signature") or model_json.get("userDefinedMetadata", {}).get("signature", {})
         return {
