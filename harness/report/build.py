@@ -27,6 +27,7 @@ import numpy as np
 from harness.check import gates
 from harness.check.sizes import measure_sizes
 from harness.core import bundle
+from harness.core.cases import read_cases
 from harness.data import corpus
 from harness.report import signing, summary, worst_layers, writer
 from harness.report.environment import describe
@@ -211,6 +212,16 @@ def nothing_ran_line(report: Report) -> str:
     return f"{NOTHING_RAN} ({why})" if why else NOTHING_RAN
 
 
+def preflight(b: bundle.Bundle) -> None:
+    """What would otherwise fail only after every runtime ran: the golden texts, and a golden
+    file of this bundle that is stale (made for another bundle or other texts)."""
+    from harness.check import golden
+
+    read_cases(golden.TEXTS)
+    if golden.expected_path(b).is_file():
+        golden.load_current(b)
+
+
 def run_report(bundle_dir: str | None, selection: str, out: Path | None, key: str | None = None) -> int:
     """`harness report`: everything is checked (the --out folder, the signing key, runtime ids,
     the bundle) before any runtime starts; the report goes to its own folder, or --out (see
@@ -221,6 +232,7 @@ def run_report(bundle_dir: str | None, selection: str, out: Path | None, key: st
         signing.check_key(key)
     select(selection, with_reference=True)  # unknown ids are refused before anything runs
     b = bundle.load(bundle_dir)
+    preflight(b)
     report = run(b, Options(runtimes=selection))
     if key and report.status == "complete":
         report = signing.signed(report, key)

@@ -112,6 +112,7 @@ def run_signoff(bundle_dir: str | None, out: Path, waivers: dict[str, str], with
         signing.check_key(key)
     selection = select(runtimes, with_reference=True)
     b = bundle.load(bundle_dir)
+    report.preflight(b)
     checked = evidence.load_inputs(with_reports, b, allow_unsigned)  # refused here, before anything runs
     check_waivers(waivers, expected_gates(selection, [r for _, r, _ in checked]))
     rep = report.run(b, report.Options(runtimes=runtimes, kind="signoff", require_all=True))
