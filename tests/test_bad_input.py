@@ -127,7 +127,7 @@ def test_a_truncated_artifact_manifest_is_one_line_with_the_fix(tfjs_export: tup
     text = manifest.read_text()
     manifest.write_text(text[: len(text) // 2])
     err = one_line_error(
-        harness("export", "--targets", "tfjs-u8", env=env), "export", str(manifest), "not valid JSON (line"
+        harness("export", "--targets", "tfjs-u8", env=env), "export", str(manifest), "not valid JSON (", " at line "
     )
     assert err.rstrip().endswith("rebuild it with `harness export --targets tfjs-u8 --force`")
     data = json.loads(text)
@@ -191,7 +191,7 @@ def test_a_raw_nul_in_a_case_file_gives_a_whole_message(tmp_path: Path) -> None:
     path = tmp_path / "nul.jsonl"
     path.write_bytes(b'{"id": "a", "text": "ok"}\n{"id": "b", "text": "x\x00y"}\n')
     err = one_line_error(harness("predict", "--runtimes", "keras", "--input", str(path)), "predict", f"{path}:2:")
-    assert "a raw control character U+0000 inside a string; write it as \\u0000" in err
+    assert "a raw control character U+0000 inside a string at column 23; write it as \\u0000" in err
     assert "\x00" not in err and err.rstrip().endswith('expected {"id": ..., "text": ...}')
 
 

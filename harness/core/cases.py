@@ -45,7 +45,7 @@ def _parse(path: object, lineno: int, chunk: bytes) -> Case | None:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
         raise HarnessError(
-            f'{where(path, lineno)}: not valid JSON (column {e.colno}: {json_error(e)}); expected {{"id": ..., "text": ...}}'
+            f'{where(path, lineno)}: not valid JSON ({json_error(e, lines=False)}); expected {{"id": ..., "text": ...}}'
         ) from None
     if not isinstance(obj, dict) or "id" not in obj or "text" not in obj:
         raise HarnessError(f"{where(path, lineno)}: expected an object with 'id' and 'text'")

@@ -86,14 +86,15 @@ def read_json(path: Path, what: str, hint: str = "") -> Any:
         ) from None
 
 
-def json_error(e: json.JSONDecodeError) -> str:
-    """json's own message made whole: it ends in "at" ("Invalid control character at"), the
-    position being given separately; a raw control character is named, with its escape."""
-    msg = e.msg.removesuffix(" at")
-    if msg == "Invalid control character" and e.pos < len(e.doc):
+def json_error(e: json.JSONDecodeError, lines: bool = True) -> str:
+    """json's own message made whole ("Invalid control character at" ends where json gives the
+    position separately), with the position; a raw control character is named, with its escape."""
+    pos = f"line {e.lineno} column {e.colno}" if lines else f"column {e.colno}"
+    msg = e.msg[:1].lower() + e.msg[1:]
+    if e.msg == "Invalid control character at" and e.pos < len(e.doc):
         cp = ord(e.doc[e.pos])
-        return f"a raw control character U+{cp:04X} inside a string; write it as \\u{cp:04x}"
-    return msg[:1].lower() + msg[1:]
+        return f"a raw control character U+{cp:04X} inside a string at {pos}; write it as \\u{cp:04x}"
+    return f"{msg} {pos}" if msg.endswith(" at") else f"{msg} at {pos}"
 
 
 def json_path(loc: tuple[int | str, ...]) -> str:
