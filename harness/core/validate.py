@@ -81,9 +81,7 @@ def read_json(path: Path, what: str, hint: str = "") -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise HarnessError(
-            f"{path}: not valid JSON (line {e.lineno} column {e.colno}: {json_error(e)}){tail}"
-        ) from None
+        raise HarnessError(f"{path}: not valid JSON ({json_error(e)}){tail}") from None
 
 
 def json_error(e: json.JSONDecodeError, lines: bool = True) -> str:
