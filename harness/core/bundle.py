@@ -145,7 +145,9 @@ class Bundle:
             try:
                 self._tokenizer = Tokenizer(spec)
             except (TokenizerSpecError, KeyError, ValueError, TypeError) as e:
-                raise HarnessError(f"{self.tokenizer_path}: not a usable tokenizer spec ({validate.one_line(str(e))})") from None
+                raise HarnessError(
+                    f"{self.tokenizer_path}: not a usable tokenizer spec ({validate.one_line(str(e))})"
+                ) from None
         return self._tokenizer
 
     def signature(self) -> Signature:
