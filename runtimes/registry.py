@@ -52,7 +52,10 @@ def _specs() -> list[RuntimeSpec]:
                     )  # fmt: skip
     for backend, engine in COREML_ENGINES:
         base = f"coreml-{backend}"
-        specs.append(RuntimeSpec(base, "coreml", engine, "ios", "float16", "py", "coreml", backend=backend))
+        hosts = ("Darwin",) if backend == "native" else ()  # Apple's Core ML framework: macOS only
+        specs.append(
+            RuntimeSpec(base, "coreml", engine, "ios", "float16", "py", "coreml", backend=backend, hosts=hosts)
+        )
         specs.append(
             RuntimeSpec(
                 _id(base, "fp32"),
@@ -64,6 +67,7 @@ def _specs() -> list[RuntimeSpec]:
                 "coreml-fp32",
                 backend=backend,
                 variant="fp32",
+                hosts=hosts,
             )  # fmt: skip
         )
     for backend, base in TFLITE_KERNELS:

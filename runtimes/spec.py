@@ -25,6 +25,7 @@ class RuntimeSpec:
     backend: str | None = None  # tfjs: cpu / wasm / webgl; coreml: ref / native; tflite: xnnpack / ref
     browser: str | None = None  # web runtimes: the browser engine ("chromium")
     variant: str = ""  # the id's `@variant`: the weights of the artifact ("f16", "u8", "fp32", "dr8", "int8")
+    hosts: tuple[str, ...] = ()  # the systems (platform.system()) it can run on; empty: any
     options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def describe(self) -> dict[str, Any]:

@@ -101,7 +101,8 @@ def test_metrics_record_splits_corpus_seed_versions_and_command(
 ) -> None:
     out, returned = trained
     metrics = json.loads((out / bundle.METRICS).read_text(encoding="utf-8"))
-    assert metrics == returned
+    assert "training_seconds" not in metrics  # a time in a hashed file would change the bundle hash every run
+    assert {**metrics, "training_seconds": returned["training_seconds"]} == returned
     reviews = corpus.load(str(tiny_corpus))
     sizes = {s: len(rs) for s, rs in corpus.by_split(reviews).items()}
     assert set(metrics["splits"]) == set(corpus.SPLITS)
@@ -113,7 +114,7 @@ def test_metrics_record_splits_corpus_seed_versions_and_command(
     assert metrics["seed"] == SEED
     assert set(metrics["versions"]) >= {"python", "tensorflow", "keras", "numpy"}
     assert metrics["versions"]["python"] == platform.python_version()
-    assert isinstance(metrics["training_seconds"], float) and metrics["training_seconds"] > 0
+    assert isinstance(returned["training_seconds"], float) and returned["training_seconds"] > 0
     assert metrics["command"].startswith("harness train")
     assert re.fullmatch(r"[0-9a-f]{64}", metrics["weights_sha256"])
     assert 1 <= metrics["epochs_run"] <= HP.max_epochs
@@ -175,6 +176,9 @@ def test_same_seed_gives_the_same_weights(
     assert again["weights_sha256"] == first["weights_sha256"]
     assert again["splits"] == first["splits"]
     assert (tmp_path / "again" / bundle.TOKENIZER).read_bytes() == (out / bundle.TOKENIZER).read_bytes()
+    # ...and the same bytes: model.keras carries no save time, metrics.json no training time (issue 16)
+    assert (tmp_path / "again" / bundle.MODEL).read_bytes() == (out / bundle.MODEL).read_bytes()
+    assert bundle.load(tmp_path / "again").hash == bundle.load(out).hash
     other = training.train_bundle(str(tiny_corpus), tmp_path / "other", SEED + 1, HP)
     assert other["weights_sha256"] != first["weights_sha256"]
 
@@ -242,3 +246,56 @@ def test_train_refuses_to_replace_a_folder_that_is_not_a_bundle(tmp_path):
     check_replaceable(tmp_path / "new")  # absent: fine
     (tmp_path / "empty").mkdir()
     check_replaceable(tmp_path / "empty")  # empty: fine
+
+
+def test_model_keras_has_fixed_entry_times_and_loads(trained: tuple[Path, dict[str, Any]]) -> None:
+    import zipfile
+
+    from harness.data.reproducible import EPOCH, EPOCH_TEXT
+    from runtimes.frameworks import import_keras
+
+    out, metrics = trained
+    with zipfile.ZipFile(out / bundle.MODEL) as z:
+        assert {i.date_time for i in z.infolist()} == {EPOCH}
+        assert json.loads(z.read("metadata.json"))["date_saved"] == EPOCH_TEXT
+    from harness.data.model import weights_hash
+
+    assert (
+        weights_hash(import_keras().saving.load_model(out / bundle.MODEL, compile=False)) == metrics["weights_sha256"]
+    )
+
+
+def test_recorded_command_leaves_out_where_the_bundle_went(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.argv", ["harness", "train", "--corpus", "c.jsonl", "--out", "/tmp/x", "--seed", "3"])
+    assert training.recorded_command() == "harness train --corpus c.jsonl --seed 3"
+    monkeypatch.setattr("sys.argv", ["harness", "train", "--out=/tmp/y"])
+    assert training.recorded_command() == "harness train"
+
+
+def test_train_check_judges_a_retrain_by_tolerance(trained: tuple[Path, dict[str, Any]], tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from harness import cli
+
+    out, _ = trained
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert cli.main(["train", "--check", "--out", str(out)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (
+        result["passed"]
+        and result["same_hash"]
+        and result["max_weight_diff"] == 0.0
+        and result["max_score_diff"] == 0.0
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # --check writes nothing
+    # A bundle whose weights are not what its record retrains to fails, with the figures.
+    changed = tmp_path / "changed"
+    shutil.copytree(out, changed)
+    record = json.loads((changed / bundle.METRICS).read_text())
+    record["seed"] = SEED + 1
+    (changed / bundle.METRICS).write_text(json.dumps(record))
+    bundle.write_manifest(changed)
+    assert cli.main(["train", "--check", "--out", str(changed)]) == 1
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert not result["passed"] and result["max_weight_diff"] > result["tolerance"]["weight_atol"]
+    assert "train --check: FAIL (max_weight_diff" in captured.err

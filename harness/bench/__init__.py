@@ -10,7 +10,8 @@ One module per kind of figure: `exports` (export time, bytes), `runtimes` (laten
 throughput), `suite` (training, tokenizer, conformance suite), `webapp` (per engine, the
 phone profile, first-visit bytes, against the issues' targets), `layers` (compare --layers),
 `tokenizers` (a team's own Keras tokenizer and its JavaScript port), `zoo` (every zoo model's
-single-review latency on keras, tfjs-wasm and coreml-ref; with the matrix, or `--zoo only`).
+single-review latency on keras, tfjs-wasm and coreml-ref; with the matrix, or `--zoo only`),
+`memory` (100,000 cases through `harness predict`: resident memory and cases/s).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.bench import memory
 from harness.bench.exports import FAMILY_TARGETS, bench_exports, scratch_cache
 from harness.bench.runtimes import bench_runtime
 from harness.bench.suite import bench_conformance_suite, bench_tokenizer_py, bench_training
@@ -42,9 +44,12 @@ def _sizes(b: bundle.Bundle, targets: set[str | None], everything: bool) -> dict
     }
 
 
-def run_bench(bundle_dir: str | None, selection: str, repeats: int, zoo: str = "include") -> dict[str, Any]:
+def run_bench(
+    bundle_dir: str | None, selection: str, repeats: int, zoo: str = "include", large_cases: int = memory.LARGE
+) -> dict[str, Any]:
     """The figures (see the module doc); `zoo` "include" adds the model zoo's latencies to a full
-    run (the matrix or all), "only" gives just those, "skip" none."""
+    run (the matrix or all), "only" gives just those, "skip" none; `large_cases` 0 skips the
+    large-input figure."""
     from harness.bench.zoo import bench_zoo
 
     b = bundle.load(bundle_dir)
@@ -95,4 +100,7 @@ def run_bench(bundle_dir: str | None, selection: str, repeats: int, zoo: str = "
         result["zoo"] = bench_zoo(b, texts[0], min(repeats, 100))
     if everything:
         result["conformance_suite"] = bench_conformance_suite()
+    if large_cases:
+        large = [rid for rid in (memory.RUNTIMES if everything else chosen.requested) if rid in chosen.ids]
+        result["large_input"] = memory.run(bundle_dir, tuple(large), large_cases)
     return result

@@ -56,6 +56,8 @@ class GoldenCheck:
     comparisons: dict[str, Comparison] = field(default_factory=dict)
     unused_divergences: list[str] = field(default_factory=list)
     errors: dict[str, RuntimeFailure] = field(default_factory=dict)  # runtimes/tokenizers that could not run
+    scores: dict[str, np.ndarray] = field(default_factory=dict)  # runtime id -> its score per case (evidence)
+    ids_sha256: dict[str, str] = field(default_factory=dict)  # tokenizer id -> ids_sha256 of its ids
 
     @property
     def undeclared(self) -> list[Finding]:
@@ -154,6 +156,11 @@ def update(bundle: Bundle, texts_path: Path | None = None, golden_file: Path | N
     return meta
 
 
+def ids_sha256(ids: np.ndarray) -> str:
+    """One hash for a tokenizer's ids of every golden case: int64 little-endian, row by row."""
+    return hashlib.sha256(np.ascontiguousarray(ids, dtype="<i8").tobytes()).hexdigest()
+
+
 def _first_difference(a: list[int], b: list[int]) -> int:
     return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
@@ -175,6 +182,7 @@ def check(
         except RuntimeFailed as e:
             result.errors[tok] = e.failure
             continue
+        result.ids_sha256[tok] = ids_sha256(got)
         for i in np.flatnonzero((got != ref_ids).any(axis=1)):
             pos = _first_difference(got[i].tolist(), ref_ids[i].tolist())
             detail = f"ids differ from position {pos}: expected {ref_ids[i][pos : pos + 5].tolist()}, got {got[i][pos : pos + 5].tolist()}"
@@ -185,6 +193,7 @@ def check(
         except RuntimeFailed as e:
             result.errors[rid] = e.failure
             continue
+        result.scores[rid] = got_scores
         keep = np.asarray([divergences.declared(known, "score", rid, c.id) is None for c in cases])
         cmp = judge(engines, rid, ref_scores[keep], got_scores[keep])
         result.comparisons[rid] = cmp

@@ -77,3 +77,23 @@ def _minimize(
     cls.minimal = minimal
     cls.minimal_detail = shows(minimal)[0].detail
     cls.minimal_ids = {tid: (o if isinstance(o, list) else o.message) for tid, o in run(minimal).items()}
+
+
+def merge_classes(into: dict[tuple[str, str], DivergenceClass], found: list[DivergenceClass]) -> None:
+    """One batch's classes added to those of the batches before (`harness tokenize` reads its
+    input in batches): the cases add up, the shortest seed stays."""
+    for cls in found:
+        have = into.get((cls.runtime, cls.name))
+        if have is None:
+            into[(cls.runtime, cls.name)] = cls
+            continue
+        have.case_ids.extend(cls.case_ids)
+        if len(cls.seed) < len(have.seed):
+            have.seed, have.seed_detail = cls.seed, cls.seed_detail
+
+
+def shrink(bundle: Bundle, found: list[DivergenceClass], reference: str, app: AppTokenizer | None = None) -> None:
+    """Each class shrunk to a minimal input (what `check(minimize=True)` does for one batch)."""
+    tok = bundle.tokenizer_info()
+    for cls in found:
+        _minimize(bundle, cls, reference, tok, app)

@@ -4,8 +4,10 @@ with 130 and no traceback (the browsers and servers started are stopped on the w
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
+import unicodedata
 from collections.abc import Callable
 
 from harness.cli.parser import parser
@@ -30,19 +32,50 @@ def _terminate_as_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+def _escape(c: str) -> str:
+    if unicodedata.category(c)[0] != "C":
+        return c
+    return f"\\x{ord(c):02x}" if ord(c) <= 0xFF else f"\\u{ord(c):04x}"
+
+
+def one_line(message: str) -> str:
+    """An error as one line: a newline or control character (from a review's text or an
+    engine's words) would otherwise cut the message or the terminal line short."""
+    return "".join(_escape(c) for c in " ".join(message.splitlines()))
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The program (`argv` None: the console script, `python -m harness.cli`) or one command
+    run in-process (tests), which gets its caller's signal handlers back at the end."""
     args = parser().parse_args(argv)
+    saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     # SIGTERM unwinds like Ctrl-C, so `finally` blocks and atexit stop what this process started.
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    code = EXIT_INTERRUPTED
     try:
-        return int(_commands()[args.command](args) or 0)
+        code = int(_commands()[args.command](args) or 0)
+        return code
     except HarnessError as e:
-        print(f"harness {args.command}: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        print(f"harness {args.command}: error: {one_line(str(e))}", file=sys.stderr)
+        code = EXIT_USAGE
+        return code
     except KeyboardInterrupt:
-        # A second Ctrl-C while the browsers close must not print a traceback either.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
         print(f"harness {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        return 0
+        code = 0
+        return code
+    finally:
+        if code == EXIT_INTERRUPTED and argv is None:
+            # A Ctrl-C that landed inside a browser driver's call leaves its answer unclaimed; the
+            # driver's event loop then logs "Task exception was never retrieved" with a traceback
+            # while the browser closes. The interruption was said in one line already.
+            logging.getLogger("asyncio").disabled = True
+        if argv is None:
+            # The command is over: what is left is cleanup (closing browsers and servers, here and
+            # in atexit). Another Ctrl-C or SIGTERM now must not cut it short with a traceback.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        else:
+            signal.signal(signal.SIGINT, saved[0])
+            signal.signal(signal.SIGTERM, saved[1])

@@ -15,6 +15,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     from harness.data import training
 
     out = Path(args.out) if args.out else paths.REFERENCE_BUNDLE
+    if args.check:  # retrain what `out` records and judge the difference by tolerance
+        from harness.data import retrain_check
+
+        result = retrain_check.check(str(out))
+        print(json.dumps(result, indent=2))
+        verdict = "pass" if result["passed"] else f"FAIL ({'; '.join(result['reasons'])})"
+        print(f"train --check: {verdict}", file=sys.stderr)
+        return 0 if result["passed"] else 1
     metrics = training.train_bundle(args.corpus, out, args.seed)
     summary = {"bundle": str(out), "splits": metrics["splits"], "training_seconds": metrics["training_seconds"]}
     print(json.dumps(summary, indent=2))
@@ -32,7 +40,9 @@ def make_bundle_from(args: argparse.Namespace, out: str) -> str:
     if args.like and args.tokenizer:
         raise HarnessError("give --like (reuse a bundle's tokenizer) or --tokenizer FILE, not both")
     app = AppTokenizer.parse(args.app_tokenizer, args.app_asset) if args.app_tokenizer else None
-    return make_bundle(args.model, args.like, out, args.tokenizer, args.maxlen, args.padding, args.truncating, app)
+    return make_bundle(
+        args.model, args.like, out, args.tokenizer, args.maxlen, args.padding, args.truncating, app, args.logits
+    )
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
@@ -83,5 +93,5 @@ def cmd_app(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from harness.bench import run_bench
 
-    print(json.dumps(run_bench(args.bundle, args.runtimes, args.repeats, args.zoo), indent=2))
+    print(json.dumps(run_bench(args.bundle, args.runtimes, args.repeats, args.zoo, args.large_cases), indent=2))
     return 0

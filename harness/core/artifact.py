@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.core import validate
 from harness.core.bundle import verify_files
 from harness.core.errors import HarnessError, IntegrityError
+from harness.core.manifests import ArtifactManifest
 
 ARTIFACT_MANIFEST = "artifact.json"
 
@@ -31,7 +32,7 @@ class Artifact:
         try:
             verify_files(self.path, self.files, f"{self.target} artifact")
         except IntegrityError as e:  # the export cache is regenerable: say how
-            raise IntegrityError(f"{e}; rebuild it with `harness export --targets {self.target} --force`") from None
+            raise IntegrityError(f"{e}; {rebuild_hint(self.target)}") from None
 
     def total(self, key: str = "bytes", names: list[str] | None = None) -> int:
         return sum(e[key] for n, e in self.files.items() if names is None or n in names)
@@ -54,19 +55,22 @@ def describe_files(folder: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+def rebuild_hint(target: str) -> str:
+    return f"rebuild it with `harness export --targets {target} --force`"
+
+
 def load_artifact(folder: Path, target: str) -> Artifact | None:
+    """The cached artifact in `folder` (None if there is none), its manifest checked field by
+    field and every file it lists verified; the export cache is regenerable, so every refusal
+    says how to rebuild it."""
     path = folder / ARTIFACT_MANIFEST
     if not path.is_file():
         return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
-            raise ValueError("expected an object with 'files'")
-    except (UnicodeDecodeError, ValueError) as e:
-        raise HarnessError(
-            f"{path}: not a readable artifact manifest ({str(e).splitlines()[0][:120]}); "
-            f"rebuild it with `harness export --targets {target} --force`"
-        ) from None
-    art = Artifact(target, folder, manifest)
+    hint = rebuild_hint(target)
+    data = validate.read_json(path, "artifact manifest", hint)
+    manifest = validate.parse(ArtifactManifest, data, path, hint)
+    if manifest.target != target:
+        raise HarnessError(f"{path}: $.target: expected {target!r}, got {manifest.target!r}; {hint}")
+    art = Artifact(target, folder, data)
     art.verify()
     return art

@@ -9,17 +9,18 @@ everything downstream (exports, golden files, reports) is keyed by it. tokenizer
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from harness.core import atomic, tokenizer_kinds
+from harness.core import atomic, tokenizer_kinds, validate
 from harness.core.app_tokenizer import APP_TOKENIZER, AppTokenizer
+from harness.core.bundle_files import ModelSignature, TokenizerSpecShape, TrainingMetrics
 from harness.core.errors import HarnessError, IntegrityError
 from harness.core.hashing import file_sha256, hash_of_entries
+from harness.core.manifests import BUNDLE_FORMAT, BundleManifest
 from harness.core.paths import REFERENCE_BUNDLE
 from harness.core.tokenizer import Tokenizer, TokenizerSpecError
 from harness.core.tokenizer_kinds import TokenizerInfo
@@ -29,7 +30,9 @@ MODEL = "model.keras"
 TOKENIZER = "tokenizer.json"
 METRICS = "metrics.json"
 SIGNATURE = "signature.json"
-BUNDLE_FORMAT = "harness-bundle/1"
+GOLDEN_FILE = "expected.jsonl"  # a non-reference bundle's own golden file (harness golden update --bundle)
+MAKE_HINT = "bundles are made by `harness train` or `harness bundle`"
+__all__ = ["BUNDLE_FORMAT", "Bundle", "Signature", "load", "positive_scores", "write_manifest"]
 
 
 def file_entries(folder: Path, names: list[str]) -> dict[str, dict[str, Any]]:
@@ -67,6 +70,8 @@ class Signature:
     output_kind: str  # "sigmoid" ([N, 1]) or "softmax" ([N, C])
     classes: int
     positive_index: int
+    embedding_rows: int | None = None  # more Embedding rows than the tokenizer addresses (never used)
+    wrapped: str | None = None  # the activation `harness bundle` added to a model that ended in logits
 
 
 def positive_scores(out: np.ndarray, positive_index: int | None = None) -> np.ndarray:
@@ -99,21 +104,21 @@ class Bundle:
         return self.path / TOKENIZER
 
     def tokenizer_spec(self) -> dict[str, Any]:
-        """tokenizer.json as data, read once."""
+        """tokenizer.json as data, read once (one line naming the file if it is not JSON)."""
         if self._spec is None:
-            try:
-                spec = json.loads(self.tokenizer_path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-                raise HarnessError(f"{self.tokenizer_path}: not a readable tokenizer spec ({e})") from None
+            spec = validate.read_json(self.tokenizer_path, "tokenizer spec", MAKE_HINT)
             if not isinstance(spec, dict):
-                raise HarnessError(f"{self.tokenizer_path}: expected a JSON object")
+                raise HarnessError(f"{self.tokenizer_path}: $: expected an object, got {validate.a(spec)}")
             self._spec = spec
         return self._spec
 
     def tokenizer_info(self) -> TokenizerInfo:
         """Kind, length, id range and pad id of any kind of tokenizer, without a framework."""
+        spec = self.tokenizer_spec()
+        if isinstance(spec, dict) and spec.get("format") == tokenizer_kinds.format_of(tokenizer_kinds.HARNESS):
+            validate.parse(TokenizerSpecShape, spec, self.tokenizer_path)  # a bad field named, not a KeyError
         try:
-            return tokenizer_kinds.info(self.tokenizer_spec())
+            return tokenizer_kinds.info(spec)
         except tokenizer_kinds.KindError as e:
             raise HarnessError(f"{self.tokenizer_path}: {e}") from None
 
@@ -126,11 +131,7 @@ class Bundle:
         if APP_TOKENIZER not in self.manifest.get("files", {}):
             return None
         path = self.path / APP_TOKENIZER
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
-            raise HarnessError(f"{path}: not readable ({e})") from None
-        return AppTokenizer.from_json(data, path)
+        return AppTokenizer.from_json(validate.read_json(path, "app tokenizer record"), path)
 
     def tokenizer(self) -> Tokenizer:
         """The harness's own tokenizer, parsed once per bundle: the spec is 150 KB and the
@@ -142,30 +143,29 @@ class Bundle:
                     f"{self.tokenizer_path}: a {kind} tokenizer; this step reads only the harness's own "
                     f"({tokenizer_kinds.format_of(tokenizer_kinds.HARNESS)})"
                 )
+            spec = self.tokenizer_spec()
+            validate.parse(TokenizerSpecShape, spec, self.tokenizer_path)
             try:
-                self._tokenizer = Tokenizer(self.tokenizer_spec())
-            except (TokenizerSpecError, KeyError, ValueError) as e:
-                raise HarnessError(f"{self.tokenizer_path}: not a usable tokenizer spec ({e})") from None
+                self._tokenizer = Tokenizer(spec)
+            except (TokenizerSpecError, KeyError, ValueError, TypeError) as e:
+                raise HarnessError(
+                    f"{self.tokenizer_path}: not a usable tokenizer spec ({validate.one_line(str(e))})"
+                ) from None
         return self._tokenizer
 
     def signature(self) -> Signature:
-        path = self.path / SIGNATURE
-        try:
-            sig = json.loads(path.read_text(encoding="utf-8"))
-            shape, out = sig["input"]["shape"], sig["output"]
-            return Signature(
-                int(shape[1]),
-                int(sig["input"]["vocab_size"]),
-                out["kind"],
-                int(out["classes"]),
-                int(out["positive_index"]),
-            )
-        except (OSError, json.JSONDecodeError, KeyError, TypeError, IndexError, ValueError) as e:
-            raise HarnessError(f"{path}: not a usable model signature ({e})") from None
+        sig = validate.load(ModelSignature, self.path / SIGNATURE, "model signature", MAKE_HINT)
+        return Signature(sig.input.shape[1], sig.input.vocab_size, sig.output.kind, sig.output.classes,
+                         sig.output.positive_index, sig.input.embedding_rows, sig.output.wrapped)  # fmt: skip
 
     def metrics(self) -> dict[str, Any]:
+        """metrics.json as data (checked: splits with accuracy and n); {} when the bundle has none."""
         path = self.path / METRICS
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        if not path.is_file():
+            return {}
+        data = validate.read_json(path, "training record")
+        validate.parse(TrainingMetrics, data, path)
+        return dict(data)
 
 
 def tokenizer_only(folder: Path) -> Bundle:
@@ -177,30 +177,64 @@ def tokenizer_only(folder: Path) -> Bundle:
 
 
 def check_replaceable(out: Path) -> None:
-    """`train`/`bundle --out` replace a bundle folder whole; never a folder that is not one."""
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())):
+    """`train`/`bundle --out` replace a bundle folder whole; never a folder that is not one,
+    nor a bundle folder holding anything the bundle does not own (a user's file inside it)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise HarnessError(f"{out}: exists and is not a folder; refusing to replace it (choose another --out)")
+    names = {p.name for p in out.iterdir()}
+    if not names:
+        return
+    if MANIFEST not in names:
         raise HarnessError(f"{out}: exists and is not a bundle folder; refusing to replace it (choose another --out)")
+    try:
+        listed = set(read_manifest(out).files)
+    except HarnessError:
+        listed = set()
+    foreign = sorted(names - listed - {MANIFEST, MODEL, TOKENIZER, METRICS, SIGNATURE, GOLDEN_FILE})
+    if foreign:
+        raise HarnessError(
+            f"{out}: holds {', '.join(foreign[:3])}, which is not part of the bundle; refusing to replace the "
+            "folder (move it away, or choose another --out)"
+        )
+
+
+def read_manifest(folder: Path) -> BundleManifest:
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise HarnessError(f"{path}: no bundle manifest ({MAKE_HINT})")
+    return validate.load(BundleManifest, path, "bundle manifest", MAKE_HINT)
 
 
 def load(folder: str | Path | None = None, verify: bool = True) -> Bundle:
+    """The bundle in `folder`, every file checked before anything uses it: the manifest's shape,
+    each listed file's bytes and sha256, the bundle hash, then the signature, tokenizer spec
+    and metrics, and that the signature and the tokenizer describe the same ids."""
     folder = Path(folder) if folder else REFERENCE_BUNDLE
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        raise HarnessError(
-            f"{manifest_path}: no bundle manifest (expected a folder made by `harness train` or `harness bundle`)"
-        )
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        entries = manifest["files"]
-    except (json.JSONDecodeError, KeyError, TypeError):
-        raise HarnessError(
-            f"{manifest_path}: not a bundle manifest (expected JSON with 'files' and 'bundle_hash')"
-        ) from None
+    manifest = read_manifest(folder)
+    entries = manifest.model_dump(mode="json")["files"]
     if verify:
         verify_files(folder, entries, "bundle")
-        if hash_of_entries(entries) != manifest.get("bundle_hash"):
-            raise IntegrityError(f"{manifest_path}: bundle_hash does not match its file list (edited manifest)")
+        if hash_of_entries(entries) != manifest.bundle_hash:
+            raise IntegrityError(f"{folder / MANIFEST}: bundle_hash does not match its file list (edited manifest)")
     for required in (MODEL, TOKENIZER, SIGNATURE):
         if required not in entries:
-            raise HarnessError(f"{manifest_path}: bundle has no {required}")
-    return Bundle(folder, manifest)
+            raise HarnessError(f"{folder / MANIFEST}: bundle has no {required}")
+    b = Bundle(folder, manifest.model_dump(mode="json"))
+    sig, tok = b.signature(), b.tokenizer_info()
+    if tok.kind == tokenizer_kinds.HARNESS:
+        b.tokenizer()  # the harness's own spec, checked field by field
+    b.app_tokenizer()
+    b.metrics()
+    if (sig.vocab_size, sig.length) != (tok.vocab_size, tok.length):
+        raise HarnessError(
+            f"{folder / SIGNATURE}: input vocab_size {sig.vocab_size} and length {sig.length} do not match "
+            f"{TOKENIZER} ({tok.vocab_size} ids, length {tok.length})"
+        )
+    if sig.embedding_rows is not None and sig.embedding_rows < sig.vocab_size:
+        raise HarnessError(
+            f"{folder / SIGNATURE}: embedding_rows {sig.embedding_rows} is fewer than the tokenizer's "
+            f"{sig.vocab_size} ids (an id past the last row has no defined result in some runtimes)"
+        )
+    return b

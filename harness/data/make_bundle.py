@@ -1,25 +1,40 @@
 """`harness bundle`: make a reference bundle from any Keras 3 text classifier.
 
-The model must take int32 [N, L] token ids and end in sigmoid [N, 1] or softmax [N, C]. The
-tokenizer is the team's own (`--tokenizer FILE`: a Keras Tokenizer JSON or TextVectorization
-config, harness/data/tokenizer_import.py) or is reused from an existing bundle (`--like`);
-either way L and the id range must fit the model. `--app-tokenizer` names the app's own
-JavaScript port, which then feeds the web runtimes (app_tokenizer.json).
+The model must take int32 [N, L] token ids and end in sigmoid [N, 1] or softmax [N, C]
+probabilities (a linear last layer, i.e. logits, is wrapped in the activation and said, or
+refused with --logits refuse: see model_output.py). The tokenizer is the team's own
+(`--tokenizer FILE`: a Keras Tokenizer JSON or TextVectorization config,
+harness/data/tokenizer_import.py) or is reused from an existing bundle (`--like`); either way L
+and the id range must fit the model. `--app-tokenizer` names the app's own JavaScript port,
+which then feeds the web runtimes (app_tokenizer.json).
+
+An Embedding with fewer rows than the tokenizer's ids is refused (an id past the last row has
+no defined result in some runtimes). One with more rows is accepted, with one warning line,
+and its row count is recorded in signature.json (`input.embedding_rows`): a model trained
+with a larger vocabulary than the tokenizer it ships with is legitimate (the extra rows are
+simply never looked up), but a mismatch should never pass unseen.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import sys
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from harness.core import atomic, bundle
 from harness.core.app_tokenizer import APP_TOKENIZER, AppTokenizer
 from harness.core.errors import HarnessError
-from harness.core.tokenizer_kinds import info
+from harness.core.tokenizer_kinds import TokenizerInfo, info
+from harness.data.model_output import ensure_probabilities
 from harness.data.tokenizer_import import read_tokenizer
 from harness.data.training import signature
+
+
+def _say(message: str) -> None:
+    print(f"harness bundle: {message}", file=sys.stderr)
 
 
 def _describe(model: Any, path: Path, length: int, vocab_size: int) -> dict[str, Any]:
@@ -33,18 +48,30 @@ def _describe(model: Any, path: Path, length: int, vocab_size: int) -> dict[str,
         )
     if "int" not in in_dtype:
         raise HarnessError(f"{path}: input dtype {in_dtype}; expected int32 token ids")
-    embeddings = [layer for layer in model.layers if layer.__class__.__name__ == "Embedding"]
-    if embeddings and embeddings[0].input_dim < vocab_size:
-        raise HarnessError(
-            f"{path}: embedding has {embeddings[0].input_dim} rows but the tokenizer emits ids up to {vocab_size - 1}"
-        )
     out_shape = tuple(outputs[0].shape)
     if len(out_shape) != 2 or not out_shape[1]:
         raise HarnessError(
             f"{path}: output shape {list(out_shape)}; expected [None, 1] (sigmoid) or [None, C] (softmax)"
         )
     classes = int(out_shape[1])
-    return signature(length, vocab_size, "sigmoid" if classes == 1 else "softmax", classes)
+    sig = signature(length, vocab_size, "sigmoid" if classes == 1 else "softmax", classes)
+    embeddings = [layer for layer in model.layers if layer.__class__.__name__ == "Embedding"]
+    if embeddings:
+        rows = int(embeddings[0].input_dim)
+        if rows < vocab_size:
+            raise HarnessError(f"{path}: embedding has {rows} rows but the tokenizer emits ids up to {vocab_size - 1}")
+        if rows > vocab_size:
+            _say(f"warning: {path}: embedding {embeddings[0].name!r} has {rows} rows, the tokenizer emits ids "
+                 f"0..{vocab_size - 1} only (rows {vocab_size}..{rows - 1} are never used; recorded as embedding_rows)")  # fmt: skip
+            sig["input"]["embedding_rows"] = rows
+    return sig
+
+
+def _probe(tok: TokenizerInfo, seed: int = 0) -> np.ndarray:
+    """Inputs to check the outputs on: an all-padding row and random ids over the whole id range."""
+    rng = np.random.default_rng(seed)
+    pad = np.full((1, tok.length), tok.pad_id, dtype=np.int32)
+    return np.concatenate([pad, rng.integers(0, tok.vocab_size, size=(63, tok.length), dtype=np.int32)])
 
 
 def _model_length(model: Any) -> int | None:
@@ -61,6 +88,7 @@ def make_bundle(
     padding: str | None = None,
     truncating: str | None = None,
     app: AppTokenizer | None = None,
+    logits: str = "wrap",
 ) -> str:
     from runtimes.frameworks import import_keras
 
@@ -69,6 +97,7 @@ def make_bundle(
         raise HarnessError(f"{source}: expected an existing Keras 3 model file (.keras)")
     if tokenizer is None and (maxlen or padding or truncating):
         raise HarnessError("--maxlen, --padding and --truncating describe a --tokenizer FILE; give one")
+    bundle.check_replaceable(Path(out))
     base = bundle.load(like) if tokenizer is None else None
     keras = import_keras()
     try:
@@ -83,11 +112,18 @@ def make_bundle(
         origin = str(tokenizer)
     tok = info(spec)
     sig = _describe(model, source, tok.length, tok.vocab_size)
-    bundle.check_replaceable(Path(out))
+    model, wrapped = ensure_probabilities(model, source, int(sig["output"]["classes"]), _probe(tok), logits)
+    if wrapped:
+        sig["output"]["wrapped"] = wrapped
+        _say(f"{source}: the last layer is linear (logits); wrapped in {wrapped}, so scores are probabilities "
+             "(signature.json output.wrapped)")  # fmt: skip
     with atomic.staged_dir(Path(out)) as stage:
-        shutil.copyfile(source, stage / bundle.MODEL)
+        if wrapped:
+            model.save(stage / bundle.MODEL)
+        else:
+            (stage / bundle.MODEL).write_bytes(source.read_bytes())
         if base is not None:
-            shutil.copyfile(base.tokenizer_path, stage / bundle.TOKENIZER)
+            (stage / bundle.TOKENIZER).write_bytes(base.tokenizer_path.read_bytes())
         else:
             atomic.write_text(stage / bundle.TOKENIZER, json.dumps(spec, indent=1) + "\n")  # ASCII: lone surrogates too
         if app is not None:

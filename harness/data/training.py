@@ -16,6 +16,7 @@ from harness.core import atomic, bundle
 from harness.core.tokenizer import Tokenizer
 from harness.data import corpus, model
 from harness.data.progress import EpochProgress
+from harness.data.reproducible import normalize_keras_archive
 from harness.data.tokenizer_build import build_spec
 
 
@@ -73,25 +74,44 @@ def train_bundle(corpus_name: str, out: Path, seed: int, hp: model.Hyperparamete
     with EpochProgress(hp.max_epochs) as progress:
         m, info = model.train(data, tok.vocab_size, tok.length, seed, hp, on_epoch=progress.update)
     seconds = time.perf_counter() - started
-    metrics = {
+    metrics = {  # what is hashed: no time, nothing that depends on where the bundle goes (reproducible.py)
         "splits": evaluate(m, data),
         "corpus": {"name": corpus_name, "sha256": corpus.corpus_hash(reviews), "reviews": len(reviews)},
         "seed": seed,
-        "training_seconds": round(seconds, 2),
         "weights_sha256": model.weights_hash(m),
         "versions": tool_versions(),
-        "command": shlex.join(["harness", "train", *sys.argv[2:]]) if sys.argv[1:2] == ["train"] else "harness train",
+        "command": recorded_command(),
         **info,
     }
     with atomic.staged_dir(out) as stage:
         m.save(stage / bundle.MODEL)
+        normalize_keras_archive(stage / bundle.MODEL)
         (stage / bundle.TOKENIZER).write_text(
             json.dumps(spec, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
         )
         atomic.write_json(stage / bundle.SIGNATURE, signature(tok.length, tok.vocab_size))
         atomic.write_json(stage / bundle.METRICS, metrics)
         bundle.write_manifest(stage)
-    return metrics
+    return {**metrics, "training_seconds": round(seconds, 2)}  # printed, not written: it differs every run
+
+
+def recorded_command() -> str:
+    """`harness train ...` as it was run, without --out (where a bundle goes is not an input)."""
+    if sys.argv[1:2] != ["train"]:
+        return "harness train"
+    args, kept = sys.argv[2:], []
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if a == "--out":
+            skip = True
+            continue
+        if a.startswith("--out=") or a == "--check":
+            continue
+        kept.append(a)
+    return shlex.join(["harness", "train", *kept])
 
 
 def raise_too_small(name: str, splits: dict[str, list[corpus.Review]]) -> None:

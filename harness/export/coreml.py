@@ -22,6 +22,7 @@ import numpy as np
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
 from harness.export import Artifact, Exporter
+from harness.export.canonical import mlpackage_manifest
 from harness.export.recurrent import convertible, recurrent_layers
 from runtimes.coreml_ref import PACKAGE
 from runtimes.frameworks import coreml_quiet as quiet
@@ -36,6 +37,7 @@ DEPLOYMENT_TARGET = "iOS15"  # the first OS with ML Programs: the widest reach f
 class CoremlExporter(Exporter):
     packages = ("coremltools", "tensorflow", "keras")
     precision = "float16"
+    version = 3  # 3: Manifest.json with identifiers derived from the items (byte-reproducible, canonical.py)
 
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
         from runtimes.frameworks import import_keras
@@ -50,6 +52,7 @@ class CoremlExporter(Exporter):
                 ) from None
             mlmodel, facts = convert(model, self.precision, bundle.model_path)
             mlmodel.save(str(out / PACKAGE))
+        mlpackage_manifest(out / PACKAGE)
         return facts
 
 

@@ -22,6 +22,7 @@ from harness.core.errors import HarnessError
 from harness.core.quiet import native_stderr
 from harness.core.versions import dist_version
 from harness.export import Artifact, Exporter
+from harness.export.canonical import sorted_json
 from harness.export.graph_rewrites import UNFUSE_WHY, portable_trace, unfuse_matmuls
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -55,7 +56,9 @@ class SavedModelExporter(Exporter):
 
 
 class TfjsGraphExporter(Exporter):
-    version = 3  # 3: from savedmodel-tfjs, then unfuse_matmuls on model.json
+    # 3: from savedmodel-tfjs, then unfuse_matmuls on model.json; 4: model.json with sorted keys
+    # (byte-reproducible, canonical.py)
+    version = 4
     requires = ("savedmodel-tfjs",)
     packages = ("tensorflowjs", "tensorflow")
 
@@ -83,6 +86,7 @@ class TfjsGraphExporter(Exporter):
         if split:
             (out / "model.json").write_text(json.dumps(model_json))  # as the converter writes it
             rewrites.append({"rewrite": "unfuse_matmul", "nodes": split, "why": UNFUSE_WHY})
+        sorted_json(out / "model.json")
         signature = model_json.get("signature") or model_json.get("userDefinedMetadata", {}).get("signature", {})
         return {
             "model_format": "tfjs_graph_model",

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +27,9 @@ import numpy as np
 from harness.check import gates
 from harness.check.sizes import measure_sizes
 from harness.core import bundle
-from harness.core.errors import HarnessError
+from harness.core.cases import read_cases
 from harness.data import corpus
-from harness.report import summary, worst_layers, writer
+from harness.report import signing, summary, worst_layers, writer
 from harness.report.environment import describe
 from harness.report.golden_gates import golden_gates
 from harness.report.model import ERROR_GATE, SCHEMA, Report
@@ -64,16 +66,21 @@ def _say(message: str) -> None:
 
 def build(b: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
     """Fill `report` step by step, so an interruption leaves everything finished so far."""
-    reviews = corpus.held_out(b)
     selection = select(opts.runtimes, with_reference=True)
     report["reference"] = selection.reference
     report["requested"] = selection.requested
     report["unavailable"] = _unavailable(selection)
-    report["cases"] = {"held_out": len(reviews)}
-    tokenizer_ids, _ = tokenizers.select("all", b)
 
     def add(found: list[gates.Gate]) -> None:  # gates land in the report as they are judged
         report["gates"].extend(g.as_dict() for g in found)
+
+    if not any(rid in selection.ids for rid in selection.requested):  # nothing asked for can run here
+        add([gates.Gate("available", rid, False, detail=str(m), required=opts.require_all)
+             for rid, m in selection.unavailable.items()])  # fmt: skip
+        return
+    reviews = corpus.held_out(b)
+    report["cases"] = {"held_out": len(reviews)}
+    tokenizer_ids, _ = tokenizers.select("all", b)
 
     machine = report["environment"]["hostname"]
     rows: dict[str, dict[str, Any]] = report["runtimes"]
@@ -81,6 +88,8 @@ def build(b: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
         engines.prepare()
         ids_by_tok: dict[str, np.ndarray] = {}
         held_out_rows(engines, reviews, machine, ids_by_tok, rows, _say)
+        report["evidence"] = {"artifacts": {r["artifact"]["target"]: r["artifact"]["artifact_hash"]
+                                            for r in rows.values() if r.get("artifact")}}  # fmt: skip
         add(agreement_gates(engines, rows))
         report["worst_cases"] = worst_cases(reviews, rows, selection.reference)
         if opts.layers:
@@ -166,12 +175,21 @@ def run(b: bundle.Bundle, opts: Options) -> Report:
         build(b, opts, data)
         data["status"] = "complete"
     except KeyboardInterrupt as e:
+        _ignore_further_interrupts()  # what finished must reach the disk: a second Ctrl-C must not cut that short
         data["status"] = "incomplete"
         data["interrupted_by"] = str(e) or "SIGINT"
         _close_interrupted(data)
     data["finished_at"] = _now()
     data["seconds"] = round(time.perf_counter() - started, 2)
     return Report.model_validate(data)
+
+
+def _ignore_further_interrupts() -> None:
+    """After the first SIGINT/SIGTERM the report of what finished is written whatever comes
+    next (the CLI gives an in-process caller its handlers back when the command ends)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _close_interrupted(data: dict[str, Any]) -> None:
@@ -186,15 +204,47 @@ def _close_interrupted(data: dict[str, Any]) -> None:
             )
 
 
-def run_report(bundle_dir: str | None, selection: str, out: Path | None) -> int:
-    if out is not None and out.exists() and not out.is_dir():
-        raise HarnessError(f"{out}: --out must be a folder, and this is a file")
+NOTHING_RAN = "incomplete: no requested runtime ran"
+
+
+def nothing_ran_line(report: Report) -> str:
+    """The one line a report in which no requested runtime ran ends with, naming why."""
+    why = "; ".join(f"{rid}: {m.reason}" for rid, m in report.unavailable.items() if rid in report.requested)
+    return f"{NOTHING_RAN} ({why})" if why else NOTHING_RAN
+
+
+def preflight(b: bundle.Bundle) -> None:
+    """What would otherwise fail only after every runtime ran: the golden texts, and a golden
+    file of this bundle that is stale (made for another bundle or other texts)."""
+    from harness.check import golden
+
+    read_cases(golden.TEXTS)
+    if golden.expected_path(b).is_file():
+        golden.load_current(b)
+
+
+def run_report(bundle_dir: str | None, selection: str, out: Path | None, key: str | None = None) -> int:
+    """`harness report`: everything is checked (the --out folder, the signing key, runtime ids,
+    the bundle) before any runtime starts; the report goes to its own folder, or --out (see
+    writer), signed when a key is given."""
+    if out is not None:
+        writer.check_out(out)
+    if key:
+        signing.check_key(key)
     select(selection, with_reference=True)  # unknown ids are refused before anything runs
     b = bundle.load(bundle_dir)
+    preflight(b)
     report = run(b, Options(runtimes=selection))
-    target = out or writer.default_out()
-    writer.write(report, target)
+    if key and report.status == "complete":
+        report = signing.signed(report, key)
+    target = writer.write(report, out or writer.default_out())
     summary.print_summary(report, target)
+    if out is not None and target != out:
+        print(f"harness report: the complete report in {out} is kept; this interrupted run is in {target}",
+              file=sys.stderr)  # fmt: skip
     if report.status != "complete":
         return 130
+    if report.verdict == "incomplete":
+        print(f"harness report: {nothing_ran_line(report)}", file=sys.stderr)
+        return 1
     return 0 if report.verdict == "pass" else 1

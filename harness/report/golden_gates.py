@@ -22,6 +22,12 @@ def golden_gates(b: Bundle, engines: Engines, report: dict[str, Any], require: b
     known = divergences.load()
     result = golden.check(b, engines, cases, expected, known)
     report["cases"]["golden"] = len(cases)
+    report["evidence"] = {
+        **report.get("evidence", {}),
+        "golden_cases": [c.id for c in cases], "golden_texts_sha256": golden.texts_hash(golden.TEXTS),
+        "golden_scores": {rid: [float(x) for x in s] for rid, s in result.scores.items()},
+        "golden_ids_sha256": dict(result.ids_sha256),
+    }  # fmt: skip
     report["golden"] = {
         "passed": result.passed, "cases": len(cases), "unused_divergences": result.unused_divergences,
         "findings": [{"kind": f.kind, "runtime": f.runtime, "case_id": f.case_id, "detail": f.detail,

@@ -28,6 +28,7 @@ from harness.report.parts import (
     Artifact,
     Browser,
     CaseCounts,
+    CheckedInput,
     Divergence,
     Environment,
     Evidence,
@@ -285,7 +286,7 @@ class Report(Record):
 
 
 __all__ = [
-    "SCHEMA", "Agreement", "Artifact", "CaseCounts", "Comparison", "Divergence", "Environment", "Evidence",
+    "SCHEMA", "Agreement", "Artifact", "CaseCounts", "CheckedInput", "Comparison", "Divergence", "Environment", "Evidence",
     "FileSize", "Finding", "Gate", "GoldenSummary", "HistoryEntry", "HistoryPoint", "LayerDiff", "Latency",
     "LatencySummary", "Report", "RowVerdict", "RuntimeFailure", "RuntimeGroup", "RuntimeRow", "RuntimeSpecInfo",
     "Signature", "SizeEntry", "SplitMetrics", "Unavailable", "Verdict", "Waiver", "WebApp", "WorstCase",

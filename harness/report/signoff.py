@@ -3,6 +3,10 @@ with the sign-off Hypothesis profile; a record a release manager can file.
 
 A runtime that cannot run here (coreml-native on Linux) must be covered by a merged report
 from a machine that has it (`--with macos/report.json`) or waived with a recorded reason.
+A `--with` report counts only as evidence that adds up (signed by an allowed signer, its
+scores and artifacts this bundle's; see evidence.py), and every check that needs no runtime
+comes first: the bundle, the --with reports, the runtime ids and every waiver id (against
+the gates this run will produce) are refused before anything runs.
 Exit 0 only if every required gate passed or was waived.
 """
 
@@ -22,8 +26,10 @@ from harness.core import atomic, bundle
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO
 from harness.report import build as report
-from harness.report import merge, writer
+from harness.report import evidence, merge, signing, writer
 from harness.report.model import Report
+from runtimes import tokenizers
+from runtimes.selection import Selection, select
 
 SCHEMA = "harness-signoff/1"
 
@@ -53,6 +59,37 @@ def run_suite(runtime_ids: list[str], profile: str, junit: Path) -> dict[str, An
     return {"exit_code": proc.returncode, "summary": tail, "junit": junit.name, "profile": profile, **counts}
 
 
+RUNTIME_GATES = ("agreement", "accuracy", "latency_p50", "latency_p95", "load_time", "throughput", "golden", "runs")
+SUITE_GATES = (
+    "conformance:suite",
+    "golden:suite",
+    "golden:known_divergences",
+    "size:web-app",
+    "first_prediction:web-app",
+)
+
+
+def expected_gates(selection: Selection, others: list[Report]) -> set[str]:
+    """Every gate id (and subject) this sign-off can produce, known before anything runs."""
+    ids = {f"{kind}:{rid}" for rid in selection.ids for kind in RUNTIME_GATES}
+    ids |= {f"available:{rid}" for rid in selection.unavailable}
+    ids |= {f"golden:{tok}" for tok in tokenizers.SPECS}
+    ids |= {f"size:{t}" for t in gates.size_budgets()}
+    ids |= set(SUITE_GATES)
+    for r in others:
+        ids |= {g.id for g in r.gates} | {f"{kind}:{rid}" for rid in r.runtimes for kind in RUNTIME_GATES}
+    return ids | {i.partition(":")[2] for i in ids}
+
+
+def check_waivers(waivers: dict[str, str], expected: set[str]) -> None:
+    for key in waivers:
+        if key not in expected:
+            raise HarnessError(
+                f"--waive {key}: matches no gate this sign-off produces (ids look like 'available:coreml-native'; "
+                "a runtime id waives all its gates)"
+            )
+
+
 def _waive(gate_dicts: list[dict[str, Any]], waivers: dict[str, str]) -> list[dict[str, Any]]:
     records = []
     for key, reason in waivers.items():
@@ -68,18 +105,24 @@ def _waive(gate_dicts: list[dict[str, Any]], waivers: dict[str, str]) -> list[di
     return records
 
 
-def run_signoff(
-    bundle_dir: str | None, out: Path, waivers: dict[str, str], with_reports: list[str], profile: str, runtimes: str
-) -> int:
+def run_signoff(bundle_dir: str | None, out: Path, waivers: dict[str, str], with_reports: list[str], profile: str,
+                runtimes: str, allow_unsigned: bool = False, key: str | None = None) -> int:  # fmt: skip
+    writer.check_out(out)
+    if key:
+        signing.check_key(key)
+    selection = select(runtimes, with_reference=True)
     b = bundle.load(bundle_dir)
-    others = [(Path(p), merge.load(Path(p))) for p in with_reports]
+    report.preflight(b)
+    checked = evidence.load_inputs(with_reports, b, allow_unsigned)  # refused here, before anything runs
+    check_waivers(waivers, expected_gates(selection, [r for _, r, _ in checked]))
     rep = report.run(b, report.Options(runtimes=runtimes, kind="signoff", require_all=True))
     if rep.status != "complete":
-        writer.write(rep, out)
-        print(f"signoff interrupted; partial report in {out}", file=sys.stderr)
+        where = writer.write(rep, out)
+        print(f"signoff interrupted; partial report in {where}", file=sys.stderr)
         return 130
-    if others:
-        rep = merge.merge([(out / "report.json", rep), *others])
+    if checked:
+        rep = merge.merge([(out / "report.json", rep), *((p, r) for p, r, _ in checked)])
+        rep = merge.with_inputs(rep, [record for _, _, record in checked])
     data = rep.model_dump(mode="json", by_alias=True)
     data["kind"] = "signoff"
     here = data["environment"]["hostname"]
@@ -92,6 +135,8 @@ def run_signoff(
     waiver_records = _waive(data["gates"], waivers)
     data.pop("verdict", None)  # the model's one rule decides, after the waivers
     rep = Report.model_validate(data)
+    if key:
+        rep = signing.signed(rep, key)
     writer.write(rep, out)
     record = {
         "schema": SCHEMA, "verdict": rep.verdict, "bundle_hash": rep.bundle_hash,
@@ -99,12 +144,16 @@ def run_signoff(
         "machines": data["machines"], "tool_versions": data["environment"]["tool_versions"],
         "artifacts": {row.artifact.target: row.artifact.artifact_hash for row in rep.runtimes.values() if row.artifact},
         "gates": [g.model_dump(mode="json") for g in rep.gates], "waivers": waiver_records, "conformance_suite": suite,
-        "merged_from": rep.merged_from, "report": "report.json",
+        "merged_from": rep.merged_from, "report": "report.json", "allow_unsigned": allow_unsigned,
+        "inputs": [r.model_dump(mode="json") for _, _, r in checked],
     }  # fmt: skip
     atomic.write_json(out / "signoff.json", record)
     for g in rep.blocking_gates():
         print(f"FAIL {g.id}: {g.detail or g.value}")
     for w in waiver_records:
         print(f"waived {w['id']} ({', '.join(w['gates']) or 'nothing failed'}): {w['reason']}")
+    for r in checked:
+        if not r[2].signed:
+            print(f"accepted unsigned (--allow-unsigned): {r[2].file}", file=sys.stderr)
     print(f"signoff {rep.verdict.upper()}: {out / 'signoff.json'}")
     return 0 if rep.verdict == "pass" else 1

@@ -38,7 +38,11 @@ def print_summary(report: Report, out: Path) -> None:
             if row.latency is not None:
                 lat = row.latency.single_ms  # 3 significant digits: LiteRT's p50 is a few microseconds
                 extra += f"  p50 {sig(lat.p50)} ms  p95 {sig(lat.p95)} ms"
-        why = "; ".join(f"{g.gate}: {g.detail or g.value}" for g in gs if g.blocking)
+        why = "; ".join(
+            f"{g.gate}: {g.detail or g.value}" if g.evaluated else f"{g.gate} not evaluated: {g.detail}"
+            for g in gs
+            if g.blocking or not g.evaluated
+        )
         print(f"  {subject:<22} {_subject_verdict(gs):<6} {extra}{('  ' + why) if why else ''}")
     print(f"verdict: {report.verdict.upper()}")
     written = [str(out / n) for n in ("report.json", "report.html", "junit.xml") if (out / n).is_file()]

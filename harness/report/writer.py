@@ -1,46 +1,119 @@
-"""Where reports go and how they are written: each run in its own folder, every file atomic,
-`reports/latest` swapped to the newest, one history line appended."""
+"""Where reports go and how they are written, so that a result is never lost.
+
+- Each run writes into its own new folder (`reports/runs/<time>-<pid>`); `reports/latest` is
+  swapped to it only when the run is complete (an interrupted run, or one in which no
+  requested runtime ran, leaves `latest` on the last complete one).
+- `--out D` is checked before anything runs: D must be missing, empty or a report folder
+  (report.json and the files the harness writes beside it, nothing else), so a user's folder
+  is never written into. An incomplete run never replaces a complete report in D: it is
+  written beside it (`D.incomplete-<time>`) and the command says where.
+- A folder is replaced whole (staged beside it, then swapped), so a reader sees the old
+  report or the new one, never a mix; the history line is appended after.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import shutil
 from pathlib import Path
 
 from harness.core import atomic
+from harness.core.errors import HarnessError
 from harness.core.paths import REPO
 from harness.report import history, schema
 from harness.report.model import Report
 
 REPORTS = Path(os.environ.get("HARNESS_REPORTS", REPO / "reports"))
 HISTORY = REPORTS / "history.jsonl"
+REPORT = "report.json"
+# What a report folder holds: the report, its views, and what `signoff` files beside them.
+REPORT_FILES = frozenset({REPORT, "report.html", "junit.xml", "signoff.json", "conformance-junit.xml"})
+
+
+def _stamp() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def default_out() -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return REPORTS / "runs" / f"{stamp}-{os.getpid()}"
+    """A new folder for this run; never one that exists."""
+    base = REPORTS / "runs" / f"{_stamp()}-{os.getpid()}"
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
+
+
+def check_out(out: Path) -> None:
+    """Refuse, before anything runs, an --out the harness must not write into."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise HarnessError(f"{out}: --out must be a folder, and this is a file")
+    names = {p.name for p in out.iterdir()}
+    if not names:
+        return
+    foreign = sorted(names - REPORT_FILES)
+    if foreign:
+        raise HarnessError(
+            f"{out}: not a report folder (it holds {', '.join(foreign[:3])}); "
+            "refusing to write into it (choose an empty or new --out)"
+        )
+
+
+def holds_complete_report(out: Path) -> bool:
+    path = out / REPORT
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("status") == "complete"
+
+
+def keeps_latest(report: Report) -> bool:
+    """Only a complete run in which a requested runtime ran becomes reports/latest."""
+    return report.status == "complete" and report.verdict != "incomplete"
+
+
+def destination(report: Report, out: Path) -> Path:
+    """Where `report` may go when asked for `out`: there, unless that would put an incomplete
+    report over a complete one (then beside it)."""
+    if report.status != "complete" and holds_complete_report(out):
+        return out.with_name(f"{out.name}.incomplete-{_stamp()}")
+    return out
 
 
 def write(report: Report, out: Path, history_path: Path | None = HISTORY) -> Path:
-    """report.json (checked against the committed schema), report.html, junit.xml (each
-    atomically), then the history line."""
-    out.mkdir(parents=True, exist_ok=True)
-    atomic.write_text(out / "report.json", schema.dumps(report))
+    """report.json (checked against the committed schema), report.html and junit.xml into
+    `destination(report, out)`, swapped in whole; then the history line. Returns the folder."""
+    check_out(out)
+    target = destination(report, out)
+    text = schema.dumps(report)
     from harness.report import html as report_html
     from harness.report import junit as report_junit
 
     hist = history.read(history_path) if history_path else []
     current = [report.history_entry()] if history_path else []
-    atomic.write_text(out / "report.html", report_html.render(report, hist + current))
-    atomic.write_text(out / "junit.xml", report_junit.render(report))
+    html = report_html.render(report, hist + current)
+    junit = report_junit.render(report)
+    with atomic.staged_dir(target) as stage:
+        for p in sorted(target.iterdir()) if target.is_dir() else []:
+            if p.is_file() and p.name not in (REPORT, "report.html", "junit.xml"):
+                shutil.copy2(p, stage / p.name)  # signoff.json, the suite's junit: they stay with it
+        atomic.write_text(stage / REPORT, text)
+        atomic.write_text(stage / "report.html", html)
+        atomic.write_text(stage / "junit.xml", junit)
     if history_path:
         history.append(history_path, report)
-    _point_latest(out)
-    return out
+    if keeps_latest(report):
+        _point_latest(target)
+    return target
 
 
 def _point_latest(out: Path) -> None:
-    """reports/latest -> the newest run folder, swapped atomically."""
+    """reports/latest -> the newest complete run folder, swapped atomically."""
     if not out.resolve().is_relative_to((REPORTS / "runs").resolve()):
         return
     link = REPORTS / "latest"

@@ -96,6 +96,12 @@ class Engines:
             memo.update(zip(todo, (tuple(row) for row in found), strict=True))
         return np.asarray([memo[t] for t in texts], dtype=np.int64).reshape(-1, self.length)
 
+    def forget(self) -> None:
+        """Drop what this run remembered of texts and rows: a stream of batches (predict on a
+        100,000-line file) must not hold every text it has seen."""
+        self._ids.clear()
+        self._scores.clear()
+
     def run(self, runtime_id: str, ids: np.ndarray) -> RunResult:
         """One batch through the engine, timed (never answered from memory; see `scores`)."""
         session = self.session(runtime_id)

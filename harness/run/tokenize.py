@@ -1,4 +1,8 @@
-"""`harness tokenize`: the same texts through several tokenizer runtimes, failures isolated."""
+"""`harness tokenize`: the same texts through several tokenizer runtimes, failures isolated.
+
+The command feeds `tokenize_cases` one batch of BATCH cases at a time (harness/cli/run.py),
+so a large input is held one batch at a time and printed as each batch is done.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from harness.core.bundle import Bundle
 from runtimes import tokenizers
 from runtimes.failures import RuntimeFailed, RuntimeFailure, step
 from runtimes.tokenizers.outcome import Outcome
+
+BATCH = 2048  # cases per batch
 
 
 def tokenize_all(

@@ -1,0 +1,96 @@
+"""`harness train --check`: retrain a bundle from what it records and judge the difference by
+tolerance, not by hash.
+
+The same seed on the same machine gives byte-identical bundle files (reproducible.py), so the
+bundle hash repeats; on another machine (another CPU, BLAS, TensorFlow build) the weights
+differ in the last bits (measured: at most 9.2e-7 against the committed reference, identical
+metrics). So the check retrains with the bundle's recorded corpus (its sha256 must match),
+seed and hyperparameters, and reports the largest weight difference, the largest held-out
+score difference and the accuracy difference of each split against conformance.toml
+[retrain] (weight_atol, score_atol, accuracy_points); it passes or fails on those, and reports
+whether the hash also repeated.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.core import bundle, config
+from harness.core.errors import HarnessError
+from harness.data import corpus, model, training
+
+DEFAULTS = {"weight_atol": 1e-5, "score_atol": 1e-5, "accuracy_points": 0.1}
+
+
+def tolerance(cfg: dict[str, Any] | None = None) -> dict[str, float]:
+    cfg = cfg if cfg is not None else config.load()
+    return {k: float(cfg.get("retrain", {}).get(k, v)) for k, v in DEFAULTS.items()}
+
+
+def _recorded(b: bundle.Bundle) -> tuple[str, int, model.Hyperparameters, str | None]:
+    m = b.metrics()
+    try:
+        name, seed = m["corpus"]["name"], int(m["seed"])
+        hp = model.Hyperparameters(**m.get("hyperparameters", {}))
+    except (KeyError, TypeError, ValueError) as e:
+        raise HarnessError(
+            f"{b.path / bundle.METRICS}: does not record how it was trained ({e}); only a bundle made by `harness train` can be retrained"
+        ) from None
+    return name, seed, hp, m["corpus"].get("sha256")
+
+
+def _weights(path: Path) -> list[np.ndarray]:
+    from runtimes.frameworks import import_keras
+
+    return [np.asarray(w) for w in import_keras().saving.load_model(path, compile=False).get_weights()]
+
+
+def check(bundle_dir: str | None) -> dict[str, Any]:
+    b = bundle.load(bundle_dir)
+    name, seed, hp, corpus_sha = _recorded(b)
+    if corpus_sha is not None and corpus.corpus_hash(corpus.load(name)) != corpus_sha:
+        raise HarnessError(
+            f"{name}: the corpus changed since {b.path} was trained (sha256 differs); retraining would not check anything"
+        )
+    tol = tolerance()
+    with tempfile.TemporaryDirectory(prefix="harness-retrain-") as tmp:
+        again = training.train_bundle(name, Path(tmp) / "bundle", seed, hp)
+        retrained = bundle.load(Path(tmp) / "bundle")
+        old, new = _weights(b.model_path), _weights(retrained.model_path)
+        if [w.shape for w in old] != [w.shape for w in new]:
+            raise HarnessError(f"{b.path}: the retrained model has other weight shapes than the bundle's")
+        weight_diff = max(
+            (float(np.max(np.abs(a - c))) if a.size else 0.0 for a, c in zip(old, new, strict=True)), default=0.0
+        )
+        reviews = corpus.held_out(b)
+        x = np.asarray(b.tokenizer().encode_batch(r.text for r in reviews), dtype=np.int32)
+        from runtimes.frameworks import import_keras
+
+        keras = import_keras()
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("ERROR")  # two models predicting in turn: retracing warnings, nothing wrong
+        s_old = model.scores(keras.saving.load_model(b.model_path, compile=False), x)
+        s_new = model.scores(keras.saving.load_model(retrained.model_path, compile=False), x)
+        score_diff = float(np.max(np.abs(s_old - s_new))) if len(x) else 0.0
+        same_hash = retrained.hash == b.hash
+    recorded = b.metrics()["splits"]
+    acc_points = max(
+        (abs(again["splits"][s]["accuracy"] - recorded[s]["accuracy"]) * 100 for s in recorded if s in again["splits"]),
+        default=0.0,
+    )
+    checks = {
+        "max_weight_diff": (weight_diff, tol["weight_atol"]),
+        "max_score_diff": (score_diff, tol["score_atol"]),
+        "max_accuracy_diff_points": (round(acc_points, 4), tol["accuracy_points"]),
+    }
+    failing = [f"{k} {v:.3g} > {t:g}" for k, (v, t) in checks.items() if v > t]
+    return {
+        "bundle": str(b.path), "bundle_hash": b.hash, "retrained_hash": retrained.hash, "same_hash": same_hash,
+        "corpus": name, "seed": seed, **{k: v for k, (v, _) in checks.items()}, "tolerance": tol,
+        "passed": not failing, "reasons": failing,
+    }  # fmt: skip

@@ -1,0 +1,279 @@
+"""Malformed-but-parseable input ends in one line naming the file, the field and what was
+expected, exit code 2, never a traceback (issue 16's list, probe by probe), and `harness
+bundle` on models whose output or vocabulary does not fit.
+
+Every probe runs the CLI in a child process, as a user would, on a copy of the reference
+bundle, so a traceback anywhere (not only in the command's own code) fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from harness.core import bundle
+from harness.core.paths import REFERENCE_BUNDLE, REPO
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def harness(
+    *argv: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness.cli", *argv], cwd=REPO, capture_output=True, text=True,
+                          input=stdin, timeout=300, env={**ENV, **(env or {})})  # fmt: skip
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str], command: str, *fragments: str) -> str:
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1, f"expected one line, got {proc.stderr!r}"
+    assert proc.stderr.startswith(f"harness {command}: error: ")
+    for f in fragments:
+        assert f in proc.stderr, (f, proc.stderr)
+    return proc.stderr
+
+
+def copy_bundle(tmp_path: Path) -> Path:
+    out = tmp_path / "b"
+    shutil.copytree(REFERENCE_BUNDLE, out)
+    return out
+
+
+def edit_json(path: Path, change: Callable[[Any], Any]) -> None:
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps(change(data)))
+
+
+def _files_as_list(m: dict[str, Any]) -> dict[str, Any]:
+    return {**m, "files": list(m["files"].values())}
+
+
+def _no_sha(m: dict[str, Any]) -> dict[str, Any]:
+    del m["files"]["metrics.json"]["sha256"]
+    return m
+
+
+MANIFEST_PROBES = {
+    "files-as-list": (_files_as_list, "manifest.json: $.files: expected an object, got an array"),
+    "entry-without-sha256": (_no_sha, "manifest.json: $.files[\"metrics.json\"]: missing required field 'sha256'"),
+}
+
+
+@pytest.mark.parametrize("probe", sorted(MANIFEST_PROBES))
+def test_a_malformed_bundle_manifest_is_one_line(tmp_path: Path, probe: str) -> None:
+    b = copy_bundle(tmp_path)
+    change, message = MANIFEST_PROBES[probe]
+    edit_json(b / "manifest.json", change)
+    one_line_error(harness("predict", "--bundle", str(b), "--runtimes", "keras", "good"), "predict", str(b), message)
+
+
+def test_a_non_utf8_manifest_is_one_line(tmp_path: Path) -> None:
+    b = copy_bundle(tmp_path)
+    (b / "manifest.json").write_bytes(b"\xff\xfe{}")
+    one_line_error(harness("predict", "--bundle", str(b), "--runtimes", "keras", "good"), "predict",
+                   f"{b}/manifest.json: not UTF-8 (byte 0 is 0xff)")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("tokenizer.json", "[]", "tokenizer.json: $: expected an object, got an array"),
+        ("tokenizer.json", '{"format": "harness-tokenizer/1"}', "tokenizer.json: $: missing required field 'length'"),
+        ("metrics.json", '{"splits": [1, 2]}', "metrics.json: $.splits: expected an object, got an array"),
+        (
+            "metrics.json",
+            '{"splits": {"test": {"accuracy": 0.7}}}',
+            "metrics.json: $.splits.test: missing required field 'n'",
+        ),
+        ("signature.json", '{"input": {}, "output": {}}', "signature.json: $.input: missing required field 'dtype'"),
+    ],
+)
+def test_a_malformed_file_inside_a_bundle_is_one_line(tmp_path: Path, name: str, content: str, message: str) -> None:
+    """The files are edited and the manifest rewritten (as a tool that makes bundles would)."""
+    b = copy_bundle(tmp_path)
+    (b / name).write_text(content)
+    bundle.write_manifest(b)
+    one_line_error(harness("predict", "--bundle", str(b), "--runtimes", "keras", "good"), "predict", str(b), message)
+
+
+def test_a_tokenizer_that_does_not_match_the_signature_is_refused(tmp_path: Path) -> None:
+    b = copy_bundle(tmp_path)
+    edit_json(b / "signature.json", lambda s: {**s, "input": {**s["input"], "vocab_size": 20_000}})
+    bundle.write_manifest(b)
+    one_line_error(harness("tokenize", "--bundle", str(b), "--runtimes", "py", "good"), "tokenize",
+                   "input vocab_size 20000 and length 48 do not match tokenizer.json (8930 ids")  # fmt: skip
+
+
+@pytest.fixture()
+def tfjs_export(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    env = {"HARNESS_CACHE": str(tmp_path / "cache")}
+    proc = harness("export", "--targets", "tfjs-u8", env=env)
+    assert proc.returncode == 0, proc.stderr
+    return Path(json.loads(proc.stdout)["path"]) / "artifact.json", env
+
+
+def test_a_truncated_artifact_manifest_is_one_line_with_the_fix(tfjs_export: tuple[Path, dict[str, str]]) -> None:
+    manifest, env = tfjs_export
+    text = manifest.read_text()
+    manifest.write_text(text[: len(text) // 2])
+    err = one_line_error(
+        harness("export", "--targets", "tfjs-u8", env=env), "export", str(manifest), "not valid JSON (", " at line "
+    )
+    assert err.rstrip().endswith("rebuild it with `harness export --targets tfjs-u8 --force`")
+    data = json.loads(text)
+    data.pop("export_seconds")
+    manifest.write_text(json.dumps(data))
+    one_line_error(
+        harness("export", "--targets", "tfjs-u8", env=env), "export", "$: missing required field 'export_seconds'"
+    )
+    assert harness("export", "--targets", "tfjs-u8", "--force", env=env).returncode == 0  # and the fix works
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda r: {**r, "runtimes": list(r["runtimes"].values())}, "$.runtimes: expected an object, got an array"),
+        (lambda r: {**r, "bundle_hash": None}, "$.bundle_hash: expected a string, got null"),
+    ],
+)
+def test_a_malformed_merge_input_is_one_line(tmp_path: Path, change: Callable[[Any], Any], message: str) -> None:
+    from report_sample import synthetic_report
+
+    from harness.report import schema
+
+    good = tmp_path / "good.json"
+    good.write_text(schema.dumps(synthetic_report()))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(change(json.loads(good.read_text()))))
+    one_line_error(
+        harness("report", "merge", str(bad), str(good), "--out", str(tmp_path / "m")), "report", str(bad), message
+    )
+
+
+def test_a_port_out_of_range_is_one_line() -> None:
+    proc = harness("app", "serve", "--port", "99999")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    assert "argument --port: a port is 0..65535" in proc.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# case files
+# ---------------------------------------------------------------------------------------
+
+
+def test_input_dash_reads_standard_input() -> None:
+    lines = "".join(json.dumps({"id": f"c{i}", "text": t}) + "\n" for i, t in enumerate(["a good film", "awful"]))
+    proc = harness("tokenize", "--runtimes", "py", "--input", "-", stdin=lines)
+    assert proc.returncode == 0, proc.stderr
+    assert [json.loads(x)["id"] for x in proc.stdout.splitlines()] == ["c0", "c1"]
+    bad = harness("tokenize", "--runtimes", "py", "--input", "-", stdin='{"id": 1}\n')
+    one_line_error(bad, "tokenize", "<stdin>:1: expected an object with 'id' and 'text'")
+
+
+def test_an_empty_case_file_is_an_error(tmp_path: Path) -> None:
+    for content in ("", "\n\n  \n"):
+        path = tmp_path / "empty.jsonl"
+        path.write_text(content)
+        one_line_error(harness("predict", "--runtimes", "keras", "--input", str(path)), "predict", f"{path}: no cases")
+
+
+def test_a_raw_nul_in_a_case_file_gives_a_whole_message(tmp_path: Path) -> None:
+    path = tmp_path / "nul.jsonl"
+    path.write_bytes(b'{"id": "a", "text": "ok"}\n{"id": "b", "text": "x\x00y"}\n')
+    err = one_line_error(harness("predict", "--runtimes", "keras", "--input", str(path)), "predict", f"{path}:2:")
+    assert "a raw control character U+0000 inside a string at column 23; write it as \\u0000" in err
+    assert "\x00" not in err and err.rstrip().endswith('expected {"id": ..., "text": ...}')
+
+
+def test_a_late_mistake_in_a_large_case_file_is_found_before_anything_runs(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "text": "fine"}) + "\n" for i in range(50_000)) + "{oops\n")
+    proc = harness("predict", "--runtimes", "keras", "--input", str(path))
+    one_line_error(proc, "predict", f"{path}:50001:")
+    assert proc.stdout == ""  # nothing was scored
+
+
+# ---------------------------------------------------------------------------------------
+# harness bundle: logits, vocabulary, a user's file in --out
+# ---------------------------------------------------------------------------------------
+
+
+def small_model(vocab: int, last: str = "sigmoid", units: int = 1, seed: int = 1) -> Any:
+    from runtimes.frameworks import import_keras
+
+    keras = import_keras()
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=(48,), dtype="int32")
+    x = keras.layers.Embedding(vocab, 8)(inputs)
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    x = keras.layers.Dense(
+        units, activation=last, kernel_initializer=keras.initializers.RandomNormal(0, 30, seed=seed)
+    )(x)
+    return keras.Model(inputs, x)
+
+
+def bundle_of(tmp_path: Path, model: Any, *extra: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    src = tmp_path / "m.keras"
+    model.save(src)
+    out = tmp_path / "out"
+    return harness("bundle", "--model", str(src), "--like", str(REFERENCE_BUNDLE), "--out", str(out), *extra), out
+
+
+def test_a_logit_output_is_wrapped_in_sigmoid_and_said(tmp_path: Path) -> None:
+    model = small_model(8930, last="linear")
+    proc, out = bundle_of(tmp_path, model)
+    assert proc.returncode == 0, proc.stderr
+    assert "the last layer is linear (logits); wrapped in sigmoid" in proc.stderr
+    sig = json.loads((out / "signature.json").read_text())
+    assert sig["output"] == {"kind": "sigmoid", "classes": 1, "positive_index": 0, "wrapped": "sigmoid"}
+    pred = harness("predict", "--bundle", str(out), "--runtimes", "keras", "a gorgeous film", "dull and tedious")
+    assert pred.returncode == 0, pred.stderr
+    scores = [json.loads(x)["scores"]["keras"] for x in pred.stdout.splitlines()]
+    tok = bundle.load(REFERENCE_BUNDLE).tokenizer()
+    logits = np.asarray(
+        model(np.asarray(tok.encode_batch(["a gorgeous film", "dull and tedious"]), dtype=np.int32))
+    ).ravel()
+    assert not np.all((logits >= 0) & (logits <= 1))  # real logits, not probabilities
+    assert scores == pytest.approx(1 / (1 + np.exp(-logits)), abs=1e-6)
+    assert all(0 <= s <= 1 for s in scores)
+
+
+def test_a_logit_output_can_be_refused(tmp_path: Path) -> None:
+    proc, out = bundle_of(tmp_path, small_model(8930, last="linear", units=2), "--logits", "refuse")
+    one_line_error(proc, "bundle", "is linear, so it outputs logits; end the model in softmax")
+    assert not out.exists()
+
+
+def test_an_output_that_is_no_probability_is_refused(tmp_path: Path) -> None:
+    proc, out = bundle_of(tmp_path, small_model(8930, last="tanh"))
+    one_line_error(proc, "bundle", "has activation tanh; expected sigmoid")
+    assert not out.exists()
+
+
+def test_an_embedding_larger_than_the_vocabulary_is_accepted_with_a_warning(tmp_path: Path) -> None:
+    """The issue's probe: 20,000 rows with an 8,930-word tokenizer was bundled without a word."""
+    proc, out = bundle_of(tmp_path, small_model(20_000))
+    assert proc.returncode == 0, proc.stderr
+    warning = [line for line in proc.stderr.splitlines() if "warning" in line]
+    assert len(warning) == 1 and "has 20000 rows, the tokenizer emits ids 0..8929 only" in warning[0]
+    assert json.loads((out / "signature.json").read_text())["input"]["embedding_rows"] == 20_000
+    assert bundle.load(out).signature().embedding_rows == 20_000
+
+
+def test_bundle_out_never_deletes_a_users_file(tmp_path: Path) -> None:
+    proc, out = bundle_of(tmp_path, small_model(8930))
+    assert proc.returncode == 0, proc.stderr
+    (out / "my-notes.txt").write_text("mine")
+    again, _ = bundle_of(tmp_path, small_model(8930, seed=2))
+    one_line_error(again, "bundle", "holds my-notes.txt, which is not part of the bundle; refusing")
+    assert (out / "my-notes.txt").read_text() == "mine"
