@@ -33,8 +33,11 @@ golden/reference/manifest.json: | $(VENV)/.setup-stamp
 report: setup golden/reference/manifest.json
 	$(HARNESS) report
 
+# Two workers (pytest-xdist), a test file each at a time: browsers and converters wait as much as they compute.
+TEST_WORKERS ?= 2
+
 test: setup lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/.setup-stamp
 	$(VENV)/bin/ruff check .

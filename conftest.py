@@ -38,6 +38,44 @@ def _register_hypothesis_profiles() -> None:
 _register_hypothesis_profiles()
 
 
+# Lines a test module wants on the terminal after the run (the model zoo's max |diff| table).
+# Under pytest-xdist (make test runs two workers) a worker has no terminal: it hands its lines to
+# the controller in `workeroutput`, which prints them with its own.
+_SUMMARY = pytest.StashKey[list[str]]()
+_WORKER_KEY = "harness_summary"
+
+
+def _summary(config: pytest.Config) -> list[str]:
+    if _SUMMARY not in config.stash:
+        config.stash[_SUMMARY] = []
+    return config.stash[_SUMMARY]
+
+
+@pytest.fixture(scope="session")
+def terminal_summary(pytestconfig) -> list[str]:
+    """Append lines here; they are printed once, after the run, in the terminal summary."""
+    return _summary(pytestconfig)
+
+
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[_WORKER_KEY] = _summary(session.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):  # pytest-xdist, on the controller
+    _summary(node.config).extend(getattr(node, "workeroutput", {}).get(_WORKER_KEY, []))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    lines = _summary(config)
+    if lines:
+        terminalreporter.write_line("")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--bundle", default=None, help="bundle folder the conformance suite checks (default: golden/reference)"

@@ -104,7 +104,7 @@ class Zoo:
 
 @pytest.fixture(scope="module")
 def zoo_run(
-    tmp_path_factory: pytest.TempPathFactory, test_split: list[Any], request: pytest.FixtureRequest
+    tmp_path_factory: pytest.TempPathFactory, test_split: list[Any], terminal_summary: list[str]
 ) -> Iterator[Zoo]:
     folder = tmp_path_factory.mktemp("zoo")
     cases = folder / "cases.jsonl"
@@ -112,19 +112,15 @@ def zoo_run(
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HARNESS_CACHE", str(folder / "cache"))
         yield Zoo(folder, cases)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None or capture is None or not _TABLE:
+    if not _TABLE:
         return
     columns = [rid for rid in (*RUNTIMES[1:], *TFLITE) if any(rid in row for row in _TABLE.values())]
-    with capture.global_and_fixture_disabled():  # the table reaches the terminal, not the captured output
-        reporter.write_line("")
-        reporter.write_line(
-            f"model zoo, {N_REVIEWS} held-out reviews at length {LENGTH}: max |diff| vs keras, or why not"
-        )
-        reporter.write_line(f"{'model':<10} " + " ".join(f"{rid:>21}" for rid in columns))
-        for kind, row in _TABLE.items():
-            reporter.write_line(f"{kind:<10} " + " ".join(f"{row.get(rid, '-'):>21}" for rid in columns))
+    terminal_summary.append(
+        f"model zoo, {N_REVIEWS} held-out reviews at length {LENGTH}: max |diff| vs keras, or why not"
+    )
+    terminal_summary.append(f"{'model':<10} " + " ".join(f"{rid:>21}" for rid in columns))
+    for kind, row in _TABLE.items():
+        terminal_summary.append(f"{kind:<10} " + " ".join(f"{row.get(rid, '-'):>21}" for rid in columns))
 
 
 def expected_limitation(kind: str, runtime: str) -> str | None:
