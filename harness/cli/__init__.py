@@ -48,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     """The program (`argv` None: the console script, `python -m harness.cli`) or one command
     run in-process (tests), which gets its caller's signal handlers back at the end."""
     args = parser().parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        # A review may hold a lone surrogate (golden/texts.jsonl has some); shown as \udXXX, which
+        # is also how JSON writes it, instead of a UnicodeEncodeError at the first print.
+        sys.stdout.reconfigure(errors="backslashreplace")
     saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     # SIGTERM unwinds like Ctrl-C, so `finally` blocks and atexit stop what this process started.
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
