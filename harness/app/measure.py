@@ -110,7 +110,9 @@ def mobile_wasm_latency(
     artifact = export.export(bundle, variant())
     prefix = f"/artifacts/{artifact.target}-{artifact.manifest['cache_key']}/"
     host.server.mount(prefix, artifact.path)
-    tab = driver.open_tab(host.server.url("/page/tfjs.html"), "window.harness && window.harness.ready", profile=profile)
+    tab = driver.open_tab(
+        host.server.url("/page/tfjs.html"), "window.harness && window.harness.ready", profile=profile.cpu_only()
+    )
     try:
         length = bundle.signature().length
         mode = read_execution(artifact.path)["mode"]  # execute, or executeAsync for a graph with control flow

@@ -224,6 +224,8 @@ def _throttle(cdp: Any, profile: DeviceProfile) -> None:
     """CPU and network throttling as Lighthouse applies them (the CPU slowdown reaches the page's
     main thread only: wasm worker threads run at full speed, as DevTools documents)."""
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": profile.cpu_slowdown})
+    if not profile.throttles_network:
+        return
     cdp.send("Network.enable")
     cdp.send("Network.emulateNetworkConditions", {
         "offline": False, "latency": profile.latency_ms,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -139,6 +139,14 @@ class DeviceProfile:
         "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 "
         "(KHTML, like Gecko) Chrome/119.0.0.0 Mobile Safari/537.36"
     )
+
+    @property
+    def throttles_network(self) -> bool:
+        return self.latency_ms > 0 or self.download_kbps > 0 or self.upload_kbps > 0
+
+    def cpu_only(self) -> DeviceProfile:
+        """The same phone on a free network: for timings of a page whose loading is not measured."""
+        return replace(self, name=f"{self.name}-cpu", latency_ms=0.0, download_kbps=0.0, upload_kbps=0.0)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "cpu_slowdown": self.cpu_slowdown, "latency_ms": self.latency_ms,

@@ -37,6 +37,15 @@ export default function App() {
   const [pending, setPending] = useState(false);
   const [result, setResult] = useState(null);
   const [prefetched, setPrefetched] = useState(false); // every backend's code is loaded (offline switching works)
+  const prefetchStarted = useRef(false);
+
+  // The other backends' code, fetched in the background once the first prediction is on screen
+  // (or the model is ready with nothing to score): never racing the bytes a first visit needs.
+  const prefetchOnce = useCallback(() => {
+    if (prefetchStarted.current) return;
+    prefetchStarted.current = true;
+    window.setTimeout(() => prefetchBackends().then(() => setPrefetched(true)), 0);
+  }, []);
 
   const scoreNow = useCallback(async (trigger) => {
     window.clearTimeout(timerRef.current);
@@ -77,7 +86,7 @@ export default function App() {
         setPhase("ready");
         mark("review-app:model-ready");
         if (textRef.current && textRef.current.value.trim() !== "") scoreNow("load");
-        window.setTimeout(() => prefetchBackends().then(() => !cancelled && setPrefetched(true)), 0);
+        else prefetchOnce();
       } catch (e) {
         if (cancelled) return;
         setLoadError(e.message || String(e));
@@ -87,12 +96,13 @@ export default function App() {
     return () => {
       cancelled = true;
     };
-  }, [scoreNow]);
+  }, [scoreNow, prefetchOnce]);
 
   // The first score on screen: the app's time to first prediction, from navigation start.
   useEffect(() => {
     if (result) mark("review-app:first-score");
-  }, [result]);
+    if (result || notice) prefetchOnce();
+  }, [result, notice, prefetchOnce]);
 
   const onInput = useCallback(
     (event) => {
