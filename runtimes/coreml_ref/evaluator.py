@@ -146,7 +146,7 @@ class Program:
         if fn is None or operation.blocks:
             raise HarnessError(
                 f"{self.path}: ML Program op {operation.op_type!r} ({operation.name}) is not implemented "
-                f"by coreml-ref; refusing to run the model (add it to runtimes/coreml_ref/ops.py)"
+                f"by coreml-ref; refusing to run the model (add it to runtimes/coreml_ref/ops/)"
             )
         args: list[tuple[str, int, Any]] = []
         widen = operation.op_type not in ops.DATA_MOVEMENT  # a gathered fp16 table stays fp16: no rounding pass
