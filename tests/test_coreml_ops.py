@@ -526,12 +526,6 @@ def test_pooling_against_the_definition(case, kind, exclude):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
-def test_pooling_ceil_mode_is_refused_not_guessed():
-    with pytest.raises(ops.Unsupported, match="ceil_mode"):
-        apply("max_pool", F32, x=np.zeros((1, 1, 5), F32), kernel_sizes=np.array([2], np.int32),
-              strides=np.array([2], np.int32), pad_type="valid", ceil_mode=True)  # fmt: skip
-
-
 def test_every_op_the_brief_lists_is_in_the_table():
     required = {
         "reshape", "squeeze", "expand_dims", "matmul", "linear", "add", "mul", "sub", "real_div", "maximum",

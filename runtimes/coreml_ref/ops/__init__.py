@@ -2,9 +2,10 @@
 
 Semantics follow coremltools' op definitions (coremltools/converters/mil/mil/ops/defs/iOS15..18),
 parameter names and defaults included, so an op's keyword arguments are the MIL op's inputs.
-One module per family (elementwise, unary, activations, cast, shape, slicing, gather, linalg,
-reductions, conv, pooling, ...); `registry` holds the table and what they share. Importing this
-package registers every op; another module registers more with `from runtimes.coreml_ref.ops import op`.
+One module per family (elementwise, unary, activations, cast, shape, slicing, gather,
+linalg, reductions, normalization, conv, pooling); `registry`
+holds the table and what they share. Importing this package registers every op; another module
+registers more with `from runtimes.coreml_ref.ops import op`.
 
 Precision convention (the evaluator applies the last step, not the op):
 - Float inputs are widened to float32 and the op computes in float32; the evaluator then rounds
@@ -29,6 +30,7 @@ from runtimes.coreml_ref.ops import (  # noqa: F401  (importing a module registe
     elementwise,
     gather,
     linalg,
+    normalization,
     pooling,
     reductions,
     shape,
