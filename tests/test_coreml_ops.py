@@ -532,6 +532,11 @@ def test_every_op_the_brief_lists_is_in_the_table():
         "minimum", "softmax", "relu", "sigmoid", "tanh", "gelu", "max_pool", "avg_pool", "reduce_max",
         "reduce_mean", "reduce_sum", "concat", "slice_by_index", "slice_by_size", "gather", "select", "less",
         "greater", "equal", "not_equal", "less_equal", "greater_equal", "cast", "transpose", "conv",
+        # issue 13: what attention, normalization and pooling classifiers become
+        "einsum", "layer_norm", "square", "rsqrt", "erf", "split", "gather_along_axis", "gather_nd",
+        "reshape_like", "l2_norm", "batch_norm", "instance_norm", "l2_pool", "tile", "range_1d", "fill",
+        "one_hot", "argsort", "topk", "cumsum", "clamped_relu", "elu", "softplus", "softsign", "sigmoid_hard",
+        "prelu", "reduce_prod", "reduce_l2_norm", "reduce_log_sum_exp", "scatter", "scatter_nd",
     }  # fmt: skip
     missing = sorted(required - set(ops.OPS))
     assert not missing

@@ -2,8 +2,8 @@
 
 Semantics follow coremltools' op definitions (coremltools/converters/mil/mil/ops/defs/iOS15..18),
 parameter names and defaults included, so an op's keyword arguments are the MIL op's inputs.
-One module per family (elementwise, unary, activations, cast, shape, slicing, gather,
-linalg, reductions, normalization, conv, pooling); `registry`
+One module per family (elementwise, unary, activations, cast, shape, slicing, rearrange,
+creation, gather, scatter, sorting, linalg, reductions, normalization, conv, pooling); `registry`
 holds the table and what they share. Importing this package registers every op; another module
 registers more with `from runtimes.coreml_ref.ops import op`.
 
@@ -27,14 +27,18 @@ from runtimes.coreml_ref.ops import (  # noqa: F401  (importing a module registe
     activations,
     cast,
     conv,
+    creation,
     elementwise,
     gather,
     linalg,
     normalization,
     pooling,
+    rearrange,
     reductions,
+    scatter,
     shape,
     slicing,
+    sorting,
     unary,
 )
 from runtimes.coreml_ref.ops.registry import DATA_MOVEMENT, OPS, WANTS_OPSET, OpFn, Unsupported, op

@@ -19,7 +19,7 @@ from runtimes.coreml_ref.ops.registry import Unsupported, axis_of, ints, op, wid
 def _channel(v: Any, x: np.ndarray, default: float) -> np.ndarray:
     """A [C] parameter (or its default) shaped to broadcast along axis 1 of x."""
     if v is None:
-        return np.float32(default)
+        return np.asarray(default, np.float32)
     v = widen(v)
     if v.size != x.shape[1]:
         raise Unsupported(f"per-channel parameter of {v.size} values for {x.shape[1]} channels")

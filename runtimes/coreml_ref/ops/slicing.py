@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from runtimes.coreml_ref.ops.registry import Unsupported, bools, ints, op
+from runtimes.coreml_ref.ops.registry import Unsupported, axis_of, bools, ints, op
 
 
 @op(moves=True)
@@ -49,6 +49,29 @@ def pad(x: Any, pad: Any, mode: Any = "constant", constant_val: Any = 0.0) -> np
     raise Unsupported(f"pad mode {mode!r}")
 
 
+def _index(
+    x: np.ndarray, begin: Any, end: Any, stride: Any, begin_mask: Any, end_mask: Any, squeeze_mask: Any
+) -> tuple[Any, ...]:
+    """numpy's x[begin:end:stride, ...]: a masked begin/end is None (numpy's default for the stride's
+    sign, as coremltools' value inference), a squeezed dim the pure index begin (0 if masked)."""
+    rank = x.ndim
+    begin, end = list(ints(begin)), list(ints(end))
+    stride = list(ints(stride)) if stride is not None else [1] * rank
+    bm, em, sm = bools(begin_mask, rank), bools(end_mask, rank), bools(squeeze_mask, rank)
+    if 0 in stride:
+        raise Unsupported("slice with stride 0")
+    index: list[Any] = []
+    for i in range(rank):
+        if sm[i]:
+            b = 0 if bm[i] else begin[i]
+            if not -x.shape[i] <= b < x.shape[i]:
+                raise Unsupported(f"squeezed slice index {b} outside a dim of {x.shape[i]}")
+            index.append(b)
+            continue
+        index.append(slice(None if bm[i] else begin[i], None if em[i] else end[i], stride[i]))
+    return tuple(index)
+
+
 @op(moves=True)
 def slice_by_index(
     x: Any,
@@ -60,17 +83,27 @@ def slice_by_index(
     squeeze_mask: Any = None,
 ) -> np.ndarray:
     x = np.asarray(x)
-    rank = x.ndim
-    begin, end = list(ints(begin)), list(ints(end))
-    stride = list(ints(stride)) if stride is not None else [1] * rank
-    bm, em, sm = bools(begin_mask, rank), bools(end_mask, rank), bools(squeeze_mask, rank)
-    index: list[Any] = []
-    for i in range(rank):
-        if sm[i]:
-            index.append(0 if bm[i] else begin[i])  # a pure index at begin; end ignored
-            continue
-        index.append(slice(None if bm[i] else begin[i], None if em[i] else end[i], stride[i]))
-    return np.asarray(x[tuple(index)])
+    return np.asarray(x[_index(x, begin, end, stride, begin_mask, end_mask, squeeze_mask)])
+
+
+@op(moves=True)
+def slice_update(
+    x: Any,
+    update: Any,
+    begin: Any,
+    end: Any,
+    stride: Any = None,
+    begin_mask: Any = None,
+    end_mask: Any = None,
+    squeeze_mask: Any = None,
+) -> np.ndarray:
+    """x with x[slice] = update, the slice as slice_by_index's (iOS18 docstring)."""
+    x = np.array(x, copy=True)
+    index = _index(x, begin, end, stride, begin_mask, end_mask, squeeze_mask)
+    if x[index].shape != np.shape(update):
+        raise Unsupported(f"slice_update of {list(np.shape(update))} into a slice of {list(x[index].shape)}")
+    x[index] = update
+    return x
 
 
 @op(moves=True)
@@ -81,3 +114,61 @@ def slice_by_size(x: Any, begin: Any, size: Any) -> np.ndarray:
         b = b + x.shape[i] if b < 0 else b
         index.append(slice(b, None) if s < 0 else slice(b, b + s))
     return x[tuple(index)]
+
+
+@op(moves=True)
+def split(x: Any, axis: Any, num_splits: Any = None, split_sizes: Any = None) -> tuple[np.ndarray, ...]:
+    x = np.asarray(x)
+    a = axis_of(axis, x.ndim)
+    if split_sizes is not None:
+        sizes = list(ints(split_sizes))
+    else:
+        n = int(num_splits)
+        if n < 1 or x.shape[a] % n:
+            raise Unsupported(f"split of {x.shape[a]} into {num_splits} equal parts")
+        sizes = [x.shape[a] // n] * n
+    if sum(sizes) != x.shape[a] or min(sizes, default=0) < 0:
+        raise Unsupported(f"split sizes {sizes} for a dim of {x.shape[a]}")
+    return tuple(np.split(x, np.cumsum(sizes)[:-1], axis=a))
+
+
+@op(moves=True)
+def tile(x: Any, reps: Any) -> np.ndarray:
+    x = np.asarray(x)
+    r = ints(reps)
+    if len(r) != x.ndim or min(r, default=1) < 0:
+        raise Unsupported(f"tile reps {list(r)} for a rank-{x.ndim} tensor")
+    return np.tile(x, r)
+
+
+@op(moves=True)
+def reverse(x: Any, axes: Any = None) -> np.ndarray:
+    x = np.asarray(x)
+    return np.flip(x, axis=None if axes is None else tuple(axis_of(a, x.ndim) for a in ints(axes)))
+
+
+@op(moves=True)
+def reverse_sequence(x: Any, lengths: Any, seq_axis: Any = 0, batch_axis: Any = 0) -> np.ndarray:
+    """For each batch entry b, the first lengths[b] elements along seq_axis reversed (tf.reverse_sequence)."""
+    x = np.array(x, copy=True)
+    s, b = axis_of(seq_axis, x.ndim), axis_of(batch_axis, x.ndim)
+    lens = ints(lengths)
+    if s == b or len(lens) != x.shape[b] or any(not 0 <= n <= x.shape[s] for n in lens):
+        raise Unsupported(f"reverse_sequence lengths {list(lens)} for x {list(x.shape)}, axes {s}, {b}")
+    for i, n in enumerate(lens):
+        where: list[Any] = [slice(None)] * x.ndim
+        where[b], where[s] = i, slice(0, n)
+        x[tuple(where)] = np.flip(x[tuple(where)], axis=s - (b < s))
+    return x
+
+
+@op(moves=True)
+def sliding_windows(x: Any, axis: Any, size: Any, stride: Any = 1) -> np.ndarray:
+    """[*d0, (d_axis - size) // stride + 1, size, *dn]: window i holds elements i*stride ... + size - 1."""
+    x = np.asarray(x)
+    a, k, st = axis_of(axis, x.ndim), int(size), int(stride)
+    if k < 1 or st < 1 or k > x.shape[a]:
+        raise Unsupported(f"sliding_windows size {k}, stride {st} along a dim of {x.shape[a]}")
+    count = (x.shape[a] - k) // st + 1
+    idx = np.arange(count)[:, None] * st + np.arange(k)[None, :]
+    return np.take(x, idx, axis=a)
