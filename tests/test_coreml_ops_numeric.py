@@ -279,3 +279,46 @@ def test_l2_pool():
     got = apply("l2_pool", F32, x=x, kernel_sizes=np.array([3], I32), strides=np.array([3], I32), pad_type="valid")
     want = np.sqrt((x.astype(np.float64).reshape(1, 2, 2, 3) ** 2).sum(-1))
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+# --- conv_transpose ----------------------------------------------------------------------------
+
+
+def naive_conv_transpose(x, w, b, strides, dilations, crop, groups):
+    """out[n, g*og + o, i*s + k*d] += x[n, g*cg + c, i] * w[g*cg + c, o, k], then crop; float64."""
+    n, c_in = x.shape[:2]
+    og, kernel = w.shape[1], w.shape[2:]
+    cg = c_in // groups
+    full = [(i - 1) * s + (k - 1) * d + 1 for i, s, k, d in zip(x.shape[2:], strides, kernel, dilations, strict=True)]
+    out = np.zeros((n, og * groups, *full))
+    for c in range(c_in):
+        g = c // cg
+        for pos in np.ndindex(*x.shape[2:]):
+            for k in np.ndindex(*kernel):
+                at = tuple(p * s + kk * d for p, s, kk, d in zip(pos, strides, k, dilations, strict=True))
+                for o in range(og):
+                    out[(slice(None), g * og + o, *at)] += x[(slice(None), c, *pos)] * w[(c, o, *k)]
+    out = out[(slice(None), slice(None), *(slice(a, f - e) for (a, e), f in zip(crop, full, strict=True)))]
+    return out if b is None else out + b.reshape(1, -1, *([1] * len(kernel)))
+
+
+@pytest.mark.parametrize(
+    "spatial, c_in, og, kernel, strides, dilations, pad, groups",
+    [((5,), 2, 3, (3,), (2,), (1,), None, 1), ((4,), 4, 1, (2,), (3,), (2,), (1, 2), 2),
+     ((3, 4), 2, 2, (2, 3), (2, 1), (1, 2), (0, 1, 1, 0), 1)],
+)  # fmt: skip
+def test_conv_transpose_against_the_definition(spatial, c_in, og, kernel, strides, dilations, pad, groups):
+    x = RNG.standard_normal((2, c_in, *spatial)).astype(F32)
+    w = RNG.standard_normal((c_in, og, *kernel)).astype(F32)
+    b = RNG.standard_normal(og * groups).astype(F32)
+    crop = [(0, 0)] * len(spatial) if pad is None else [(pad[2 * i], pad[2 * i + 1]) for i in range(len(spatial))]
+    got = apply(
+        "conv_transpose", F32, x=x, weight=w, bias=b, strides=np.array(strides, I32), dilations=np.array(dilations, I32),
+        pad_type="valid" if pad is None else "custom", pad=None if pad is None else np.array(pad, I32),
+        groups=np.int32(groups),
+    )  # fmt: skip
+    want = naive_conv_transpose(x.astype(np.float64), w.astype(np.float64), b, strides, dilations, crop, groups)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ops.Unsupported, match="pad_type 'same'"):
+        apply("conv_transpose", F32, x=x, weight=w, pad_type="same", groups=np.int32(groups))
