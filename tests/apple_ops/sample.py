@@ -1,0 +1,47 @@
+"""The fixed fast sample: for every op that passes in the full replay, in each precision, one
+passing case, preferring smoke tests and then the quickest; regenerated from a full-replay
+summary by `python -m tests.apple_ops.replay --make-sample SUMMARY.json`.
+
+Each line of sample.txt is a pytest node id relative to the op tests dir; the sample replay
+must pass all of them (a refusal or a mismatch there is a regression).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+SAMPLE_FILE = Path(__file__).with_name("sample.txt")
+HEADER = "# Apple's MIL op tests replayed by `make test` (tests/apple_ops/sample.py says how they are chosen)\n"
+
+
+def choose(summary: dict[str, Any]) -> list[str]:
+    """Greedy cover of (op, precision) by passing cases, rarest op first."""
+    seconds = {t: v["seconds"] for t, v in summary["tests"].items()}
+    passing = [c for c in summary["cases"] if c["status"] == "passed" and "#" not in c["test"]]
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for c in passing:
+        for op in c["ops"]:
+            if op != "const":
+                by_key.setdefault((op, c["precision"]), []).append(c)
+    chosen: dict[str, None] = {}
+    covered: set[tuple[str, str]] = set()
+    for key in sorted(by_key, key=lambda k: (len(by_key[k]), k)):
+        if key in covered:
+            continue
+        best = min(by_key[key], key=lambda c: ("smoke" not in c["test"], seconds.get(c["test"], 1e9), c["test"]))
+        chosen[best["test"]] = None
+        covered |= {(op, best["precision"]) for op in best["ops"]}
+    return sorted(chosen)
+
+
+def write(summary: dict[str, Any], prefix: str) -> list[str]:
+    """Write sample.txt from a summary; `prefix` is stripped from node ids (the op tests dir)."""
+    ids = [t.removeprefix(prefix).lstrip("/") for t in choose(summary)]
+    SAMPLE_FILE.write_text(HEADER + "".join(f"{i}\n" for i in ids))
+    return ids
+
+
+def read() -> list[str]:
+    lines = (ln.strip() for ln in SAMPLE_FILE.read_text().splitlines())
+    return [ln for ln in lines if ln and not ln.startswith("#")]
