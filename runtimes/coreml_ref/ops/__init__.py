@@ -3,8 +3,8 @@
 Semantics follow coremltools' op definitions (coremltools/converters/mil/mil/ops/defs/iOS15..18),
 parameter names and defaults included, so an op's keyword arguments are the MIL op's inputs.
 One module per family (elementwise, unary, activations, cast, shape, slicing, rearrange,
-creation, gather, scatter, sorting, linalg, reductions, normalization, conv, pooling); `registry`
-holds the table and what they share. Importing this package registers every op; another module
+creation, gather, scatter, sorting, linalg, reductions, normalization, conv, pooling,
+constexpr); `registry` holds the table and what they share. Importing this package registers every op; another module
 registers more with `from runtimes.coreml_ref.ops import op`.
 
 Precision convention (the evaluator applies the last step, not the op):
@@ -26,6 +26,7 @@ from __future__ import annotations
 from runtimes.coreml_ref.ops import (  # noqa: F401  (importing a module registers its ops)
     activations,
     cast,
+    constexpr,
     conv,
     creation,
     elementwise,

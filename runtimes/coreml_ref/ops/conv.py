@@ -93,13 +93,14 @@ def conv_transpose(
         )
     out = np.zeros((n, og * g, *full), np.float32)
     cg = c_in // g
+    flat = w.reshape(c_in, og, -1)
     for k in np.ndindex(*kernel):
         where = tuple(
             slice(kk * dl, kk * dl + (i - 1) * st + 1, st) for kk, dl, i, st in zip(k, d, x.shape[2:], s, strict=True)
         )
         for gi in range(g):
             xs = x[:, gi * cg : (gi + 1) * cg]  # [n, cg, *D]
-            wk = w[(slice(gi * cg, (gi + 1) * cg), slice(None), *k)]  # [cg, og]
+            wk = flat[gi * cg : (gi + 1) * cg, :, int(np.ravel_multi_index(k, kernel))]  # [cg, og]
             out[(slice(None), slice(gi * og, (gi + 1) * og), *where)] += np.moveaxis(
                 np.tensordot(xs, wk, axes=([1], [0])), -1, 1
             )
