@@ -322,3 +322,48 @@ def test_conv_transpose_against_the_definition(spatial, c_in, og, kernel, stride
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     with pytest.raises(ops.Unsupported, match="pad_type 'same'"):
         apply("conv_transpose", F32, x=x, weight=w, pad_type="same", groups=np.int32(groups))
+
+
+# --- resizing ----------------------------------------------------------------------------------
+
+GRIDS = {  # resize_bilinear's docstring: Xin = 2, the input [0, 1] sampled at these points
+    ("UNALIGN_CORNERS", 5): [0, 0.1, 0.5, 0.9, 1], ("STRICT_ALIGN_CORNERS", 5): [0, 0.25, 0.5, 0.75, 1],
+    ("ALIGN_CORNERS", 5): [0, 0.25, 0.5, 0.75, 1], ("DEFAULT", 5): [0, 0.4, 0.8, 1, 1],
+    ("OFFSET_CORNERS", 5): [0.1, 0.3, 0.5, 0.7, 0.9], ("UNALIGN_CORNERS", 6): [0, 0, 1 / 3, 2 / 3, 1, 1],
+    ("ALIGN_CORNERS", 6): [0, 0.2, 0.4, 0.6, 0.8, 1], ("DEFAULT", 6): [0, 1 / 3, 2 / 3, 1, 1, 1],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("mode, n", list(GRIDS))
+def test_resize_bilinear_samples_the_docstrings_grid(mode, n):
+    x = np.array([0, 1], F32).reshape(1, 1, 1, 2)
+    got = apply("resize_bilinear", F32, x=x, target_size_height=np.int32(1), target_size_width=np.int32(n),
+                sampling_mode=mode)  # fmt: skip
+    np.testing.assert_allclose(got.reshape(-1), GRIDS[mode, n], rtol=1e-6, atol=1e-7)
+
+
+def test_bilinear_interpolates_both_axes_and_upsample_uses_align_corners():
+    x = RNG.standard_normal((1, 2, 3, 4)).astype(F32)
+    got = apply("upsample_bilinear", F32, x=x, scale_factor_height=F32(2), scale_factor_width=F32(1.5),
+                align_corners=True)  # fmt: skip
+    assert got.shape == (1, 2, 6, 6)
+    gh, gw = np.linspace(0, 2, 6), np.linspace(0, 3, 6)
+    for i, j in np.ndindex(6, 6):
+        h0, w0 = min(int(gh[i]), 1), min(int(gw[j]), 2)
+        a, b = gh[i] - h0, gw[j] - w0
+        q = x[0, :, h0 : h0 + 2, w0 : w0 + 2].astype(np.float64)
+        want = q[:, 0, 0] * (1 - a) * (1 - b) + q[:, 0, 1] * (1 - a) * b + q[:, 1, 0] * a * (1 - b) + q[:, 1, 1] * a * b
+        np.testing.assert_allclose(got[0, :, i, j], want, rtol=1e-5, atol=1e-6)
+
+
+def test_nearest_neighbour_only_by_whole_factors_and_crop():
+    x = np.arange(6, dtype=F32).reshape(1, 2, 3)
+    got = apply("upsample_nearest_neighbor", F32, x=x, scale_factor_height=np.int32(2), scale_factor_width=np.int32(1))
+    np.testing.assert_array_equal(got, np.repeat(x, 2, axis=-2))
+    with pytest.raises(ops.Unsupported, match="fractional"):
+        apply("upsample_nearest_neighbor", F32, x=x, scale_factor_height=F32(1.5), scale_factor_width=F32(1))
+    got = apply("resize_nearest_neighbor", F32, x=x, target_size_height=np.int32(2), target_size_width=np.int32(6))
+    np.testing.assert_array_equal(got, np.repeat(x, 2, axis=-1))
+    np.testing.assert_array_equal(
+        apply("crop", F32, x=x, crop_height=np.array([1, 0], I32), crop_width=np.array([0, 2], I32)), x[:, 1:, :1]
+    )

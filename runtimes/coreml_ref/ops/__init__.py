@@ -3,9 +3,9 @@
 Semantics follow coremltools' op definitions (coremltools/converters/mil/mil/ops/defs/iOS15..18),
 parameter names and defaults included, so an op's keyword arguments are the MIL op's inputs.
 One module per family (elementwise, unary, activations, cast, shape, slicing, rearrange,
-creation, gather, scatter, sorting, linalg, reductions, normalization, conv, pooling,
-constexpr); `registry` holds the table and what they share. Importing this package registers every op; another module
-registers more with `from runtimes.coreml_ref.ops import op`.
+creation, gather, scatter, sorting, linalg, reductions, normalization, conv, pooling, resize,
+constexpr); `registry` holds the table and what they share. Importing this package registers
+every op; another module registers more with `from runtimes.coreml_ref.ops import op`.
 
 Precision convention (the evaluator applies the last step, not the op):
 - Float inputs are widened to float32 and the op computes in float32; the evaluator then rounds
@@ -36,6 +36,7 @@ from runtimes.coreml_ref.ops import (  # noqa: F401  (importing a module registe
     pooling,
     rearrange,
     reductions,
+    resize,
     scatter,
     shape,
     slicing,
