@@ -93,3 +93,15 @@ def test_blockwise_shift_scale_repeats_scales_over_blocks():
     same(got, np.array([[-1, 0, 0, 10], [3, 4, 40, 50]], F32))
     with pytest.raises(ops.Unsupported, match="scale"):
         apply("constexpr_blockwise_shift_scale", F32, data=data, scale=np.ones((1, 3), F32))
+
+
+def test_quantize_dequantize_and_their_tie_refusal():
+    x = np.array([[-1.0, 0.26, 3.0], [100.0, -100.0, 0.74]], F32)
+    got = apply("quantize", np.int8, input=x, scale=np.array([0.5, 0.25], F32), zero_point=np.array([1, -2], np.int8),
+                output_dtype="int8", axis=np.int32(0))  # fmt: skip
+    want = np.clip(np.rint(x / np.array([[0.5], [0.25]])) + np.array([[1], [-2]]), -128, 127).astype(np.int8)
+    same(got, want)
+    with pytest.raises(ops.Unsupported, match="halfway"):
+        apply("quantize", np.uint8, input=np.array([0.5], F32), scale=F32(1), output_dtype="uint8")
+    q = np.array([0, 128, 255], np.uint8)
+    same(apply("dequantize", F32, input=q, scale=F32(0.5), zero_point=np.uint8(128)), [-64, 0, 63.5])
