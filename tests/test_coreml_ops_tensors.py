@@ -218,3 +218,15 @@ def test_argsort_and_topk_refuse_ties_that_change_the_answer():
     same(ops.OPS["topk"](x=np.array([[1, 2, 2, 0]], F32), k=np.int32(1), return_indices=False), [[2]])  # values only
     with pytest.raises(ops.Unsupported, match="sort=False"):
         ops.OPS["topk"](x=x, k=np.int32(2), sort=False)
+
+
+def test_scatter_with_nd_indices_is_tf_scatter():
+    tf = pytest.importorskip("tensorflow")
+    data = RNG.uniform(1, 2, (4, 3)).astype(F32)
+    idx = np.array([[0, 3, 3], [1, 0, 2]], I32)
+    upd = RNG.uniform(1, 2, (2, 3, 3)).astype(F32)
+    var = tf.Variable(data)
+    tf.compat.v1.scatter_mul(var, idx, upd)
+    np.testing.assert_allclose(
+        apply("scatter", F32, data=data, indices=idx, updates=upd, mode="mul"), var.numpy(), rtol=1e-6
+    )

@@ -44,12 +44,20 @@ def scatter(
     data: Any, indices: Any, updates: Any, axis: Any = 0, mode: Any = "update", validate_indices: Any = False,
     *, opset: int = 15,
 ) -> np.ndarray:  # fmt: skip
-    """updates has shape data.shape[:axis] + [len(indices)] + data.shape[axis+1:]."""
+    """updates has shape data.shape[:axis] + indices.shape + data.shape[axis+1:] (a 1-D `indices`
+    in the docstring; Apple's own tests pass N-D ones, as tf.compat.v1.scatter_* do): each index
+    addresses one slice along axis, so indices are flattened with the matching updates dims."""
     data = np.asarray(data)
     axis = axis_of(axis, data.ndim)
-    idx = checked(indices, data.shape[axis], opset, "scatter").reshape(-1)
+    raw = np.asarray(indices)
+    idx = checked(raw, data.shape[axis], opset, "scatter").reshape(-1)
+    upd = np.asarray(updates)
+    want = data.shape[:axis] + raw.shape + data.shape[axis + 1 :]
+    if upd.shape != want:
+        raise Unsupported(f"scatter updates {list(upd.shape)} for data {list(data.shape)}, indices {list(raw.shape)}")
+    upd = upd.reshape(data.shape[:axis] + (idx.size,) + data.shape[axis + 1 :])
     grid = np.broadcast_arrays(*np.ix_(*[idx if d == axis else np.arange(n) for d, n in enumerate(data.shape)]))
-    return _apply(data, tuple(grid), updates, mode, "scatter")
+    return _apply(data, tuple(grid), upd, mode, "scatter")
 
 
 @op(opset=True)
