@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 PASSED, REFUSED, MISMATCHED, ERROR = "passed", "refused", "mismatched", "error"
+OUT_OF_FP16 = "out of fp16 range"  # the expected value is not representable in the fp16 program
+FP16_MAX = 65504.0
 
 
 @dataclass
@@ -127,19 +129,26 @@ def evaluate(
     except OpRefused as e:
         return Outcome(REFUSED, e.op_type, e.reason)
     cpu_only = mlmodel.compute_unit == ct.ComputeUnit.CPU_ONLY
-    status, reason, diff = compare(got, expected or {}, *tolerances(dtype, cpu_only, atol, rtol), also_compare_shapes, allow_mismatch_ratio)  # fmt: skip
+    status, reason, diff = compare(got, expected or {}, *tolerances(dtype, cpu_only, atol, rtol), also_compare_shapes, allow_mismatch_ratio, dtype == "fp16")  # fmt: skip
     relaxed = False
     if status == MISMATCHED and dtype != "fp16" and holds_fp16(program):
-        status, reason, diff = compare(got, expected or {}, *tolerances("fp16", cpu_only, atol, rtol), also_compare_shapes, allow_mismatch_ratio)  # fmt: skip
+        status, reason, diff = compare(got, expected or {}, *tolerances("fp16", cpu_only, atol, rtol), also_compare_shapes, allow_mismatch_ratio, True)  # fmt: skip
         relaxed = True
     return Outcome(status, reason=reason, max_abs_diff=diff, ops=ops, fp16_program=relaxed)
 
 
 def compare(
-    got: dict[str, np.ndarray], expected: dict[str, Any], a: float, r: float, shapes: bool, ratio: float
-) -> tuple[str, str | None, float]:
+    got: dict[str, np.ndarray],
+    expected: dict[str, Any],
+    a: float,
+    r: float,
+    shapes: bool,
+    ratio: float,
+    fp16: bool = False,
+) -> tuple[str, str | None, float | None]:
     """(status, what differed, largest finite |difference|) of every expected output, as
-    compare_backend judges them."""
+    compare_backend judges them. `fp16`: the program computes in float16, so an expected value
+    beyond its range that came out as an inf of the same sign is OUT_OF_FP16, not a mismatch."""
     worst = 0.0
     for name, want in expected.items():
         out = got.get(name, got.get(_sanitized(name)))
@@ -156,6 +165,13 @@ def compare(
         finite = diff[np.isfinite(diff)]
         worst = max(worst, float(finite.max()) if finite.size else 0.0)
         if not close.all() and np.sum(~close) / max(w64.size, 1) > ratio:
-            d = float(np.max(np.where(close, 0, np.nan_to_num(diff, nan=np.inf))))  # NaN vs a number: inf
-            return MISMATCHED, f"{name}: {int(np.sum(~close))}/{close.size} elements outside atol={a} rtol={r}", d
+            bad = ~close
+            if fp16 and np.all(
+                np.isinf(o64[bad]) & (np.abs(w64[bad]) > FP16_MAX) & (np.sign(o64[bad]) == np.sign(w64[bad]))
+            ):
+                # the expectation itself is beyond float16: an fp16 program can only overflow there
+                return OUT_OF_FP16, f"{name}: {int(bad.sum())} expected values beyond +-65504 came out as inf", worst
+            d = float(np.max(np.where(close, 0, np.where(np.isnan(diff), np.inf, diff))))  # NaN vs a number: inf
+            what = f"{name}: {int(bad.sum())}/{close.size} elements outside atol={a} rtol={r}"
+            return MISMATCHED, what + ("" if np.isfinite(d) else " (inf or NaN)"), d if np.isfinite(d) else None
     return PASSED, None, worst

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.apple_ops.check import ERROR, MISMATCHED, PASSED, REFUSED, Outcome, evaluate
+from tests.apple_ops.check import ERROR, MISMATCHED, OUT_OF_FP16, PASSED, REFUSED, Outcome, evaluate
 
 NOT_IMPLEMENTED = "not implemented"
 
@@ -82,12 +82,15 @@ class Replay:
         return {
             "seconds": round(time.time() - self.started, 1),
             "interrupted": self.interrupted,
-            "totals": {p: {s: totals[p][s] for s in (PASSED, REFUSED, MISMATCHED, ERROR)} for p in sorted(totals)},
+            "totals": {
+                p: {s: totals[p][s] for s in (PASSED, REFUSED, MISMATCHED, ERROR, OUT_OF_FP16)} for p in sorted(totals)
+            },
             "fp32_at_fp16_tolerance": sum(1 for c in self.cases if c["fp16_program"] and c["status"] == PASSED),
             "refused_by_op": {
                 op: {**refused[op], "reasons": dict(refused[op]["reasons"].most_common())} for op in order
             },
             "mismatches": [c for c in self.cases if c["status"] == MISMATCHED],
+            "out_of_fp16_range": [c for c in self.cases if c["status"] == OUT_OF_FP16],
             "errors": [c for c in self.cases if c["status"] == ERROR],
             "pytest_outcomes": dict(Counter(t["outcome"] for t in self.tests.values())),
             "cases": self.cases,

@@ -55,28 +55,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", action="store_true", help="only the fixed fast sample (tests/apple_ops/sample.txt)")
     parser.add_argument(
-        "--make-sample", type=Path, metavar="SUMMARY", help="write sample.txt from a full replay's summary"
+        "--make-sample", type=Path, nargs="+", metavar="SUMMARY", help="write sample.txt from replay summaries"
     )
     parser.add_argument("--summary", type=Path, default=None, help="JSON summary path (default: in the scratch dir)")
     parser.add_argument("--only", nargs="+", default=[], help="test files / node ids, relative to the op tests dir")
     parser.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --), e.g. -- -k softmax -x")
     args = parser.parse_args(argv)
     if args.make_sample:
-        ids = sample.write(json.loads(args.make_sample.read_text()), "")
+        ids = sample.write([json.loads(p.read_text()) for p in args.make_sample])
         print(f"apple-ops replay: {len(ids)} tests written to {sample.SAMPLE_FILE}", file=sys.stderr)
         return 0
-    scratch = Path(tempfile.mkdtemp(prefix="apple-ops-"))
-    summary = (args.summary or scratch / "summary.json").resolve()
     if args.only:
         targets = [str(op_tests_dir() / t) for t in args.only]
     else:
         targets = [str(op_tests_dir() / t) for t in sample.read()] if args.sample else [str(op_tests_dir())]
+    if args.summary:  # the scratch dir (ini) is thrown away; the summary stays where asked
+        with tempfile.TemporaryDirectory(prefix="apple-ops-") as scratch:
+            return run(Path(scratch), args.summary.resolve(), targets, args.pytest_args)
+    scratch = Path(tempfile.mkdtemp(prefix="apple-ops-"))
+    return run(scratch, scratch / "summary.json", targets, args.pytest_args)
+
+
+def run(scratch: Path, summary: Path, targets: list[str], extra: list[str]) -> int:
+    """0: no mismatch and no evaluator error; 1: some; 2: no (complete) summary."""
     env = {
         **os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "PYMIL_TEST_TARGETS": "mlprogram", "INCLUDE_MIL_FP32_UNIT_TESTS": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
     }  # fmt: skip
     started = time.time()
-    proc = subprocess.run(pytest_command(scratch, summary, targets, args.pytest_args), cwd=scratch, env=env)
+    proc = subprocess.run(pytest_command(scratch, summary, targets, extra), cwd=scratch, env=env)
     if not summary.is_file():
         print(f"apple-ops replay: pytest exited {proc.returncode} without a summary", file=sys.stderr)
         return 2

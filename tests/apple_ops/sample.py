@@ -1,6 +1,6 @@
 """The fixed fast sample: for every op that passes in the full replay, in each precision, one
-passing case, preferring smoke tests and then the quickest; regenerated from a full-replay
-summary by `python -m tests.apple_ops.replay --make-sample SUMMARY.json`.
+passing case, preferring smoke tests and then the quickest; regenerated from replay summaries
+by `python -m tests.apple_ops.replay --make-sample SUMMARY.json [MORE.json ...]`.
 
 Each line of sample.txt is a pytest node id relative to the op tests dir; the sample replay
 must pass all of them (a refusal or a mismatch there is a regression).
@@ -15,10 +15,10 @@ SAMPLE_FILE = Path(__file__).with_name("sample.txt")
 HEADER = "# Apple's MIL op tests replayed by `make test` (tests/apple_ops/sample.py says how they are chosen)\n"
 
 
-def choose(summary: dict[str, Any]) -> list[str]:
+def choose(summaries: list[dict[str, Any]]) -> list[str]:
     """Greedy cover of (op, precision) by passing cases, rarest op first."""
-    seconds = {t: v["seconds"] for t, v in summary["tests"].items()}
-    passing = [c for c in summary["cases"] if c["status"] == "passed" and "#" not in c["test"]]
+    seconds = {t: v["seconds"] for s in summaries for t, v in s["tests"].items()}
+    passing = [c for s in summaries for c in s["cases"] if c["status"] == "passed" and "#" not in c["test"]]
     by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for c in passing:
         for op in c["ops"]:
@@ -35,9 +35,9 @@ def choose(summary: dict[str, Any]) -> list[str]:
     return sorted(chosen)
 
 
-def write(summary: dict[str, Any], prefix: str) -> list[str]:
-    """Write sample.txt from a summary; `prefix` is stripped from node ids (the op tests dir)."""
-    ids = [t.removeprefix(prefix).lstrip("/") for t in choose(summary)]
+def write(summaries: list[dict[str, Any]]) -> list[str]:
+    """Write sample.txt from replay summaries (node ids are relative to the op tests dir)."""
+    ids = choose(summaries)
     SAMPLE_FILE.write_text(HEADER + "".join(f"{i}\n" for i in ids))
     return ids
 
