@@ -83,7 +83,12 @@ def avg_pool(
 
 
 @op()
-def l2_pool(x: Any, kernel_sizes: Any, strides: Any = None, pad_type: Any = "valid", pad: Any = None) -> np.ndarray:
-    """sqrt(sum of squares) over each window; padding is zeros."""
+def l2_pool(
+    x: Any, kernel_sizes: Any, strides: Any = None, pad_type: Any = "valid", pad: Any = None, ceil_mode: Any = False
+) -> np.ndarray:
+    """sqrt(sum of squares) over each window; padding is zeros. l2_pool's docstring does not list
+    ceil_mode (the Pooling base class has it), so only ceil_mode=False is computed."""
+    if bool(ceil_mode):
+        raise Unsupported("l2_pool with ceil_mode=True (not in its docstring)")
     xp, _, _, kernel, strides_ = _pool(x, kernel_sizes, strides, pad_type, pad, False, 0.0)
     return np.sqrt(_sum(xp * xp, kernel, strides_))
