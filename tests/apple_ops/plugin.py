@@ -12,6 +12,7 @@ Load with `-p tests.apple_ops.plugin`; `--apple-ops-summary FILE` writes the JSO
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 import time
@@ -120,6 +121,15 @@ def pytest_configure(config: pytest.Config) -> None:
 def _interrupted(signum: int, frame: Any) -> None:
     _replay().interrupted = True
     raise KeyboardInterrupt  # pytest stops cleanly and still runs sessionfinish
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """coremltools' convert() ends with a full gc.collect(); with TensorFlow and every test module
+    loaded that walk takes about a second per converted model, most of the replay's time. Frozen
+    objects are skipped by collections, so freezing what exists after collection keeps every
+    collect (and every result) while making it cost only the new objects."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.hookimpl(tryfirst=True)
