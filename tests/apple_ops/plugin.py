@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import signal
 import time
 import traceback
@@ -114,13 +115,25 @@ def pytest_configure(config: pytest.Config) -> None:
     from coremltools.converters.mil.mil.ops.tests import testing_utils
 
     _STATE[:] = [Replay()]
+    _SUMMARY[:] = [config.getoption("--apple-ops-summary")]
     testing_utils.compare_backend = _replay().compare_backend  # run_compare_builder looks it up here
     signal.signal(signal.SIGTERM, _interrupted)  # a terminated replay still writes what it counted
 
 
+_SUMMARY: list[str | None] = [None]
+
+
+def _write_summary() -> None:
+    if _SUMMARY[0]:
+        Path(_SUMMARY[0]).write_text(json.dumps(_replay().summary(), indent=1) + "\n")
+
+
 def _interrupted(signum: int, frame: Any) -> None:
+    """Write the partial summary and leave at once: an exception raised here could be swallowed
+    by a bare `except` inside the code under test, and the run would go on."""
     _replay().interrupted = True
-    raise KeyboardInterrupt  # pytest stops cleanly and still runs sessionfinish
+    _write_summary()
+    os._exit(128 + signum)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -148,9 +161,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    path = session.config.getoption("--apple-ops-summary")
-    if path:
-        Path(path).write_text(json.dumps(_replay().summary(), indent=1) + "\n")
+    _write_summary()
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
