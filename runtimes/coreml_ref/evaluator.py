@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from harness.core.errors import HarnessError
-from runtimes.coreml_ref import ops, recurrent_ops  # noqa: F401  (importing it registers lstm, gru, rnn, ...)
+from runtimes.coreml_ref import ops
 from runtimes.tensors import GraphNode
 
 _VAR, _CONST, _LIST = 0, 1, 2

@@ -101,7 +101,7 @@ def evaluate(
 ) -> Outcome:
     import coremltools as ct
 
-    from harness.errors import HarnessError
+    from harness.core.errors import HarnessError
     from runtimes.coreml_ref.evaluator import OpRefused, Program
 
     try:

@@ -4,7 +4,7 @@ Semantics follow coremltools' op definitions (coremltools/converters/mil/mil/ops
 parameter names and defaults included, so an op's keyword arguments are the MIL op's inputs.
 One module per family (elementwise, unary, activations, cast, shape, slicing, rearrange,
 creation, gather, scatter, sorting, linalg, reductions, normalization, conv, pooling, resize,
-constexpr); `registry` holds the table and what they share. Importing this package registers
+constexpr, recurrent); `registry` holds the table and what they share. Importing this package registers
 every op; another module registers more with `from runtimes.coreml_ref.ops import op`.
 
 Precision convention (the evaluator applies the last step, not the op):
@@ -35,6 +35,7 @@ from runtimes.coreml_ref.ops import (  # noqa: F401  (importing a module registe
     normalization,
     pooling,
     rearrange,
+    recurrent,
     reductions,
     resize,
     scatter,

@@ -12,7 +12,11 @@ from runtimes.coreml_ref.ops.registry import Unsupported, axis_of, ints, is_int,
 
 @op()
 def fill(shape: Any, value: Any = 0.0) -> np.ndarray:
-    return np.full(ints(shape), np.asarray(value))
+    """A tensor of `shape` holding `value`; the docstring requires every dimension > 0."""
+    dims = ints(shape)
+    if any(d <= 0 for d in dims):
+        raise Unsupported(f"fill shape {list(dims)} (the spec requires every dimension > 0)")
+    return np.full(dims, np.asarray(value))
 
 
 @op()

@@ -11,7 +11,12 @@ from runtimes.coreml_ref.ops.registry import Unsupported, axis_of, bools, ints, 
 
 @op(moves=True)
 def concat(values: Any, axis: Any, interleave: Any = False) -> np.ndarray:
+    """Rank-0 values, which TF's Pack of scalars becomes (the batch size and the unit count of an
+    RNN's zero state), are joined too: concat's type inference counts a rank-0 value as length 1
+    along the axis and returns rank 1, and skips the axis bound check."""
     values = [np.asarray(v) for v in values]
+    if values and all(v.ndim == 0 for v in values):
+        return np.stack(values)  # interleaving single values changes nothing
     axis = int(axis) % values[0].ndim
     if not bool(interleave):
         return np.concatenate(values, axis=axis)
@@ -117,26 +122,35 @@ def slice_by_size(x: Any, begin: Any, size: Any) -> np.ndarray:
 
 
 @op(moves=True)
-def split(x: Any, axis: Any, num_splits: Any = None, split_sizes: Any = None) -> tuple[np.ndarray, ...]:
+def split(x: Any, axis: Any, num_splits: Any = None, split_sizes: Any = None) -> Any:
+    """Even pieces from num_splits alone, else the given split_sizes (which must sum to the axis,
+    and number num_splits when both are given). One piece is returned as a tensor, not a tuple."""
     x = np.asarray(x)
     a = axis_of(axis, x.ndim)
     if split_sizes is not None:
         sizes = list(ints(split_sizes))
-    else:
+        if num_splits is not None and int(num_splits) != len(sizes):
+            raise Unsupported(f"split_sizes {sizes} with num_splits {num_splits}")
+    elif num_splits is not None:
         n = int(num_splits)
         if n < 1 or x.shape[a] % n:
             raise Unsupported(f"split of {x.shape[a]} into {num_splits} equal parts")
         sizes = [x.shape[a] // n] * n
+    else:
+        raise Unsupported("split without num_splits or split_sizes")
     if sum(sizes) != x.shape[a] or min(sizes, default=0) < 0:
         raise Unsupported(f"split sizes {sizes} for a dim of {x.shape[a]}")
-    return tuple(np.split(x, np.cumsum(sizes)[:-1], axis=a))
+    pieces = tuple(np.split(x, np.cumsum(sizes)[:-1], axis=a))
+    return pieces[0] if len(pieces) == 1 else pieces
 
 
 @op(moves=True)
 def tile(x: Any, reps: Any) -> np.ndarray:
+    """Dimension i repeated reps[i] times; len(reps) == rank(x) >= 1 and every rep > 0 (tile's type
+    inference raises otherwise). A masked RNN's unrolled graph tiles each step's [b, 1] mask."""
     x = np.asarray(x)
     r = ints(reps)
-    if len(r) != x.ndim or min(r, default=1) < 0:
+    if len(r) != x.ndim or x.ndim == 0 or min(r) <= 0:
         raise Unsupported(f"tile reps {list(r)} for a rank-{x.ndim} tensor")
     return np.tile(x, r)
 
