@@ -230,7 +230,10 @@ class Program:
 
 
 def batch_upper_bound(spec: Any) -> int | None:
-    """The largest batch Apple's runtime would accept for the first input (None: no limit)."""
+    """The largest batch Apple's runtime would accept for the first input (None: no limit, or no
+    input at all, as in a program of constants only)."""
+    if not spec.description.input:
+        return None
     inp = spec.description.input[0].type.multiArrayType
     which = inp.WhichOneof("ShapeFlexibility")
     if which == "shapeRange":
