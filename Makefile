@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HARNESS := $(VENV)/bin/harness
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup report test lint format bench bench-layers train app
+.PHONY: setup report test lint format bench bench-layers train app apple-ops
 
 setup: $(VENV)/.setup-stamp node_modules/.setup-stamp apps/web/node_modules/.setup-stamp
 	@bash scripts/ensure_chromium.sh >&2
@@ -54,6 +54,14 @@ bench: setup golden/reference/manifest.json
 
 bench-layers: setup golden/reference/manifest.json  # only the `compare --layers` figure of `make bench`
 	@$(PY) -m harness.bench.layers
+
+# Apple's own MIL op tests (coremltools 9.0 wheel), fp16 and fp32, replayed against coreml-ref:
+# 20-30 min. Writes the summary (passed / refused by op / mismatched / beyond fp16) and exits
+# non-zero on any mismatch or evaluator error. `make test` runs only the fixed sample.
+APPLE_OPS_SUMMARY ?= reports/apple-ops/summary.json
+apple-ops: $(VENV)/.setup-stamp
+	@mkdir -p $(dir $(APPLE_OPS_SUMMARY))
+	$(PY) -m tests.apple_ops.replay --summary $(APPLE_OPS_SUMMARY)
 
 app: setup golden/reference/manifest.json
 	$(HARNESS) app build

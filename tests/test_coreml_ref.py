@@ -235,22 +235,25 @@ def test_program_with_wrong_input_is_refused_naming_both_shapes(ref, tmp_path):
 
 
 def test_unimplemented_op_is_refused_naming_op_and_model(ref, tmp_path):
+    """random_uniform: an op coreml-ref will never run (its values are Core ML's own PRNG's)."""
     length = ref.signature().length
 
-    def with_cumsum(mb, ct):
+    def with_random(mb, ct):
         from coremltools.converters.mil.mil import types
 
         @mb.program(input_specs=[mb.TensorSpec(shape=(1, length), dtype=types.int32)])
         def prog(x):
-            return mb.reduce_max(x=mb.cumsum(x=mb.cast(x=x, dtype="fp32"), axis=1), axes=[1], keep_dims=True)
+            noise = mb.random_uniform(shape=np.array([1, length], np.int32))
+            return mb.reduce_max(x=mb.add(x=mb.cast(x=x, dtype="fp32"), y=noise), axes=[1], keep_dims=True)
 
         return prog
 
-    art = _hand_built_artifact(tmp_path / "cumsum", with_cumsum)
+    art = _hand_built_artifact(tmp_path / "random", with_random)
     with pytest.raises(
-        HarnessError, match=r"model\.mlpackage: ML Program op 'cumsum' \(.*\) is not implemented by coreml-ref"
-    ):
+        HarnessError, match=r"model\.mlpackage: ML Program op 'random_uniform' \(.*\) is not implemented by coreml-ref"
+    ) as e:
         registry.get("coreml-ref").open(ref, art)
+    assert e.value.op_type == "random_uniform" and e.value.reason is None  # evaluator.OpRefused, for counting
 
 
 def test_unreadable_package_is_a_one_line_error(tmp_path):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,10 +49,6 @@ EXPECTED = {
     ("gelu", "coreml-*"): "coreml-erfc",
     ("loop", "coreml-*"): "coreml-tf2-while-loop",
 }
-# Ops coreml-ref does not evaluate yet while another branch adds them (issue 13, item 3): a
-# missing op of the harness's own evaluator, not an engine limitation. Such a cell is an
-# expected failure while the op is missing, and is checked normally once it exists.
-PENDING_COREML_REF_OPS = {"square", "rsqrt", "layer_norm"}
 # kind -> the TF.js export's graph rewrites and execution mode
 TFJS_PLAN = {
     "cnn": ([], "execute"),
@@ -158,13 +153,6 @@ def test_zoo_model_on_runtime(zoo_run: Zoo, kind: str, runtime: str) -> None:
             row[rid] = lim
             pytest.xfail(f"{kind} on {rid}: {error}")
         if error is not None:
-            missing = re.search(r"ML Program op '(\w+)' .*is not implemented by coreml-ref", error)
-            if rid.startswith("coreml-ref") and missing and missing.group(1) in PENDING_COREML_REF_OPS:
-                from runtimes.coreml_ref import ops
-
-                assert missing.group(1) not in ops.OPS, f"{missing.group(1)} exists now, yet: {error}"
-                row[rid] = f"no op {missing.group(1)}"
-                pytest.xfail(f"{kind} on {rid}: coreml-ref does not evaluate MIL op {missing.group(1)} yet ({error})")
             pytest.fail(f"{kind} on {rid}: {error}", pytrace=False)
         got = result["scores"][rid]
         tol = config.tolerance(rid, registry.spec(rid).precision)

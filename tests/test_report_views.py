@@ -426,6 +426,7 @@ def test_workflow_shape():
     assert uses and all(re.fullmatch(r"[\w.-]+/[\w./-]+@(v\d+(\.\d+)*|[0-9a-f]{40})", u) for u in uses), uses
     run = "\n".join(s.get("run", "") for job in jobs.values() for s in job["steps"])
     assert "make report" in run and "harness report merge linux/report.json macos/report.json" in run
+    assert "make apple-ops" in run  # Apple's MIL op tests vs coreml-ref, nightly (README: sign-off)
 
 
 def _venv_tool(name: str) -> str | None:

@@ -19,10 +19,19 @@ from typing import Any
 import numpy as np
 
 from harness.core.errors import HarnessError
-from runtimes.coreml_ref import ops, recurrent_ops  # noqa: F401  (importing it registers lstm, gru, rnn, ...)
+from runtimes.coreml_ref import ops
 from runtimes.tensors import GraphNode
 
 _VAR, _CONST, _LIST = 0, 1, 2
+
+
+class OpRefused(HarnessError):
+    """coreml-ref cannot run this program: op `op_type` is not in the table (`reason` None), or
+    the op refused this use of it (`reason`, from ops.Unsupported). Tools count refusals by op."""
+
+    def __init__(self, message: str, op_type: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.op_type, self.reason = op_type, reason
 
 
 @dataclass(frozen=True)
@@ -144,9 +153,10 @@ class Program:
             return
         fn = ops.OPS.get(operation.op_type)
         if fn is None or operation.blocks:
-            raise HarnessError(
+            raise OpRefused(
                 f"{self.path}: ML Program op {operation.op_type!r} ({operation.name}) is not implemented "
-                f"by coreml-ref; refusing to run the model (add it to runtimes/coreml_ref/ops.py)"
+                f"by coreml-ref; refusing to run the model (add it to runtimes/coreml_ref/ops/)",
+                operation.op_type,
             )
         args: list[tuple[str, int, Any]] = []
         widen = operation.op_type not in ops.DATA_MOVEMENT  # a gathered fp16 table stays fp16: no rounding pass
@@ -188,8 +198,8 @@ class Program:
                         env[spec.name] = value
         except ops.Unsupported as e:
             assert step is not None
-            raise HarnessError(
-                f"{self.path}: op {step.op_type!r} ({step.name}): {e}; coreml-ref cannot run it"
+            raise OpRefused(
+                f"{self.path}: op {step.op_type!r} ({step.name}): {e}; coreml-ref cannot run it", step.op_type, str(e)
             ) from None
         out = {}
         for spec in self.outputs:
@@ -220,7 +230,10 @@ class Program:
 
 
 def batch_upper_bound(spec: Any) -> int | None:
-    """The largest batch Apple's runtime would accept for the first input (None: no limit)."""
+    """The largest batch Apple's runtime would accept for the first input (None: no limit, or no
+    input at all, as in a program of constants only)."""
+    if not spec.description.input:
+        return None
     inp = spec.description.input[0].type.multiArrayType
     which = inp.WhichOneof("ShapeFlexibility")
     if which == "shapeRange":

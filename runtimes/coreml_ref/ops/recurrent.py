@@ -1,5 +1,5 @@
-"""MIL's recurrent ops (lstm, gru, rnn) and the tensor ops exported recurrent models also need
-(split, fill, reverse, tile, concat of scalars), in numpy, registered into coreml-ref's op table.
+"""MIL's recurrent ops (lstm, gru, rnn), in numpy. The tensor ops exported recurrent models also
+need (split, fill, reverse, tile, concat of scalars) are in slicing.py and creation.py.
 
 What the harness's exporter produces from Keras (harness/export/recurrent.py): an LSTM becomes
 one fused `lstm` op (fp32 only before iOS17, so the fp16 program casts around it); GRU and
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from runtimes.coreml_ref.ops import DATA_MOVEMENT, OPS, Unsupported, op
+from runtimes.coreml_ref.ops.registry import Unsupported, op
 
 F32 = np.float32
 
@@ -297,80 +297,3 @@ def rnn(
         steps.append(h)
     seq = np.stack(steps) if bool(output_sequence) else steps[-1][None]
     return seq, h
-
-
-# --- tensor ops of the exported graphs -------------------------------------------------------
-
-
-@op()
-def split(x: Any, axis: Any, num_splits: Any = None, split_sizes: Any = None) -> Any:
-    """Even pieces from num_splits alone, else the given split_sizes (which must sum to the axis)."""
-    x = np.asarray(x)
-    rank = x.ndim
-    a = int(axis)
-    if not -rank <= a < rank:
-        raise Unsupported(f"split axis {a} for a rank-{rank} tensor")
-    a %= rank
-    d = x.shape[a]
-    if split_sizes is not None:
-        sizes = [int(v) for v in np.asarray(split_sizes).reshape(-1)]
-        if sum(sizes) != d or min(sizes, default=0) < 0 or (num_splits is not None and int(num_splits) != len(sizes)):
-            raise Unsupported(f"split_sizes {sizes} (num_splits {num_splits}) for a dimension of {d}")
-    elif num_splits is not None:
-        n = int(num_splits)
-        if n <= 0 or d % n:
-            raise Unsupported(f"num_splits {n} does not divide the dimension {d}")
-        sizes = [d // n] * n
-    else:
-        raise Unsupported("split without num_splits or split_sizes")
-    pieces = np.split(x, np.cumsum(sizes)[:-1], axis=a)
-    return pieces[0] if len(pieces) == 1 else tuple(pieces)
-
-
-@op()
-def fill(shape: Any, value: Any = 0.0) -> np.ndarray:
-    """A tensor of `shape` (every dimension > 0, per the spec) holding `value`."""
-    dims = [int(v) for v in np.asarray(shape).reshape(-1)]
-    if any(d <= 0 for d in dims):
-        raise Unsupported(f"fill shape {dims} (the spec requires every dimension > 0)")
-    value = np.asarray(value)
-    return np.full(dims, value, dtype=value.dtype)
-
-
-@op()
-def reverse(x: Any, axes: Any = None) -> np.ndarray:
-    """Reverse along `axes` (each in [-rank, rank)); all dimensions when absent."""
-    x = np.asarray(x)
-    if axes is None:
-        return np.flip(x)
-    picked = [int(v) for v in np.asarray(axes).reshape(-1)]
-    if any(not -x.ndim <= a < x.ndim for a in picked):
-        raise Unsupported(f"reverse axes {picked} for a rank-{x.ndim} tensor")
-    return np.flip(x, axis=tuple(a % x.ndim for a in picked))
-
-
-@op()
-def tile(x: Any, reps: Any) -> np.ndarray:
-    """Dimension i repeated reps[i] times; len(reps) == rank(x) and every rep > 0 (type inference).
-    A masked RNN's unrolled graph tiles the [b, 1] mask of each step to the state width."""
-    x = np.asarray(x)
-    counts = [int(v) for v in np.asarray(reps).reshape(-1)]
-    if len(counts) != x.ndim or x.ndim == 0 or min(counts) <= 0:
-        raise Unsupported(f"tile reps {counts} for a rank-{x.ndim} tensor")
-    return np.tile(x, counts)
-
-
-_concat_ranked = OPS["concat"]
-
-
-@op()
-def concat(values: Any, axis: Any, interleave: Any = False) -> np.ndarray:
-    """Extends the table's concat to rank-0 values, which TF's Pack of scalars becomes (the batch
-    size and the unit count of an RNN's zero state): concat's type inference counts a rank-0
-    value as length 1 along the axis and returns rank 1, and skips the axis bound check."""
-    if values and all(np.ndim(v) == 0 for v in values):
-        return np.stack([np.asarray(v) for v in values])  # interleaving single values changes nothing
-    return _concat_ranked(values, axis, interleave)
-
-
-DATA_MOVEMENT.update({"split", "reverse", "tile"})  # values moved, not computed: fp16 constants stay fp16
