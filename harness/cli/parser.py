@@ -182,6 +182,8 @@ def parser() -> argparse.ArgumentParser:
         help="merge a report from another machine (e.g. macOS for coreml-native)",
     )  # fmt: skip
     p.add_argument("--profile", default="signoff", help="Hypothesis profile for the conformance suite")
+    p.add_argument("--apple-ops", default=None, metavar="SUMMARY.json",
+                   help="the full replay of Apple's op tests that vouches for coreml-ref (default: reports/apple-ops/summary.json, made by make apple-ops)")  # fmt: skip
     _add_signing(p)
 
     p = sub.add_parser("app", help="build or serve the shipped web app (apps/web)")

@@ -51,4 +51,5 @@ def cmd_signoff(args: argparse.Namespace) -> int:
     return signoff.run_signoff(
         args.bundle, out, waivers, args.with_reports, args.profile, args.runtimes,
         allow_unsigned=args.allow_unsigned, key=signing.signing_key(args.sign),
+        apple_ops_summary=Path(args.apple_ops) if args.apple_ops else None,
     )  # fmt: skip

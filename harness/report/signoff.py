@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from harness.check import gates
+from harness.check import apple_ops, gates
 from harness.core import atomic, bundle
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO
@@ -72,6 +72,8 @@ SUITE_GATES = (
 def expected_gates(selection: Selection, others: list[Report]) -> set[str]:
     """Every gate id (and subject) this sign-off can produce, known before anything runs."""
     ids = {f"{kind}:{rid}" for rid in selection.ids for kind in RUNTIME_GATES}
+    if apple_ops.SUBJECT in selection.ids:
+        ids.add(f"apple_ops:{apple_ops.SUBJECT}")
     ids |= {f"available:{rid}" for rid in selection.unavailable}
     ids |= {f"golden:{tok}" for tok in tokenizers.SPECS}
     ids |= {f"size:{t}" for t in gates.size_budgets()}
@@ -106,7 +108,8 @@ def _waive(gate_dicts: list[dict[str, Any]], waivers: dict[str, str]) -> list[di
 
 
 def run_signoff(bundle_dir: str | None, out: Path, waivers: dict[str, str], with_reports: list[str], profile: str,
-                runtimes: str, allow_unsigned: bool = False, key: str | None = None) -> int:  # fmt: skip
+                runtimes: str, allow_unsigned: bool = False, key: str | None = None,
+                apple_ops_summary: Path | None = None) -> int:  # fmt: skip
     writer.check_out(out)
     if key:
         signing.check_key(key)
@@ -132,6 +135,8 @@ def run_signoff(bundle_dir: str | None, out: Path, waivers: dict[str, str], with
     passed = suite["exit_code"] == 0
     data["gates"].append(gates.Gate("conformance", "suite", passed, float(suite["failures"] + suite["errors"]), 0.0, "failures",
                                     f"pytest -m conformance ({profile} profile): {suite['summary']}").as_dict())  # fmt: skip
+    if apple_ops.SUBJECT in ran_here:  # coreml-ref vouched for by Apple's own op tests (make apple-ops)
+        data["gates"].append(apple_ops.gate(apple_ops_summary or apple_ops.SUMMARY).as_dict())
     waiver_records = _waive(data["gates"], waivers)
     data.pop("verdict", None)  # the model's one rule decides, after the waivers
     rep = Report.model_validate(data)

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness.check import apple_ops
+from harness.core import atomic
 from tests.apple_ops import sample
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,15 +71,17 @@ def main(argv: list[str] | None = None) -> int:
         targets = [str(op_tests_dir() / t) for t in args.only]
     else:
         targets = [str(op_tests_dir() / t) for t in sample.read()] if args.sample else [str(op_tests_dir())]
+    full = not (args.only or args.sample or args.pytest_args)  # what a sign-off accepts (harness/check/apple_ops.py)
     if args.summary:  # the scratch dir (ini) is thrown away; the summary stays where asked
         with tempfile.TemporaryDirectory(prefix="apple-ops-") as scratch:
-            return run(Path(scratch), args.summary.resolve(), targets, args.pytest_args)
+            return run(Path(scratch), args.summary.resolve(), targets, args.pytest_args, full)
     scratch = Path(tempfile.mkdtemp(prefix="apple-ops-"))
-    return run(scratch, scratch / "summary.json", targets, args.pytest_args)
+    return run(scratch, scratch / "summary.json", targets, args.pytest_args, full)
 
 
-def run(scratch: Path, summary: Path, targets: list[str], extra: list[str]) -> int:
-    """0: no mismatch and no evaluator error; 1: some; 2: no (complete) summary."""
+def run(scratch: Path, summary: Path, targets: list[str], extra: list[str], full: bool = False) -> int:
+    """0: no mismatch and no evaluator error; 1: some; 2: no (complete) summary. The summary
+    records what it checked (coreml-ref's source fingerprint, coremltools, full or not)."""
     env = {
         **os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "PYMIL_TEST_TARGETS": "mlprogram", "INCLUDE_MIL_FP32_UNIT_TESTS": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -88,6 +92,8 @@ def run(scratch: Path, summary: Path, targets: list[str], extra: list[str]) -> i
         print(f"apple-ops replay: pytest exited {proc.returncode} without a summary", file=sys.stderr)
         return 2
     data = json.loads(summary.read_text())
+    data.update(apple_ops.provenance(sample=not full or bool(data.get("interrupted"))))
+    atomic.write_json(summary, data)
     bad = sum(t["mismatched"] + t["error"] for t in data["totals"].values())
     print(f"apple-ops replay: {time.time() - started:.0f} s, summary {summary}", file=sys.stderr)
     if data.get("interrupted"):
