@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from typing import Any
 
@@ -128,19 +129,29 @@ def cmd_predict(args: argparse.Namespace) -> int:
     say_unavailable("predict", selection.unavailable)
     said: set[str] = set()
     first = True
-    for scored in predict_batches(b, selection, cases.batched(items, BATCH)):
-        if first and scored.tokenized_by:
-            used = ", ".join(f"{rid}={tok}" for rid, tok in scored.tokenized_by.items())
-            print(f"tokenized with: {used}", file=sys.stderr)
-        first = False
-        errors = _reported("predict", scored.failures, said)
-        for i, case in enumerate(scored.cases):
-            scores = {rid: round(float(s[i]), 8) for rid, s in scored.scores.items()}
-            row: dict[str, Any] = {"id": case.id, "scores": scores}
-            if errors:
-                row["errors"] = errors
-            print_jsonl(row)
-        sys.stdout.flush()
+    batches = predict_batches(b, selection, cases.batched(items, BATCH))
+    try:
+        for scored in batches:
+            if first and scored.tokenized_by:
+                used = ", ".join(f"{rid}={tok}" for rid, tok in scored.tokenized_by.items())
+                print(f"tokenized with: {used}", file=sys.stderr)
+            first = False
+            errors = _reported("predict", scored.failures, said)
+            for i, case in enumerate(scored.cases):
+                scores = {rid: round(float(s[i]), 8) for rid, s in scored.scores.items()}
+                row: dict[str, Any] = {"id": case.id, "scores": scores}
+                if errors:
+                    row["errors"] = errors
+                print_jsonl(row)
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        # What is left is closing the sessions: further Ctrl-C or SIGTERM must not cut it short
+        # (a browser left behind, or an 'Exception ignored' traceback from the generator).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise
+    finally:
+        batches.close()  # here, not whenever the generator is collected
     return 1 if said else 0
 
 

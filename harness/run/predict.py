@@ -7,7 +7,7 @@ and its first lines are printed while the rest still runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +29,7 @@ class ScoredBatch:
     failures: dict[str, RuntimeFailure]  # every runtime that has failed so far, with its reason
 
 
-def predict_batches(bundle: Bundle, selection: Selection, batches: Iterable[list[Case]]) -> Iterator[ScoredBatch]:
+def predict_batches(bundle: Bundle, selection: Selection, batches: Iterable[list[Case]]) -> Generator[ScoredBatch]:
     """One ScoredBatch per input batch, the engines opened once for all of them."""
     with Engines(bundle, selection.runtimes) as engines:
         engines.prepare()
