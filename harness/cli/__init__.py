@@ -28,7 +28,20 @@ def _commands() -> dict[str, Callable[..., int]]:
     }  # fmt: skip
 
 
-def _terminate_as_interrupt(signum: int, frame: object) -> None:
+# Loggers that speak up, with a traceback, about a driver call a Ctrl-C abandoned: asyncio's
+# "Task exception was never retrieved", Playwright's "Cannot find command to respond" when the
+# browser answers a call that was given up. The interruption is said in one line already.
+_ABANDONED_CALL_LOGGERS = ("asyncio", "playwright")
+
+
+def _interrupt_once(signum: int, frame: object) -> None:
+    """The first Ctrl-C or SIGTERM ends the command: from then on only cleanup is left (writing
+    what finished, closing browsers and servers, here and in atexit), which a second one must
+    not cut short with a traceback or a browser left behind. One place, for every command."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for name in _ABANDONED_CALL_LOGGERS:
+        logging.getLogger(name).disabled = True
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
@@ -54,32 +67,25 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.reconfigure(errors="backslashreplace")
     saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     # SIGTERM unwinds like Ctrl-C, so `finally` blocks and atexit stop what this process started.
-    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-    code = EXIT_INTERRUPTED
+    signal.signal(signal.SIGINT, _interrupt_once)
+    signal.signal(signal.SIGTERM, _interrupt_once)
     try:
-        code = int(_commands()[args.command](args) or 0)
-        return code
+        return int(_commands()[args.command](args) or 0)
     except HarnessError as e:
         print(f"harness {args.command}: error: {one_line(str(e))}", file=sys.stderr)
-        code = EXIT_USAGE
-        return code
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"harness {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        code = 0
-        return code
+        return 0
     finally:
-        if code == EXIT_INTERRUPTED and argv is None:
-            # A Ctrl-C that landed inside a browser driver's call leaves its answer unclaimed; the
-            # driver's event loop then logs "Task exception was never retrieved" with a traceback
-            # while the browser closes. The interruption was said in one line already.
-            logging.getLogger("asyncio").disabled = True
         if argv is None:
-            # The command is over: what is left is cleanup (closing browsers and servers, here and
-            # in atexit). Another Ctrl-C or SIGTERM now must not cut it short with a traceback.
+            # The command is over: what is left is cleanup (closing browsers and servers in atexit).
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        else:
+        else:  # an in-process caller gets its handlers and loggers back
             signal.signal(signal.SIGINT, saved[0])
             signal.signal(signal.SIGTERM, saved[1])
+            for name in _ABANDONED_CALL_LOGGERS:
+                logging.getLogger(name).disabled = False

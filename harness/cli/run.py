@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 from typing import Any
 
@@ -144,12 +143,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
                     row["errors"] = errors
                 print_jsonl(row)
             sys.stdout.flush()
-    except KeyboardInterrupt:
-        # What is left is closing the sessions: further Ctrl-C or SIGTERM must not cut it short
-        # (a browser left behind, or an 'Exception ignored' traceback from the generator).
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise
     finally:
         batches.close()  # here, not whenever the generator is collected
     return 1 if said else 0

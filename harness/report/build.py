@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,21 +173,12 @@ def run(b: bundle.Bundle, opts: Options) -> Report:
         build(b, opts, data)
         data["status"] = "complete"
     except KeyboardInterrupt as e:
-        _ignore_further_interrupts()  # what finished must reach the disk: a second Ctrl-C must not cut that short
         data["status"] = "incomplete"
         data["interrupted_by"] = str(e) or "SIGINT"
         _close_interrupted(data)
     data["finished_at"] = _now()
     data["seconds"] = round(time.perf_counter() - started, 2)
     return Report.model_validate(data)
-
-
-def _ignore_further_interrupts() -> None:
-    """After the first SIGINT/SIGTERM the report of what finished is written whatever comes
-    next (the CLI gives an in-process caller its handlers back when the command ends)."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _close_interrupted(data: dict[str, Any]) -> None:
