@@ -43,6 +43,10 @@ _register_hypothesis_profiles()
 # the controller in `workeroutput`, which prints them with its own.
 _SUMMARY = pytest.StashKey[list[str]]()
 _WORKER_KEY = "harness_summary"
+# Tests marked nightly that `-m "not nightly"` left out: counted where they are collected (each
+# xdist worker collects them all), said once by whoever has the terminal.
+_LEFT_OUT = pytest.StashKey[int]()
+_LEFT_OUT_KEY = "harness_nightly_left_out"
 
 
 def _summary(config: pytest.Config) -> list[str]:
@@ -57,19 +61,35 @@ def terminal_summary(pytestconfig) -> list[str]:
     return _summary(pytestconfig)
 
 
+def pytest_deselected(items):
+    if items:
+        config = items[0].config
+        nightly = sum(1 for item in items if item.get_closest_marker("nightly"))
+        config.stash[_LEFT_OUT] = config.stash.get(_LEFT_OUT, 0) + nightly
+
+
 def pytest_sessionfinish(session):
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput[_WORKER_KEY] = _summary(session.config)
+        workeroutput[_LEFT_OUT_KEY] = session.config.stash.get(_LEFT_OUT, 0)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):  # pytest-xdist, on the controller
-    _summary(node.config).extend(getattr(node, "workeroutput", {}).get(_WORKER_KEY, []))
+    output = getattr(node, "workeroutput", {})
+    _summary(node.config).extend(output.get(_WORKER_KEY, []))
+    node.config.stash[_LEFT_OUT] = max(node.config.stash.get(_LEFT_OUT, 0), output.get(_LEFT_OUT_KEY, 0))
 
 
 def pytest_terminal_summary(terminalreporter, config):
     lines = _summary(config)
+    if config.stash.get(_LEFT_OUT, 0):
+        lines = [
+            *lines,
+            f"left out of this run: {config.stash[_LEFT_OUT]} tests marked nightly (repetitions of claims the "
+            "tests above prove; make test-nightly runs them)",
+        ]
     if lines:
         terminalreporter.write_line("")
         for line in lines:

@@ -2,12 +2,16 @@
 expected, exit code 2, never a traceback (issue 16's list, probe by probe), and `harness
 bundle` on models whose output or vocabulary does not fit.
 
-Every probe runs the CLI in a child process, as a user would, on a copy of the reference
-bundle, so a traceback anywhere (not only in the command's own code) fails the test.
+Every probe on a copy of the reference bundle runs the CLI in a child process, as a user would,
+so a traceback anywhere (not only in the command's own code) fails the test. `harness bundle` of
+a freshly built model runs the same `main` in this process (`in_process`): it needs TensorFlow,
+whose import a child would pay again for every probe.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -20,6 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from harness import cli
 from harness.core import bundle
 from harness.core.paths import REFERENCE_BUNDLE, REPO
 
@@ -31,6 +36,15 @@ def harness(
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "harness.cli", *argv], cwd=REPO, capture_output=True, text=True,
                           input=stdin, timeout=300, env={**ENV, **(env or {})})  # fmt: skip
+
+
+def in_process(*argv: str) -> subprocess.CompletedProcess[str]:
+    """`harness ...` run in this process: the same `main`, without a child's TensorFlow import
+    (about 5 s each). An unexpected exception fails the test, as a traceback would."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(list(argv))
+    return subprocess.CompletedProcess(["harness", *argv], code, out.getvalue(), err.getvalue())
 
 
 def one_line_error(proc: subprocess.CompletedProcess[str], command: str, *fragments: str) -> str:
@@ -226,7 +240,7 @@ def bundle_of(tmp_path: Path, model: Any, *extra: str) -> tuple[subprocess.Compl
     src = tmp_path / "m.keras"
     model.save(src)
     out = tmp_path / "out"
-    return harness("bundle", "--model", str(src), "--like", str(REFERENCE_BUNDLE), "--out", str(out), *extra), out
+    return in_process("bundle", "--model", str(src), "--like", str(REFERENCE_BUNDLE), "--out", str(out), *extra), out
 
 
 def test_a_logit_output_is_wrapped_in_sigmoid_and_said(tmp_path: Path) -> None:
@@ -236,7 +250,7 @@ def test_a_logit_output_is_wrapped_in_sigmoid_and_said(tmp_path: Path) -> None:
     assert "the last layer is linear (logits); wrapped in sigmoid" in proc.stderr
     sig = json.loads((out / "signature.json").read_text())
     assert sig["output"] == {"kind": "sigmoid", "classes": 1, "positive_index": 0, "wrapped": "sigmoid"}
-    pred = harness("predict", "--bundle", str(out), "--runtimes", "keras", "a gorgeous film", "dull and tedious")
+    pred = in_process("predict", "--bundle", str(out), "--runtimes", "keras", "a gorgeous film", "dull and tedious")
     assert pred.returncode == 0, pred.stderr
     scores = [json.loads(x)["scores"]["keras"] for x in pred.stdout.splitlines()]
     tok = bundle.load(REFERENCE_BUNDLE).tokenizer()

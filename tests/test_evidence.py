@@ -189,9 +189,13 @@ def test_a_genuine_signed_report_is_accepted(genuine: Path, reference_bundle: An
 
 
 @pytest.mark.slow
-def test_signoff_with_a_genuine_signed_report_passes(genuine: Path, tmp_path: Path) -> None:
+def test_signoff_with_a_genuine_signed_report_and_a_waiver_passes(genuine: Path, tmp_path: Path) -> None:
+    """The whole sign-off (report, conformance suite, gates) once: a signed report from another
+    machine is merged in, and what cannot run here fails its gate unless waived with a reason."""
     out = tmp_path / "signoff"
-    rc = cli.main(["signoff", "--runtimes", "keras", "--with", str(genuine), "--profile", "ci", "--out", str(out)])
+    why = "no Mac in this pool; checked on a MacBook by hand"
+    rc = cli.main(["signoff", "--runtimes", "keras,coreml-native", "--with", str(genuine), "--profile", "ci",
+                   "--waive", "coreml-native", "--reason", why, "--out", str(out)])  # fmt: skip
     record = json.loads((out / "signoff.json").read_text())
     failing = [g["id"] for g in record["gates"] if not g["passed"] and g.get("required", True) and not g.get("waived")]
     assert rc == 0 and record["verdict"] == "pass", failing
@@ -199,6 +203,13 @@ def test_signoff_with_a_genuine_signed_report_passes(genuine: Path, tmp_path: Pa
     assert record["inputs"][0]["signer"] == "ci@test" and record["inputs"][0]["signed"] is True
     rep = schema.read(out / "report.json")
     assert rep.runtimes["coreml-ref@fp32"].machine == OTHER and rep.evidence and rep.evidence.inputs
+    gate = next(g for g in record["gates"] if g["id"] == "available:coreml-native")
+    assert gate["passed"] is False and gate["waived"] == {"reason": why}
+    assert record["waivers"] == [{"id": "coreml-native", "reason": why, "gates": ["available:coreml-native"]}]
+    assert record["conformance_suite"]["exit_code"] == 0 and record["conformance_suite"]["tests"] > 0
+    # The same record without the waiver fails: every other required gate passed.
+    still_failing = [g["id"] for g in record["gates"] if not g["passed"] and g.get("required", True)]
+    assert still_failing == ["available:coreml-native"]
 
 
 def test_allow_unsigned_is_recorded(

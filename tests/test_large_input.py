@@ -1,12 +1,14 @@
 """Large inputs in bounded memory (issue 16): predict and tokenize read their input in
-batches and print each batch as it is done, so 100,000 cases cost about what 1,000 do.
+batches and print each batch as it is done, so memory stays flat however many cases come.
 
-Memory is measured on the real command in a child process (harness/bench/memory.py, the
-figures `make bench` prints): the harness process's private memory must stay under 600 MB and
-grow by less than 100 MB from 1,000 to 100,000 cases; for the TF.js runtime the browser's
-memory must not grow with the input either (its floor is Chromium's own, about 450 MB PSS).
-The RSS of a process that imports TensorFlow starts near 700 MB (430 MB of it shared
-libraries), which no batching can lower; the bound is on what the input adds.
+Memory is measured on the real command in a child process (harness/bench/memory.py, which
+`make bench` runs on 100,000 cases). Here, 20 batches (40,960 cases) per runtime: the first
+batches warm TensorFlow's allocator and glibc's arenas (about +100 MB for keras, flat from about
+the 10th batch on), so the bound is on the steady state: the peak while the second half of the
+output was written may exceed the first half's by less than 20 MB in the harness process (a
+leak of 1 kB a case would add 20 MB) and 100 MB in the browser (its garbage collector's swing).
+The resident set of a process that imports TensorFlow starts near 700 MB (430 MB of it shared
+libraries), so the absolute bound (1.2 GB) only catches keeping the input whole.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import pytest
 from harness.bench import memory
 from harness.core import bundle
 from harness.core.paths import REFERENCE_BUNDLE, REPO
+from harness.run import predict
 from harness.run.tokenize import BATCH
+from runtimes import registry
 
 
 def test_tokenize_streams_in_order_across_batches(tmp_path: Path) -> None:
@@ -37,26 +41,26 @@ def test_tokenize_streams_in_order_across_batches(tmp_path: Path) -> None:
     assert [r["ids"]["py"] for r in rows] == tok.encode_batch(texts)
 
 
+MANY = 20 * predict.BATCH
+
+
 @pytest.fixture(scope="module")
-def cases(tmp_path_factory: pytest.TempPathFactory, test_split: list) -> dict[int, Path]:
-    folder = tmp_path_factory.mktemp("large")
-    texts = [r.text for r in test_split]
-    return {n: memory.write_cases(folder / f"{n}.jsonl", texts, n) for n in (memory.BASELINE, memory.LARGE)}
+def many_cases(tmp_path_factory: pytest.TempPathFactory, test_split: list) -> Path:
+    return memory.write_cases(tmp_path_factory.mktemp("large") / "cases.jsonl", [r.text for r in test_split], MANY)
 
 
 @pytest.mark.slow
+@pytest.mark.nightly  # make bench measures the same on 100,000 cases
 @pytest.mark.parametrize("runtime", memory.RUNTIMES)
-def test_100000_cases_in_bounded_memory(runtime: str, cases: dict[int, Path]) -> None:
-    if runtime.startswith("tfjs"):
+def test_many_cases_in_bounded_memory(runtime: str, many_cases: Path) -> None:
+    if registry.spec(runtime).browser:
         from runtimes.browser import host
 
         if not host.availability().ok:
-            pytest.skip("no browser here")
-    few = memory.measure(runtime, cases[memory.BASELINE], memory.BASELINE)
-    many = memory.measure(runtime, cases[memory.LARGE], memory.LARGE)
-    assert few["exit_code"] == many["exit_code"] == 0, many.get("error")
-    assert many["lines_out"] == memory.LARGE
-    assert many["peak_private_mb"] < 600, many
-    assert many["peak_private_mb"] - few["peak_private_mb"] < 100, (few, many)
-    if "peak_browser_pss_mb" in many:
-        assert many["peak_browser_pss_mb"] - few["peak_browser_pss_mb"] < 300, (few, many)
+            pytest.skip(f"no browser here: {host.availability().reason}")
+    run = memory.measure(runtime, many_cases, MANY)
+    assert run["exit_code"] == 0, run.get("error")
+    assert run["lines_out"] == MANY
+    assert run["peak_rss_mb"] < 1200, run
+    assert run["steady_growth_private_mb"] < 20, run
+    assert run.get("steady_growth_browser_pss_mb", 0) < 100, run

@@ -39,6 +39,18 @@ LENGTH = 12
 SHORT = ("--tokenizer", str(REFERENCE_BUNDLE / "tokenizer.json"), "--maxlen", str(LENGTH))
 N_REVIEWS = 36
 KINDS = (*zoo.ZOO, "gelu", "loop")
+# make test runs the kinds whose ops nothing else runs (LSTM, GRU, attention, the two
+# limitations); the rest repeat ops of these or of the reference model, which every test of the
+# conformance suite runs (the bidirectional GRU is a GRU and its reversal: tests/test_coreml_recurrent.py
+# and tests/test_tflite.py convert it too, and its unrolled Core ML conversion is the zoo's
+# slowest): the nightly job covers them (make test-nightly).
+NIGHTLY_KINDS = ("cnn", "fasttext", "bigru", "stacked")
+
+
+def _kinds(kinds: tuple[str, ...]) -> list[Any]:
+    return [pytest.param(k, marks=[pytest.mark.nightly] if k in NIGHTLY_KINDS else []) for k in kinds]
+
+
 RUNTIMES = ("keras", "tfjs-cpu", "tfjs-wasm", "tfjs-webgl", "tfjs-webgpu", "coreml-ref", "coreml-ref@fp32")
 # Android: the float32 LiteRT a phone runs (XNNPACK), when this checkout has it; the quantized
 # variants are tests/test_tflite.py's (full int8 refuses recurrent models: tflite-int8-recurrent)
@@ -127,7 +139,7 @@ def expected_limitation(kind: str, runtime: str) -> str | None:
 
 
 @pytest.mark.parametrize("runtime", [*RUNTIMES[1:], "tflite"])
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", _kinds(KINDS))
 def test_zoo_model_on_runtime(zoo_run: Zoo, kind: str, runtime: str) -> None:
     if runtime == "tflite":
         if not TFLITE:
@@ -162,7 +174,7 @@ def test_zoo_model_on_runtime(zoo_run: Zoo, kind: str, runtime: str) -> None:
         assert cmp.passed, f"{kind} on {rid}: {'; '.join(cmp.reasons)} (max |diff| {cmp.max_abs_diff:.2e})"
 
 
-@pytest.mark.parametrize("kind", list(TFJS_PLAN))
+@pytest.mark.parametrize("kind", _kinds(tuple(TFJS_PLAN)))
 def test_tfjs_export_says_what_it_rewrote_and_how_it_runs(zoo_run: Zoo, kind: str) -> None:
     """The TF.js artifact manifest records the rewrites (what and why), the runtime picks the
     execution mode from model.json, and no Einsum or rank-N-bias _FusedMatMul is left."""

@@ -89,7 +89,10 @@ def _score(tab, text: str) -> dict[str, str]:
     return tab.call(READ)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+# Chromium's is the nightly job's: tests/test_webapp_e2e.py drives the app through every backend there.
+@pytest.mark.parametrize(
+    "engine", [pytest.param(e, marks=[pytest.mark.nightly] if e == "chromium" else []) for e in ENGINES]
+)
 def test_the_app_scores_as_the_harness_in_every_engine(engine, built, expected):
     if not browser_host.availability(engine).ok:
         pytest.skip(f"{engine} unavailable here: {browser_host.availability(engine).reason}")

@@ -13,8 +13,15 @@ command. Per runtime:
   for the TF.js runtimes;
 and `cases_per_second` over the whole command (start-up, export check and browser launch included).
 The same command on BASELINE cases gives the growth: what 100,000 cases cost beyond a few
-(`growth_private_mb`, `growth_browser_pss_mb`); bounded memory means a growth near zero, whatever
-the floor (importing TensorFlow alone is about 700 MB of RSS, 430 MB of it shared libraries).
+(`growth_private_mb`, `growth_browser_pss_mb`). That growth includes a warm-up that is not a leak:
+TensorFlow's allocator and glibc's per-thread arenas fill during the first ~10 batches (about
++100 MB for keras, measured batch by batch) and then stay flat. So each run also gives the
+steady-state growth, which a leak cannot hide from: the peak while the second half of the output
+was written minus the peak while the first half was (`steady_growth_private_mb`,
+`steady_growth_browser_pss_mb`); bounded memory means it is near zero.
+
+USS depends on who else maps the same libraries (TensorFlow's pages count as private when no
+other process maps them), so the absolute bound is on the resident set, not on USS.
 """
 
 from __future__ import annotations
@@ -51,30 +58,48 @@ def write_cases(path: Path, texts: list[str], n: int) -> Path:
 
 
 class Sampler(threading.Thread):
-    """Peak memory of a process and of the browsers below it, while it runs."""
+    """Memory of a process and of the browsers below it while it runs, each sample stamped with
+    how much output the process had written by then (`out`: its stdout file)."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, out: Any) -> None:
         super().__init__(daemon=True)
         self.proc = psutil.Process(pid)
-        self.peak = {"rss": 0, "uss": 0, "browser_pss": 0}
+        self.out_fd = out.fileno()
+        self.samples: list[tuple[int, int, int, int]] = []  # (bytes out, rss, uss, browser pss)
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
             try:
                 mem = self.proc.memory_full_info()
-                self.peak["rss"] = max(self.peak["rss"], mem.rss)
-                self.peak["uss"] = max(self.peak["uss"], mem.uss)
                 pss = 0
                 for child in self.proc.children(recursive=True):
                     try:
                         pss += child.memory_full_info().pss
                     except (psutil.NoSuchProcess, psutil.AccessDenied):
                         continue
-                self.peak["browser_pss"] = max(self.peak["browser_pss"], pss)
+                self.samples.append((os.fstat(self.out_fd).st_size, mem.rss, mem.uss, pss))
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 return
             self.done.wait(SAMPLE_SECONDS)
+
+    def peak(self, column: int, half: str = "") -> int:
+        """Peak of a column over the run, or over the samples taken while the "first" (or
+        "second") half of the output was written."""
+        total = max((s[0] for s in self.samples), default=0)
+        rows = {
+            "": self.samples,
+            "first": [s for s in self.samples if 0 < s[0] <= total / 2],
+            "second": [s for s in self.samples if s[0] > total / 2],
+        }[half]
+        return max((s[column] for s in rows), default=0)
+
+    def figures(self) -> dict[str, float]:
+        mb = {name: round(self.peak(col) / 2**20, 1) for name, col in (("rss", 1), ("uss", 2), ("browser_pss", 3))}
+        for name, col in (("uss", 2), ("browser_pss", 3)):
+            first, second = self.peak(col, "first"), self.peak(col, "second")
+            mb[f"steady_{name}"] = round((second - first) / 2**20, 1) if first and second else 0.0
+        return mb
 
 
 def measure(runtime: str, cases: Path, n: int, bundle_dir: str | None = None) -> dict[str, Any]:
@@ -86,7 +111,7 @@ def measure(runtime: str, cases: Path, n: int, bundle_dir: str | None = None) ->
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=err)
-        sampler = Sampler(proc.pid)
+        sampler = Sampler(proc.pid, out)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)  # its own rusage: what /usr/bin/time -v reports
         proc.returncode = code = os.waitstatus_to_exitcode(status)
@@ -97,14 +122,16 @@ def measure(runtime: str, cases: Path, n: int, bundle_dir: str | None = None) ->
         lines = sum(1 for _ in out)
         err.seek(0)
         tail = (err.read().decode("utf-8", "replace").strip().splitlines() or [""])[-1]
-    mb = {k: round(v / 2**20, 1) for k, v in sampler.peak.items()}
+    mb = sampler.figures()
     result: dict[str, Any] = {
         "cases": n, "lines_out": lines, "exit_code": code, "seconds": round(seconds, 1),
         "cases_per_second": round(n / seconds), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "max_rss_mb": round(usage.ru_maxrss / 1024, 1), "peak_rss_mb": mb["rss"], "peak_private_mb": mb["uss"],
+        "steady_growth_private_mb": mb["steady_uss"],
     }  # fmt: skip
     if mb["browser_pss"]:
         result["peak_browser_pss_mb"] = mb["browser_pss"]
+        result["steady_growth_browser_pss_mb"] = mb["steady_browser_pss"]
     if code != 0:
         result["error"] = tail
     return result
