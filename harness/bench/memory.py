@@ -18,8 +18,10 @@ The same command on BASELINE cases gives the growth: what 100,000 cases cost bey
 TensorFlow's allocator and glibc's per-thread arenas fill during the first ~10 batches (about
 +100 MB for keras, measured batch by batch) and then stay flat. So each run also gives the
 steady-state growth, which a leak cannot hide from: the peak while the second half of the output
-was written minus the peak while the first half was (`steady_growth_private_mb`,
-`steady_growth_browser_pss_mb`); bounded memory means it is near zero.
+was written minus the peak while the first half was, of the resident set (`steady_growth_rss_mb`)
+and of the browsers' summed resident sets (`steady_growth_browser_rss_mb`); bounded memory means
+it is near zero. Resident sets, because USS and PSS move when another process maps or unmaps
+the same libraries (a second TensorFlow process moved USS by 20 MB in a test run).
 
 USS depends on who else maps the same libraries (TensorFlow's pages count as private when no
 other process maps them), so the absolute bound is on the resident set, not on USS.
@@ -66,20 +68,21 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.proc = psutil.Process(pid)
         self.out_fd = out.fileno()
-        self.samples: list[tuple[int, int, int, int]] = []  # (bytes out, rss, uss, browser pss)
+        self.samples: list[tuple[int, int, int, int, int]] = []  # (bytes out, rss, uss, browser pss, browser rss)
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
             try:
                 mem = self.proc.memory_full_info()
-                pss = 0
+                pss = browser_rss = 0
                 for child in self.proc.children(recursive=True):
                     try:
-                        pss += child.memory_full_info().pss
+                        child_mem = child.memory_full_info()
+                        pss, browser_rss = pss + child_mem.pss, browser_rss + child_mem.rss
                     except (psutil.NoSuchProcess, psutil.AccessDenied):
                         continue
-                self.samples.append((os.fstat(self.out_fd).st_size, mem.rss, mem.uss, pss))
+                self.samples.append((os.fstat(self.out_fd).st_size, mem.rss, mem.uss, pss, browser_rss))
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 return
             self.done.wait(SAMPLE_SECONDS)
@@ -97,7 +100,7 @@ class Sampler(threading.Thread):
 
     def figures(self) -> dict[str, float]:
         mb = {name: round(self.peak(col) / 2**20, 1) for name, col in (("rss", 1), ("uss", 2), ("browser_pss", 3))}
-        for name, col in (("uss", 2), ("browser_pss", 3)):
+        for name, col in (("rss", 1), ("browser_rss", 4)):
             first, second = self.peak(col, "first"), self.peak(col, "second")
             mb[f"steady_{name}"] = round((second - first) / 2**20, 1) if first and second else 0.0
         return mb
@@ -128,11 +131,11 @@ def measure(runtime: str, cases: Path, n: int, bundle_dir: str | None = None) ->
         "cases": n, "lines_out": lines, "exit_code": code, "seconds": round(seconds, 1),
         "cases_per_second": round(n / seconds), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_rss_mb": mb["rss"], "peak_private_mb": mb["uss"],
-        "steady_growth_private_mb": mb["steady_uss"],
+        "steady_growth_rss_mb": mb["steady_rss"],
     }  # fmt: skip
     if mb["browser_pss"]:
         result["peak_browser_pss_mb"] = mb["browser_pss"]
-        result["steady_growth_browser_pss_mb"] = mb["steady_browser_pss"]
+        result["steady_growth_browser_rss_mb"] = mb["steady_browser_rss"]
     if code != 0:
         result["error"] = tail
     return result
