@@ -17,8 +17,9 @@ The same command on BASELINE cases gives the growth: what 100,000 cases cost bey
 (`growth_private_mb`, `growth_browser_pss_mb`). That growth includes a warm-up that is not a leak:
 TensorFlow's allocator and glibc's per-thread arenas fill during the first ~10 batches (about
 +100 MB for keras, measured batch by batch) and then stay flat. So each run also gives the
-steady-state growth, which a leak cannot hide from: the peak while the second half of the output
-was written minus the peak while the first half was, of the resident set (`steady_growth_rss_mb`)
+steady-state growth, which a leak cannot hide from: the peak while the last third of the output
+was written minus the peak while the middle third was (the warm-up may reach into the middle
+third, never past it), of the resident set (`steady_growth_rss_mb`)
 and of the browsers' summed resident sets (`steady_growth_browser_rss_mb`); bounded memory means
 it is near zero. Resident sets, because USS and PSS move when another process maps or unmaps
 the same libraries (a second TensorFlow process moved USS by 20 MB in a test run).
@@ -37,7 +38,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psutil
 
@@ -60,6 +61,14 @@ def write_cases(path: Path, texts: list[str], n: int) -> Path:
     return path
 
 
+class Sample(NamedTuple):
+    out_bytes: int  # how much output the process had written by then
+    rss: int
+    uss: int
+    browser_pss: int
+    browser_rss: int
+
+
 class Sampler(threading.Thread):
     """Memory of a process and of the browsers below it while it runs, each sample stamped with
     how much output the process had written by then (`out`: its stdout file)."""
@@ -68,7 +77,7 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.proc = psutil.Process(pid)
         self.out_fd = out.fileno()
-        self.samples: list[tuple[int, int, int, int, int]] = []  # (bytes out, rss, uss, browser pss, browser rss)
+        self.samples: list[Sample] = []
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -82,27 +91,28 @@ class Sampler(threading.Thread):
                         pss, browser_rss = pss + child_mem.pss, browser_rss + child_mem.rss
                     except (psutil.NoSuchProcess, psutil.AccessDenied):
                         continue
-                self.samples.append((os.fstat(self.out_fd).st_size, mem.rss, mem.uss, pss, browser_rss))
+                self.samples.append(Sample(os.fstat(self.out_fd).st_size, mem.rss, mem.uss, pss, browser_rss))
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 return
             self.done.wait(SAMPLE_SECONDS)
 
-    def peak(self, column: int, half: str = "") -> int:
-        """Peak of a column over the run, or over the samples taken while the "first" (or
-        "second") half of the output was written."""
-        total = max((s[0] for s in self.samples), default=0)
+    def peak(self, field: str, third: str = "") -> int:
+        """Peak of a Sample field over the run, or over the samples taken while the "middle" (or
+        "last") third of the output was written; the last third ends with the last line out,
+        since what the process does after that is its exit (keras: +20 MB after its last line)."""
+        total = max((s.out_bytes for s in self.samples), default=0)
         rows = {
             "": self.samples,
-            "first": [s for s in self.samples if 0 < s[0] <= total / 2],
-            "second": [s for s in self.samples if s[0] > total / 2],
-        }[half]
-        return max((s[column] for s in rows), default=0)
+            "middle": [s for s in self.samples if total / 3 < s.out_bytes <= 2 * total / 3],
+            "last": [s for s in self.samples if 2 * total / 3 < s.out_bytes < total],
+        }[third]
+        return max((getattr(s, field) for s in rows), default=0)
 
     def figures(self) -> dict[str, float]:
-        mb = {name: round(self.peak(col) / 2**20, 1) for name, col in (("rss", 1), ("uss", 2), ("browser_pss", 3))}
-        for name, col in (("rss", 1), ("browser_rss", 4)):
-            first, second = self.peak(col, "first"), self.peak(col, "second")
-            mb[f"steady_{name}"] = round((second - first) / 2**20, 1) if first and second else 0.0
+        mb = {field: round(self.peak(field) / 2**20, 1) for field in ("rss", "uss", "browser_pss")}
+        for field in ("rss", "browser_rss"):
+            middle, last = self.peak(field, "middle"), self.peak(field, "last")
+            mb[f"steady_{field}"] = round((last - middle) / 2**20, 1) if middle and last else 0.0
         return mb
 
 
