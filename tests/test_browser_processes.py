@@ -116,8 +116,8 @@ def _all_engines():
             pytest.skip(f"{engine} unavailable here: {host.availability(engine).reason}")
 
 
-# SIGINT (Ctrl-C) in make test; a normal exit and SIGTERM take the same way out (the CLI's
-# one interrupt handler, then atexit), so the nightly job runs those.
+# SIGINT (Ctrl-C) in make test. SIGTERM goes through the same handler in the CLI, and a normal
+# exit through the same cleanup (the drivers' atexit and finally blocks): the nightly job runs those.
 @pytest.mark.parametrize(
     "sig",
     [

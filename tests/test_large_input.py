@@ -6,8 +6,8 @@ Memory is measured on the real command in a child process (harness/bench/memory.
 batches warm TensorFlow's allocator and glibc's arenas (about +100 MB for keras, flat from about
 the 10th batch on), so the bound is on the steady state: the peak while the last third of the
 output was written may exceed the middle third's by less than 20 MB in the harness process's
-resident set (a leak of 1.3 kB a case would add 20 MB over a third) and 100 MB in the browser's (its garbage
-collector's swing).
+resident set (a leak of 1.3 kB a case would add 20 MB over a third) and by less than 100 MB in
+the browser's (its garbage collector's swing).
 The resident set of a process that imports TensorFlow starts near 700 MB (430 MB of it shared
 libraries), so the absolute bound (1.2 GB) only catches keeping the input whole.
 """

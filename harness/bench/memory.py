@@ -21,11 +21,9 @@ steady-state growth, which a leak cannot hide from: the peak while the last thir
 was written minus the peak while the middle third was (the warm-up may reach into the middle
 third, never past it), of the resident set (`steady_growth_rss_mb`)
 and of the browsers' summed resident sets (`steady_growth_browser_rss_mb`); bounded memory means
-it is near zero. Resident sets, because USS and PSS move when another process maps or unmaps
-the same libraries (a second TensorFlow process moved USS by 20 MB in a test run).
-
-USS depends on who else maps the same libraries (TensorFlow's pages count as private when no
-other process maps them), so the absolute bound is on the resident set, not on USS.
+it is near zero. Resident sets, not USS or PSS, for this and for the tests' absolute bound: those
+depend on who else maps the same libraries (TensorFlow's pages count as private when no other
+process maps them; a second TensorFlow process moved USS by 20 MB in a test run).
 """
 
 from __future__ import annotations
@@ -88,7 +86,8 @@ class Sampler(threading.Thread):
                 for child in self.proc.children(recursive=True):
                     try:
                         child_mem = child.memory_full_info()
-                        pss, browser_rss = pss + child_mem.pss, browser_rss + child_mem.rss
+                        pss += child_mem.pss
+                        browser_rss += child_mem.rss
                     except (psutil.NoSuchProcess, psutil.AccessDenied):
                         continue
                 self.samples.append(Sample(os.fstat(self.out_fd).st_size, mem.rss, mem.uss, pss, browser_rss))
