@@ -53,6 +53,13 @@ lint: $(VENV)/.setup-stamp
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 
+# The JavaScript that ships or runs in the engines (eslint.config.mjs says how each part is read).
+JS_LINT_PATHS := apps/web/src apps/web/vite.config.js runtimes/browser
+.PHONY: lint-js
+lint: lint-js
+lint-js: node_modules/.setup-stamp
+	node_modules/.bin/eslint --max-warnings 0 $(JS_LINT_PATHS)
+
 format: $(VENV)/.setup-stamp
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
@@ -76,3 +83,4 @@ app: setup golden/reference/manifest.json
 
 train: $(VENV)/.setup-stamp
 	$(HARNESS) train
+

@@ -83,7 +83,7 @@ const ops = {
       await page.waitForFunction(req.ready, { timeout: req.timeoutMs, polling: 50 });
     } catch (e) {
       await closeTab(id);
-      throw new Error(`could not open ${req.url}: ${tab.errors[0] || oneLine(e)}`);
+      throw new Error(`could not open ${req.url}: ${tab.errors[0] || oneLine(e)}`, { cause: e });
     }
     return { tab: id };
   },

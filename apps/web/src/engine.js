@@ -96,12 +96,12 @@ async function loadArtifacts(counter) {
 
 async function startBackend(name) {
   if (!BACKENDS.includes(name)) throw new Error(`unknown backend ${name}`);
-  let ok = false;
+  let ok;
   try {
     await importBackend(name);
     ok = await tf.setBackend(name);
   } catch (e) {
-    throw new Error(`the ${name} backend could not start (${e.message})`);
+    throw new Error(`the ${name} backend could not start (${e.message})`, { cause: e });
   }
   if (!ok) throw new Error(`the ${name} backend is not available in this browser`);
   await tf.ready();

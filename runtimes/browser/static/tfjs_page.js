@@ -134,7 +134,7 @@ window.harness = (() => {
       let outs = null;
       try {
         outs = await outputsOf(x, names);
-      } catch (e) {
+      } catch {
         outs = null; // one node TF.js cannot fetch (inside a loop frame, say) must not hide the others
       }
       if (outs !== null) {
@@ -143,7 +143,7 @@ window.harness = (() => {
         for (const name of names) {
           try {
             await take(name, (await outputsOf(x, [name]))[0]);
-          } catch (e) {
+          } catch {
             // left out: the harness reports the node as not fetchable
           }
         }
