@@ -84,3 +84,8 @@ app: setup golden/reference/manifest.json
 train: $(VENV)/.setup-stamp
 	$(HARNESS) train
 
+.PHONY: hooks
+# The commit-msg check (scripts/check_commit_msg.py: subject <= 72 characters, a blank line, a
+# body that says why) into this repository's hooks; see CONTRIBUTING.md.
+hooks:
+	@bash scripts/install_hooks.sh
