@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.check import apple_ops
-from harness.report.signoff import expected_gates
+from harness.release.signoff import expected_gates
 from runtimes.selection import select
 
 

@@ -20,7 +20,8 @@ import pytest
 
 from harness import cli
 from harness.core.errors import HarnessError
-from harness.report import evidence, merge, schema, signing
+from harness.release import evidence, merge, signing
+from harness.report import schema
 from harness.report.model import Report
 from runtimes import registry
 

@@ -76,7 +76,7 @@ def test_unknown_target_names_the_known_ones():
 
 @pytest.mark.slow
 def test_every_shipped_export_is_byte_reproducible(tmp_path):
-    """Evidence is matched by artifact hash (harness/report/evidence.py): the same bundle and
+    """Evidence is matched by artifact hash (harness/release/evidence.py): the same bundle and
     tools must give the same bytes in a fresh process. TF.js's model.json (unordered protobuf
     maps) and Core ML's Manifest.json (random UUIDs) are made canonical (harness/export/canonical.py)."""
     import subprocess

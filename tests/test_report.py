@@ -14,7 +14,8 @@ import pytest
 from harness import cli
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO
-from harness.report import history, merge
+from harness.release import merge
+from harness.report import history
 
 FAST = "keras,coreml-ref@fp32,tfjs-wasm@u8"
 
@@ -155,7 +156,7 @@ def test_sigterm_midway_leaves_an_incomplete_report_and_valid_history(tmp_path):
 
 def test_signoff_waiver_without_reason_or_unknown_gate_is_refused(tmp_path):
     assert cli.main(["signoff", "--waive", "coreml-native", "--out", str(tmp_path)]) == 2
-    from harness.report import signoff
+    from harness.release import signoff
 
     with pytest.raises(HarnessError, match="matches no gate"):
         signoff._waive(

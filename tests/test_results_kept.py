@@ -117,7 +117,7 @@ def test_an_unknown_waiver_is_refused_before_anything_runs(tmp_path: Path, capsy
     assert rc == 2 and err.count("\n") == 1 and "--waive UNKNOWN: matches no gate this sign-off produces" in err
     assert time.monotonic() - started < 30 and not (tmp_path / "s").exists()
     # A gate id or runtime id the run will produce is accepted (checked without running anything).
-    from harness.report import signoff
+    from harness.release import signoff
     from runtimes.selection import select
 
     expected = signoff.expected_gates(select("keras,coreml-native", with_reference=True), [])

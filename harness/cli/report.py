@@ -9,7 +9,8 @@ from harness.core.errors import HarnessError
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from harness.report import build, signing
+    from harness.release import signing
+    from harness.report import build, writer
 
     key = signing.signing_key(args.sign)
     if args.merge:
@@ -18,12 +19,19 @@ def cmd_report(args: argparse.Namespace) -> int:
                 f"unexpected argument {args.merge[0]!r} (did you mean `harness report merge A.json B.json`?)"
             )
         return _merge(args.merge[1:], args.out, args.bundle, args.allow_unsigned, key)
-    return build.run_report(args.bundle, args.runtimes, Path(args.out) if args.out else None, key)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        writer.check_out(out)  # the folder before the key, as before anything runs
+    if not key:
+        return build.run_report(args.bundle, args.runtimes, out)
+    signing.check_key(key)
+    return build.run_report(args.bundle, args.runtimes, out, sign=lambda report: signing.signed(report, key))
 
 
 def _merge(paths: list[str], out: str | None, bundle_dir: str | None, allow_unsigned: bool, key: str | None) -> int:
     from harness.core import bundle
-    from harness.report import evidence, merge, signing, summary, writer
+    from harness.release import evidence, merge, signing
+    from harness.report import summary, writer
 
     if not out:
         raise HarnessError("report merge needs --out DIR")
@@ -43,7 +51,8 @@ def _merge(paths: list[str], out: str | None, bundle_dir: str | None, allow_unsi
 def cmd_signoff(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from harness.report import signing, signoff, writer
+    from harness.release import signing, signoff
+    from harness.report import writer
 
     waivers = signoff.parse_waivers(args.waive, args.reason)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")

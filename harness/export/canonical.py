@@ -1,6 +1,6 @@
 """Byte-reproducible exports: what the converters write nondeterministically, made canonical.
 
-Evidence from another machine is matched by artifact hash (harness/report/evidence.py), so the
+Evidence from another machine is matched by artifact hash (harness/release/evidence.py), so the
 same bundle and tool versions must give the same bytes. Two converters do not, by themselves:
 - tensorflowjs writes model.json from protobuf maps (a node's `attr`) in no fixed order: the
   file is rewritten with sorted keys (JSON objects are unordered for every reader; arrays,

@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from harness.check.sizes import measure_sizes
 from harness.core import bundle
 from harness.core.cases import read_cases
 from harness.data import corpus
-from harness.report import signing, summary, worst_layers, writer
+from harness.report import summary, worst_layers, writer
 from harness.report.environment import describe
 from harness.report.golden_gates import golden_gates
 from harness.report.model import ERROR_GATE, SCHEMA, Report
@@ -212,20 +213,21 @@ def preflight(b: bundle.Bundle) -> None:
         golden.load_current(b)
 
 
-def run_report(bundle_dir: str | None, selection: str, out: Path | None, key: str | None = None) -> int:
-    """`harness report`: everything is checked (the --out folder, the signing key, runtime ids,
-    the bundle) before any runtime starts; the report goes to its own folder, or --out (see
-    writer), signed when a key is given."""
+def run_report(
+    bundle_dir: str | None, selection: str, out: Path | None, *, sign: Callable[[Report], Report] | None = None
+) -> int:
+    """`harness report`: everything is checked (the --out folder, runtime ids, the bundle) before
+    any runtime starts; the report goes to its own folder, or --out (see writer). A complete
+    report is passed through `sign` when given: the CLI hands in harness.release.signing's, after
+    checking the key, so the report layer needs no knowledge of release trust."""
     if out is not None:
         writer.check_out(out)
-    if key:
-        signing.check_key(key)
     select(selection, with_reference=True)  # unknown ids are refused before anything runs
     b = bundle.load(bundle_dir)
     preflight(b)
     report = run(b, Options(runtimes=selection))
-    if key and report.status == "complete":
-        report = signing.signed(report, key)
+    if sign is not None and report.status == "complete":
+        report = sign(report)
     target = writer.write(report, out or writer.default_out())
     summary.print_summary(report, target)
     if out is not None and target != out:

@@ -33,9 +33,10 @@ from harness.core import config
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
 from harness.data import corpus
-from harness.report import schema, signing
+from harness.release import signing
+from harness.release.recompute import Inconsistent, Local, recompute
+from harness.report import schema
 from harness.report.model import CheckedInput, Gate, Report
-from harness.report.recompute import Inconsistent, Local, recompute
 from runtimes import registry
 
 # Packages whose versions a machine must report to have run a runtime of this family.
@@ -44,18 +45,18 @@ SYSTEM_NAMES = {"Darwin": {"Darwin", "macOS"}, "Linux": {"Linux"}, "Windows": {"
 ArtifactHash = Callable[[str], str]
 
 
-def local_truth(b: Bundle) -> Local:
-    reviews = corpus.held_out(b)
-    has_golden = golden.expected_path(b).is_file()
-    expected = golden.load_current(b) if has_golden else None
+def local_truth(bundle: Bundle) -> Local:
+    reviews = corpus.held_out(bundle)
+    has_golden = golden.expected_path(bundle).is_file()
+    expected = golden.load_current(bundle) if has_golden else None
     cases = [c.id for c in golden.read_cases(golden.TEXTS)] if has_golden else []
     return Local(
-        bundle_hash=b.hash, labels=np.asarray([r.label for r in reviews]), expected=expected, golden_cases=cases,
+        bundle_hash=bundle.hash, labels=np.asarray([r.label for r in reviews]), expected=expected, golden_cases=cases,
         golden_texts_sha256=golden.texts_hash(golden.TEXTS), known=divergences.load(), threshold=config.threshold(),
     )  # fmt: skip
 
 
-def exported_hash(b: Bundle) -> ArtifactHash:
+def exported_hash(bundle: Bundle) -> ArtifactHash:
     """target -> the artifact hash of this bundle's export of it, exported now if not cached."""
     seen: dict[str, str] = {}
 
@@ -64,7 +65,7 @@ def exported_hash(b: Bundle) -> ArtifactHash:
             from harness import export
 
             try:
-                seen[target] = str(export.export(b, target).manifest["artifact_hash"])
+                seen[target] = str(export.export(bundle, target).manifest["artifact_hash"])
             except HarnessError as e:
                 raise Inconsistent(f"cannot export {target} here to compare its artifact hash ({e})") from None
         return seen[target]
@@ -161,7 +162,7 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_inputs(paths: list[str], b: Bundle, allow_unsigned: bool,
+def load_inputs(paths: list[str], bundle: Bundle, allow_unsigned: bool,
                 artifact_hash: ArtifactHash | None = None) -> list[tuple[Path, Report, CheckedInput]]:  # fmt: skip
     """Every report in `paths`, checked (see the module docstring), in order."""
     seen: dict[str, Path] = {}
@@ -184,8 +185,8 @@ def load_inputs(paths: list[str], b: Bundle, allow_unsigned: bool,
                 raise
             verified = None
         loaded.append((path, report, digest, verified))
-    local = local_truth(b) if loaded else None
-    hashes = artifact_hash or exported_hash(b)
+    local = local_truth(bundle) if loaded else None
+    hashes = artifact_hash or exported_hash(bundle)
     for path, report, digest, verified in loaded:
         assert local is not None
         judged = check(path, report, local, hashes)

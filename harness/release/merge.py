@@ -5,7 +5,7 @@ A runtime measured on one machine covers its "unavailable" entry on another (e.g
 runs coreml-native, Linux cannot), and the verdict is recomputed over the merged gates by
 the report model's one rule. The same report given twice is refused, and so are two reports
 of the same runtime that disagree (scores beyond that runtime's tolerance, another artifact).
-Before merging, the CLI checks every input as evidence (harness/report/evidence.py).
+Before merging, the CLI checks every input as evidence (harness/release/evidence.py).
 """
 
 from __future__ import annotations

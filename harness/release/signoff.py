@@ -25,8 +25,9 @@ from harness.check import apple_ops, gates
 from harness.core import atomic, bundle
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO
+from harness.release import evidence, merge, signing
 from harness.report import build as report
-from harness.report import evidence, merge, signing, writer
+from harness.report import writer
 from harness.report.model import Report
 from runtimes import tokenizers
 from runtimes.selection import Selection, select
