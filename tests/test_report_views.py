@@ -243,13 +243,13 @@ def test_charts_are_deterministic_and_never_use_agg(page, report, monkeypatch):
     everything: an Agg renderer would mean a raster path (or a layout engine measuring with it)."""
     from matplotlib.backends import backend_agg
 
-    from harness.report import charts
+    from harness.report import chart_svg
 
     def refuse(*args, **kwargs):
         raise AssertionError("an Agg renderer was created")
 
     monkeypatch.setattr(backend_agg.RendererAgg, "__init__", refuse)
-    charts.forget()
+    chart_svg.forget()
     again = html.render(report, history(3))
     assert again == page and page.count('<svg class="chart"') == 6 and "<image" not in page
 

@@ -1,13 +1,4 @@
-"""The report's charts, drawn by matplotlib's SVG backend and inlined into report.html.
-
-A kept plotting library instead of a hand-written one: axes, log scales, ticks and layout
-are matplotlib's. What the page needs on top is done once, in `_svg`: text stays text
-(svg.fonttype "none", so it is searchable and tests can read it), ids are salted per chart
-(svg.hashsalt) so output is byte-identical run to run and ids never collide across charts,
-no metadata or date is written, and the XML prolog, namespaces (URLs) and auto-generated
-group ids are dropped and coordinates rounded to 0.1 pt, so the page stays small and needs
-nothing from anywhere. No pyplot and no Agg: each figure gets its own FigureCanvasSVG, so
-nothing global (the backend, rcParams) changes for the rest of the process.
+"""The report's charts: what each one shows, drawn through chart_svg's shared machinery.
 
 Functions take plain data (the views decide what to plot) and return the SVG as Markup,
 or None when there is nothing to draw; each is memoized on its inputs (`memo`).
@@ -15,117 +6,32 @@ or None when there is nothing to draw; each is memoized on its inputs (`memo`).
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import io
 import math
-import pickle
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib as mpl
-from markupsafe import Markup, escape
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
+from markupsafe import Markup
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator
 
+from harness.report.chart_svg import (
+    BLUE,
+    FAIL,
+    INK,
+    MUTED,
+    PASS,
+    STYLE,
+    SUB,
+    figure,
+    inline_svg,
+    log_label,
+    memo,
+    note,
+)
 from harness.report.fmt import nbytes
 
-PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#6b6b6b", "#8c564b", "#bcbd22", "#17becf")
-BLUE, PASS, FAIL, MUTED, INK, SUB = PALETTE[0], "#1a7f37", "#cf222e", "#8c959f", "#24292f", "#57606a"
-STYLE: dict[Any, Any] = {
-    "svg.fonttype": "none", "svg.image_inline": True, "path.simplify": True, "text.parse_math": False,
-    "font.family": ["DejaVu Sans"], "font.size": 8, "axes.titlesize": 9, "axes.titleweight": "bold",
-    "axes.titlelocation": "left", "axes.edgecolor": MUTED, "axes.linewidth": 0.8, "axes.labelcolor": SUB,
-    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.color": "#eaeef2",
-    "grid.linewidth": 0.8, "xtick.color": MUTED, "ytick.color": MUTED, "xtick.labelcolor": SUB,
-    "ytick.labelcolor": SUB, "xtick.labelsize": 7, "ytick.labelsize": 7, "legend.fontsize": 7,
-    "legend.frameon": False, "figure.facecolor": "none", "axes.facecolor": "none", "savefig.facecolor": "none",
-}  # fmt: skip
-NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 ZERO_BIN = -10.0  # where the histogram puts exact zeros, in log10(|diff|) units (left of 1e-9)
-
-
-_DRAWN: dict[bytes, Markup | None] = {}
-
-
-def memo(chart: Callable[..., Markup | None]) -> Callable[..., Markup | None]:
-    """Charts are pure and deterministic, so the same inputs give the same SVG: a process that
-    renders one report twice (the test suite, a merge then its sign-off) draws each chart once."""
-
-    @functools.wraps(chart)
-    def drawn(*args: object, **kwargs: object) -> Markup | None:
-        key = hashlib.blake2b(pickle.dumps((chart.__name__, args, kwargs)), digest_size=16).digest()
-        if key not in _DRAWN:
-            if len(_DRAWN) >= 64:
-                _DRAWN.clear()
-            _DRAWN[key] = chart(*args, **kwargs)
-        return _DRAWN[key]
-
-    return drawn
-
-
-def forget() -> None:
-    """Draw every chart again from now on (benchmarks, the no-Agg test)."""
-    _DRAWN.clear()
-
-
-def _figure(width: float, height: float, left: float = 1.3, right: float = 3.0, top: float = 0.1,
-            bottom: float = 0.4, **grid: float) -> Figure:  # fmt: skip
-    """A figure with fixed margins in inches (labels left, notes right): a layout engine would
-    measure every text several times, which tripled the render time."""
-    fig = Figure(figsize=(width, height))
-    FigureCanvasSVG(fig)  # text is measured by the SVG canvas: no Agg renderer anywhere
-    fig.subplots_adjust(
-        left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height, **grid
-    )
-    return fig
-
-
-_GEOMETRY = re.compile(r'\b(d|x|y|x1|x2|y1|y2|width|height|points|transform)="([^"]*)"')
-_NUMBER = re.compile(r"-?\d+\.\d+")
-
-
-def _round(attr: re.Match[str]) -> str:
-    """Geometry to 0.1 pt; path data in its short form ("M1 2h0" for a dot, no space after a command)."""
-    name, value = attr.group(1), _NUMBER.sub(lambda n: f"{float(n.group()):.1f}".rstrip("0").rstrip("."), attr.group(2))
-    value = " ".join(value.split())
-    if name == "d":
-        value = _DOT.sub(r"M\1 \2h0", value)
-        value = re.sub(r" ?([MLCQ]) ", r"\1", value).replace(" z", "z").replace("h0 M", "h0M")
-    return f'{name}="{value}"'
-
-
-_DOT = re.compile(r"M (\S+) (\S+) L \1 \2(?= M|$)")
-
-
-def _svg(fig: Figure, key: str, label: str) -> Markup:
-    """The figure as inline SVG: deterministic, small, no URL, no prolog, no metadata."""
-    out = io.StringIO()
-    with mpl.rc_context({**STYLE, "svg.hashsalt": f"harness-report-{key}"}):
-        fig.savefig(out, format="svg", metadata=NO_METADATA)
-    text = out.getvalue()
-    text = text[text.index("<svg") :]
-    text = re.sub(r'\s(?:xmlns(?::xlink)?|version)="[^"]*"', "", text, count=3)
-    text = text.replace("<svg ", f'<svg class="chart" role="img" aria-label="{escape(label)}" ', 1)
-    text = re.sub(r'<g id="[^"]*"', "<g", text)  # figure_1, axes_1, ...: repeated in every chart
-    text = re.sub(r"font-family: [^;\"]*;? ?", "", text)  # the page's CSS picks the font
-    text = re.sub(r' transform="rotate\(-?0 [^"]*\)"', "", text)  # no-op rotations on every label
-    text = _GEOMETRY.sub(_round, text)
-    text = re.sub(r">\s+<", "><", text)
-    return Markup(text.strip())
-
-
-def _note(ax, y: float, text: str, bad: bool, transform=None) -> None:
-    ax.text(1.01, y, text, transform=transform or ax.transAxes, ha="left", va="center", fontsize=7.5,
-            color=FAIL if bad else SUB, fontweight="bold" if bad else "normal", clip_on=False)  # fmt: skip
-
-
-def _log_label(v: float, _pos: object = None) -> str:
-    e = round(math.log10(v)) if v > 0 else 0
-    return f"{v:g}" if -2 <= e <= 3 else f"1e{e}"
 
 
 # ---- scores --------------------------------------------------------------------------------
@@ -162,7 +68,7 @@ def scores(panels: Sequence[ScorePanel], reference_id: str) -> Markup | None:
     cols = min(4, len(panels))
     rows = math.ceil(len(panels) / cols)
     with mpl.rc_context(STYLE):
-        fig = _figure(2.2 * cols, 2.2 * rows, left=0.3, right=0.05, top=0.25, bottom=0.4, wspace=0.3, hspace=0.45)
+        fig = figure(2.2 * cols, 2.2 * rows, left=0.3, right=0.05, top=0.25, bottom=0.4, wspace=0.3, hspace=0.45)
         axes = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True).ravel()
         for ax, p in zip(axes, panels, strict=False):
             good: tuple[list[float], list[float]] = ([], [])
@@ -181,7 +87,7 @@ def scores(panels: Sequence[ScorePanel], reference_id: str) -> Markup | None:
             ax.set_xlabel(p.note, fontsize=7, color=SUB)
         for ax in axes[len(panels) :]:
             ax.set_visible(False)
-        return _svg(fig, "scores", f"scores of {len(panels)} runtime(s) against {reference_id}")
+        return inline_svg(fig, "scores", f"scores of {len(panels)} runtime(s) against {reference_id}")
 
 
 # ---- |diff| histograms -----------------------------------------------------------------------
@@ -204,7 +110,7 @@ def diffs(rows: Sequence[DiffRow], reference_id: str, lo: int = -9, per_decade: 
         return None
     edges = [lo + i / per_decade for i in range(-lo * per_decade + 1)]  # 1e-9 .. 1
     with mpl.rc_context(STYLE):
-        fig = _figure(10.5, 0.36 * len(rows) + 0.5, top=0.05)
+        fig = figure(10.5, 0.36 * len(rows) + 0.5, top=0.05)
         ax = fig.subplots()
         ys = list(range(len(rows)))[::-1]
         for y, row in zip(ys, rows, strict=True):
@@ -228,16 +134,16 @@ def diffs(rows: Sequence[DiffRow], reference_id: str, lo: int = -9, per_decade: 
             if math.isfinite(limit):
                 ax.vlines(limit, y - 0.05, y + 0.9, color=FAIL, lw=1.6)
             ax.axhline(y, color=MUTED, lw=0.6)
-            _note(ax, y + 0.4, row.note, row.bad, ax.get_yaxis_transform())
+            note(ax, y + 0.4, row.note, row.bad, ax.get_yaxis_transform())
         ax.set_yticks([y + 0.4 for y in ys], [r.label for r in rows], fontsize=8, color=INK)
         ax.tick_params(axis="y", length=0)
         ax.grid(False, axis="y")
         ax.set_ylim(-0.1, len(rows))
         ax.xaxis.set_major_locator(FixedLocator([ZERO_BIN, *range(lo, 1)]))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: "0" if v == ZERO_BIN else _log_label(10.0**v)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: "0" if v == ZERO_BIN else log_label(10.0**v)))
         ax.set_xlim(ZERO_BIN - 0.4, 0.1)
         ax.set_xlabel(f"|score − {reference_id}| (log scale; red line = atol)")
-        return _svg(fig, "diffs", f"distribution of absolute differences from {reference_id}, log scale")
+        return inline_svg(fig, "diffs", f"distribution of absolute differences from {reference_id}, log scale")
 
 
 # ---- latency ---------------------------------------------------------------------------------
@@ -262,7 +168,7 @@ def latency(rows: Sequence[LatencyRow]) -> Markup | None:
     if not rows:
         return None
     with mpl.rc_context(STYLE):
-        fig = _figure(11, 0.34 * len(rows) + 0.8, right=3.5, top=0.3)
+        fig = figure(11, 0.34 * len(rows) + 0.8, right=3.5, top=0.3)
         ax = fig.subplots()
         ys = list(range(len(rows)))[::-1]
         measured = [(y, [s for s in r.samples if s > 0 and math.isfinite(s)]) for y, r in zip(ys, rows, strict=True)]
@@ -285,15 +191,15 @@ def latency(rows: Sequence[LatencyRow]) -> Markup | None:
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(LogLocator(base=10))
         ax.xaxis.set_minor_locator(NullLocator())  # minor ticks cost a Tick object each
-        ax.xaxis.set_major_formatter(FuncFormatter(_log_label))
+        ax.xaxis.set_major_formatter(FuncFormatter(log_label))
         ax.set_yticks(ys, [r.label for r in rows], fontsize=8, color=INK)
         ax.set_ylim(-0.6, len(rows) - 0.4)
         ax.grid(False, axis="y")
         ax.set_xlabel("ms per review, in the runtime after warm-up (log scale); box: quartiles, bar: median")
         for r, y in zip(rows, ys, strict=True):
-            _note(ax, y, r.note, r.bad, ax.get_yaxis_transform())
+            note(ax, y, r.note, r.bad, ax.get_yaxis_transform())
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3)
-        return _svg(fig, "latency", "single-review latency per runtime, log scale, with budgets")
+        return inline_svg(fig, "latency", "single-review latency per runtime, log scale, with budgets")
 
 
 # ---- sizes -----------------------------------------------------------------------------------
@@ -314,7 +220,7 @@ def sizes(rows: Sequence[SizeRow]) -> Markup | None:
     if not rows:
         return None
     with mpl.rc_context(STYLE):
-        fig = _figure(10.5, 0.3 * len(rows) + 0.45, top=0.05)
+        fig = figure(10.5, 0.3 * len(rows) + 0.45, top=0.05)
         ax = fig.subplots()
         ys = list(range(len(rows)))[::-1]
         colors = [PASS if r.passed else FAIL if r.passed is False else MUTED for r in rows]
@@ -328,8 +234,8 @@ def sizes(rows: Sequence[SizeRow]) -> Markup | None:
         ax.set_xlim(0, max([1, *(r.gzip_bytes for r in rows), *(b for b, _ in budgets)]) * 1.08)
         ax.grid(False, axis="y")
         for r, y in zip(rows, ys, strict=True):
-            _note(ax, y, r.note, r.passed is False, ax.get_yaxis_transform())
-        return _svg(fig, "sizes", "shipped size (gzip bytes) per target against budget")
+            note(ax, y, r.note, r.passed is False, ax.get_yaxis_transform())
+        return inline_svg(fig, "sizes", "shipped size (gzip bytes) per target against budget")
 
 
 # ---- trends and per-layer diffs --------------------------------------------------------------
@@ -353,7 +259,7 @@ def trend(t: Trend) -> Markup | None:
         return None
     count = len(t.labels)
     with mpl.rc_context(STYLE):
-        fig = _figure(5.4, 2.5, left=0.6, right=0.15, top=0.3, bottom=0.5)
+        fig = figure(5.4, 2.5, left=0.6, right=0.15, top=0.3, bottom=0.5)
         ax = fig.subplots()
         for name, points in t.series.items():
             ax.plot(
@@ -370,14 +276,14 @@ def trend(t: Trend) -> Markup | None:
             ax.text(i - 0.45, 1, "new bundle", transform=ax.get_xaxis_transform(), va="top", fontsize=7, color=SUB)
         if t.series:
             ax.set_yscale("log")
-            ax.yaxis.set_major_formatter(FuncFormatter(_log_label))
+            ax.yaxis.set_major_formatter(FuncFormatter(log_label))
             ax.yaxis.set_minor_locator(NullLocator())
         shown = sorted({0, count - 1, *t.breaks} & set(range(count)))
         ax.set_xticks(shown, [t.labels[i] for i in shown])
         ax.set_xlim(-0.5, count - 0.5)
         ax.set_title(t.title)
         ax.set_xlabel(f"run (oldest → newest), {t.unit}")
-        return _svg(fig, t.key, t.title)
+        return inline_svg(fig, t.key, t.title)
 
 
 @dataclass
@@ -398,7 +304,7 @@ def layers(panels: Sequence[LayerPanel]) -> Markup | None:
     if not panels:
         return None
     with mpl.rc_context(STYLE):
-        fig = _figure(3.5 * len(panels), 2.7, left=0.55, right=0.1, top=0.3, bottom=0.85, wspace=0.35)
+        fig = figure(3.5 * len(panels), 2.7, left=0.55, right=0.1, top=0.3, bottom=0.85, wspace=0.35)
         axes = fig.subplots(1, len(panels), squeeze=False).ravel()
         for ax, p in zip(axes, panels, strict=True):
             xs = range(len(p.layers))
@@ -410,10 +316,10 @@ def layers(panels: Sequence[LayerPanel]) -> Markup | None:
             if p.atol:
                 ax.axhline(p.atol, color=FAIL, lw=1.2)
             ax.set_yscale("log")
-            ax.yaxis.set_major_formatter(FuncFormatter(_log_label))
+            ax.yaxis.set_major_formatter(FuncFormatter(log_label))
             ax.yaxis.set_minor_locator(NullLocator())
             ax.set_xticks(list(xs), list(p.layers), rotation=35, ha="right", fontsize=7)
             ax.set_title(p.label)
-        return _svg(
+        return inline_svg(
             fig, "layers", "max |diff| per layer for the worst case of each failing or reduced-precision runtime"
         )

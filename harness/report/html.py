@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from harness.report import charts, fmt
+from harness.report import chart_svg, charts, fmt
 from harness.report.model import ERROR_GATE, Environment, Gate, HistoryEntry, Report, RowVerdict
 
 GATE_COLUMNS = {  # gate kind -> column heading, in table order
@@ -299,7 +299,7 @@ def trends(r: Report, history: Sequence[HistoryEntry]) -> dict[str, Any]:
     skipped = max(0, len(runs) - HISTORY_LIMIT)
     runs = runs[skipped:]
     names = sorted({rid for h in runs for rid in h.runtimes} | set(r.runtime_ids()))
-    colors = {rid: charts.PALETTE[i % len(charts.PALETTE)] for i, rid in enumerate(names)}
+    colors = {rid: chart_svg.PALETTE[i % len(chart_svg.PALETTE)] for i, rid in enumerate(names)}
     labels = [fmt.when(h.finished_at, "%m-%d %H:%M") for h in runs]
     breaks = [i for i in range(1, len(runs)) if runs[i].bundle_hash != runs[i - 1].bundle_hash]
     out, plotted = [], set()

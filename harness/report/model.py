@@ -28,10 +28,8 @@ from harness.report.parts import (
     Artifact,
     Browser,
     CaseCounts,
-    CheckedInput,
     Divergence,
     Environment,
-    Evidence,
     FileSize,
     Finding,
     Gate,
@@ -46,7 +44,6 @@ from harness.report.parts import (
     RuntimeFailure,
     RuntimeRow,
     RuntimeSpecInfo,
-    Signature,
     SizeEntry,
     SplitMetrics,
     Unavailable,
@@ -54,6 +51,7 @@ from harness.report.parts import (
     WebApp,
     WorstCase,
 )
+from harness.report.provenance import CheckedInput, Evidence, Signature
 
 SCHEMA: Final = "harness-report/2"
 Verdict = Literal["pass", "fail", "incomplete"]
