@@ -27,27 +27,27 @@ def _file_entry(path: Path) -> dict[str, int]:
     return {"bytes": len(data), "gzip_bytes": len(gzip.compress(data, compresslevel=9, mtime=0))}
 
 
-def shipped_files(b: Bundle, key: str) -> dict[str, dict[str, int]]:
+def shipped_files(bundle: Bundle, key: str) -> dict[str, dict[str, int]]:
     platform, _, target = key.partition(":")
     if platform not in PLATFORMS:
         raise HarnessError(f"size budget {key!r}: expected one of {', '.join(p + ':<target>' for p in PLATFORMS)}")
-    art = export.export(b, target)
+    art = export.export(bundle, target)
     files = {name: {"bytes": e["bytes"], "gzip_bytes": e["gzip_bytes"]} for name, e in art.files.items()}
     if platform in ("web", "android"):
-        files["tokenizer.json"] = _file_entry(b.tokenizer_path)
+        files["tokenizer.json"] = _file_entry(bundle.tokenizer_path)
     if platform == "web" and APP_TOKENIZER.is_file():
         files["tokenizer.js"] = _file_entry(APP_TOKENIZER)
     return files
 
 
-def measure_sizes(b: Bundle, budgets: dict[str, int]) -> dict[str, Any]:
+def measure_sizes(bundle: Bundle, budgets: dict[str, int]) -> dict[str, Any]:
     """Per size target its files and gzip total against the budget; a target whose export
     fails (the converter refuses the model) gets that reason instead, and fails its gate."""
     out: dict[str, Any] = {}
     for key, budget in budgets.items():
         try:
             with step(key, "export"):
-                files = shipped_files(b, key)
+                files = shipped_files(bundle, key)
         except RuntimeFailed as e:
             out[key] = {"files": {}, "bytes": None, "gzip_bytes": None, "budget_gzip_bytes": budget, "passed": False,
                         "error": e.failure.line()}  # fmt: skip

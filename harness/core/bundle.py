@@ -108,7 +108,9 @@ class Bundle:
         if self._spec is None:
             spec = validate.read_json(self.tokenizer_path, "tokenizer spec", MAKE_HINT)
             if not isinstance(spec, dict):
-                raise HarnessError(f"{self.tokenizer_path}: $: expected an object, got {validate.a(spec)}")
+                raise HarnessError(
+                    f"{self.tokenizer_path}: $: expected an object, got {validate.json_type_with_article(spec)}"
+                )
             self._spec = spec
         return self._spec
 

@@ -47,7 +47,7 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def a(value: Any) -> str:
+def json_type_with_article(value: Any) -> str:
     """ "an array", "null": the JSON type of a value with its article."""
     kind = json_type(value)
     return _ARTICLE.get(kind, kind)
@@ -116,7 +116,7 @@ def describe_error(error: Any) -> str:
         return f"{json_path(parent)}: unexpected field {str(name)!r}"
     where = json_path(loc)
     if kind in _EXPECTED:
-        return f"{where}: expected {_EXPECTED[kind]}, got {a(got)}"
+        return f"{where}: expected {_EXPECTED[kind]}, got {json_type_with_article(got)}"
     if kind == "literal_error":
         want = error.get("ctx", {}).get("expected", "?")
         return f"{where}: expected {want}, got {peek(got)}"

@@ -209,9 +209,9 @@ def corpus_hash(reviews: Iterable[Review]) -> str:
     return h.hexdigest()
 
 
-def held_out(b: Bundle) -> list[Review]:
+def held_out(bundle: Bundle) -> list[Review]:
     """The test split of the corpus the bundle was trained on (the built-in one by default)."""
-    name = b.metrics().get("corpus", {}).get("name", BUILTIN)
+    name = bundle.metrics().get("corpus", {}).get("name", BUILTIN)
     try:
         reviews = load(name)
     except HarnessError as e:
