@@ -14,10 +14,12 @@ as that limitation. `harness bundle` prints the same table for the bundle it mad
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -206,3 +208,21 @@ def render(rows: list[Row], title: str) -> list[str]:
         + (f"; {sum(r.result == 'unavailable' for r in rows)} unavailable here" if any(r.result == "unavailable" for r in rows) else "")
     )  # fmt: skip
     return out
+
+
+def print_diagnosis(
+    bundle_dir: str | Path, runtimes: str, *, try_known: bool, as_json: bool, stream: TextIO, title: str
+) -> int:
+    """Diagnose the bundle on `runtimes`; print the table (or JSON Lines) to `stream`; 0 when
+    every runtime that can run here runs it within tolerance, else 1. Here, not in the CLI, so
+    `harness doctor` and `harness bundle --doctor` share it without importing each other."""
+    from harness.core import bundle
+    from runtimes.selection import select
+
+    rows = diagnose(bundle.load(bundle_dir), select(runtimes, with_reference=True), try_known)
+    if as_json:
+        for row in rows:
+            print(json.dumps(row.as_dict(), ensure_ascii=False), file=stream)
+    else:
+        print("\n".join(render(rows, title)), file=stream, flush=True)
+    return 0 if all(r.ok or r.result == "unavailable" for r in rows) else 1

@@ -49,10 +49,10 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     bundle_hash = make_bundle_from(args, args.out)
     print(json.dumps({"bundle": args.out, "bundle_hash": bundle_hash}), flush=True)
     if args.doctor:  # the bundle is made either way: what cannot ship is news, not an error
-        from harness.cli.doctor import check
+        from harness.check.doctor import print_diagnosis
 
         title = f"harness bundle: will {args.out} ship? (harness doctor)"
-        check(args.out, args.runtimes, False, False, sys.stderr, title)
+        print_diagnosis(args.out, args.runtimes, try_known=False, as_json=False, stream=sys.stderr, title=title)
     else:
         print(f"harness bundle: check where it ships with `harness doctor --bundle {args.out}`", file=sys.stderr)
     return 0
