@@ -152,6 +152,9 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--case", metavar="ID", help="the case id to take from --input or --report")
     p.add_argument("--json", action="store_true", help="with --layers: one JSON object per case, for tools")
+    p.add_argument(
+        "--isolate", action="store_true", help="with --layers: each layer also on the reference's own inputs to it"
+    )
     p.add_argument("texts", nargs="*")
 
     p = sub.add_parser("golden", help="golden files: regenerate texts or expected outputs, or check runtimes")
