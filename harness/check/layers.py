@@ -89,6 +89,7 @@ class ReferenceTensor:
     kind: str
     shape: list[int]
     max_abs: float
+    inbound: list[str] = field(default_factory=list)  # the layers it reads (the model's layer graph)
 
 
 @dataclass
@@ -133,7 +134,7 @@ def trace(
     ref_score = float(engines.scores(ref_id, ids)[0])
     tensors = [
         ReferenceTensor(p.name, p.label, p.layer, p.kind, list(ref_values[p.name].shape),
-                        float(np.max(np.abs(ref_values[p.name]))) if ref_values[p.name].size else 0.0)
+                        float(np.max(np.abs(ref_values[p.name]))) if ref_values[p.name].size else 0.0, list(p.inbound))
         for p in reference.probes
     ]  # fmt: skip
     runtimes = [
