@@ -157,6 +157,18 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("texts", nargs="*")
 
+    p = sub.add_parser("repro", help="one disagreement as a folder that reproduces it without the harness")
+    _add_bundle(p)
+    p.add_argument("--runtime", required=True, help="the runtime that disagrees (tfjs-* or coreml-*)")
+    p.add_argument("--case", metavar="ID", help="the case id, from --input or --report (default: golden/texts.jsonl)")
+    p.add_argument("--input", help='JSON Lines file of {"id": ..., "text": ...}')
+    p.add_argument("--report", metavar="REPORT.json", help="a report's worst cases")
+    p.add_argument(
+        "--json-text", action="append", default=[], help="a text as a JSON string (for controls, lone surrogates)"
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="the folder to write (must not exist, or be empty)")
+    p.add_argument("texts", nargs="*")
+
     p = sub.add_parser("golden", help="golden files: regenerate texts or expected outputs, or check runtimes")
     p.add_argument("action", choices=["check", "update", "texts"])
     _add_bundle(p)
