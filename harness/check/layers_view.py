@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+from pathlib import Path
 
+from harness.check import model_explorer as node_data
 from harness.check.layers import LayerTrace, RuntimeTrace, TensorDiff, trace
 from harness.check.tensor_metrics import BIN_LABELS, sparkline
 from harness.core.bundle import Bundle
@@ -16,10 +19,18 @@ from runtimes.selection import Selection
 
 
 def run_layers(
-    bundle: Bundle, cases: list[Case], selection: Selection, as_json: bool, out: list[str], *, isolated: bool = False
+    bundle: Bundle,
+    cases: list[Case],
+    selection: Selection,
+    as_json: bool,
+    out: list[str],
+    *,
+    isolated: bool = False,
+    model_explorer: str | None = None,
 ) -> int:
     """The per-layer view of each case into `out` (a table, or one JSON object per case);
-    `isolated`: with the error each layer adds by itself (harness/check/isolate.py).
+    `isolated`: with the error each layer adds by itself (harness/check/isolate.py);
+    `model_explorer`: a folder for Model Explorer node data (harness/check/model_explorer.py).
     1 when a runtime could not run or its score is outside its tolerance."""
     failed = False
     with Engines(bundle, selection.runtimes, [tokenizers.REFERENCE]) as engines:
@@ -34,6 +45,9 @@ def run_layers(
                 atol = engines.tolerance(rt.runtime).atol
                 off = rt.score is None or rt.reference_score is None or abs(rt.score - rt.reference_score) > atol
                 failed = failed or rt.error is not None or off
+            if model_explorer is not None:
+                for path in node_data.write(found, Path(model_explorer), per_case=len(cases) > 1):
+                    print(f"Model Explorer node data: {path}", file=sys.stderr)
             missing = {rid: str(why) for rid, why in selection.unavailable.items()}
             if as_json:
                 out.append(json.dumps({**found.as_json(), "unavailable": missing}, ensure_ascii=False))

@@ -155,6 +155,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--isolate", action="store_true", help="with --layers: each layer also on the reference's own inputs to it"
     )
+    p.add_argument(
+        "--model-explorer",
+        metavar="DIR",
+        help="with --layers: Model Explorer node data (SNR per tensor), a file per runtime",
+    )
     p.add_argument("texts", nargs="*")
 
     p = sub.add_parser("repro", help="one disagreement as a folder that reproduces it without the harness")
