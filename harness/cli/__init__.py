@@ -25,7 +25,7 @@ def _commands() -> dict[str, Callable[..., int]]:
         "bench": build.cmd_bench, "runtimes": run.cmd_runtimes, "tokenize": run.cmd_tokenize,
         "predict": run.cmd_predict, "compare": run.cmd_compare, "golden": golden.cmd_golden,
         "report": report.cmd_report, "signoff": report.cmd_signoff, "doctor": doctor.cmd_doctor,
-        "repro": repro.cmd_repro,
+        "repro": repro.cmd_repro, "reduce": repro.cmd_reduce,
     }  # fmt: skip
 
 

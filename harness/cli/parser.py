@@ -174,6 +174,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="the folder to write (must not exist, or be empty)")
     p.add_argument("texts", nargs="*")
 
+    p = sub.add_parser("reduce", help="the fewest layers to keep in float32 so a float16 runtime meets its policy")
+    _add_bundle(p)
+    p.add_argument("--runtime", required=True, help="a float16 runtime (coreml-ref)")
+    p.add_argument("--input", help='JSON Lines file of {"id": ..., "text": ...} (default: golden/texts.jsonl)')
+
     p = sub.add_parser("golden", help="golden files: regenerate texts or expected outputs, or check runtimes")
     p.add_argument("action", choices=["check", "update", "texts"])
     _add_bundle(p)

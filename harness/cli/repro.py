@@ -1,4 +1,5 @@
-"""`harness repro`: one disagreement as a folder that reproduces it without the harness (harness/check/repro.py)."""
+"""`harness repro` (a folder that reproduces one disagreement, harness/check/repro.py) and `harness reduce`
+(the fewest float32 layers, harness/check/reduce.py): the two ways to take a disagreement upstream."""
 
 from __future__ import annotations
 
@@ -21,4 +22,37 @@ def cmd_repro(args: argparse.Namespace) -> int:
     written = repro.write(bundle.load(args.bundle), found[0], args.runtime, args.out)
     print(f"{written['runtime']}: {written['score']!r}  ({written['reference']}: {written['reference_score']!r})")
     print(f"wrote {args.out}: run `python3 {args.out}/run.py`; README.md is the bug report")
+    return 0
+
+
+def cmd_reduce(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from harness.check.reduce import Trial, reduce
+    from harness.core import bundle, cases
+    from harness.core.paths import GOLDEN
+    from runtimes import tokenizers
+
+    b = bundle.load(args.bundle)
+    found = cases.read_cases(args.input or GOLDEN / "texts.jsonl")
+    if not found:
+        raise HarnessError(f"{args.input}: no cases")
+    ids = tokenizers.tokenize(tokenizers.REFERENCE, b, [c.text for c in found])
+
+    def say(t: Trial) -> None:
+        kept = ", ".join(t.keep) or "(none: all float16)"
+        print(
+            f"  float32: {kept:<40} max|diff| {t.max_abs_diff:.3g}  {'within' if t.passed else 'OUTSIDE'}  {t.bytes:,} bytes"
+        )
+
+    print(f"reduce {args.runtime}: {len(found)} cases; trials:")
+    r = reduce(b, args.runtime, np.asarray(ids), say)
+    print(f"policy: |diff| <= {r.atol:g} + {r.rtol:g}*|keras| on every case; layers with ops: {', '.join(r.layers)}")
+    if r.keep is None:
+        print(f"no set found: {r.verdict}")
+        return 1
+    chosen = next(t for t in r.trials if t.keep == r.keep and t.passed)
+    cost = chosen.bytes - r.baseline.bytes
+    print(f"keep in float32: {', '.join(r.keep) or '(none)'} ({r.verdict})")
+    print(f"size: {chosen.bytes:,} bytes vs {r.baseline.bytes:,} all float16 ({cost:+,} bytes)")
     return 0
