@@ -7,8 +7,8 @@ runtimes/keras_probes.py give the value before an activation the same way; a lay
 whose pre-activation value is fed is that activation applied to it, so the activation is
 judged apart from the layer's kernel.
 
-Limits, said where they apply: masks are not carried (a layer behind `mask_zero=True` sees
-padding as tokens), and an RNN's final cell state is not replayed.
+Limits, said where they apply: a masked model (an Embedding with `mask_zero=True`) is not
+replayed, since a layer called alone loses its mask; an RNN's final cell state is not replayed.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ def replay(
     """Each probe in `names` computed by its own layer from `feeds` (probe name -> value; the
     model's input layer's name -> `ids` unless fed)."""
     keras = import_keras()
+    masked = [layer.name for layer in model.layers if getattr(layer, "mask_zero", False)]
+    if masked:
+        raise CannotExpose(
+            f"{masked[0]} masks its padding (mask_zero=True): a layer replayed alone would lose the mask"
+        )
     by_name = {p.name: p for p in probes}
     inputs = {t._keras_history.operation.name for t in model.inputs}
     out = {}

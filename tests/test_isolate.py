@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from harness.check.layers import LayerTrace, RuntimeTrace, trace
@@ -102,3 +103,20 @@ def test_tfjs_graph_entered_at_named_nodes_and_coreml_ref_op_by_op(reference_bun
         assert i is not None and i.max_abs_diff is not None, row.probe
         assert i.max_abs_diff <= 4 * 2**-11 * ref[row.probe] + 1e-4, (row.probe, i)  # a few fp16 roundings
     assert rt.most_introduced is not None
+
+
+def test_engines_that_cannot_be_entered_in_the_middle_say_why():
+    from runtimes.coreml_native import CoremlNativeSession
+    from runtimes.frameworks import import_keras
+    from runtimes.keras_replay import replay
+    from runtimes.tensors import CannotExpose
+
+    session = CoremlNativeSession.__new__(CoremlNativeSession)
+    with pytest.raises(CannotExpose, match="declared inputs only"):
+        session.replay(np.zeros((1, 4), np.int32), {}, ["x"])
+    keras = import_keras()
+    ids = keras.Input((4,), dtype="int32")
+    x = keras.layers.Embedding(10, 2, mask_zero=True, name="masked")(ids)
+    model = keras.Model(ids, keras.layers.GlobalAveragePooling1D()(x))
+    with pytest.raises(CannotExpose, match="masked masks its padding"):
+        replay(model, None, [], np.zeros((1, 4), np.int32), {}, ["masked"])
