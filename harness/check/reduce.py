@@ -14,8 +14,9 @@ set (1-minimal: dropping any one kept layer breaks the policy). Each trial recor
 max |diff| and the .mlpackage's bytes, so the cost of the answer is printed, not guessed.
 
 Per engine family a `Precision` hook converts with a set of float32 layers and scores the
-cases (`REDUCERS`); TF.js float32 weights per layer and LiteRT ops left unquantized would be
-hooks of their own, not written yet (the command says so for those runtimes).
+cases (`REDUCERS`): Core ML here; TF.js quantized weights left float32 for the kept layers,
+scored in the runtime's browser page (harness/check/reduce_tfjs.py). LiteRT ops left
+unquantized would be a hook of its own, not written yet (the command says so).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class Reduction:
 class CoremlPrecision:
     """Core ML: the bundle's Keras model converted again with per-op precision selection."""
 
-    def __init__(self, bundle: Bundle, workdir: Path) -> None:
+    def __init__(self, bundle: Bundle, workdir: Path, runtime_id: str) -> None:
         from runtimes.frameworks import import_keras
 
         self._model = import_keras().saving.load_model(bundle.model_path, compile=False)
@@ -118,11 +119,21 @@ class CoremlPrecision:
         return positive_scores(np.concatenate(rows))
 
 
-REDUCERS: dict[str, Callable[[Bundle, Path], Any]] = {"coreml": CoremlPrecision}
-NOT_YET = {
-    "tfjs": "TF.js float32 weights per layer (the converter quantizes a whole model) are not wired yet",
-    "tflite": "LiteRT ops left unquantized (the converter's denylist) are not wired yet",
-}
+def _tfjs(bundle: Bundle, workdir: Path, runtime_id: str) -> Any:
+    from harness.check.reduce_tfjs import TfjsPrecision
+
+    return TfjsPrecision(bundle, workdir, runtime_id)
+
+
+REDUCERS: dict[str, Callable[[Bundle, Path, str], Any]] = {"coreml": CoremlPrecision, "tfjs": _tfjs}
+NOT_YET = {"tflite": "LiteRT ops left unquantized (the converter's denylist) are not wired yet"}
+
+
+def _reducible(spec: Any) -> bool:
+    """float16 coreml-ref (compute precision), or TF.js with quantized weights (u8, f16)."""
+    if spec.family == "coreml":
+        return spec.precision == "float16" and spec.backend == "ref"
+    return spec.family == "tfjs" and spec.variant in ("u8", "f16")
 
 
 def reduce(
@@ -130,12 +141,12 @@ def reduce(
 ) -> Reduction:
     """The bisect above for `runtime_id` on the token ids `ids` ([N, L])."""
     spec = registry.get(runtime_id).spec
-    if spec.precision != "float16" or spec.family not in REDUCERS or spec.backend != "ref":
-        why = NOT_YET.get(spec.family, "it is not a float16 coreml-ref runtime")
-        raise HarnessError(f"reduce: {runtime_id}: {why}; reduce runs float16 coreml-ref runtimes (coreml-ref)")
+    if not _reducible(spec):
+        why = NOT_YET.get(spec.family, "it runs no reduced precision that reduce can vary")
+        raise HarnessError(f"reduce: {runtime_id}: {why}; reduce runs coreml-ref (float16) and tfjs-*@u8/@f16")
     tol = config.tolerance(runtime_id, spec.precision)
     with tempfile.TemporaryDirectory(prefix="harness-reduce-") as tmp:
-        engine = REDUCERS[spec.family](bundle, Path(tmp))
+        engine = REDUCERS[spec.family](bundle, Path(tmp), runtime_id)
         want = engine.reference(ids)
         out = Reduction(runtime_id, len(ids), tol.atol, tol.rtol, list(engine.layers))
 
@@ -152,10 +163,10 @@ def reduce(
             return t
 
         if trial(()).passed:
-            out.keep, out.verdict = (), "already within policy in float16: nothing to keep in float32"
+            out.keep, out.verdict = (), "already within policy at its reduced precision: nothing to keep in float32"
             return out
         if not trial(out.layers).passed:
-            out.verdict = "outside policy even with every layer in float32: not a float16 problem"
+            out.verdict = "outside policy even with every layer in float32: not a precision problem"
             return out
         singles = [t for t in (trial([layer]) for layer in out.layers) if t.passed]
         if singles:

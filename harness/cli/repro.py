@@ -40,7 +40,7 @@ def cmd_reduce(args: argparse.Namespace) -> int:
     ids = tokenizers.tokenize(tokenizers.REFERENCE, b, [c.text for c in found])
 
     def say(t: Trial) -> None:
-        kept = ", ".join(t.keep) or "(none: all float16)"
+        kept = ", ".join(t.keep) or "(none: as shipped)"
         print(
             f"  float32: {kept:<40} max|diff| {t.max_abs_diff:.3g}  {'within' if t.passed else 'OUTSIDE'}  {t.bytes:,} bytes"
         )
@@ -54,5 +54,5 @@ def cmd_reduce(args: argparse.Namespace) -> int:
     chosen = next(t for t in r.trials if t.keep == r.keep and t.passed)
     cost = chosen.bytes - r.baseline.bytes
     print(f"keep in float32: {', '.join(r.keep) or '(none)'} ({r.verdict})")
-    print(f"size: {chosen.bytes:,} bytes vs {r.baseline.bytes:,} all float16 ({cost:+,} bytes)")
+    print(f"size: {chosen.bytes:,} bytes vs {r.baseline.bytes:,} as shipped ({cost:+,} bytes)")
     return 0
