@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +100,16 @@ class Session(ABC):
     def intermediates(self, ids: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:
         """The value of each named tensor (names from `tensor_graph`) for one batch of ids."""
         raise CannotExpose(self.cannot_expose)
+
+    # ---- what `harness compare --layers --isolate` reads (harness/check/isolate.py) ----------
+
+    cannot_replay = "this engine runs its graph only from the model's own inputs"  # why not
+
+    def replay(self, ids: np.ndarray, feeds: Mapping[str, np.ndarray], names: Sequence[str]) -> dict[str, np.ndarray]:
+        """The tensors `names` (names from `tensor_graph`) computed with each tensor in `feeds`
+        replaced by the value given: the graph entered in the middle, so a layer can be run on the
+        reference's own inputs to it. Tensors no fed one cuts off are computed from `ids` as usual."""
+        raise CannotExpose(self.cannot_replay)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

@@ -46,6 +46,7 @@ class CoremlNativeSession(Session):
         "Apple's Core ML runtime returns only the model's declared outputs (MLModel.predict); "
         "its intermediate tensors cannot be read (coreml-ref shows this package's op by op)"
     )
+    cannot_replay = "Apple's Core ML runs a compiled model from its declared inputs only (coreml-ref replays op by op)"
 
     def _predict(self, ids: np.ndarray) -> np.ndarray:
         out = self.mlmodel.predict({self._input: ids})[self._output]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,7 @@ class KerasSession(Session):
                     input_signature=[self._tf.TensorSpec([None, self.length], self._tf.int32)],
                 )
             self._probes = (fn, probes)
+            self._sub = sub
         return self._probes
 
     def tensor_graph(self) -> TensorGraph:
@@ -75,6 +76,16 @@ class KerasSession(Session):
             raise CannotExpose(f"the Keras model has no tensor {unknown[0]!r}")
         values = fn(self._tf.constant(self.check_ids(ids)))
         return {n: np.asarray(values[index[n]]) for n in names}
+
+    def replay(self, ids: np.ndarray, feeds: Mapping[str, np.ndarray], names: Sequence[str]) -> dict[str, np.ndarray]:
+        """Each named layer run by itself on the fed values (runtimes/keras_replay.py)."""
+        from runtimes.keras_replay import replay
+
+        _, probes = self._probe_fn()
+        with native_stderr():
+            return replay(self.model, self._sub, probes, self.check_ids(ids), feeds, names)
+
+    _sub: Any = None  # the probe sub-model, for the pre-activation twins
 
 
 class KerasRuntime(Runtime):

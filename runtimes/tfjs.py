@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,20 @@ class TfjsSession(Session):
             n: np.asarray(t["values"], dtype=kinds.get(t["dtype"], np.float64)).reshape(t["shape"])
             for n, t in out.items()
         }
+
+    def replay(self, ids: np.ndarray, feeds: Mapping[str, np.ndarray], names: Sequence[str]) -> dict[str, np.ndarray]:
+        """TF.js's graph executor takes any node as an input: `model.execute({node: tensor}, names)`
+        computes `names` from the fed nodes (and the ids for what they do not cut off)."""
+        ids = self.check_ids(ids)
+        fed = {
+            n: {"shape": list(v.shape), "values": np.asarray(v, np.float32).reshape(-1).tolist()}
+            for n, v in feeds.items()
+        }
+        out = self.page.call(
+            "([ids, n, feeds, names]) => harness.replay(ids, n, feeds, names)",
+            [ids.reshape(-1).tolist(), int(len(ids)), fed, list(names)],
+        )
+        return {n: np.asarray(t["values"], dtype=np.float32).reshape(t["shape"]) for n, t in out.items()}
 
     def close(self) -> None:
         self.page.close()

@@ -80,6 +80,9 @@ class TfliteSession(Session):
     # LiteRT keeps intermediate tensors only when built with experimental_preserve_all_tensors,
     # and XNNPACK's delegate partitions keep none: not wired into `compare --layers` yet.
     cannot_expose = "LiteRT keeps no intermediate tensor in this session (XNNPACK partitions, no preserve_all_tensors)"
+    cannot_replay = (
+        "the LiteRT interpreter runs the whole model from its inputs; it takes no intermediate tensor as input"
+    )
 
     def __init__(self, path: Path, length: int, vocab_size: int, positive_index: int | None, kernels: str) -> None:
         super().__init__(length, vocab_size)

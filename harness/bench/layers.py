@@ -5,7 +5,8 @@ traced Keras probe function), the median of a few traces of different reviews; t
 a second `--layers` query costs a tool or a report. First: the same process's first trace,
 which opens the sessions and traces the Keras probe sub-model. Process: a fresh
 `python -m harness.cli compare --layers` with the export cache warm (framework imports and
-the browser launch included).
+the browser launch included). Isolate: the warm trace with `--isolate` (harness/check/isolate.py),
+whose target is the same 5 s.
 """
 
 from __future__ import annotations
@@ -44,7 +45,13 @@ def bench_layers(b: bundle.Bundle, runtimes: str = RUNTIMES, repeats: int = 5) -
             started = time.perf_counter()
             trace(engines, text)
             warm.append(time.perf_counter() - started)
+        isolated = []  # `--isolate`: every layer of every runtime run again on the reference's inputs
+        for text in texts:
+            started = time.perf_counter()
+            trace(engines, text, isolated=True)
+            isolated.append(time.perf_counter() - started)
     out["warm_seconds"] = round(statistics.median(warm), 3)
+    out["warm_isolate_seconds"] = round(statistics.median(isolated), 3)
     cmd = [sys.executable, "-m", "harness.cli", "compare", "--layers", "--bundle", str(b.path), "--runtimes", runtimes, TEXT]  # fmt: skip
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))

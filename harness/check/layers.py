@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.check import layer_map
+from harness.check import isolate, layer_map, tensor_metrics
+from harness.check.isolate import IsolatedDiff
 from harness.run.engines import Engines
 from runtimes import tokenizers
 from runtimes.failures import RuntimeFailed, step
@@ -41,6 +42,18 @@ class TensorDiff:
     worst_value: float | None = None
     over: bool = False  # some element's |diff| above the runtime's per-tensor bar
     detail: str = ""
+    # Scale-free (harness/check/tensor_metrics.py): SNR in dB, cosine, the smallest atol (rtol 0)
+    # and rtol (atol 0) that would pass, |diff| counts per decade (tensor_metrics.BIN_LABELS).
+    snr_db: float | None = None
+    cosine: float | None = None
+    mse: float | None = None
+    min_atol: float | None = None
+    min_rtol: float | None = None
+    histogram: list[int] | None = None
+    # --isolate (harness/check/isolate.py): this tensor computed by the runtime from the
+    # reference's own inputs to it, against the reference (the error this layer adds), and the
+    # full run's value against that one (the error it was handed).
+    introduced: IsolatedDiff | None = None
 
 
 @dataclass
@@ -54,10 +67,18 @@ class RuntimeTrace:
     rows: list[TensorDiff] = field(default_factory=list)
     error: str | None = None  # it could not run at all (the step and the engine's words)
     cannot_expose: str | None = None  # it ran but shows no intermediate tensor (why)
+    isolated: bool = False  # --isolate was asked for
+    cannot_isolate: str | None = None  # --isolate: why this engine cannot be entered in the middle
 
     @property
     def first_over(self) -> TensorDiff | None:
         return next((r for r in self.rows if r.over), None)
+
+    @property
+    def most_introduced(self) -> TensorDiff | None:
+        """--isolate: the tensor whose layer adds the most error by itself (isolate.most_introduced)."""
+        found = isolate.most_introduced([(r.probe, r.introduced) for r in self.rows])
+        return next((r for r in self.rows if r.probe == found), None)
 
 
 @dataclass
@@ -68,6 +89,7 @@ class ReferenceTensor:
     kind: str
     shape: list[int]
     max_abs: float
+    inbound: list[str] = field(default_factory=list)  # the layers it reads (the model's layer graph)
 
 
 @dataclass
@@ -84,12 +106,23 @@ class LayerTrace:
         for trace, raw in zip(self.runtimes, out["runtimes"], strict=True):
             first = trace.first_over
             raw["first_over"] = first.probe if first else None
+            if trace.isolated:
+                most = trace.most_introduced
+                raw["most_introduced"] = most.probe if most else None
         return _finite_json(out)
 
 
-def trace(engines: Engines, text: str, case_id: str = "arg-1", runtime_ids: list[str] | None = None) -> LayerTrace:
+def trace(
+    engines: Engines,
+    text: str,
+    case_id: str = "arg-1",
+    runtime_ids: list[str] | None = None,
+    *,
+    isolated: bool = False,
+) -> LayerTrace:
     """`text` through the reference and every other runtime of `engines` (or `runtime_ids`),
-    tensor by tensor. Raises RuntimeFailed when the reference cannot run or show its tensors."""
+    tensor by tensor; `isolated`: also each layer on the reference's own inputs (isolate.py).
+    Raises RuntimeFailed when the reference cannot run or show its tensors."""
     ids = engines.tokenize(tokenizers.REFERENCE, [text])[:1].astype(np.int32)
     ref_id = engines.reference
     session = engines.session(ref_id)
@@ -101,11 +134,11 @@ def trace(engines: Engines, text: str, case_id: str = "arg-1", runtime_ids: list
     ref_score = float(engines.scores(ref_id, ids)[0])
     tensors = [
         ReferenceTensor(p.name, p.label, p.layer, p.kind, list(ref_values[p.name].shape),
-                        float(np.max(np.abs(ref_values[p.name]))) if ref_values[p.name].size else 0.0)
+                        float(np.max(np.abs(ref_values[p.name]))) if ref_values[p.name].size else 0.0, list(p.inbound))
         for p in reference.probes
     ]  # fmt: skip
     runtimes = [
-        _runtime(engines, rid, ids, reference, ref_values, ref_score)
+        _runtime(engines, rid, ids, reference, ref_values, ref_score, isolated=isolated)
         for rid in (runtime_ids or engines.runtime_ids)
         if rid != ref_id
     ]
@@ -115,11 +148,18 @@ def trace(engines: Engines, text: str, case_id: str = "arg-1", runtime_ids: list
 
 
 def _runtime(
-    engines: Engines, rid: str, ids: np.ndarray, reference: TensorGraph, ref: dict[str, np.ndarray], ref_score: float
+    engines: Engines,
+    rid: str,
+    ids: np.ndarray,
+    reference: TensorGraph,
+    ref: dict[str, np.ndarray],
+    ref_score: float,
+    *,
+    isolated: bool = False,
 ) -> RuntimeTrace:
     spec = engines.runtimes[rid].spec
     atol, rtol = engines.tolerance(rid).per_tensor
-    out = RuntimeTrace(rid, spec.precision, atol, rtol, reference_score=ref_score)
+    out = RuntimeTrace(rid, spec.precision, atol, rtol, reference_score=ref_score, isolated=isolated)
     try:
         out.score = float(engines.scores(rid, ids)[0])
         session = engines.session(rid)
@@ -138,7 +178,28 @@ def _runtime(
         if row.node is not None:
             _diff(row, ref[row.probe], values[row.node], atol, rtol)
     out.rows = rows
+    if isolated:
+        _isolate(engines, out, ids, ref, values)
     return out
+
+
+def _isolate(
+    engines: Engines, out: RuntimeTrace, ids: np.ndarray, ref: dict[str, np.ndarray], values: dict[str, np.ndarray]
+) -> None:
+    """Fill each row's `introduced`, or the runtime's `cannot_isolate` (the engine's reason)."""
+    matched = [(r.probe, r.node if r.max_abs_diff is not None else None) for r in out.rows]
+    try:
+        with step(out.runtime, "isolate", engines.runtimes[out.runtime].context()):
+            try:
+                found = isolate.isolate(engines.session(out.runtime), ids, matched, ref, values)
+            except CannotExpose as e:
+                out.cannot_isolate = str(e)
+                return
+    except RuntimeFailed as e:
+        out.cannot_isolate = e.failure.line()
+        return
+    for row in out.rows:
+        row.introduced = found.get(row.probe)
 
 
 def _match(
@@ -196,14 +257,15 @@ def _fits(value: np.ndarray | None, shape: tuple[int, ...]) -> bool:
 
 def _diff(row: TensorDiff, ref: np.ndarray, got: np.ndarray, atol: float, rtol: float) -> None:
     want = np.asarray(ref, dtype=np.float64)
-    have = np.asarray(got, dtype=np.float64).reshape(want.shape)
-    d = np.abs(have - want)
-    d[~np.isfinite(d)] = math.inf  # NaN or inf on either side is as far off as it gets
+    d = tensor_metrics.abs_diff(want, got)
+    m = tensor_metrics.measure(want, got)
+    row.max_abs_diff, row.mean_abs_diff, row.mse = m.max_abs_diff, m.mean_abs_diff, m.mse
+    row.snr_db, row.cosine, row.min_atol, row.min_rtol = m.snr_db, m.cosine, m.min_atol, m.min_rtol
+    row.histogram = list(m.histogram)
     if d.size == 0:
-        row.max_abs_diff = row.mean_abs_diff = 0.0
         return
+    have = np.asarray(got, dtype=np.float64).reshape(want.shape)
     worst = np.unravel_index(int(np.argmax(d)), d.shape)
-    row.max_abs_diff, row.mean_abs_diff = float(d[worst]), float(d.mean())
     row.worst_index = [int(i) for i in worst]
     row.worst_reference, row.worst_value = float(want[worst]), float(have[worst])
     row.over = bool(np.any(d > atol + rtol * float(np.abs(want).max())))

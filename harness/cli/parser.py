@@ -152,7 +152,32 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--case", metavar="ID", help="the case id to take from --input or --report")
     p.add_argument("--json", action="store_true", help="with --layers: one JSON object per case, for tools")
+    p.add_argument(
+        "--isolate", action="store_true", help="with --layers: each layer also on the reference's own inputs to it"
+    )
+    p.add_argument(
+        "--model-explorer",
+        metavar="DIR",
+        help="with --layers: Model Explorer node data (SNR per tensor), a file per runtime",
+    )
     p.add_argument("texts", nargs="*")
+
+    p = sub.add_parser("repro", help="one disagreement as a folder that reproduces it without the harness")
+    _add_bundle(p)
+    p.add_argument("--runtime", required=True, help="the runtime that disagrees (tfjs-* or coreml-*)")
+    p.add_argument("--case", metavar="ID", help="the case id, from --input or --report (default: golden/texts.jsonl)")
+    p.add_argument("--input", help='JSON Lines file of {"id": ..., "text": ...}')
+    p.add_argument("--report", metavar="REPORT.json", help="a report's worst cases")
+    p.add_argument(
+        "--json-text", action="append", default=[], help="a text as a JSON string (for controls, lone surrogates)"
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="the folder to write (must not exist, or be empty)")
+    p.add_argument("texts", nargs="*")
+
+    p = sub.add_parser("reduce", help="the fewest layers to keep in float32 so a float16 runtime meets its policy")
+    _add_bundle(p)
+    p.add_argument("--runtime", required=True, help="a float16 runtime (coreml-ref)")
+    p.add_argument("--input", help='JSON Lines file of {"id": ..., "text": ...} (default: golden/texts.jsonl)')
 
     p = sub.add_parser("golden", help="golden files: regenerate texts or expected outputs, or check runtimes")
     p.add_argument("action", choices=["check", "update", "texts"])

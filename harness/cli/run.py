@@ -211,11 +211,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
         b = bundle.load(args.bundle)
         say_unavailable("compare", selection.unavailable)
         out: list[str] = []
-        code = run_layers(b, found, selection, args.json, out)
+        code = run_layers(
+            b, found, selection, args.json, out, isolated=args.isolate, model_explorer=args.model_explorer
+        )
         print("\n".join(out))
         return code
     if args.json:
         raise HarnessError("--json goes with --layers (plain compare prints a table)")
+    if args.isolate or args.model_explorer:
+        raise HarnessError("--isolate and --model-explorer go with --layers (they are per-layer views)")
     b = bundle.load(args.bundle)
     tokenizer_ids, _ = tokenizers.select(args.tokenizers, b)
     say_unavailable("compare", selection.unavailable)

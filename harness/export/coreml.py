@@ -12,7 +12,7 @@ TensorFlow and coremltools are imported inside functions so `import harness` sta
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -56,9 +56,13 @@ class CoremlExporter(Exporter):
         return facts
 
 
-def convert(model: Any, precision: str, path: Path) -> tuple[Any, dict[str, Any]]:
+def convert(
+    model: Any, precision: str, path: Path, *, fp16_op: Callable[[Any], bool] | None = None
+) -> tuple[Any, dict[str, Any]]:
     """The ML Program for a loaded Keras model (`precision` "float16" or "float32") and the facts
-    the artifact manifest records; `path` names the model in errors. Tests call it directly."""
+    the artifact manifest records; `path` names the model in errors. Tests call it directly.
+    `fp16_op`: Core ML's per-op precision selection (FP16ComputePrecision's op_selector; False
+    keeps an op in float32), for `harness reduce` (harness/check/reduce.py)."""
     import tensorflow as tf
 
     ct = import_coremltools()
@@ -83,7 +87,7 @@ def convert(model: Any, precision: str, path: Path) -> tuple[Any, dict[str, Any]
                     [function],
                     source="tensorflow",
                     convert_to="mlprogram",
-                    compute_precision=ct.precision.FLOAT16 if precision == "float16" else ct.precision.FLOAT32,
+                    compute_precision=_compute_precision(ct, precision, fp16_op),
                     minimum_deployment_target=getattr(ct.target, DEPLOYMENT_TARGET),
                     inputs=[
                         ct.TensorType(
@@ -100,6 +104,12 @@ def convert(model: Any, precision: str, path: Path) -> tuple[Any, dict[str, Any]
     if plan:
         facts["recurrent"] = plan
     return _rename_output(ct, mlmodel, facts), facts
+
+
+def _compute_precision(ct: Any, precision: str, fp16_op: Callable[[Any], bool] | None) -> Any:
+    if precision != "float16":
+        return ct.precision.FLOAT32
+    return ct.precision.FLOAT16 if fp16_op is None else ct.transform.FP16ComputePrecision(op_selector=fp16_op)
 
 
 @contextmanager

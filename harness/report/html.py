@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from harness.report import chart_svg, charts, fmt
+from harness.report import chart_svg, charts, fmt, layer_graph
 from harness.report.model import ERROR_GATE, Environment, Gate, HistoryEntry, Report, RowVerdict
 
 GATE_COLUMNS = {  # gate kind -> column heading, in table order
@@ -274,6 +274,7 @@ def evidence(r: Report) -> dict[str, Markup | None]:
         if s.gzip_bytes is not None  # a target whose export failed has no size (its gate says why)
     ]  # fmt: skip
     layer_panels = []  # failing runtimes first, then the reduced-precision ones the report traced
+    graph_panels: list[layer_graph.GraphPanel] = []  # the same cases on the model's layer graph, by SNR
     for rid in sorted(r.runtimes, key=lambda rid: r.runtime_verdict(rid) != "fail"):
         worst = next((w for w in r.worst_cases if w.runtime == rid and w.layers), None)
         if worst is None or worst.layers is None:
@@ -285,9 +286,11 @@ def evidence(r: Report) -> dict[str, Markup | None]:
         layer_panels.append(charts.LayerPanel(f"{rid} · {worst.case_id}", [x.layer for x in worst.layers],
                                               [x.max_abs_diff for x in worst.layers], bar,
                                               [x.over for x in worst.layers]))  # fmt: skip
+        graph_panels.append(layer_graph.GraphPanel(f"{rid} · {worst.case_id}", worst.layers))
     return {
         "scores": charts.scores(panels, r.reference), "diffs": charts.diffs(diff_rows, r.reference),
         "latency": charts.latency(latency_rows), "sizes": charts.sizes(size_rows), "layers": charts.layers(layer_panels),
+        "layer_graph": layer_graph.svg(graph_panels),
     }  # fmt: skip
 
 

@@ -279,6 +279,13 @@ class LayerDiff(Record):
     mean_abs_diff: float | None = None
     detail: str = ""
     over: bool = False  # above the runtime's per-tensor bar (WorstCase.layers_atol, plus its rtol)
+    # Scale-free (harness/check/tensor_metrics.py); snr_db null: not compared, or identical (max_abs_diff 0).
+    snr_db: float | None = None
+    cosine: float | None = None
+    min_atol: float | None = None  # the smallest atol that would pass with rtol 0
+    min_rtol: float | None = None  # the smallest rtol that would pass with atol 0 (|diff| <= rtol * max |keras|)
+    histogram: list[int] | None = None  # |diff| counts per decade: 0, <1e-7, <1e-6 ... <1e0, >=1
+    inbound: list[str] | None = None  # the layers this one reads (its layer output only): the graph's edges
 
 
 class WorstCase(Record):

@@ -8,12 +8,14 @@ per-layer chart in report.html. The sessions are the report's own, already open.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
-from harness.check.layers import trace
+from harness.check.layers import TensorDiff, trace
 from harness.run.engines import Engines
 from runtimes.failures import RuntimeFailed
+from runtimes.tensors import OUTPUT
 
 
 def wanted(engines: Engines, rows: dict[str, dict[str, Any]]) -> list[str]:
@@ -37,7 +39,8 @@ def attach(engines: Engines, worst: list[dict[str, Any]], rows: dict[str, dict[s
             continue
         on_progress(f"{rid}: worst case layer by layer")
         try:
-            found = trace(engines, case["text"], case["case_id"], [rid]).runtimes[0]
+            reference = trace(engines, case["text"], case["case_id"], [rid])
+            found = reference.runtimes[0]
         except RuntimeFailed:
             continue  # the reference could not show its tensors: no chart, the rows say why elsewhere
         if found.error is not None:
@@ -48,3 +51,19 @@ def attach(engines: Engines, worst: list[dict[str, Any]], rows: dict[str, dict[s
              "detail": r.detail, "over": r.over}
             for r in found.rows
         ]  # fmt: skip
+        inbound = {t.probe: t.inbound for t in reference.tensors if t.kind == OUTPUT}
+        for row, r in zip(case["layers"], found.rows, strict=True):
+            row.update(scale_free(r))
+            if r.probe in inbound:
+                row["inbound"] = inbound[r.probe]
+
+
+def scale_free(row: TensorDiff) -> dict[str, Any]:
+    """A row's scale-free numbers for the report: finite or null (JSON has no inf; an infinite SNR
+    is an identical tensor, which max_abs_diff 0 already says)."""
+
+    def finite(v: float | None) -> float | None:
+        return v if v is not None and math.isfinite(v) else None
+
+    names = ("snr_db", "cosine", "min_atol", "min_rtol")
+    return {**{n: finite(getattr(row, n)) for n in names}, "histogram": row.histogram}

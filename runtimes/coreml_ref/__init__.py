@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,20 @@ class CoremlRefSession(Session):
         if missing:
             raise CannotExpose(f"the ML Program computes no tensor {missing[0]!r}")
         return {n: np.asarray(env[n]) for n in names}
+
+    def replay(self, ids: np.ndarray, feeds: Mapping[str, np.ndarray], names: Sequence[str]) -> dict[str, np.ndarray]:
+        """Op by op, the fed variables pinned to the given values (runtimes/coreml_ref/evaluator.py)."""
+        ids = self.check_ids(ids)
+        unknown = [n for n in [*feeds, *names] if n not in self._computed]
+        if unknown:
+            raise CannotExpose(f"the ML Program computes no tensor {unknown[0]!r}")
+        env: dict[str, Any] = {}
+        self.program.run({self._input: ids}, keep=env, pins=dict(feeds))
+        return {n: np.asarray(env[n]) for n in names}
+
+    @property
+    def _computed(self) -> set[str]:
+        return {n.name for n in self.program.graph()}
 
 
 class CoremlRefRuntime(Runtime):

@@ -170,10 +170,18 @@ class Program:
         outputs = tuple(self._spec(v) for v in operation.outputs)
         self.steps.append(Step(operation.op_type, operation.name, fn, tuple(args), outputs))
 
-    def run(self, feeds: dict[str, np.ndarray], keep: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
-        """The program's outputs; `keep`, when given, also receives every tensor computed (see `trace`)."""
+    def run(
+        self,
+        feeds: dict[str, np.ndarray],
+        keep: dict[str, Any] | None = None,
+        pins: dict[str, np.ndarray] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """The program's outputs; `keep`, when given, also receives every tensor computed (see `trace`);
+        `pins`: op outputs replaced, once computed, by the value given (rounded to the variable's
+        dtype), so the ops after them run on those values (see `replay`)."""
         env: dict[str, Any] = keep if keep is not None else {}
         env.update(feeds)
+        pins = pins or {}
         step = None
         try:
             with np.errstate(all="ignore"):  # float16 overflow to inf is the semantics, not an accident
@@ -195,6 +203,8 @@ class Program:
                             d is not None and d != v for d, v in zip(spec.shape, value.shape, strict=True)
                         ):
                             raise ops.Unsupported(f"result shape {list(value.shape)}, declared {spec.describe()}")
+                        if spec.name in pins:
+                            value = round_to(np.asarray(pins[spec.name]).reshape(value.shape), spec)
                         env[spec.name] = value
         except ops.Unsupported as e:
             assert step is not None

@@ -154,5 +154,31 @@ window.harness = (() => {
     return found;
   }
 
-  return { load, run, latency, intermediates, ready: true };
+  // `harness compare --layers --isolate`: named nodes computed with other nodes fed the given
+  // float32 values (the reference's), the graph entered in the middle: the executor walks back
+  // from `names` and stops at any fed node.
+  async function replay(ids, n, feeds, names) {
+    const inputs = { [model.inputs[0].name]: tf.tensor2d(Int32Array.from(ids), [n, length], "int32") };
+    for (const [name, t] of Object.entries(feeds)) inputs[name] = tf.tensor(Float32Array.from(t.values), t.shape, "float32");
+    const found = {};
+    try {
+      let outs;
+      try {
+        outs = model.execute(inputs, names);
+      } catch (e) {
+        if (!String(e && e.message).includes("executeAsync")) throw e;
+        outs = await model.executeAsync(inputs, names);
+      }
+      outs = Array.isArray(outs) ? outs : [outs];
+      for (let i = 0; i < names.length; i++) {
+        found[names[i]] = { shape: outs[i].shape, values: Array.from(await outs[i].data()) };
+        outs[i].dispose();
+      }
+    } finally {
+      tf.dispose(Object.values(inputs));
+    }
+    return found;
+  }
+
+  return { load, run, latency, intermediates, replay, ready: true };
 })();
