@@ -191,3 +191,33 @@ def _counting_loop(tmp_path: Path, max_iterations: int, below: float | None, bre
 )
 def test_loop_semantics_follow_the_proto(tmp_path, max_iterations, below, break_at, runs):
     assert _counting_loop(tmp_path, max_iterations, below, break_at) == runs
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "bilstm",  # uniDirectionalLSTM both ways and reverse (the fused path of harness/export/recurrent.py)
+        pytest.param("gru", marks=pytest.mark.nightly),  # unrolled: the older slice layer
+        pytest.param("masked", marks=pytest.mark.nightly),  # unrolled, masked: tile, whereBroadcastable
+        pytest.param("attention", marks=pytest.mark.nightly),  # unary (rsqrt), reshapeStatic, softmaxND
+    ],
+)
+def test_keras3_zoo_models_exported_as_neuralnetworks_match_keras(kind, tmp_path):
+    """The harness's own NeuralNetwork export of Keras 3 zoo models (recurrent layers traced as
+    harness/export/recurrent.py does), evaluated against Keras on random ids."""
+    from harness.data import zoo
+    from harness.export.coreml_nn import convert_nn
+    from runtimes.frameworks import coreml_quiet
+
+    vocab, length = 500, 24
+    ids = np.random.default_rng(0).integers(0, vocab, (64, length)).astype(np.int32)
+    with coreml_quiet():
+        model = zoo.build(kind, vocab, length)
+        keras = np.asarray(model(ids)).reshape(len(ids), -1)
+        mlmodel, facts = convert_nn(model, "float32", tmp_path / kind)
+        mlmodel.save(str(tmp_path / "model.mlmodel"))
+    net = Network(tmp_path / "model.mlmodel")
+    assert set(facts["nn_layers"]) == net.layer_types
+    got = net.run({net.inputs[0][0]: ids.astype(np.float32)})[net.outputs[0]].reshape(len(ids), -1)
+    tol = config.tolerance("coreml-nn-ref", "float32")
+    assert np.max(np.abs(got - keras)) <= tol.atol

@@ -1,6 +1,7 @@
 """NeuralNetwork layers in numpy: one builder per layer type, registered by its proto name.
 
-One module per family (elementwise, activations, shape, linalg, conv, reductions, gather);
+One module per family (elementwise, activations, shape, linalg, conv, reductions, gather,
+recurrent);
 `registry` holds the table and what they share. Control flow (loop, branch, copy, loopBreak,
 loopContinue) is not here: it runs sub-networks, so `network` implements it. Importing this
 package registers every layer.
@@ -14,6 +15,7 @@ from runtimes.coreml_nn_ref.layers import (  # noqa: F401  (importing a module r
     elementwise,
     gather,
     linalg,
+    recurrent,
     reductions,
     shape,
 )

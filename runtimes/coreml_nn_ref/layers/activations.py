@@ -20,7 +20,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return f32(np.where(x >= 0, 1 / (1 + e), e / (1 + e)))
 
 
-def _fn(kind: str, q: Any) -> Any:
+def nonlinearity(kind: str, q: Any) -> Any:
+    """The function an ActivationParams `kind` names, with its parameters `q`; unknown kinds refused."""
     fns = {
         "linear": lambda x: q.alpha * x + q.beta,
         "ReLU": lambda x: np.maximum(x, 0),
@@ -42,5 +43,5 @@ def _fn(kind: str, q: Any) -> Any:
 @layer()
 def activation(p: Any, w: Weights) -> Run:
     kind = p.WhichOneof("NonlinearityType")
-    fn = _fn(kind, getattr(p, kind))
+    fn = nonlinearity(kind, getattr(p, kind))
     return lambda xs: f32(fn(np.asarray(xs[0], dtype=np.float32)))

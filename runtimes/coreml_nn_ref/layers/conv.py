@@ -55,15 +55,24 @@ def convolution(p: Any, w: Weights) -> Run:
         else:
             pads = borders
         x = np.pad(x, ((0, 0), (0, 0), pads[0], pads[1]))
-        # windows: [B, C, H_out, W_out, kh, kw] with dilation, then strided
-        extent = (1, 1, (kh - 1) * dh + 1, (kw - 1) * dw + 1)
-        win = np.lib.stride_tricks.sliding_window_view(x, extent)[:, :, ::sh, ::sw, 0, 0, ::dh, ::dw]
-        parts = []
+        h_out = (x.shape[2] - (kh - 1) * dh - 1) // sh + 1
+        w_out = (x.shape[3] - (kw - 1) * dw - 1) // sw + 1
+        if h_out < 1 or w_out < 1:
+            raise Unsupported(f"convolution of a {list(x.shape[2:])} input by a {kh}x{kw} kernel leaves nothing")
         per = c_out // groups
+        parts = []
         for g in range(groups):
-            xs_g = win[:, g * k_in : (g + 1) * k_in]
-            parts.append(np.einsum("bchwij,ocij->bohw", xs_g, kernel[g * per : (g + 1) * per], optimize=True))
-        out = np.concatenate(parts, axis=1) if groups > 1 else parts[0]
+            xg = x[:, g * k_in : (g + 1) * k_in]
+            acc = np.zeros((per, x.shape[0], h_out, w_out), dtype=np.float32)  # [C_out, B, H, W]
+            for i in range(kh):  # one BLAS matmul per kernel tap, over the input channels
+                for j in range(kw):
+                    patch = xg[
+                        :, :, i * dh : i * dh + (h_out - 1) * sh + 1 : sh, j * dw : j * dw + (w_out - 1) * sw + 1 : sw
+                    ]
+                    acc += np.tensordot(kernel[g * per : (g + 1) * per, :, i, j], patch, axes=([1], [1]))
+            parts.append(acc)
+        out = np.concatenate(parts, axis=0) if groups > 1 else parts[0]
+        out = out.transpose(1, 0, 2, 3)
         if bias is not None:
             out = out + bias[:, None, None]
         return f32(out.reshape(lead + out.shape[1:]))

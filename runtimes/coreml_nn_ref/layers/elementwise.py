@@ -107,3 +107,26 @@ def logicalOr(p: Any, w: Weights) -> Run:
 def whereBroadcastable(p: Any, w: Weights) -> Run:
     """Inputs (condition, x, y), broadcast to one shape; a non-zero condition picks x."""
     return lambda xs: f32(np.where(xs[0] != 0, xs[1], xs[2]))
+
+
+_UNARY = {
+    0: lambda x, p, eps: np.sqrt(x),  # SQRT
+    1: lambda x, p, eps: 1 / np.sqrt(x + eps),  # RSQRT
+    2: lambda x, p, eps: 1 / (x + eps),  # INVERSE
+    3: lambda x, p, eps: np.power(x, np.float32(p.alpha)),  # POWER
+    4: lambda x, p, eps: np.exp(x),  # EXP
+    5: lambda x, p, eps: np.log(x),  # LOG
+    6: lambda x, p, eps: np.abs(x),  # ABS
+    7: lambda x, p, eps: np.maximum(x, np.float32(p.alpha)),  # THRESHOLD
+}
+
+
+@layer()
+def unary(p: Any, w: Weights) -> Run:
+    """UnaryFunctionLayerParams: x <- scale * x + shift first (scale 0 means 1, as the proto says),
+    then the function; epsilon 0 means 1e-6 (RSQRT, INVERSE)."""
+    fn = _UNARY.get(int(p.type))
+    if fn is None:
+        raise Unsupported(f"unary function {int(p.type)}")
+    scale, eps = np.float32(p.scale or 1.0), np.float32(p.epsilon or 1e-6)
+    return lambda xs: f32(fn(scale * xs[0] + np.float32(p.shift), p, eps))

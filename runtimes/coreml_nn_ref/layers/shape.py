@@ -126,3 +126,46 @@ def reshapeDynamic(p: Any, w: Weights) -> Run:
 @layer()
 def stack(p: Any, w: Weights) -> Run:
     return lambda xs: np.stack(xs, axis=axis_of(int(p.axis), xs[0].ndim + 1))
+
+
+@layer()
+def reverse(p: Any, w: Weights) -> Run:
+    """ReverseLayerParams: flip every axis whose `reverseDim` is set (one flag per axis)."""
+
+    def run(xs: list[np.ndarray]) -> np.ndarray:
+        flags = list(p.reverseDim)
+        if len(flags) != xs[0].ndim:
+            raise Unsupported(f"reverse: {len(flags)} flags for a rank-{xs[0].ndim} tensor")
+        return np.ascontiguousarray(np.flip(xs[0], axis=tuple(a for a, f in enumerate(flags) if f)))
+
+    return run
+
+
+@layer()
+def slice_(p: Any, w: Weights) -> Run:
+    """SliceLayerParams (the older slice): [startIndex, endIndex) by a positive stride on axis
+    CHANNEL = -3, HEIGHT = -2 or WIDTH = -1, negative indices counting from the end. The
+    converter writes it only with explicit bounds (backend/nn/op_mapping.py, slice_by_index)."""
+    axis = {0: -3, 1: -2, 2: -1}[int(p.axis)]
+    stride = int(p.stride) or 1
+
+    def run(xs: list[np.ndarray]) -> np.ndarray:
+        x = xs[0]
+        keys: list[Any] = [slice(None)] * x.ndim
+        keys[axis] = slice(int(p.startIndex), int(p.endIndex), stride)
+        return x[tuple(keys)]
+
+    return run
+
+
+@layer()
+def tile(p: Any, w: Weights) -> Run:
+    """TileLayerParams: `reps` (or the second input) prepended with 1s to the input's rank."""
+
+    def run(xs: list[np.ndarray]) -> np.ndarray:
+        reps = tuple(index(xs[1], "tile reps").reshape(-1)) if len(xs) > 1 else tuple(int(r) for r in p.reps)
+        if len(reps) > xs[0].ndim:
+            raise Unsupported(f"tile: {len(reps)} reps for a rank-{xs[0].ndim} tensor")
+        return np.tile(xs[0], (1,) * (xs[0].ndim - len(reps)) + reps)
+
+    return run
