@@ -41,6 +41,7 @@ EXPORTERS: dict[str, str] = {
 }
 DEFAULT_TARGETS = ["savedmodel", "savedmodel-tfjs", "tfjs", "tfjs-f16", "tfjs-u8", "coreml", "coreml-fp32",
                    "tflite", "tflite-f16", "tflite-dr8", "tflite-int8"]  # fmt: skip
+DEFAULT_TARGETS += ["coreml-nn", "coreml-nn-f16"]  # Core ML NeuralNetwork (.mlmodel), iOS 13-14 apps
 
 
 class Exporter:
