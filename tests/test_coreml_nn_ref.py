@@ -152,6 +152,24 @@ def test_a_layer_outside_the_table_is_refused_naming_it(tmp_path):
     assert e.value.layer_type == "erf"
 
 
+def test_quantized_weights_are_refused_naming_the_layer(tmp_path):
+    """8-bit linear weights (quantize_weights(nbits=8)) are a use the evaluator does not implement:
+    refused at open time, naming the layer, rather than read as if they were floats."""
+    import coremltools as ct
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder, quantization_utils
+
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(64))], [("y", None)], disable_rank5_shape_mapping=True)
+    weights = np.random.default_rng(0).normal(size=(64, 64)).astype(np.float32)
+    builder.add_inner_product("dense", weights, None, 64, 64, has_bias=False, input_name="x", output_name="y")
+    quantized = quantization_utils.quantize_weights(ct.models.MLModel(builder.spec, skip_model_load=True), nbits=8)
+    path = tmp_path / "q8.mlmodel"
+    quantized.save(str(path))
+    with pytest.raises(LayerRefused, match=r"layer 'innerProduct' \(dense\): .*quantized weights \(8 bits\)") as e:
+        Network(path)
+    assert e.value.layer_type == "innerProduct"
+
+
 def _counting_loop(tmp_path: Path, max_iterations: int, below: float | None, break_at: float | None = None) -> float:
     """A network whose output is how many times its loop body ran, built with Apple's own builder."""
     import coremltools as ct
