@@ -2,7 +2,8 @@
 
 Id syntax: `[<browser>:]<engine>[@<variant>]`. The variant names the weights of the artifact
 it runs: TF.js `@f16` and `@u8` (quantized weights, dequantized at load; plain = float32
-weights); Core ML `@fp32` (plain = float16, the converter's default precision); LiteRT `@f16`
+weights); Core ML `@fp32` (plain = float16, the converter's default precision); Core ML
+NeuralNetwork (`coreml-nn-*`) `@f16` (float16 weights; plain = float32); LiteRT `@f16`
 (float16 weights), `@dr8` (dynamic-range int8 weights) and `@int8` (full integer), on XNNPACK
 (`tflite`) or the reference kernels (`tflite-ref`). A web runtime without a browser prefix
 runs in Chromium; `firefox:` and `webkit:` name the other engines (`firefox:tfjs-wasm`,
@@ -32,6 +33,12 @@ TFLITE_KERNELS = (("xnnpack", "tflite"), ("ref", "tflite-ref"))
 COREML_ENGINES = (
     ("ref", "runtimes.coreml_ref:CoremlRefRuntime"),
     ("native", "runtimes.coreml_native:CoremlNativeRuntime"),
+)
+# Core ML NeuralNetwork (.mlmodel, iOS 13-14 apps): plain = float32 weights, `@f16` = float16 weights.
+COREML_NN_WEIGHTS = (("", "coreml-nn", "float32"), ("f16", "coreml-nn-f16", "float16"))
+COREML_NN_ENGINES = (
+    ("ref", "runtimes.coreml_nn_ref:CoremlNnRefRuntime"),
+    ("native", "runtimes.coreml_nn_native:CoremlNnNativeRuntime"),
 )
 
 
@@ -70,6 +77,26 @@ def _specs() -> list[RuntimeSpec]:
                 hosts=hosts,
             )  # fmt: skip
         )
+    for backend, engine in COREML_NN_ENGINES:
+        hosts = ("Darwin",) if backend == "native" else ()  # Apple's Core ML framework: macOS only
+        for variant, target, precision in COREML_NN_WEIGHTS:
+            nn_id = _id(f"coreml-nn-{backend}", variant)
+            options = {"model_type": "neuralnetwork"}
+            specs.append(
+                RuntimeSpec(
+                    nn_id,
+                    "coreml",
+                    engine,
+                    "ios",
+                    precision,
+                    "py",
+                    target,
+                    backend=backend,
+                    variant=variant,
+                    hosts=hosts,
+                    options=options,
+                )
+            )
     for backend, base in TFLITE_KERNELS:
         for variant, target, precision in TFLITE_WEIGHTS:
             specs.append(

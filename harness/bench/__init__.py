@@ -11,7 +11,8 @@ throughput), `suite` (training, tokenizer, conformance suite), `webapp` (per eng
 phone profile, first-visit bytes, against the issues' targets), `layers` (compare --layers),
 `tokenizers` (a team's own Keras tokenizer and its JavaScript port), `zoo` (every zoo model's
 single-review latency on keras, tfjs-wasm and coreml-ref; with the matrix, or `--zoo only`),
-`memory` (100,000 cases through `harness predict`: resident memory and cases/s).
+`memory` (100,000 cases through `harness predict`: resident memory and cases/s), `coreml_nn`
+(the NeuralNetwork .mlmodel's latency on the reference and recurrent zoo models).
 """
 
 from __future__ import annotations
@@ -98,6 +99,10 @@ def run_bench(
         result["webapp"] = bench_webapp(b)
     if zoo == "include" and everything:
         result["zoo"] = bench_zoo(b, texts[0], min(repeats, 100))
+    if everything:  # the NeuralNetwork .mlmodel on the reference and recurrent zoo models (bench/coreml_nn.py)
+        from harness.bench.coreml_nn import bench_coreml_nn
+
+        result["coreml_nn"] = bench_coreml_nn(b, texts[0], min(repeats, 100))
     if everything:
         result["conformance_suite"] = bench_conformance_suite()
     if large_cases:

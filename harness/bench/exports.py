@@ -24,7 +24,7 @@ from harness.core.paths import cache_dir
 # runtime family -> the targets its runtimes execute (with what they are converted from)
 FAMILY_TARGETS = {
     "tfjs": ["savedmodel-tfjs", "tfjs", "tfjs-f16", "tfjs-u8"],
-    "coreml": ["coreml", "coreml-fp32"],
+    "coreml": ["coreml", "coreml-fp32", "coreml-nn", "coreml-nn-f16"],
     "tflite": ["savedmodel", "tflite", "tflite-f16", "tflite-dr8", "tflite-int8"],
 }
 SHARED = ("corpora",)  # what a scratch cache borrows from the user's: tflite-int8 calibrates on the corpus

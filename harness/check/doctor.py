@@ -114,6 +114,8 @@ def _how_it_ran(engines: Engines, rid: str) -> str:
         bits.append("recurrent: " + ", ".join(f"{p['class']} {p['path']}" for p in plan))
     if "mil_ops" in info and isinstance(info["mil_ops"], list):
         bits.append(f"{len(info['mil_ops'])} MIL op types")
+    if "nn_layers" in info and isinstance(info["nn_layers"], list):
+        bits.append(f"{len(info['nn_layers'])} NeuralNetwork layer types")
     return "; ".join(bits)
 
 

@@ -32,6 +32,8 @@ EXPORTERS: dict[str, str] = {
     "tfjs-u8": "harness.export.tf_exporters:tfjs_u8",
     "coreml": "harness.export.coreml:coreml_fp16",
     "coreml-fp32": "harness.export.coreml:coreml_fp32",
+    "coreml-nn": "harness.export.coreml_nn:coreml_nn_fp32",
+    "coreml-nn-f16": "harness.export.coreml_nn:coreml_nn_fp16",
     "tflite": "harness.export.tflite:tflite_f32",
     "tflite-f16": "harness.export.tflite:tflite_f16",
     "tflite-dr8": "harness.export.tflite:tflite_dr8",
@@ -39,6 +41,7 @@ EXPORTERS: dict[str, str] = {
 }
 DEFAULT_TARGETS = ["savedmodel", "savedmodel-tfjs", "tfjs", "tfjs-f16", "tfjs-u8", "coreml", "coreml-fp32",
                    "tflite", "tflite-f16", "tflite-dr8", "tflite-int8"]  # fmt: skip
+DEFAULT_TARGETS += ["coreml-nn", "coreml-nn-f16"]  # Core ML NeuralNetwork (.mlmodel), iOS 13-14 apps
 
 
 class Exporter:

@@ -1,0 +1,172 @@
+"""Core ML NeuralNetwork exporters (`coreml-nn` float32 weights, `coreml-nn-f16` float16 weights).
+
+The NeuralNetwork `.mlmodel` is the format of every app that deploys to iOS 14 or older, and
+coremltools 9 still writes it: `ct.convert([concrete_fn], source="tensorflow",
+convert_to="neuralnetwork")`, the same concrete function the ML Program exporter builds (see
+`coreml`: a Keras 3 model object cannot be passed, recurrent layers are traced convertibly).
+No deployment target is set, so the converter picks the oldest specification version the
+layers allow (4 = iOS 13 for a CNN; a TF while loop needs 5 = iOS 14) and the manifest records it.
+The float16 variant is what coremltools documents for this format: `quantize_weights(nbits=16)`
+on the float32 model, which stores every weight as float16 and changes no layer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.core.bundle import Bundle
+from harness.core.errors import HarnessError
+from harness.export import Artifact, Exporter
+from harness.export.coreml import INPUT_NAME, MAX_BATCH, OUTPUT_NAME, _input_length, _loop_hint, frozen_heap
+from harness.export.recurrent import convertible, recurrent_layers
+from runtimes.coreml_nn_ref import MODEL_FILE
+from runtimes.frameworks import coreml_quiet as quiet
+from runtimes.frameworks import import_coremltools
+
+
+class CoremlNnExporter(Exporter):
+    packages = ("coremltools", "tensorflow", "keras")
+    precision = "float32"
+    version = 1
+
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+        from runtimes.frameworks import import_keras
+
+        with quiet():
+            keras = import_keras()
+            try:
+                model = keras.saving.load_model(bundle.model_path, compile=False)
+            except Exception as e:  # keras raises many types for a bad file
+                raise HarnessError(
+                    f"{bundle.model_path}: Keras cannot load it ({str(e).splitlines()[0][:200]})"
+                ) from None
+            mlmodel, facts = convert_nn(model, self.precision, bundle.model_path)
+            mlmodel.save(str(out / MODEL_FILE))
+        return facts
+
+
+def convert_nn(model: Any, precision: str, path: Path) -> tuple[Any, dict[str, Any]]:
+    """The NeuralNetwork for a loaded Keras model (`precision` "float32" or "float16" weights) and
+    the facts the artifact manifest records; `path` names the model in errors."""
+    import tensorflow as tf
+
+    ct = import_coremltools()
+    length = _input_length(model, path)
+    serve = tf.function(
+        lambda x: model(x, training=False),
+        input_signature=[tf.TensorSpec([None, length], tf.int32, name=INPUT_NAME)],
+    )
+    plan: list[dict[str, str]] = []
+    with quiet():
+        if recurrent_layers(model):
+            try:
+                with convertible(model) as plan:
+                    function = serve.get_concrete_function()
+            except HarnessError as e:
+                raise HarnessError(f"{path}: {e}") from None
+        else:
+            function = serve.get_concrete_function()
+        try:
+            with frozen_heap():
+                mlmodel = ct.convert(
+                    [function],
+                    source="tensorflow",
+                    convert_to="neuralnetwork",
+                    inputs=[
+                        ct.TensorType(
+                            name=INPUT_NAME, shape=(ct.RangeDim(1, MAX_BATCH, default=1), length), dtype=np.int32
+                        )
+                    ],
+                )
+        except Exception as e:  # the converter raises bare ValueError/NotImplementedError
+            raise HarnessError(
+                f"{path}: coremltools {ct.__version__} cannot convert it to a NeuralNetwork "
+                f"({str(e).splitlines()[0][:300]})" + _loop_hint(function)
+            ) from None
+        if precision == "float16":
+            mlmodel = weights_to_float16(mlmodel)
+    spec = mlmodel.get_spec()
+    if spec.description.output[0].name != OUTPUT_NAME:  # TF names it `Identity`; the app reads `scores`
+        ct.utils.rename_feature(spec, spec.description.output[0].name, OUTPUT_NAME)
+        mlmodel = ct.models.MLModel(spec, skip_model_load=True)
+    facts = nn_facts(spec, precision)
+    if plan:
+        facts["recurrent"] = plan
+    return mlmodel, facts
+
+
+def weights_to_float16(mlmodel: Any) -> Any:
+    """coremltools' documented float16 compression for this format (`quantize_weights(nbits=16)`)."""
+    from coremltools.models.neural_network import quantization_utils
+
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints "Quantizing using linear quantization"
+        return quantization_utils.quantize_weights(mlmodel, nbits=16)
+
+
+def nn_facts(spec: Any, precision: str) -> dict[str, Any]:
+    """What the manifest records about a NeuralNetwork spec: version, io, and its layer types."""
+    kinds: set[str] = set()
+
+    def walk(layers: Any) -> None:
+        for layer in layers:
+            kind = layer.WhichOneof("layer")
+            kinds.add(kind)
+            params = getattr(layer, kind)
+            for sub in ("bodyNetwork", "conditionNetwork", "ifBranch", "elseBranch"):
+                if kind in ("loop", "branch") and params.HasField(sub):
+                    walk(getattr(params, sub).layers)
+
+    walk(spec.neuralNetwork.layers)
+    inp = spec.description.input[0]
+    return {
+        "main": MODEL_FILE,
+        "model_type": "neuralnetwork",
+        "precision": precision,  # of the stored weights; every layer computes in float32 (see coreml_nn_ref)
+        "specification_version": int(spec.specificationVersion),
+        "input": {
+            "name": inp.name,
+            "shape": [None, int(inp.type.multiArrayType.shape[1])],
+            "batch_range": [1, MAX_BATCH],
+        },
+        "outputs": [{"name": o.name} for o in spec.description.output],
+        "nn_layers": sorted(kinds),
+    }
+
+
+class _Fp32(CoremlNnExporter):
+    target = "coreml-nn"
+    precision = "float32"
+
+
+class _Fp16(CoremlNnExporter):
+    """The float32 artifact's `.mlmodel` with its weights stored as float16: one conversion for both."""
+
+    target = "coreml-nn-f16"
+    precision = "float16"
+    requires = ("coreml-nn",)
+
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+        source = inputs["coreml-nn"]
+        source.verify()
+        ct = import_coremltools()
+        with quiet():
+            mlmodel = ct.models.MLModel(str(source.main_file(MODEL_FILE)), skip_model_load=True)
+            mlmodel = weights_to_float16(mlmodel)
+            mlmodel.save(str(out / MODEL_FILE))
+        facts = nn_facts(mlmodel.get_spec(), self.precision)
+        if "recurrent" in source.manifest:
+            facts["recurrent"] = source.manifest["recurrent"]
+        return facts
+
+
+def coreml_nn_fp32() -> Exporter:
+    return _Fp32()
+
+
+def coreml_nn_fp16() -> Exporter:
+    return _Fp16()
