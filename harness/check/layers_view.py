@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from harness.check.layers import LayerTrace, RuntimeTrace, TensorDiff, trace
+from harness.core import strict_json
 from harness.core.bundle import Bundle
 from harness.core.cases import Case
 from harness.run.engines import Engines
@@ -22,7 +23,7 @@ def run_layers(bundle: Bundle, cases: list[Case], selection: Selection, as_json:
             try:
                 found = trace(engines, case.text, case.id)
             except RuntimeFailed as e:
-                out.append(json.dumps({"case_id": case.id, "error": str(e)}) if as_json else f"ERROR {e}")
+                out.append(strict_json.dumps({"case_id": case.id, "error": str(e)}) if as_json else f"ERROR {e}")
                 failed = True
                 continue
             for rt in found.runtimes:
@@ -31,7 +32,7 @@ def run_layers(bundle: Bundle, cases: list[Case], selection: Selection, as_json:
                 failed = failed or rt.error is not None or off
             missing = {rid: str(why) for rid, why in selection.unavailable.items()}
             if as_json:
-                out.append(json.dumps({**found.as_json(), "unavailable": missing}, ensure_ascii=False))
+                out.append(strict_json.dumps({**found.as_json(), "unavailable": missing}, ensure_ascii=False))
             else:
                 out.extend(lines(found) + [f"  {rid}: not run here: {why}" for rid, why in missing.items()])
     return 1 if failed else 0

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 from typing import TextIO
 
+from harness.core import strict_json
 from harness.core.errors import HarnessError
 
 
@@ -23,7 +23,7 @@ def check(bundle_dir: str | Path, runtimes: str, try_known: bool, as_json: bool,
     rows = diagnose(b, select(runtimes, with_reference=True), try_known)
     if as_json:
         for row in rows:
-            print(json.dumps(row.as_dict(), ensure_ascii=False), file=stream)
+            print(strict_json.dumps(row.as_dict(), ensure_ascii=False), file=stream)
     else:
         print("\n".join(render(rows, title)), file=stream, flush=True)
     return 0 if all(r.ok or r.result == "unavailable" for r in rows) else 1
