@@ -22,6 +22,13 @@ class Gate:
     required: bool = True
     waived: dict[str, str] | None = None
     evaluated: bool = True  # False: the gate could not be judged here (detail says why); never a pass
+    # speed gates (speed_gates.py): the figure's interval [low, high] (None: unbounded side), its
+    # confidence, the calibration factor the written budget was scaled by, and whether the
+    # interval straddled the budget (then advisory: required False)
+    interval: list[float | None] | None = None
+    confidence: float | None = None
+    budget_factor: float | None = None
+    inconclusive: bool = False
 
     @property
     def id(self) -> str:
@@ -85,10 +92,10 @@ def webapp_gates(figures: dict[str, Any], cfg: dict[str, Any] | None = None) -> 
 
 
 def latency_gates(runtime_id: str, latency: dict[str, Any], budget: dict[str, float]) -> list[Gate]:
-    single = latency["single_ms"]
+    """Load time against its budget; latency and throughput judged from their intervals (speed_gates.py)."""
+    from harness.check.speed_gates import speed_gates
+
     gates = [
-        Gate("latency_p50", runtime_id, single["p50"] <= budget["p50_ms"], single["p50"], budget["p50_ms"], "ms"),
-        Gate("latency_p95", runtime_id, single["p95"] <= budget["p95_ms"], single["p95"], budget["p95_ms"], "ms"),
         Gate(
             "load_time",
             runtime_id,
@@ -98,19 +105,7 @@ def latency_gates(runtime_id: str, latency: dict[str, Any], budget: dict[str, fl
             "s",
         ),
     ]
-    rps = latency.get("batch_reviews_per_second")
-    if rps is not None:
-        gates.append(
-            Gate(
-                "throughput",
-                runtime_id,
-                rps >= budget["min_reviews_per_second"],
-                rps,
-                budget["min_reviews_per_second"],
-                "reviews/s",
-            )
-        )
-    return gates
+    return speed_gates(runtime_id, latency, budget) + gates
 
 
 def accuracy_gate(

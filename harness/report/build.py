@@ -27,7 +27,7 @@ from harness.check.sizes import measure_sizes
 from harness.core import bundle
 from harness.core.cases import read_cases
 from harness.data import corpus
-from harness.report import signing, summary, worst_layers, writer
+from harness.report import signing, speed_trends, summary, worst_layers, writer
 from harness.report.environment import describe
 from harness.report.golden_gates import golden_gates
 from harness.report.model import ERROR_GATE, SCHEMA, Report
@@ -224,6 +224,7 @@ def run_report(bundle_dir: str | None, selection: str, out: Path | None, key: st
     b = bundle.load(bundle_dir)
     preflight(b)
     report = run(b, Options(runtimes=selection))
+    report = speed_trends.attach(report, writer.HISTORY)
     if key and report.status == "complete":
         report = signing.signed(report, key)
     target = writer.write(report, out or writer.default_out())
