@@ -155,15 +155,16 @@ def test_sampling_stops_when_decided_or_at_the_cap() -> None:
     with _SleepySession() as session:
         row = np.zeros(4, dtype=np.int32)
         samples, p50, _, spent = speed.sample_latency(
-            session, row, budgets=(100.0, 200.0), repeats=200, warmup=2, policy=policy
+            session, row, budgets=(1000.0, 5000.0), repeats=200, warmup=2, policy=policy
         )
-        assert len(samples) == 200 and p50.judge(100.0, at_most=True) == "pass"  # decided after one round
+        assert len(samples) == 200 and p50.judge(1000.0, at_most=True) == "pass"  # decided after one round
+        round_seconds = spent  # a round is never cut short: the cap is checked between rounds
         exacting = dataclasses.replace(policy, relative_width=0.0, max_seconds=0.5)  # never narrow enough
         t = time.perf_counter()
         samples, p50, _, spent = speed.sample_latency(
             session, row, budgets=(p50.estimate, 1e9), repeats=200, warmup=0, policy=exacting
         )
-        assert time.perf_counter() - t < exacting.max_seconds + 0.5  # undecided: stops at the cap
+        assert time.perf_counter() - t < exacting.max_seconds + 2 * round_seconds + 0.5  # undecided: at the cap
         assert len(samples) > 200
 
 
@@ -208,3 +209,27 @@ def test_history_of_this_machine_only_flags_a_step_and_the_page_shows_it() -> No
     assert not steady[(rid, "p95_ms")].flagged
     page = html.render(report.model_copy(update={"speed_trends": [step]}))
     assert "1 step change(s) in 1 figures" in page and step.sparkline in page and "step change: slower" in page
+
+
+def test_wall_clock_budgets_travel_too() -> None:
+    """A model's load and the web app's first prediction are one-off times: scaled, not intervals."""
+    record = latency_record((0.6, 0.55, 0.65), (1300, 1200, 1400), factor=2.0)
+    record["load_seconds"] = 20.0
+    load = by_name(gates.latency_gates("tfjs-webgl", record, BUDGET))["load_time"]
+    assert load.passed and load.budget == 30.0 and "x 2.00 calibration" in load.detail
+    record["load_seconds"] = 31.0
+    assert not by_name(gates.latency_gates("tfjs-webgl", record, BUDGET))["load_time"].passed
+    figures = {
+        "gzip_download_bytes": 1,
+        "time_to_first_prediction_ms": 4000.0,
+        "backend": "wasm",
+        "calibration": {"p50_factor": 1.5, "applied": True, "max_factor": 10.0},
+    }
+    first = by_name(gates.webapp_gates(figures))["first_prediction"]
+    assert first.passed and first.budget == 1.5 * speed_policy_budget("time_to_first_prediction_ms")
+
+
+def speed_policy_budget(key: str) -> float:
+    from harness.core import config
+
+    return float(config.load()["budgets"]["webapp"][key])

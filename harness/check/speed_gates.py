@@ -102,6 +102,19 @@ def speed_gate(gate: str, runtime_id: str, latency: dict[str, Any], budget: dict
     )
 
 
+def wall_clock_budget(written: float, calibration: dict[str, Any] | None) -> tuple[float, str]:
+    """A one-off wall-clock time (a model's load, the web app's first prediction) has no
+    interval, but a busy machine slows it as much as anything: its budget is scaled by the
+    calibration's p50 factor (capped at max_factor), with the words saying so."""
+    cal = calibration or {}
+    if not cal.get("applied"):
+        return written, ""
+    factor = min(float(cal.get("p50_factor", 1.0)), float(cal.get("max_factor", math.inf)))
+    if factor == 1.0:
+        return written, ""
+    return written * factor, f"; budget {_num(written)} x {factor:.2f} calibration"
+
+
 def speed_gates(runtime_id: str, latency: dict[str, Any], budget: dict[str, float]) -> list[Gate]:
     """latency_p50, latency_p95 and throughput of one runtime (those it has figures for)."""
     return [g for name in _SPEC if (g := speed_gate(name, runtime_id, latency, budget)) is not None]

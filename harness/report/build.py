@@ -149,10 +149,21 @@ def _webapp(b: bundle.Bundle, report: dict[str, Any]) -> list[gates.Gate]:
     try:
         with step("web-app", "run"):
             report["webapp"] = measure.figures(b, mobile_runs=1)  # `make bench` visits more often
+            report["webapp"]["calibration"] = _calibration()  # after the visits: the load they ran under
     except RuntimeFailed as e:  # the app cannot be built or scored with this bundle's export
         report["webapp"] = None
         return [gates.Gate("size", "web-app", False, detail=e.failure.line(), evaluated=False)]
     return gates.webapp_gates(report["webapp"])
+
+
+def _calibration() -> dict[str, Any]:
+    """The calibration kernel's factors now (harness/core/calibration.py), for wall-clock budgets."""
+    from harness.core import calibration, speed_policy
+    from harness.run import speed
+
+    policy = speed_policy.load()
+    cal = calibration.measure(policy.calibration_seconds)
+    return speed.scale(policy, cal, absolute=False).record(cal)
 
 
 def new_report(b: bundle.Bundle, kind: str) -> dict[str, Any]:

@@ -356,6 +356,7 @@ class WebApp(Record):
     time_to_first_prediction_samples_ms: list[float] = []
     backend: str | None = None
     browser: str | None = None
+    calibration: dict[str, float | int | bool] | None = None  # the kernel beside the visits (docs/speed-gates.md)
 
 
 class CaseCounts(Record):
