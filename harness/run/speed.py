@@ -67,7 +67,13 @@ def decided(iv: Interval, budget: float | None, *, at_most: bool) -> bool:
 
 
 def sample_latency(
-    session: Session, row: np.ndarray, *, budgets: tuple[float, float], repeats: int, warmup: int, policy: SpeedPolicy
+    session: Session,
+    row: np.ndarray,
+    *,
+    budgets: tuple[float | None, float | None],
+    repeats: int,
+    warmup: int,
+    policy: SpeedPolicy,
 ) -> tuple[list[float], Interval, Interval, float]:
     """(samples in ms, p50 interval, p95 interval, seconds spent): rounds of `repeats` until both
     intervals decide their (scaled) budgets or are narrow, or the cap is reached."""
