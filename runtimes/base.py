@@ -34,6 +34,13 @@ class RunResult:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+def non_finite_reason(scores: np.ndarray, bad: np.ndarray) -> str:
+    """Why a runtime's output cannot be a score: which value, how many, the likely cause."""
+    first = int(np.argmax(bad))
+    what = "NaN" if np.isnan(scores[first]) else ("Infinity" if scores[first] > 0 else "-Infinity")
+    return f"output is {what} for {int(bad.sum())} of {scores.size} inputs (first: input {first}): float16 overflow?"
+
+
 class Session(ABC):
     """An open engine with a loaded model. Use as a context manager."""
 
@@ -51,6 +58,9 @@ class Session(ABC):
         scores = np.asarray(result.scores, dtype=np.float64).reshape(-1)
         if scores.shape[0] != ids.shape[0]:
             raise HarnessError(f"runtime returned {scores.shape[0]} scores for {ids.shape[0]} inputs")
+        bad = ~np.isfinite(scores)
+        if bad.any():  # a NaN in JSON is unreadable and in a comparison silently false: fail here, saying why
+            raise HarnessError(non_finite_reason(scores, bad))
         result.scores = scores
         return result
 

@@ -14,7 +14,6 @@ as that limitation. `harness bundle` prints the same table for the bundle it mad
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import asdict, dataclass
@@ -24,7 +23,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from harness import export
-from harness.core import config, limitations
+from harness.core import config, limitations, strict_json
 from harness.core.bundle import Bundle
 from harness.core.limitations import Limitation
 from harness.data import traits
@@ -224,7 +223,7 @@ def print_diagnosis(
     rows = diagnose(bundle.load(bundle_dir), select(runtimes, with_reference=True), try_known)
     if as_json:
         for row in rows:
-            print(json.dumps(row.as_dict(), ensure_ascii=False), file=stream)
+            print(strict_json.dumps(row.as_dict(), ensure_ascii=False), file=stream)
     else:
         print("\n".join(render(rows, title)), file=stream, flush=True)
     return 0 if all(r.ok or r.result == "unavailable" for r in rows) else 1

@@ -22,6 +22,13 @@ class Gate:
     required: bool = True
     waived: dict[str, str] | None = None
     evaluated: bool = True  # False: the gate could not be judged here (detail says why); never a pass
+    # speed gates (speed_gates.py): the figure's interval [low, high] (None: unbounded side), its
+    # confidence, the calibration factor the written budget was scaled by, and whether the
+    # interval straddled the budget (then advisory: required False)
+    interval: list[float | None] | None = None
+    confidence: float | None = None
+    budget_factor: float | None = None
+    inconclusive: bool = False
 
     @property
     def id(self) -> str:
@@ -68,10 +75,12 @@ def webapp_gates(figures: dict[str, Any], cfg: dict[str, Any] | None = None) -> 
         out.append(Gate("first_visit", "web-app", first_visit <= limit, first_visit, limit, "gzip bytes",
                         "fetched by a cold visit before its first prediction"))  # fmt: skip
     ttfp = figures.get("time_to_first_prediction_ms")
-    if ttfp is not None:
-        limit = budget["time_to_first_prediction_ms"]
+    if ttfp is not None:  # a desktop wall-clock time: scaled by the machine's calibration (the phone's is not)
+        from harness.check.speed_gates import wall_clock_budget
+
+        limit, why = wall_clock_budget(budget["time_to_first_prediction_ms"], figures.get("calibration"))
         out.append(Gate("first_prediction", "web-app", ttfp <= limit, ttfp, limit, "ms",
-                        f"{figures.get('backend')}, median of cold visits"))  # fmt: skip
+                        f"{figures.get('backend')}, median of cold visits{why}"))  # fmt: skip
     mobile = figures.get("mobile")
     if mobile:
         phone = _budget("mobile", ("time_to_first_prediction_ms", "wasm_p50_ms"), cfg)
@@ -85,32 +94,16 @@ def webapp_gates(figures: dict[str, Any], cfg: dict[str, Any] | None = None) -> 
 
 
 def latency_gates(runtime_id: str, latency: dict[str, Any], budget: dict[str, float]) -> list[Gate]:
-    single = latency["single_ms"]
-    gates = [
-        Gate("latency_p50", runtime_id, single["p50"] <= budget["p50_ms"], single["p50"], budget["p50_ms"], "ms"),
-        Gate("latency_p95", runtime_id, single["p95"] <= budget["p95_ms"], single["p95"], budget["p95_ms"], "ms"),
-        Gate(
-            "load_time",
-            runtime_id,
-            latency["load_seconds"] <= budget["load_seconds"],
-            latency["load_seconds"],
-            budget["load_seconds"],
-            "s",
-        ),
+    """Load time against its (calibrated) budget; latency and throughput judged from their
+    intervals (speed_gates.py)."""
+    from harness.check.speed_gates import speed_gates, wall_clock_budget
+
+    limit, why = wall_clock_budget(budget["load_seconds"], latency.get("calibration"))
+    load = latency["load_seconds"]
+    return [
+        *speed_gates(runtime_id, latency, budget),
+        Gate("load_time", runtime_id, load <= limit, load, limit, "s", why.lstrip("; ")),
     ]
-    rps = latency.get("batch_reviews_per_second")
-    if rps is not None:
-        gates.append(
-            Gate(
-                "throughput",
-                runtime_id,
-                rps >= budget["min_reviews_per_second"],
-                rps,
-                budget["min_reviews_per_second"],
-                "reviews/s",
-            )
-        )
-    return gates
 
 
 def accuracy_gate(

@@ -10,6 +10,7 @@ from pathlib import Path
 from harness.check import model_explorer as node_data
 from harness.check.layers import LayerTrace, RuntimeTrace, TensorDiff, trace
 from harness.check.tensor_metrics import BIN_LABELS, sparkline
+from harness.core import strict_json
 from harness.core.bundle import Bundle
 from harness.core.cases import Case
 from harness.run.engines import Engines
@@ -38,7 +39,7 @@ def run_layers(
             try:
                 found = trace(engines, case.text, case.id, isolated=isolated)
             except RuntimeFailed as e:
-                out.append(json.dumps({"case_id": case.id, "error": str(e)}) if as_json else f"ERROR {e}")
+                out.append(strict_json.dumps({"case_id": case.id, "error": str(e)}) if as_json else f"ERROR {e}")
                 failed = True
                 continue
             for rt in found.runtimes:
@@ -50,7 +51,7 @@ def run_layers(
                     print(f"Model Explorer node data: {path}", file=sys.stderr)
             missing = {rid: str(why) for rid, why in selection.unavailable.items()}
             if as_json:
-                out.append(json.dumps({**found.as_json(), "unavailable": missing}, ensure_ascii=False))
+                out.append(strict_json.dumps({**found.as_json(), "unavailable": missing}, ensure_ascii=False))
             else:
                 out.extend(lines(found) + [f"  {rid}: not run here: {why}" for rid, why in missing.items()])
     return 1 if failed else 0

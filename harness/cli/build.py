@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from harness.cli.output import print_jsonl
+from harness.core import strict_json
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -19,13 +19,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         from harness.data import retrain_check
 
         result = retrain_check.check(str(out))
-        print(json.dumps(result, indent=2))
+        print(strict_json.dumps(result, indent=2))
         verdict = "pass" if result["passed"] else f"FAIL ({'; '.join(result['reasons'])})"
         print(f"train --check: {verdict}", file=sys.stderr)
         return 0 if result["passed"] else 1
     metrics = training.train_bundle(args.corpus, out, args.seed)
     summary = {"bundle": str(out), "splits": metrics["splits"], "training_seconds": metrics["training_seconds"]}
-    print(json.dumps(summary, indent=2))
+    print(strict_json.dumps(summary, indent=2))
     return 0
 
 
@@ -47,7 +47,7 @@ def make_bundle_from(args: argparse.Namespace, out: str) -> str:
 
 def cmd_bundle(args: argparse.Namespace) -> int:
     bundle_hash = make_bundle_from(args, args.out)
-    print(json.dumps({"bundle": args.out, "bundle_hash": bundle_hash}), flush=True)
+    print(strict_json.dumps({"bundle": args.out, "bundle_hash": bundle_hash}), flush=True)
     if args.doctor:  # the bundle is made either way: what cannot ship is news, not an error
         from harness.check.doctor import print_diagnosis
 
@@ -82,7 +82,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     if args.app_command == "build":
         record = build.build(args.bundle, args.variant, force=args.force)
-        print(json.dumps({"dist": str(build.DIST), "variant": record["variant"], "cached": record["cached"],
+        print(strict_json.dumps({"dist": str(build.DIST), "variant": record["variant"], "cached": record["cached"],
                           "build_seconds": record["build_seconds"], "download": record["download"]}, indent=2))  # fmt: skip
         return 0
     build.build(args.bundle)
@@ -93,5 +93,5 @@ def cmd_app(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from harness.bench import run_bench
 
-    print(json.dumps(run_bench(args.bundle, args.runtimes, args.repeats, args.zoo, args.large_cases), indent=2))
+    print(strict_json.dumps(run_bench(args.bundle, args.runtimes, args.repeats, args.zoo, args.large_cases), indent=2))
     return 0

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping
 from typing import Any
 
+from harness.core import strict_json
 from runtimes.failures import RuntimeFailure
 
 
 def print_jsonl(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.write(strict_json.dumps(obj, ensure_ascii=False) + "\n")
 
 
 def say_failures(command: str, failures: dict[str, RuntimeFailure]) -> None:

@@ -13,7 +13,9 @@ from runtimes.failures import RuntimeFailure
 
 
 def cmd_runtimes(args: argparse.Namespace) -> int:
-    from runtimes import registry
+    """Model runtimes, then tokenizer runtimes: both kinds are ids that `--runtimes` takes
+    (`predict`/`report` the first, `tokenize` the second), so both must be discoverable here."""
+    from runtimes import registry, tokenizers
     from runtimes.base import Availability
 
     rows: list[dict[str, Any]] = []
@@ -22,16 +24,30 @@ def cmd_runtimes(args: argparse.Namespace) -> int:
             ok = registry.get(rid).availability()
         except HarnessError as e:
             ok = Availability(False, str(e), "reinstall the harness (make setup)")
-        rows.append({"id": rid, "available": ok.ok, **spec.describe(), "reason": ok.reason, "install": ok.install})
+        rows.append({"id": rid, "kind": "model", "available": ok.ok, **spec.describe(), "reason": ok.reason,
+                     "install": ok.install})  # fmt: skip
+    for tid, tok in tokenizers.SPECS.items():
+        try:
+            ok = tokenizers.availability(tid)
+        except HarnessError as e:
+            ok = Availability(False, str(e), "reinstall the harness (make setup)")
+        rows.append({"id": tid, "kind": "tokenizer", "available": ok.ok, "implementation": tok.kind,
+                     "browser": tok.browser, "reason": ok.reason, "install": ok.install})  # fmt: skip
     if args.json:
         for row in rows:
             print_jsonl(row)
         return 0
     width = max(len(r["id"]) for r in rows)
-    for r in rows:
-        status = "available" if r["available"] else f"unavailable: {r['reason']} -> {r['install']}"
-        where = f"{r['platform']}/{r['browser']}" if r["browser"] else r["platform"]
-        print(f"{r['id']:<{width}}  {r['precision']:<8} {where:<15} {status}")
+    for kind, title in (("model", "model runtimes"), ("tokenizer", "tokenizer runtimes (harness tokenize)")):
+        print(f"{title}:")
+        for r in (r for r in rows if r["kind"] == kind):
+            status = "available" if r["available"] else f"unavailable: {r['reason']} -> {r['install']}"
+            if kind == "model":
+                where = f"{r['platform']}/{r['browser']}" if r["browser"] else r["platform"]
+                print(f"  {r['id']:<{width}}  {r['precision']:<8} {where:<15} {status}")
+            else:
+                where = f"web/{r['browser']}" if r["browser"] else "python"
+                print(f"  {r['id']:<{width}}  {r['implementation']:<8} {where:<15} {status}")
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
 import tempfile
@@ -11,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from harness.core import strict_json
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -34,7 +35,7 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
-    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+    write_text(path, strict_json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
 
 
 @contextmanager

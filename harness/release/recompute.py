@@ -121,7 +121,15 @@ def tokenizer_gate(tok: str, report: Report, local: Local) -> Gate:
 
 
 def gates_to_model(g: gates.Gate) -> Gate:
-    return Gate.make(g.gate, g.subject, g.passed, g.value, g.budget, g.unit, g.detail, g.required, g.evaluated)
+    made = Gate.make(g.gate, g.subject, g.passed, g.value, g.budget, g.unit, g.detail, g.required, g.evaluated)
+    return made.model_copy(
+        update={
+            "interval": g.interval,
+            "confidence": g.confidence,
+            "budget_factor": g.budget_factor,
+            "inconclusive": g.inconclusive,
+        }
+    )
 
 
 def recompute(report: Report, local: Local) -> list[Gate]:

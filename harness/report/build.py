@@ -28,7 +28,7 @@ from harness.check.sizes import measure_sizes
 from harness.core import bundle
 from harness.core.cases import read_cases
 from harness.data import corpus
-from harness.report import summary, worst_layers, writer
+from harness.report import speed_trends, summary, worst_layers, writer
 from harness.report.environment import describe
 from harness.report.golden_gates import golden_gates
 from harness.report.model import ERROR_GATE, SCHEMA, Report
@@ -150,10 +150,21 @@ def _webapp(b: bundle.Bundle, report: dict[str, Any]) -> list[gates.Gate]:
     try:
         with step("web-app", "run"):
             report["webapp"] = measure.figures(b, mobile_runs=1)  # `make bench` visits more often
+            report["webapp"]["calibration"] = _calibration()  # after the visits: the load they ran under
     except RuntimeFailed as e:  # the app cannot be built or scored with this bundle's export
         report["webapp"] = None
         return [gates.Gate("size", "web-app", False, detail=e.failure.line(), evaluated=False)]
     return gates.webapp_gates(report["webapp"])
+
+
+def _calibration() -> dict[str, Any]:
+    """The calibration kernel's factors now (harness/core/calibration.py), for wall-clock budgets."""
+    from harness.core import calibration, speed_policy
+    from harness.run import speed
+
+    policy = speed_policy.load()
+    cal = calibration.measure(policy.calibration_seconds)
+    return speed.scale(policy, cal, absolute=False).record(cal)
 
 
 def new_report(b: bundle.Bundle, kind: str) -> dict[str, Any]:
@@ -226,6 +237,7 @@ def run_report(
     b = bundle.load(bundle_dir)
     preflight(b)
     report = run(b, Options(runtimes=selection))
+    report = speed_trends.attach(report, writer.HISTORY)
     if sign is not None and report.status == "complete":
         report = sign(report)
     target = writer.write(report, out or writer.default_out())

@@ -8,18 +8,18 @@ does not parse rather than fail (the file outlives harness versions).
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from harness.core import strict_json
 from harness.report.model import HistoryEntry, Report
 
 
 def append(path: Path, report: Report) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(report.history_entry().model_dump(mode="json"), ensure_ascii=True) + "\n").encode("ascii")
+    line = (strict_json.dumps(report.history_entry().model_dump(mode="json"), ensure_ascii=True) + "\n").encode("ascii")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

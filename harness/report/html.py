@@ -21,7 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 from harness.report import chart_svg, charts, fmt, layer_graph
-from harness.report.model import ERROR_GATE, Environment, Gate, HistoryEntry, Report, RowVerdict
+from harness.report.model import ERROR_GATE, Environment, Gate, HistoryEntry, Latency, Report, RowVerdict
 
 GATE_COLUMNS = {  # gate kind -> column heading, in table order
     "agreement": "agreement", "accuracy": "accuracy", "latency_p50": "p50", "latency_p95": "p95",
@@ -261,6 +261,7 @@ def evidence(r: Report) -> dict[str, Markup | None]:
         note = f"p50 {fmt.sig(single.p50)} · p95 {fmt.sig(single.p95)} ms"
         note += f" · {lat.batch_reviews_per_second:,.0f}/s" if fmt.finite(lat.batch_reviews_per_second) else ""
         note += f" · load {fmt.sig(lat.load_seconds)} s" + (" · re-measured" if lat.remeasured else "")
+        note += _intervals(lat)
         b50, b95 = r.gate("latency_p50", rid), r.gate("latency_p95", rid)
         failed = any(
             g is not None and g.blocking for g in (b50, b95, r.gate("throughput", rid), r.gate("load_time", rid))
@@ -292,6 +293,23 @@ def evidence(r: Report) -> dict[str, Markup | None]:
         "latency": charts.latency(latency_rows), "sizes": charts.sizes(size_rows), "layers": charts.layers(layer_panels),
         "layer_graph": layer_graph.svg(graph_panels),
     }  # fmt: skip
+
+
+def _intervals(lat: Latency) -> str:
+    """The confidence intervals the speed gates were judged from, and the calibration factor."""
+    if lat.p50_interval is None:
+        return ""
+
+    def iv(pair: list[float | None] | None) -> str:
+        low, high = (pair or [None, None])[:2]
+        return f"[{fmt.sig(low) if low is not None else '-∞'}, {fmt.sig(high) if high is not None else '∞'}]"
+
+    out = f" · {lat.confidence or 0.95:.0%} intervals: p50 {iv(lat.p50_interval)} p95 {iv(lat.p95_interval)} ms"
+    out += f", {iv(lat.throughput_interval)}/s" if lat.throughput_interval else ""
+    cal = lat.calibration or {}
+    if cal.get("applied"):
+        out += f" · machine {float(cal.get('p50_factor', 1.0)):.2f}x slower (calibration)"
+    return out
 
 
 def trends(r: Report, history: Sequence[HistoryEntry]) -> dict[str, Any]:

@@ -52,6 +52,7 @@ from harness.report.parts import (
     WorstCase,
 )
 from harness.report.provenance import CheckedInput, Evidence, Signature
+from harness.report.trend_record import SpeedTrend
 
 SCHEMA: Final = "harness-report/2"
 Verdict = Literal["pass", "fail", "incomplete"]
@@ -134,6 +135,7 @@ class Report(Record):
     merged_from: list[str] = []
     signature: Signature | None = None
     evidence: Evidence | None = None
+    speed_trends: list[SpeedTrend] = []  # each speed figure against this machine's history (advisory)
 
     @model_validator(mode="after")
     def _consistent(self) -> Report:
@@ -275,17 +277,20 @@ class Report(Record):
             rid: HistoryPoint(
                 max_abs_diff=row.agreement.max_abs_diff if row.agreement else None,
                 p95_ms=row.latency.single_ms.p95 if row.latency else None,
+                p50_ms=row.latency.single_ms.p50 if row.latency else None,
+                reviews_per_second=row.latency.batch_reviews_per_second if row.latency else None,
             )
             for rid, row in self.runtimes.items()
         }
         finished = self.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ") if self.finished_at else None
         return HistoryEntry(finished_at=finished, bundle_hash=self.bundle_hash, hostname=self.environment.hostname,
-                            status=self.status, verdict=self.verdict, runtimes=points)  # fmt: skip
+                            status=self.status, verdict=self.verdict, runtimes=points,
+                            fingerprint=self.environment.fingerprint)  # fmt: skip
 
 
 __all__ = [
     "SCHEMA", "Agreement", "Artifact", "CaseCounts", "CheckedInput", "Comparison", "Divergence", "Environment", "Evidence",
     "FileSize", "Finding", "Gate", "GoldenSummary", "HistoryEntry", "HistoryPoint", "LayerDiff", "Latency",
     "LatencySummary", "Report", "RowVerdict", "RuntimeFailure", "RuntimeGroup", "RuntimeRow", "RuntimeSpecInfo",
-    "Signature", "SizeEntry", "SplitMetrics", "Unavailable", "Verdict", "Waiver", "WebApp", "WorstCase",
+    "Signature", "SizeEntry", "SpeedTrend", "SplitMetrics", "Unavailable", "Verdict", "Waiver", "WebApp", "WorstCase",
 ]  # fmt: skip

@@ -54,6 +54,15 @@ class Environment(Record):
     def system(self) -> str:
         return self.platform.split("-")[0]
 
+    @property
+    def fingerprint(self) -> str:
+        """Which machine this is, for comparing speed with its own history only: the host and
+        what sets its speed (CPU model and count, memory, architecture)."""
+        import hashlib
+
+        key = "|".join(str(v) for v in (self.hostname, self.machine, self.cpu_model, self.cpu_count, self.memory_gb))
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
+
 
 class RuntimeSpecInfo(Record):
     """What a runtime is, as data (the registry's RuntimeSpec as the report records it).
@@ -126,8 +135,19 @@ class LatencySummary(Record):
 class Latency(Record):
     single_ms: LatencySummary
     load_seconds: float
-    remeasured: bool = False  # a failing budget is measured once more before it fails
+    remeasured: bool = False  # reports before speed intervals: a failing budget was measured once more
     batch_reviews_per_second: float | None = None
+    # speed intervals (docs/speed-gates.md): each figure's confidence interval [low, high]
+    # (null: unbounded side), the throughput loop's batch, the calibration beside the runtime,
+    # and the seconds the figures took
+    confidence: float | None = None
+    p50_interval: list[float | None] | None = None
+    p95_interval: list[float | None] | None = None
+    throughput_interval: list[float | None] | None = None
+    throughput_batch: int | None = None
+    throughput_batches: int | None = None
+    calibration: dict[str, float | int | bool] | None = None
+    seconds: float | None = None
 
 
 class Artifact(Record):
@@ -200,6 +220,13 @@ class Gate(Record):
     detail: str = ""
     required: bool = True  # False: advisory, shown but never fatal
     waived: Waiver | None = None
+    # speed gates: the figure's confidence interval [low, high] (null: unbounded), its confidence,
+    # the calibration factor the written budget was scaled by; inconclusive: the interval
+    # straddled the budget, so the gate is advisory (docs/speed-gates.md)
+    interval: list[float | None] | None = None
+    confidence: float | None = None
+    budget_factor: float | None = None
+    inconclusive: bool = False
 
     @classmethod
     def make(cls, gate: str, subject: str, passed: bool, value: float | None = None, budget: float | None = None,
@@ -335,6 +362,7 @@ class WebApp(Record):
     time_to_first_prediction_samples_ms: list[float] = []
     backend: str | None = None
     browser: str | None = None
+    calibration: dict[str, float | int | bool] | None = None  # the kernel beside the visits (docs/speed-gates.md)
 
 
 class CaseCounts(Record):
@@ -353,6 +381,7 @@ class HistoryEntry(BaseModel):
     hostname: str | None = None
     status: str | None = None
     verdict: str | None = None
+    fingerprint: str | None = None  # Environment.fingerprint: speed is compared within one machine only
     runtimes: dict[str, HistoryPoint] = {}
 
 
@@ -361,6 +390,8 @@ class HistoryPoint(BaseModel):
 
     max_abs_diff: float | None = None
     p95_ms: float | None = None
+    p50_ms: float | None = None
+    reviews_per_second: float | None = None
 
 
 HistoryEntry.model_rebuild()

@@ -11,8 +11,11 @@ import numpy as np
 from harness.check import gates
 from harness.check.compare import judge
 from harness.check.side_by_side import command_for
+from harness.core import calibration, speed_policy
 from harness.core.latency import latency_summary
+from harness.core.speed_policy import SpeedPolicy
 from harness.data import corpus
+from harness.run import speed
 from harness.run.engines import Engines
 from runtimes import tokenizers
 from runtimes.failures import RuntimeFailed, RuntimeFailure, step
@@ -128,39 +131,74 @@ def typical_row(ids: np.ndarray, pad_id: int = 0) -> np.ndarray:
     return ids[int(np.argsort(lengths)[len(lengths) // 2])]
 
 
-def measure_latency(engines: Engines, rid: str, row: np.ndarray, budget: dict[str, float]) -> dict[str, Any]:
+def measure_latency(
+    engines: Engines, rid: str, row: np.ndarray, batch: np.ndarray, budget: dict[str, float], policy: SpeedPolicy
+) -> dict[str, Any]:
+    """Calibration, then single-review latency and batch throughput, each from its own loop
+    sampled until its interval decides the (calibrated) budget or the cap (harness/run/speed.py)."""
     session = engines.session(rid)
-    out: dict[str, Any] = {"remeasured": False, "load_seconds": round(session.load_seconds, 3)}
-    for attempt in range(2):  # a failing budget is measured once more before it fails
-        with step(rid, "run", engines.runtimes[rid].context()):
-            samples = session.latency_ms(
-                row, repeats=int(budget.get("repeats", 200)), warmup=int(budget.get("warmup", 20))
-            )
-        out["single_ms"] = {**latency_summary(samples), "samples": [round(float(x), 4) for x in samples]}
-        out["remeasured"] = attempt > 0
-        if out["single_ms"]["p50"] <= budget["p50_ms"] and out["single_ms"]["p95"] <= budget["p95_ms"]:
-            break
-    return out
+    context = engines.runtimes[rid].context()
+    absolute = rid in policy.absolute_runtimes
+    cal = calibration.measure(policy.calibration_seconds)
+    factors = speed.scale(policy, cal, absolute)
+    cap = policy.max_factor if factors.applied else 1.0  # the factors as the gates apply them
+
+    def at(factor: float) -> float:
+        return min(factor, cap)
+
+    p50_ms, p95_ms = budget["p50_ms"] * at(factors.p50), budget["p95_ms"] * at(factors.p95)
+    floor = budget.get("min_reviews_per_second")
+    floor = floor / at(factors.throughput) if floor is not None else None
+
+    def run_batch(ids: np.ndarray) -> float:
+        return session.run(ids).seconds
+
+    with step(rid, "run", context):
+        samples, p50, p95, lat_s = speed.sample_latency(
+            session,
+            row,
+            budgets=(p50_ms, p95_ms),
+            repeats=int(budget.get("repeats", 200)),
+            warmup=int(budget.get("warmup", 20)),
+            policy=policy,
+        )
+        seconds, rate, rate_s, size = speed.sample_throughput(run_batch, batch, budget=floor, policy=policy)
+    return {
+        "remeasured": False,
+        "load_seconds": round(session.load_seconds, 3),
+        "single_ms": {**latency_summary(samples), "samples": [round(float(x), 4) for x in samples]},
+        "batch_reviews_per_second": round(rate.estimate, 1),
+        "confidence": policy.confidence,
+        "p50_interval": p50.as_list(),
+        "p95_interval": p95.as_list(),
+        "throughput_interval": rate.as_list(),
+        "throughput_batch": size,
+        "throughput_batches": len(seconds),
+        "calibration": factors.record(cal),
+        "seconds": round(lat_s + rate_s, 3),
+    }
 
 
 def latency_gates(engines: Engines, rows: dict[str, dict[str, Any]], ids_by_tok: dict[str, np.ndarray],
                   reviews: int, on_progress: Callable[[str], None]) -> list[gates.Gate]:  # fmt: skip
-    """Single-review latency inside each engine that ran, against its budget; a runtime that
-    fails while being timed becomes an error row."""
+    """Latency and throughput inside each engine that ran, judged from intervals against its
+    (calibrated) budget; a runtime that fails while being timed becomes an error row."""
     out: list[gates.Gate] = []
-    row_ids = typical_row(ids_by_tok[tokenizers.REFERENCE])
+    ids = ids_by_tok[tokenizers.REFERENCE]
+    row_ids = typical_row(ids)
+    policy = speed_policy.load()
+    batch = ids[: policy.throughput_batch]
     for rid, row in rows.items():
         if row["status"] != "ran":
             continue
-        on_progress(f"{rid}: latency")
+        on_progress(f"{rid}: latency and throughput")
         budget = gates.latency_budget(rid)
         try:
-            row["latency"] = measure_latency(engines, rid, row_ids, budget)
+            row["latency"] = measure_latency(engines, rid, row_ids, batch, budget, policy)
         except RuntimeFailed as e:
             rows[rid] = failed_row(engines, rid, e.failure, row["machine"])
             continue
-        seconds = row.pop("batch_seconds", None)
-        row["latency"]["batch_reviews_per_second"] = round(reviews / seconds, 1) if seconds else None
+        row.pop("batch_seconds", None)
         out.extend(gates.latency_gates(rid, row["latency"], budget))
     return out
 

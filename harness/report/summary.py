@@ -16,6 +16,34 @@ def _subject_verdict(gs: list[Gate]) -> str:
     return "pass" if all(g.passed for g in gs) else "n/a"
 
 
+def speed_lines(report: Report) -> None:
+    """How sure the speed verdicts are (the widest interval, the inconclusive gates, what the
+    timing cost) and the step changes against this machine's history."""
+    speed = [g for g in report.gates if g.interval is not None]
+    if speed:
+        widest = max(speed, key=_relative_width)
+        inconclusive = sum(g.inconclusive for g in speed)
+        spent = sum(r.latency.seconds or 0 for r in report.runtimes.values() if r.latency is not None)
+        print(
+            f"  speed gates: {len(speed)} judged from intervals, {inconclusive} inconclusive, "
+            f"{spent:.1f} s of timing; widest {widest.id}: {widest.detail}"
+        )
+    for t in report.speed_trends:
+        if t.flagged:
+            print(
+                f"  step change: {t.runtime} {t.label} {sig(t.current)} is {t.ratio:.2f}x the last "
+                f"{t.baseline_runs} runs on this machine (median {sig(t.baseline_median)}, p={t.p_value:.2g}): {t.direction}"
+            )
+
+
+def _relative_width(g: Gate) -> float:
+    """(high - low) / value of a speed gate's interval; an unbounded side is infinitely wide."""
+    low, high = (g.interval or [None, None])[:2]
+    if low is None or high is None or not g.value:
+        return float("inf")
+    return (high - low) / g.value
+
+
 def print_summary(report: Report, out: Path) -> None:
     print(
         f"{report.kind} {report.status}: bundle {report.bundle_hash[:12]}, "
@@ -41,9 +69,10 @@ def print_summary(report: Report, out: Path) -> None:
         why = "; ".join(
             f"{g.gate}: {g.detail or g.value}" if g.evaluated else f"{g.gate} not evaluated: {g.detail}"
             for g in gs
-            if g.blocking or not g.evaluated
+            if g.blocking or not g.evaluated or g.inconclusive
         )
         print(f"  {subject:<22} {_subject_verdict(gs):<6} {extra}{('  ' + why) if why else ''}")
+    speed_lines(report)
     print(f"verdict: {report.verdict.upper()}")
     written = [str(out / n) for n in ("report.json", "report.html", "junit.xml") if (out / n).is_file()]
     print(f"wrote {', '.join(written)}")
