@@ -192,6 +192,8 @@ def _check(backend, target, got: dict[str, float], expected, threshold: float = 
 def test_ui_scores_match_the_harness(server, context, target, texts, expected, backend):
     app = App(context, server.url("/app/index.html"))
     try:
+        # The first prediction may run on cpu (no wasm binary on the first visit); the app then moves to wasm.
+        app.page.wait_for_selector(f'{SELECT}[data-prefetched="true"]', timeout=30_000)
         assert app.page.text_content('[data-testid="backend-in-use"]').startswith("wasm")  # the default
         if backend != "wasm":
             app.use_backend(backend)

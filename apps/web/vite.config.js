@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
+import { cpuKernelFiles, firstKernels } from "./first_kernels.js";
 
 const require = createRequire(import.meta.url);
 const WASM_DIR = join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist");
@@ -24,9 +25,44 @@ function tfjsWasmBinaries() {
   };
 }
 
+// `virtual:cpu-kernels`: the cpu backend with only the kernels the shipped model uses (see
+// first_kernels.js), which the first prediction runs on; without HARNESS_MODEL_JSON (a plain
+// `vite build`) it is the full cpu backend. The kernel list is written to first-kernels.json.
+const CPU_KERNELS = "virtual:cpu-kernels";
+
+function cpuKernels() {
+  let found = null;
+  return {
+    name: "cpu-kernels",
+    async buildStart() {
+      const model = process.env.HARNESS_MODEL_JSON;
+      found = model ? await firstKernels(model) : null;
+    },
+    resolveId: (id) => (id === CPU_KERNELS ? `\0${CPU_KERNELS}` : null),
+    load(id) {
+      if (id !== `\0${CPU_KERNELS}`) return null;
+      if (!found) return `import "@tensorflow/tfjs-backend-cpu";\nexport const KERNELS = null;\n`;
+      const files = cpuKernelFiles(found.kernels);
+      const lines = ['import { registerKernel } from "@tensorflow/tfjs-core";', 'import "@tensorflow/tfjs-backend-cpu/dist/base";'];
+      files.forEach((f, i) => lines.push(`import * as k${i} from ${JSON.stringify(f.module)};`));
+      lines.push(`const modules = [${files.map((_, i) => `k${i}`).join(", ")}];`);
+      lines.push(`export const KERNELS = ${JSON.stringify(found.kernels)};`);
+      lines.push("KERNELS.forEach((name, i) => {");
+      lines.push('  const config = Object.values(modules[i]).find((v) => v && v.kernelName === name && v.backendName === "cpu");');
+      lines.push("  if (!config) throw new Error(`no cpu kernel config for ${name}`);");
+      lines.push("  registerKernel(config);");
+      lines.push("});");
+      return lines.join("\n") + "\n";
+    },
+    generateBundle() {
+      if (found) this.emitFile({ type: "asset", fileName: "first-kernels.json", source: JSON.stringify(found, null, 1) });
+    },
+  };
+}
+
 export default defineConfig({
   base: "./", // relative URLs: the app works wherever it is mounted
-  plugins: [react(), tfjsWasmBinaries()],
+  plugins: [react(), tfjsWasmBinaries(), cpuKernels()],
   logLevel: "warn",
   build: {
     outDir: "dist",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import export
+from harness.app import first_visit
 from harness.app.config import runtime_id, tfjs_variants, variant
 from harness.core import atomic, config
 from harness.core.artifact import describe_files
@@ -33,9 +34,9 @@ DIST = APP / "dist"
 BUILD_JSON = "build.json"
 MODEL_DIR = "model"
 INFO_JSON = "info.json"
-BUILD_FORMAT = "harness-webapp-build/1"
+BUILD_FORMAT = "harness-webapp-build/2"  # 2: preload links, first_kernels, first_visit_code
 # The files whose content decides the build (besides the export and the bundle's tokenizer).
-SOURCES = ("package.json", "package-lock.json", "vite.config.js", "index.html", "src")
+SOURCES = ("package.json", "package-lock.json", "vite.config.js", "first_kernels.js", "index.html", "src")
 NPM_STAMP = ".harness-npm-stamp"
 # The wasm binary a cross-origin-isolated Chromium fetches (threads + SIMD); the others are fallbacks.
 DEFAULT_WASM = "wasm/tfjs-backend-wasm-threaded-simd.wasm"
@@ -75,10 +76,12 @@ def fingerprint(bundle: Bundle, artifact: Any, target: str) -> str:
     return h.hexdigest()
 
 
-def _run(cmd: list[str], what: str) -> None:
+def _run(cmd: list[str], what: str, env: dict[str, str] | None = None) -> None:
     if shutil.which(cmd[0]) is None:
         raise HarnessError(f"{cmd[0]} not found: install Node 20.19+ with npm to build the web app ({what})")
-    proc = subprocess.run(cmd, cwd=APP, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    proc = subprocess.run(
+        cmd, cwd=APP, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1", **(env or {})}
+    )
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
         raise HarnessError(f"{what} failed in {APP} (exit {proc.returncode}):\n{tail}")
@@ -204,8 +207,11 @@ def build(bundle: Bundle | str | Path | None = None, target: str | None = None, 
             return {**record, "cached": True}
         ran_npm_ci = ensure_node_modules()
         with atomic.staged_dir(DIST) as stage:
-            _run(["npx", "--no", "vite", "build", "--outDir", str(stage), "--emptyOutDir"], "vite build")
+            vite = ["npx", "--no", "vite", "build", "--outDir", str(stage), "--emptyOutDir"]
+            _run(vite, "vite build", env={"HARNESS_MODEL_JSON": str(artifact.path / "model.json")})
+            kernels = first_visit.take_kernel_list(stage)
             _copy_model(b, artifact, target, stage)
+            first_visit.add_preloads(stage / "index.html", stage / MODEL_DIR, (INFO_JSON, TOKENIZER))
             files = describe(stage)
             record = {
                 "format": BUILD_FORMAT,
@@ -217,6 +223,8 @@ def build(bundle: Bundle | str | Path | None = None, target: str | None = None, 
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "build_seconds": round(time.perf_counter() - started, 3),
                 "npm_ci": ran_npm_ci,
+                "first_kernels": kernels,
+                "first_visit_code": first_visit.first_visit_code(stage),
                 "download": download_sizes(files),
                 "files": files,
             }

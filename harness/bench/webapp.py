@@ -9,6 +9,9 @@ from harness.core.bundle import Bundle
 
 # The targets of issue 12 (the app as a phone sees it); budgets in conformance.toml are the gates.
 TARGETS = {"mobile_time_to_first_prediction_ms": 2500.0, "mobile_wasm_p50_ms": 1.5, "first_visit_gzip_bytes": 550_000}
+# Issue 27's phone first visit: what a cold visit fetches before its first score. The phone profile
+# throttles the same requests (measured equal, 475,004 B both), so the desktop visit's figure is it.
+TARGETS["mobile_first_visit_gzip_bytes"] = 200_000
 
 
 def bench_webapp(b: Bundle, mobile_runs: int = 3) -> dict[str, Any]:
@@ -20,6 +23,7 @@ def bench_webapp(b: Bundle, mobile_runs: int = 3) -> dict[str, Any]:
         "mobile_time_to_first_prediction_ms": mobile.get("time_to_first_prediction_ms"),
         "mobile_wasm_p50_ms": (mobile.get("wasm_single_ms") or {}).get("p50"),
         "first_visit_gzip_bytes": figures.get("first_visit_gzip_bytes"),
+        "mobile_first_visit_gzip_bytes": figures.get("first_visit_gzip_bytes"),
     }
     figures["targets"] = {name: _against(measured[name], target) for name, target in TARGETS.items()}
     return figures

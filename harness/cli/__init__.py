@@ -22,7 +22,7 @@ def _commands() -> dict[str, Callable[..., int]]:
 
     return {
         "train": build.cmd_train, "bundle": build.cmd_bundle, "export": build.cmd_export, "app": build.cmd_app,
-        "bench": build.cmd_bench, "runtimes": run.cmd_runtimes, "tokenize": run.cmd_tokenize,
+        "bench": build.cmd_bench, "frontier": build.cmd_frontier, "runtimes": run.cmd_runtimes, "tokenize": run.cmd_tokenize,
         "predict": run.cmd_predict, "compare": run.cmd_compare, "golden": golden.cmd_golden,
         "report": report.cmd_report, "signoff": report.cmd_signoff, "doctor": doctor.cmd_doctor,
         "repro": repro.cmd_repro, "reduce": repro.cmd_reduce,

@@ -232,4 +232,21 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--large-cases", type=_non_negative_int, default=100_000, metavar="N",
                    help="cases for the large-input figure (resident memory, cases/s of predict); 0 skips it")  # fmt: skip
+
+    p = sub.add_parser("frontier", help="train, export and measure smaller variants of the model: accuracy vs bytes")
+    _add_bundle(p)
+    p.add_argument(
+        "--grid",
+        default=None,
+        metavar="V:E:F,...",
+        help="variants as VOCAB:EMBEDDING:FILTERS (default: a 7-variant grid from the reference's sizes down)",
+    )
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument(
+        "--budget-seconds",
+        type=_positive_int,
+        default=540,
+        help="start no variant after this many seconds (default 540: the default grid ends within 10 minutes)",
+    )
+    p.add_argument("--out", default=None, help="folder for frontier.json and frontier.html (default: reports/frontier)")
     return ap

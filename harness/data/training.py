@@ -60,14 +60,17 @@ def tool_versions() -> dict[str, str]:
     }
 
 
-def train_bundle(corpus_name: str, out: Path, seed: int, hp: model.Hyperparameters | None = None) -> dict[str, Any]:
+def train_bundle(
+    corpus_name: str, out: Path, seed: int, hp: model.Hyperparameters | None = None, *, max_vocab: int = 10_000
+) -> dict[str, Any]:
+    """`max_vocab` bounds the tokenizer's vocabulary (pad and oov included): `harness frontier` trains smaller ones."""
     hp = hp or model.Hyperparameters()
     bundle.check_replaceable(out)
     reviews = corpus.load(corpus_name)
     splits = corpus.by_split(reviews)
     if not splits["train"] or not splits["validation"]:
         raise_too_small(corpus_name, splits)
-    spec = build_spec(r.text for r in splits["train"])
+    spec = build_spec((r.text for r in splits["train"]), max_vocab=max_vocab)
     tok = Tokenizer(spec)
     data = {s: encode_split(tok, rs) for s, rs in splits.items()}
     started = time.perf_counter()

@@ -1,12 +1,16 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { BACKENDS, DEFAULT_BACKEND, Engine, importBackend, prefetchBackends } from "./engine.js";
+import { BACKENDS, DEFAULT_BACKEND, Engine, FIRST_BACKEND, importBackend, prefetchBackends } from "./engine.js";
 
 const DEBOUNCE_MS = 150;
 const BACKEND_LABELS = { wasm: "WebAssembly (wasm)", webgl: "WebGL (webgl)", cpu: "Plain JavaScript (cpu)" };
 
-function initialBackend() {
+function askedBackend() {
   const asked = new URLSearchParams(window.location.search).get("backend");
-  return BACKENDS.includes(asked) ? asked : DEFAULT_BACKEND;
+  return BACKENDS.includes(asked) ? asked : null;
+}
+
+function initialBackend() {
+  return askedBackend() ?? FIRST_BACKEND;
 }
 
 importBackend(initialBackend()).catch(() => {}); // start fetching its code before the first render
@@ -38,13 +42,31 @@ export default function App() {
   const [result, setResult] = useState(null);
   const [prefetched, setPrefetched] = useState(false); // every backend's code is loaded (offline switching works)
   const prefetchStarted = useRef(false);
+  const userChose = useRef(false); // a backend picked in the page is never overridden by the move below
 
   // The other backends' code, fetched in the background once the first prediction is on screen
   // (or the model is ready with nothing to score): never racing the bytes a first visit needs.
   const prefetchOnce = useCallback(() => {
     if (prefetchStarted.current) return;
     prefetchStarted.current = true;
-    window.setTimeout(() => prefetchBackends().then(() => setPrefetched(true)), 0);
+    // Unless a backend was asked for, the app then moves from the first backend to the default
+    // one (fetching its binary now); if that fails it stays where the first prediction ran.
+    window.setTimeout(async () => {
+      await prefetchBackends();
+      const engine = engineRef.current;
+      if (engine && !askedBackend() && !userChose.current && engine.backend !== DEFAULT_BACKEND) {
+        try {
+          const moved = await engine.use(DEFAULT_BACKEND);
+          if (!userChose.current) {
+            setBackend(DEFAULT_BACKEND);
+            setFacts(moved);
+          }
+        } catch {
+          // still on the first backend, which works
+        }
+      }
+      setPrefetched(true);
+    }, 0);
   }, []);
 
   const scoreNow = useCallback(async (trigger) => {
@@ -137,6 +159,7 @@ export default function App() {
       const name = event.target.value;
       const engine = engineRef.current;
       if (!engine) return;
+      userChose.current = true;
       const previous = backend;
       setBackend(name);
       setPhase("switching");

@@ -11,6 +11,9 @@ import { Tokenizer } from "./tokenizer.js";
 
 export const BACKENDS = ["wasm", "webgl", "cpu"];
 export const DEFAULT_BACKEND = "wasm";
+// The first prediction runs on cpu: its code is small (only the model's kernels, see
+// vite.config.js) and it needs no wasm binary; the app moves to DEFAULT_BACKEND right after.
+export const FIRST_BACKEND = "cpu";
 const MODEL_DIR = new URL("model/", document.baseURI);
 
 const BACKEND_MODULES = {
@@ -21,7 +24,7 @@ const BACKEND_MODULES = {
       wasm.setWasmPaths(new URL("wasm/", document.baseURI).href);
     }),
   webgl: () => import("@tensorflow/tfjs-backend-webgl"),
-  cpu: () => import("@tensorflow/tfjs-backend-cpu"),
+  cpu: () => import("virtual:cpu-kernels"),
 };
 const imported = new Map();
 
