@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from harness.report.charts import BLUE, FAIL, INK, MUTED, PALETTE, PASS, _figure, _svg
+from harness.report.chart_svg import BLUE, FAIL, INK, MUTED, PALETTE, PASS, figure, inline_svg
 
 FIRST_VISIT_TARGET = 200_000  # the issue's phone budget, gzip bytes
 
@@ -55,7 +55,7 @@ def _kb(n: int) -> str:
 def chart(result: dict[str, Any]) -> Markup:
     """Accuracy (%) against first-visit kB, one colour per weight format."""
     rows = [r for r in result["rows"] if r.get("accuracy") is not None]
-    fig = _figure(7.0, 3.6, left=0.7, right=0.3, bottom=0.5)
+    fig = figure(7.0, 3.6, left=0.7, right=0.3, bottom=0.5)
     ax = fig.add_subplot(1, 1, 1)
     for colour, weights in zip(PALETTE, sorted({r["weights"] for r in rows}), strict=False):
         mine = [r for r in rows if r["weights"] == weights]
@@ -97,7 +97,7 @@ def chart(result: dict[str, Any]) -> Markup:
     ax.set_xlabel("first visit, gzip kB (model + tokenizer + app code)")
     ax.set_ylabel("held-out accuracy, %")
     ax.legend(loc="lower right")
-    return _svg(fig, "frontier", "Held-out accuracy against first-visit bytes per variant")
+    return inline_svg(fig, "frontier", "Held-out accuracy against first-visit bytes per variant")
 
 
 def render(result: dict[str, Any]) -> str:
