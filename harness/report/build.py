@@ -216,8 +216,7 @@ def run_report(bundle_dir: str | None, selection: str, out: Path | None, key: st
     """`harness report`: everything is checked (the --out folder, the signing key, runtime ids,
     the bundle) before any runtime starts; the report goes to its own folder, or --out (see
     writer), signed when a key is given."""
-    if out is not None:
-        writer.check_out(out)
+    writer.check_out(out if out is not None else writer.default_out())  # writable, and ours, before measuring
     if key:
         signing.check_key(key)
     select(selection, with_reference=True)  # unknown ids are refused before anything runs
