@@ -10,7 +10,9 @@ host is refused and recorded in `blocked`, so a runtime that tries to reach a CD
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 from typing import Any
@@ -73,6 +75,8 @@ class Tab(ABC):
     """One page of one engine; errors the page reports during a call fail that call, and so
     does a request it tried to send off this machine."""
 
+    engine = ""  # set by each engine's Tab: whose content processes the call's watchdog watches
+
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.blocked: list[str] = []  # the host's one list, set by the driver
@@ -81,9 +85,23 @@ class Tab(ABC):
         """`(function_source)(arg)` in the page, awaited; its JSON result, or BrowserError.
 
         The argument and the result cross as JSON (so every engine sees the same values); a call
-        that does not settle within `timeout_s` is a BrowserError, never a hang."""
+        that does not settle within `timeout_s` is a BrowserError, never a hang, in every engine
+        (runtimes/browser/call_deadline.py), and the page is discarded."""
+        from runtimes.browser.call_deadline import Watchdog
+
         self.errors.clear()
-        out = self._call(_WITH_VIOLATIONS.format(fn=function_source), arg, timeout_s)
+        started = time.monotonic()
+        try:
+            with Watchdog(self.engine, timeout_s) as dog:
+                out = self._call(_WITH_VIOLATIONS.format(fn=function_source), arg, timeout_s)
+        except BrowserError:
+            if dog.fired or time.monotonic() - started >= timeout_s:
+                with contextlib.suppress(Exception):  # a page whose process was killed may not close cleanly
+                    self.close()
+                raise BrowserError(
+                    f"browser: the page did not return within {timeout_s:g} s (page discarded)"
+                ) from None
+            raise
         refused = [str(u) for u in out.get("blocked") or []]
         if refused:  # named first: the console error a refusal also causes says less
             self.blocked.extend(refused)
