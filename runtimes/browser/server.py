@@ -62,11 +62,12 @@ MIME = {
 }
 # What TF.js (cpu, wasm with its blob: pthread workers, webgl, webgpu), Pyodide and the web app need,
 # and nothing from any other origin; 'wasm-unsafe-eval' lets WebAssembly compile (WebKit blocks
-# without it and sends no report). Every refusal is POSTed to /__csp.
+# without it and sends no report). form-action and base-uri do not fall back to default-src:
+# without them a form POST carried a review to another port. Every refusal is POSTed to /__csp.
 CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:; "
     "connect-src 'self' blob: data:; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; "
-    "font-src 'self' data:; report-uri /__csp"
+    "font-src 'self' data:; form-action 'self'; base-uri 'self'; report-uri /__csp"
 )
 CSP_REPORTS = "/__csp"
 GZIP_TYPES = {".html", ".js", ".mjs", ".json", ".css", ".wasm", ".bin", ".svg", ".py", ".map", ".jsonl"}

@@ -45,6 +45,7 @@ READY = "window.tokenizerHarness && window.tokenizerHarness.ready"
 RUNTIMES = ("js", "pyodide")
 MAX_CALL_CHARS = 4_000_000  # JSON text per page call: bounds page memory, not timing
 MAX_CALL_TEXTS = 5_000
+REPORT_SETTLE_S = 0.5  # after a call into an app's module: time for the browser's CSP report to arrive
 
 
 ADD_APP = "name the app's tokenizer: harness bundle ... --app-tokenizer PATH.js:FUNCTION (or harness tokenize --app-tokenizer)"
@@ -146,6 +147,7 @@ class TokenizerPage:
                     "([key, texts]) => tokenizerHarness.app(key, texts)",
                     [key, "[" + ",".join(chunk) + "]"],
                     timeout_s=page_call_seconds(),
+                    settle_s=REPORT_SETTLE_S,
                 )
             )
             rows.extend(_outcome(r) for r in out["rows"])
