@@ -14,21 +14,23 @@ records the harness's descendants (pid, start time and process group). When the 
 gone, however it ended, it SIGKILLs each recorded process group (never the harness's own,
 which may hold the user's shell pipeline) and each recorded process still alive with the same
 start time (a pid reused since is left alone), then exits. Processes that re-parent themselves
-stay in their group, so a helper started between two polls dies with its group.
+stay in their group, so a helper started between two polls dies with its group. When the
+host closes everything itself it writes "done" on the guardian's stdin, and the guardian leaves.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import sys
-import time
 
 from runtimes.browser import procs
 
 POLL_S = 0.5
+DONE = "done"
 
 
 def start_time(pid: int) -> int | None:
@@ -53,7 +55,9 @@ def watch(harness: int) -> None:
                 known[pid] = started
                 with contextlib.suppress(OSError):
                     groups.add(os.getpgid(pid))
-        time.sleep(POLL_S)
+        ready, _, _ = select.select([sys.stdin], [], [], POLL_S)
+        if ready and sys.stdin.readline().strip() == DONE:
+            return  # the host closed everything itself
     for group in groups - {own_group, os.getpgid(0)}:
         with contextlib.suppress(OSError):
             os.killpg(group, signal.SIGKILL)
@@ -68,10 +72,21 @@ def start() -> subprocess.Popen[bytes]:
     return procs.spawn(
         [sys.executable, "-m", "runtimes.browser.guardian", str(os.getpid())],
         die_with_parent=False,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def dismiss(guardian: subprocess.Popen[bytes]) -> None:
+    """Tell the guardian everything is closed, so it leaves without killing anything (a line on
+    its stdin, not a signal; it is reaped when it has gone)."""
+    with contextlib.suppress(OSError, ValueError):
+        assert guardian.stdin is not None
+        guardian.stdin.write(DONE.encode() + b"\n")
+        guardian.stdin.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        guardian.wait(timeout=2)
 
 
 if __name__ == "__main__":

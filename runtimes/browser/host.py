@@ -142,6 +142,6 @@ class BrowserHost:
             self.xvfb = None
         self.server.close()
         procs.stop_pids([pid for pid, name in started.items() if _still(pid, name)])
-        procs.stop(self.guardian, grace_s=0.5)  # everything is closed: nothing left for it to end
+        guardian.dismiss(self.guardian)  # everything is closed: nothing left for it to end
         if BrowserHost._shared is self:
             BrowserHost._shared = None
