@@ -11,6 +11,7 @@ whose import a child would pay again for every probe.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -291,3 +292,186 @@ def test_bundle_out_never_deletes_a_users_file(tmp_path: Path) -> None:
     again, _ = bundle_of(tmp_path, small_model(8930, seed=2))
     one_line_error(again, "bundle", "holds my-notes.txt, which is not part of the bundle; refusing")
     assert (out / "my-notes.txt").read_text() == "mine"
+
+
+# ---------------------------------------------------------------------------------------
+# issue 28: one JSON reader (depth, huge integers, non-finite numbers, encoding)
+# ---------------------------------------------------------------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+JSON_PROBES = {
+    "a 5,000-digit id": ('{"id": ' + "7" * 5000 + ', "text": "x"}', "an integer of 5000 digits (at most 400)"),
+    "nested 100,000 deep": ('{"id": "a", "text": ' + DEEP + "}", "nested deeper than 64 levels"),
+    "NaN": ('{"id": NaN, "text": "x"}', "NaN is not JSON (a number must be finite)"),
+    "1e400": ('{"id": 1e400, "text": "x"}', "the number 1e400 is beyond a double's range"),
+}
+
+
+@pytest.mark.parametrize("probe", sorted(JSON_PROBES))
+def test_a_case_line_json_cannot_hold_is_one_line(tmp_path: Path, probe: str) -> None:
+    line, message = JSON_PROBES[probe]
+    path = tmp_path / "cases.jsonl"
+    path.write_text('{"id": "ok", "text": "a good film"}\n' + line + "\n")
+    one_line_error(harness("tokenize", "--runtimes", "py", "--input", str(path)), "tokenize", f"{path}:2: {message}")
+
+
+MANIFEST_JSON_PROBES = {
+    "huge integer": ('"bytes": ', '"bytes": ' + "9" * 5000, "an integer of 5003 digits (at most 400)"),
+    "deep": ('"files": ', '"deep": ' + DEEP + ', "files": ', "nested deeper than 64 levels"),
+    "Infinity": ('"bytes": ', '"bytes": Infinity, "x": ', "Infinity is not JSON"),
+}
+
+
+@pytest.mark.parametrize("probe", sorted(MANIFEST_JSON_PROBES))
+def test_a_manifest_json_cannot_hold_is_one_line(tmp_path: Path, probe: str) -> None:
+    anchor, replacement, message = MANIFEST_JSON_PROBES[probe]
+    b = copy_bundle(tmp_path)
+    text = (b / "manifest.json").read_text()
+    line = text[: text.index(anchor)].count("\n") + 1
+    (b / "manifest.json").write_text(text.replace(anchor, replacement, 1))
+    proc = harness("tokenize", "--bundle", str(b), "--runtimes", "py", "good")
+    one_line_error(proc, "tokenize", f"{b}/manifest.json:{line}: {message}")
+
+
+def _sample_report(tmp_path: Path) -> tuple[Path, str]:
+    from report_sample import synthetic_report
+
+    from harness.report import schema
+
+    good = tmp_path / "good.json"
+    good.write_text(schema.dumps(synthetic_report()))
+    return good, good.read_text()
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda t: t.replace('"seconds": ', '"seconds": 1e400, "was": ', 1), "the number 1e400 is beyond"),
+        (lambda t: t.replace('"runtimes": ', '"deep": ' + DEEP + ', "runtimes": ', 1), "nested deeper than 64"),
+        (lambda t: t.replace("{", "\ufeff{", 1), "bad.json:1: starts with a byte-order mark"),
+    ],
+)
+def test_a_merge_input_json_cannot_hold_is_one_line(tmp_path: Path, change: Callable[[str], str], message: str) -> None:
+    good, text = _sample_report(tmp_path)
+    bad = tmp_path / "bad.json"
+    changed = change(text)
+    assert changed != text
+    bad.write_text(changed, encoding="utf-8")
+    proc = harness("report", "merge", str(bad), str(good), "--out", str(tmp_path / "m"))
+    one_line_error(proc, "report", str(bad), message)
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_signature_value_that_is_not_an_ssh_signature_is_one_line(tmp_path: Path) -> None:
+    """Non-ASCII (ssh-keygen's file was written as ASCII: UnicodeEncodeError), and not armored."""
+    good, text = _sample_report(tmp_path)
+    for value in ("-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\u00e9\n-----END SSH SIGNATURE-----", "hello"):
+        data = json.loads(text)
+        data["signature"] = {
+            "scheme": "ssh",
+            "signer": "ci",
+            "key_fingerprint": "SHA256:x",
+            "value": value,
+            "signed_at": "2026-12-06T10:00:00Z",
+        }
+        bad = tmp_path / "signed.json"
+        bad.write_text(json.dumps(data))
+        proc = harness("report", "merge", str(bad), str(good), "--out", str(tmp_path / "m"), "--allow-unsigned")
+        one_line_error(proc, "report", f"{bad}: $.signature.value: expected an armored SSH signature")
+
+
+# ---------------------------------------------------------------------------------------
+# issue 28: manifests name only plain relative paths inside their folder
+# ---------------------------------------------------------------------------------------
+
+
+def _list_outside(b: Path, name: str, target: Path | None) -> None:
+    """The manifest lists `name` with hashes that match `target` (as a forger would write them),
+    and the bundle hash is made to match the list, so only the name can give it away."""
+    from harness.core.hashing import hash_of_entries
+
+    manifest = json.loads((b / "manifest.json").read_text())
+    entry = {"sha256": "0" * 64, "bytes": 0}
+    if target is not None and target.is_file():
+        entry = {"sha256": hashlib.sha256(target.read_bytes()).hexdigest(), "bytes": target.stat().st_size}
+    manifest["files"][name] = entry
+    manifest["bundle_hash"] = hash_of_entries(manifest["files"])
+    (b / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_manifest_naming_a_file_outside_is_refused_without_opening_it(tmp_path: Path) -> None:
+    """The file outside is a FIFO: opening it would block the harness until the timeout, and
+    stat'ing it (is_file is False) would say it exists; the name alone must be refused."""
+    b = copy_bundle(tmp_path)
+    os.mkfifo(tmp_path / "outside.txt")
+    for name, target, message in [
+        ("../outside.txt", tmp_path / "outside.txt", "'../outside.txt' is not a plain relative path inside"),
+        ("/etc/passwd", Path("/etc/passwd"), "'/etc/passwd' is not a plain relative path inside the folder (an ab"),
+    ]:
+        b2 = tmp_path / f"b{len(name)}"
+        shutil.copytree(b, b2)
+        _list_outside(b2, name, target)
+        proc = harness("tokenize", "--bundle", str(b2), "--runtimes", "py", "good")
+        one_line_error(proc, "tokenize", f"{b2}/manifest.json: $.files", message)
+
+
+def test_a_symlink_out_of_a_bundle_is_refused_without_opening_it(tmp_path: Path) -> None:
+    b = copy_bundle(tmp_path)
+    os.mkfifo(tmp_path / "outside.txt")
+    (b / "notes.txt").symlink_to(tmp_path / "outside.txt")
+    _list_outside(b, "notes.txt", None)
+    proc = harness("tokenize", "--bundle", str(b), "--runtimes", "py", "good")
+    one_line_error(proc, "tokenize", f"{b}/notes.txt: a symlink that leads out of {b}")
+
+
+def test_an_artifact_manifest_is_checked_by_name_and_its_hash_recomputed(tmp_path: Path) -> None:
+    from harness.core import artifact
+    from harness.core.errors import HarnessError
+    from harness.core.hashing import hash_of_entries
+
+    folder = tmp_path / "art"
+    folder.mkdir()
+    (folder / "model.bin").write_bytes(b"weights")
+    files = artifact.describe_files(folder)
+    good = {
+        "format": "harness-artifact/1",
+        "target": "t",
+        "bundle_hash": "a" * 64,
+        "cache_key": "k",
+        "tool_versions": {},
+        "export_seconds": 1.0,
+        "artifact_hash": hash_of_entries(files),
+        "files": files,
+    }
+    (folder / "artifact.json").write_text(json.dumps(good))
+    assert artifact.load_artifact(folder, "t") is not None
+    (folder / "artifact.json").write_text(json.dumps({**good, "artifact_hash": "b" * 64}))
+    with pytest.raises(HarnessError, match="artifact_hash does not match its file list"):
+        artifact.load_artifact(folder, "t")
+    outside = {**files, "../model.bin": files["model.bin"]}
+    (folder / "artifact.json").write_text(json.dumps({**good, "files": outside}))
+    with pytest.raises(HarnessError, match="'../model.bin' is not a plain relative path"):
+        artifact.load_artifact(folder, "t")
+    (folder / "artifact.json").write_text(json.dumps({**good, "main": "../../etc"}))
+    loaded = artifact.load_artifact(folder, "t")
+    assert loaded is not None
+    with pytest.raises(HarnessError, match="lists '../../etc'"):
+        loaded.main_file("model.bin")
+
+
+def test_a_model_archive_is_measured_before_it_is_unpacked(tmp_path: Path) -> None:
+    """A 1 MB .keras of deflated zeros that declares 576 MiB: refused from the zip's directory."""
+    import zipfile
+
+    b = copy_bundle(tmp_path)
+    chunk = bytes(16 << 20)
+    with (
+        zipfile.ZipFile(b / "model.keras", "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as z,
+        z.open("model.weights.h5", "w", force_zip64=True) as member,
+    ):
+        for _ in range(36):  # 576 MiB
+            member.write(chunk)
+    assert (b / "model.keras").stat().st_size < 4 << 20
+    bundle.write_manifest(b)
+    proc = harness("tokenize", "--bundle", str(b), "--runtimes", "py", "good")
+    one_line_error(proc, "tokenize", f"{b}/model.keras: unpacks to 603,979,776 bytes, more than the 536,870,912")

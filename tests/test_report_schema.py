@@ -119,7 +119,7 @@ def test_older_and_foreign_files_get_a_clear_message(data):
 def test_read_names_the_file(tmp_path, data):
     path = tmp_path / "report.json"
     path.write_text("{", encoding="utf-8")
-    with pytest.raises(HarnessError, match=r"report.json: not valid JSON \(line 1"):
+    with pytest.raises(HarnessError, match=r"report.json: not valid JSON \(.* at line 1 column 2\)"):
         schema.read(path)
     path.write_text(json.dumps(data), encoding="utf-8")
     assert schema.read(path).bundle_hash == data["bundle_hash"]

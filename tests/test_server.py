@@ -192,3 +192,63 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(server):
             rest += chunk
         assert time.monotonic() - started < READ_TIMEOUT + 3
         assert rest in (b"", b"\0asm")  # closed quietly: nothing was asked on it
+
+
+# ---------------------------------------------------------------------------------------
+# issue 28: a whole request's time is bounded; two Host headers and absolute URIs elsewhere are 400
+# ---------------------------------------------------------------------------------------
+
+
+def test_two_host_headers_are_400(server):
+    ours = f"127.0.0.1:{server.port}"
+    for hosts in ((ours, "evil.example"), (ours, ours)):
+        lines = "".join(f"Host: {h}\r\n" for h in hosts)
+        reply = raw(server, f"GET /p/a.wasm HTTP/1.1\r\n{lines}Connection: close\r\n\r\n".encode())
+        assert status_of(reply) == 400 and b"\0asm" not in reply
+
+
+@pytest.mark.parametrize(
+    "uri", ["http://evil.example/p/a.wasm", "http://127.0.0.1:1/p/a.wasm", "https://{ours}/p/a.wasm"]
+)
+def test_an_absolute_uri_naming_another_host_is_400(server, uri):
+    ours = f"127.0.0.1:{server.port}"
+    request = f"GET {uri.format(ours=ours)} HTTP/1.1\r\nHost: {ours}\r\nConnection: close\r\n\r\n"
+    reply = raw(server, request.encode())
+    assert status_of(reply) == 400 and b"\0asm" not in reply
+    mine = raw(server, f"GET http://{ours}/p/a.wasm HTTP/1.1\r\nHost: {ours}\r\nConnection: close\r\n\r\n".encode())
+    assert status_of(mine) == 200  # the absolute form naming this server is served
+
+
+def test_slow_senders_cannot_keep_a_request_from_being_answered(server):
+    """The issue's probe: 70 connections each sending one header byte every 3 s (each read is
+    within the read timeout, so only a whole-request deadline cuts them). A normal request,
+    retried after the 503's Retry-After, is answered 200 within 10 s."""
+    conns = [socket.create_connection(("127.0.0.1", server.port), timeout=30) for _ in range(70)]
+    stop = threading.Event()
+
+    def trickle() -> None:
+        header = f"GET /p/a.wasm HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nX-Slow: " + "a" * 100
+        for byte in header.encode():
+            for s in conns:
+                with contextlib.suppress(OSError):
+                    s.send(bytes([byte]))
+            if stop.wait(3.0):
+                return
+
+    sender = threading.Thread(target=trickle, daemon=True)
+    sender.start()
+    try:
+        time.sleep(1.0)
+        started = time.monotonic()
+        status = 0
+        while time.monotonic() - started < 10 and status != 200:
+            status = get(server, "/p/a.wasm")[0]
+            if status == 503:
+                time.sleep(1.0)  # Retry-After: 1
+        assert status == 200, status
+        assert time.monotonic() - started < 10
+    finally:
+        stop.set()
+        sender.join(timeout=10)
+        for s in conns:
+            s.close()

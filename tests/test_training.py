@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import platform
 import re
 import shutil
@@ -299,3 +300,59 @@ def test_train_check_judges_a_retrain_by_tolerance(trained: tuple[Path, dict[str
     result = json.loads(captured.out)
     assert not result["passed"] and result["max_weight_diff"] > result["tolerance"]["weight_atol"]
     assert "train --check: FAIL (max_weight_diff" in captured.err
+
+
+def test_shared_object_ids_are_numbered_not_addresses(trained: tuple[Path, dict[str, Any]]) -> None:
+    """Keras writes id() of each shared object; the saved config numbers them 1, 2, ... instead."""
+    import re
+    import zipfile
+
+    from harness.data.reproducible import canonical_config
+
+    out, _ = trained
+    with zipfile.ZipFile(out / bundle.MODEL) as z:
+        ids = {int(i) for i in re.findall(r'"shared_object_id": (\d+)', z.read("config.json").decode())}
+    assert ids and ids == set(range(1, len(ids) + 1))
+    config = {
+        "a": {"shared_object_id": 140581684537488},
+        "b": [{"shared_object_id": 9}, {"shared_object_id": 140581684537488}],
+    }
+    assert canonical_config(config) == {
+        "a": {"shared_object_id": 1},
+        "b": [{"shared_object_id": 2}, {"shared_object_id": 1}],
+    }
+
+
+TRAIN_IN_A_CHILD = """
+import sys
+sys.path.insert(0, "tests")
+from pathlib import Path
+from test_training import HP, SEED
+from harness.data import training
+training.train_bundle(sys.argv[1], Path(sys.argv[2]), SEED, HP)
+"""
+
+
+@pytest.mark.nightly
+def test_two_processes_with_one_seed_make_one_bundle_hash(tmp_path: Path) -> None:
+    """Two processes (so two sets of memory addresses) train the same bundle: one hash (about 60 s)."""
+    import subprocess
+    import sys
+
+    from harness.core.paths import REPO
+
+    corpus_file = tmp_path / "tiny.jsonl"
+    corpus_file.write_text("".join(json.dumps(r) + "\n" for r in tiny_corpus_lines()), encoding="utf-8")
+    hashes = []
+    for run in ("one", "two"):
+        proc = subprocess.run(
+            [sys.executable, "-c", TRAIN_IN_A_CHILD, str(corpus_file), str(tmp_path / run)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        hashes.append(bundle.load(tmp_path / run).hash)
+    assert hashes[0] == hashes[1]

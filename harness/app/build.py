@@ -22,10 +22,11 @@ from typing import Any
 from harness import export
 from harness.app import first_visit
 from harness.app.config import runtime_id, tfjs_variants, variant
-from harness.core import atomic, config
+from harness.core import atomic, config, json_reader
 from harness.core.artifact import describe_files
 from harness.core.bundle import TOKENIZER, Bundle
 from harness.core.bundle import load as load_bundle
+from harness.core.contained_paths import why_not_plain
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO, cache_dir
 
@@ -136,6 +137,8 @@ def download_sizes(files: dict[str, dict[str, Any]]) -> dict[str, int]:
 
 def _dist_matches(dist: Path, record: dict[str, Any]) -> bool:
     for name, entry in record.get("files", {}).items():
+        if why_not_plain(str(name)) or not (dist / name).resolve().is_relative_to(dist.resolve()):
+            return False  # a record naming a file outside dist/ is no record of this build
         path = dist / name
         if not path.is_file() or path.stat().st_size != entry["bytes"]:
             return False
@@ -147,8 +150,8 @@ def _dist_matches(dist: Path, record: dict[str, Any]) -> bool:
 def read_build(dist: Path = DIST) -> dict[str, Any] | None:
     path = dist / BUILD_JSON
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        record = json_reader.read_file(path, "build record")
+    except HarnessError:
         return None
     return record if isinstance(record, dict) and record.get("format") == BUILD_FORMAT else None
 

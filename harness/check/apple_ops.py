@@ -10,11 +10,12 @@ summary made for other code, a partial one or a sample is not that evidence.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from harness.check.gates import Gate
+from harness.core import json_reader
+from harness.core.errors import HarnessError
 from harness.core.paths import REPO
 from harness.core.versions import dist_version
 
@@ -44,11 +45,13 @@ def gate(summary: Path = SUMMARY) -> Gate:
     if not summary.is_file():
         return fail(f"no replay summary at {summary}; {HOW}")
     try:
-        data = json.loads(summary.read_text(encoding="utf-8"))
+        data = json_reader.read_file(summary, "replay summary")
         totals = data["totals"]
         bad = sum(int(t["mismatched"]) + int(t["error"]) for t in totals.values())
         passed = sum(int(t["passed"]) for t in totals.values())
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+    except HarnessError as e:
+        return fail(f"{e}; {HOW}")
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
         return fail(f"{summary}: not a replay summary ({type(e).__name__}: {e}); {HOW}")
     if data.get("interrupted"):
         return fail(f"{summary}: the replay was interrupted (partial summary); {HOW}")

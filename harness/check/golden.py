@@ -18,7 +18,7 @@ import numpy as np
 
 from harness.check import divergences
 from harness.check.compare import Comparison, judge
-from harness.core import atomic, config
+from harness.core import atomic, config, json_reader
 from harness.core.bundle import Bundle
 from harness.core.cases import Case, read_cases
 from harness.core.errors import HarnessError, where
@@ -95,8 +95,8 @@ def read_expected(path: Path | None = None, command: str = UPDATE_COMMAND) -> Ex
         raise HarnessError(f"{path}: no golden file; create it with `{command}`")
     lines = path.read_text(encoding="utf-8").splitlines()
     try:
-        meta = json.loads(lines[0])
-    except (IndexError, json.JSONDecodeError):
+        meta = json_reader.parse(lines[0])
+    except (IndexError, json_reader.JsonProblem):
         meta = None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise HarnessError(
@@ -105,9 +105,9 @@ def read_expected(path: Path | None = None, command: str = UPDATE_COMMAND) -> Ex
     ids, scores = {}, {}
     for lineno, line in enumerate(lines[1:], start=2):
         try:
-            row = json.loads(line)
+            row = json_reader.parse(line)
             ids[row["id"]], scores[row["id"]] = row["ids"], float(row["score"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError):
             raise HarnessError(f'{where(path, lineno)}: expected {{"id", "ids", "score"}}') from None
     return Expected(meta, ids, scores)
 

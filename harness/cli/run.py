@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from harness.cli.output import print_jsonl, say_failures, say_unavailable
+from harness.core import json_reader
 from harness.core.errors import HarnessError
 from runtimes.failures import RuntimeFailure
 
@@ -167,10 +168,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def _json_texts(values: list[str]) -> list[str]:
     out = []
     for v in values:
-        try:
-            text = json.loads(v)
-        except json.JSONDecodeError as e:
-            raise HarnessError(f"--json-text {v[:40]!r}: not a JSON string ({e.msg})") from None
+        text = json_reader.loads(v, f"--json-text {v[:40]!r}")
         if not isinstance(text, str):
             raise HarnessError(f"--json-text {v[:40]!r}: expected a JSON string")
         out.append(text)

@@ -11,13 +11,13 @@ they are inside it.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.core import json_reader
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO
 
@@ -53,10 +53,7 @@ class AppTokenizer:
         for asset in self.assets:
             if not asset.is_file():
                 raise HarnessError(f"{asset}: app asset not found")
-            try:
-                json.loads(asset.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as e:
-                raise HarnessError(f"{asset}: an app asset must be a JSON file ({e})") from None
+            json_reader.read_file(asset, "app asset", hint="an app asset must be a JSON file")
 
     def as_json(self) -> dict[str, Any]:
         return {"format": APP_FORMAT, "module": _stored(self.module), "function": self.function,

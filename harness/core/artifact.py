@@ -12,7 +12,9 @@ from typing import Any
 
 from harness.core import validate
 from harness.core.bundle import verify_files
+from harness.core.contained_paths import inside
 from harness.core.errors import HarnessError, IntegrityError
+from harness.core.hashing import hash_of_entries
 from harness.core.manifests import ArtifactManifest
 
 ARTIFACT_MANIFEST = "artifact.json"
@@ -39,7 +41,7 @@ class Artifact:
 
     def main_file(self, default: str) -> Path:
         """The artifact's entry point (the manifest's `main`, e.g. the .mlpackage)."""
-        return self.path / str(self.manifest.get("main", default))
+        return inside(self.path, str(self.manifest.get("main", default)), f"{self.target} artifact")
 
 
 def describe_files(folder: Path) -> dict[str, dict[str, Any]]:
@@ -73,4 +75,6 @@ def load_artifact(folder: Path, target: str) -> Artifact | None:
         raise HarnessError(f"{path}: $.target: expected {target!r}, got {manifest.target!r}; {hint}")
     art = Artifact(target, folder, data)
     art.verify()
+    if hash_of_entries(art.files) != manifest.artifact_hash:  # recomputed: the list itself may be edited
+        raise IntegrityError(f"{path}: artifact_hash does not match its file list (edited manifest); {hint}")
     return art

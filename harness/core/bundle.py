@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from harness.core import atomic, tokenizer_kinds, validate
+from harness.core import atomic, model_archive, tokenizer_kinds, validate
 from harness.core.app_tokenizer import APP_TOKENIZER, AppTokenizer
 from harness.core.bundle_files import ModelSignature, TokenizerSpecShape, TrainingMetrics
+from harness.core.contained_paths import inside
 from harness.core.errors import HarnessError, IntegrityError
 from harness.core.hashing import file_sha256, hash_of_entries
 from harness.core.manifests import BUNDLE_FORMAT, BundleManifest
@@ -51,7 +52,7 @@ def write_manifest(folder: Path) -> str:
 def verify_files(folder: Path, entries: dict[str, dict[str, Any]], what: str) -> None:
     """Refuse a missing, truncated or edited file by name, before anything runs it."""
     for name, entry in entries.items():
-        path = folder / name
+        path = inside(folder, name, what)  # never a file outside the folder, not even stat'ed
         if not path.is_file():
             raise IntegrityError(f"{path}: missing from the {what} (listed in its manifest)")
         size = path.stat().st_size
@@ -224,6 +225,7 @@ def load(folder: str | Path | None = None, verify: bool = True) -> Bundle:
         if required not in entries:
             raise HarnessError(f"{folder / MANIFEST}: bundle has no {required}")
     b = Bundle(folder, manifest.model_dump(mode="json"))
+    model_archive.check_archive(b.model_path)  # before Keras (or anything) unpacks it
     sig, tok = b.signature(), b.tokenizer_info()
     if tok.kind == tokenizer_kinds.HARNESS:
         b.tokenizer()  # the harness's own spec, checked field by field

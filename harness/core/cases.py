@@ -10,7 +10,6 @@ line 90,000 is found before the first runtime starts, and an empty file is an er
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import tempfile
@@ -19,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
 
+from harness.core import json_reader
 from harness.core.errors import HarnessError, where
-from harness.core.validate import json_error
 
 STDIN = "-"
 EXPECTED = 'expected JSON Lines of {"id": ..., "text": ...}'
@@ -42,11 +41,9 @@ def _parse(path: object, lineno: int, chunk: bytes) -> Case | None:
     if not line.strip():
         return None
     try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise HarnessError(
-            f'{where(path, lineno)}: not valid JSON ({json_error(e, lines=False)}); expected {{"id": ..., "text": ...}}'
-        ) from None
+        obj = json_reader.parse(line, lines=False)
+    except json_reader.JsonProblem as e:
+        raise HarnessError(f'{where(path, lineno)}: {e.what}; expected {{"id": ..., "text": ...}}') from None
     if not isinstance(obj, dict) or "id" not in obj or "text" not in obj:
         raise HarnessError(f"{where(path, lineno)}: expected an object with 'id' and 'text'")
     if not isinstance(obj["text"], str) or not isinstance(obj["id"], (str, int)) or isinstance(obj["id"], bool):

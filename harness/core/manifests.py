@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from harness.core.contained_paths import check_plain
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,128}$")]
+PlainName = Annotated[str, AfterValidator(check_plain)]  # a relative path inside the folder, no '..'
 BUNDLE_FORMAT = "harness-bundle/1"
 ARTIFACT_FORMAT = "harness-artifact/1"
 
@@ -35,7 +38,7 @@ class BundleManifest(BaseModel):
 
     format: Literal["harness-bundle/1"]
     bundle_hash: Sha256
-    files: dict[str, FileEntry]
+    files: dict[PlainName, FileEntry]
 
 
 class ArtifactFile(FileEntry):
@@ -55,4 +58,4 @@ class ArtifactManifest(BaseModel):
     tool_versions: dict[str, str]
     export_seconds: float = Field(ge=0)
     artifact_hash: Sha256
-    files: dict[str, ArtifactFile] = Field(min_length=1)
+    files: dict[PlainName, ArtifactFile] = Field(min_length=1)

@@ -22,6 +22,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from harness.core import json_reader
+
 HARNESS = "harness-tokenizer"
 KERAS_TOKENIZER = "keras-tokenizer"
 TEXT_VECTORIZATION = "text-vectorization"
@@ -91,7 +93,10 @@ def keras_config(spec: dict[str, Any]) -> dict[str, Any]:
 
 def keras_word_index(config: dict[str, Any]) -> dict[str, int]:
     raw = config["word_index"]
-    index = json.loads(raw) if isinstance(raw, str) else raw
+    try:
+        index = json_reader.parse(raw) if isinstance(raw, str) else raw
+    except json_reader.JsonProblem as e:
+        raise KindError(f"keras-tokenizer: word_index: {e.what}") from None
     if not isinstance(index, dict) or not all(isinstance(i, int) and i >= 1 for i in index.values()):
         raise KindError("keras-tokenizer: word_index must map words to ids >= 1")
     return index

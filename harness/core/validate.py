@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from harness.core import json_reader
 from harness.core.errors import HarnessError
 
 M = TypeVar("M", bound=BaseModel)
@@ -79,20 +80,10 @@ def read_json(path: Path, what: str, hint: str = "") -> Any:
             f"{path}: not UTF-8 (byte {e.start} is 0x{raw[e.start]:02x}); a {what} is UTF-8 JSON{tail}"
         ) from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise HarnessError(f"{path}: not valid JSON ({json_error(e)}){tail}") from None
-
-
-def json_error(e: json.JSONDecodeError, lines: bool = True) -> str:
-    """json's own message made whole ("Invalid control character at" ends where json gives the
-    position separately), with the position; a raw control character is named, with its escape."""
-    pos = f"line {e.lineno} column {e.colno}" if lines else f"column {e.colno}"
-    msg = e.msg[:1].lower() + e.msg[1:]
-    if e.msg == "Invalid control character at" and e.pos < len(e.doc):
-        cp = ord(e.doc[e.pos])
-        return f"a raw control character U+{cp:04X} inside a string at {pos}; write it as \\u{cp:04x}"
-    return f"{msg} {pos}" if msg.endswith(" at") else f"{msg} at {pos}"
+        return json_reader.parse(text)
+    except json_reader.JsonProblem as e:
+        place = f"{path}:{e.line}" if e.line is not None else f"{path}"
+        raise HarnessError(f"{place}: {e.what}{tail}") from None
 
 
 def json_path(loc: tuple[int | str, ...]) -> str:

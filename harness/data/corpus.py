@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.core import atomic
+from harness.core import atomic, json_reader
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError, where
 from harness.core.hashing import file_sha256
@@ -163,10 +163,7 @@ def _read_jsonl(path: Path) -> Iterable[tuple[int, Review]]:
     for lineno, line in _lines(path):
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise HarnessError(f"{where(path, lineno)}: not valid JSON ({e.msg})") from None
+        obj = json_reader.loads(line, path, line=lineno)
         if not isinstance(obj, dict) or "text" not in obj or "label" not in obj:
             raise HarnessError(f"{where(path, lineno)}: expected an object with 'text' and 'label'")
         if not isinstance(obj["text"], str):

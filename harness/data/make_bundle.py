@@ -24,11 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from harness.core import atomic, bundle
+from harness.core import atomic, bundle, model_archive
 from harness.core.app_tokenizer import APP_TOKENIZER, AppTokenizer
 from harness.core.errors import HarnessError
 from harness.core.tokenizer_kinds import TokenizerInfo, info
 from harness.data.model_output import ensure_probabilities
+from harness.data.reproducible import normalize_keras_archive
 from harness.data.tokenizer_import import read_tokenizer
 from harness.data.training import signature
 
@@ -99,6 +100,7 @@ def make_bundle(
         raise HarnessError("--maxlen, --padding and --truncating describe a --tokenizer FILE; give one")
     bundle.check_replaceable(Path(out))
     base = bundle.load(like) if tokenizer is None else None
+    model_archive.check_archive(source)
     keras = import_keras()
     try:
         model = keras.saving.load_model(source, compile=False)
@@ -120,6 +122,7 @@ def make_bundle(
     with atomic.staged_dir(Path(out)) as stage:
         if wrapped:
             model.save(stage / bundle.MODEL)
+            normalize_keras_archive(stage / bundle.MODEL)
         else:
             (stage / bundle.MODEL).write_bytes(source.read_bytes())
         if base is not None:

@@ -8,6 +8,11 @@ rewritten with every entry's time set to the zip epoch (1980-01-01 00:00:00, as
 compression and permissions, and `date_saved` set to that same epoch. Keras loads the result
 as it loads any model.keras (it does not read `date_saved`). Nothing else in a bundle carries
 a time: metrics.json holds no training time and records the command without its --out.
+
+config.json records each shared object's `shared_object_id`, which Keras takes from `id()`,
+a memory address: two processes that train identical weights wrote different bytes, so every
+retrain changed the bundle hash. Keras only matches these ids against each other within the
+file, so they are renumbered 1, 2, ... in order of first appearance (`canonical_config`).
 """
 
 from __future__ import annotations
@@ -17,9 +22,30 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 EPOCH = (1980, 1, 1, 0, 0, 0)
 EPOCH_TEXT = "1980-01-01@00:00:00"  # Keras's own date_saved format
+
+
+def canonical_config(config: Any) -> Any:
+    """`config` with every shared_object_id renumbered by first appearance (same links, no addresses)."""
+    numbers: dict[Any, int] = {}
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if key == "shared_object_id" and not isinstance(value, (dict, list)):
+                    out[key] = numbers.setdefault(value, len(numbers) + 1)
+                else:
+                    out[key] = walk(value)
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(config)
 
 
 def normalize_keras_archive(path: Path) -> None:
@@ -36,6 +62,8 @@ def normalize_keras_archive(path: Path) -> None:
                     if "date_saved" in meta:
                         meta["date_saved"] = EPOCH_TEXT
                     data = json.dumps(meta).encode("utf-8")
+                elif info.filename == "config.json":
+                    data = json.dumps(canonical_config(json.loads(data))).encode("utf-8")
                 fixed = zipfile.ZipInfo(info.filename, date_time=EPOCH)
                 fixed.compress_type = info.compress_type
                 fixed.external_attr = info.external_attr

@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.core import json_reader
 from harness.core import tokenizer_kinds as kinds
 from harness.core.errors import HarnessError
 from harness.core.tokenizer import Tokenizer, TokenizerSpecError
@@ -36,12 +37,9 @@ def read_tokenizer(
 ) -> dict[str, Any]:
     """The normalized tokenizer.json for FILE; `model_length` is the length when --maxlen is not given."""
     path = Path(path)
-    try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, str):  # json.dump(tokenizer.to_json(), f): the JSON inside a JSON string
-            data = json.loads(data)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise HarnessError(f"{path}: not a readable JSON tokenizer file ({e})") from None
+    data: Any = json_reader.read_file(path, "tokenizer file")
+    if isinstance(data, str):  # json.dump(tokenizer.to_json(), f): the JSON inside a JSON string
+        data = json_reader.loads(data, f"{path} (the JSON inside its string)")
     if not isinstance(data, dict):
         raise HarnessError(
             f"{path}: expected a JSON object (Tokenizer.to_json(), a TextVectorization config or a spec)"
@@ -99,7 +97,13 @@ def _vocabulary_file(path: Path) -> list[str]:
     except (OSError, UnicodeDecodeError) as e:
         raise kinds.KindError(f"vocabulary file {path}: {e}") from None
     if path.suffix == ".json":
-        return list(json.loads(text))
+        try:
+            words = json_reader.parse(text)
+        except json_reader.JsonProblem as e:
+            raise kinds.KindError(f"vocabulary file {path}: {e.what}") from None
+        if not isinstance(words, list):
+            raise kinds.KindError(f"vocabulary file {path}: expected a JSON array of words")
+        return list(words)
     lines = text.split("\n")
     return lines[:-1] if lines and lines[-1] == "" else lines
 

@@ -10,11 +10,11 @@ Read from the .keras file's config.json (a zip member), without importing Keras,
 
 from __future__ import annotations
 
-import json
 import zipfile
 from pathlib import Path
 from typing import Any
 
+from harness.core import json_reader, model_archive
 from harness.core.errors import HarnessError
 
 ACTIVATION_KEYS = ("activation", "recurrent_activation")
@@ -57,9 +57,10 @@ def of_config(config: dict[str, Any]) -> set[str]:
 
 def of_file(path: Path) -> set[str]:
     """The traits of a .keras file (its config.json)."""
+    model_archive.check_archive(path)
     try:
         with zipfile.ZipFile(path) as z:
-            config = json.loads(z.read("config.json"))
-    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as e:
+            config = json_reader.loads(z.read("config.json"), f"{path}: config.json")
+    except (OSError, KeyError, zipfile.BadZipFile) as e:
         raise HarnessError(f"{path}: not a Keras 3 model file ({e})") from None
     return of_config(config)

@@ -22,14 +22,13 @@ is the report with the gates as judged here, and a CheckedInput record of what w
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from harness.check import divergences, golden
-from harness.core import config
+from harness.core import config, json_reader
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
 from harness.data import corpus
@@ -177,7 +176,7 @@ def load_inputs(paths: list[str], bundle: Bundle, allow_unsigned: bool,
             if earlier is not None:
                 raise HarnessError(f"{path}: the same report as {earlier}, given twice")
         seen[key] = seen[digest] = path
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json_reader.read_file(path, "report")
         try:
             verified: signing.Verified | None = signing.verify(data, path)
         except signing.Unsigned:

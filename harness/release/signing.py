@@ -48,6 +48,8 @@ KEY_ENV = "HARNESS_SIGNING_KEY"
 SIGNERS_ENV = "HARNESS_ALLOWED_SIGNERS"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _FINGERPRINT = re.compile(r"(SHA256:[A-Za-z0-9+/=]+)")
+# An armored SSH signature, as `ssh-keygen -Y sign` writes it: ASCII base64 between the markers.
+_ARMORED = re.compile(r"-----BEGIN SSH SIGNATURE-----\n[A-Za-z0-9+/=\n]{1,65536}-----END SSH SIGNATURE-----")
 
 
 def allowed_signers() -> Path:
@@ -164,6 +166,11 @@ def verify(data: dict[str, Any], source: object, signers: Path | None = None) ->
         )
     if block.get("scheme") != "ssh":
         raise Unsigned(f"{source}: signature scheme {block.get('scheme')!r} is not one this harness checks ('ssh')")
+    if not isinstance(block["value"], str) or not _ARMORED.fullmatch(block["value"].strip()):
+        raise BadSignature(
+            f"{source}: $.signature.value: expected an armored SSH signature "
+            "(ASCII base64 between BEGIN/END SSH SIGNATURE lines), got something else"
+        )
     if not signers.is_file():
         raise HarnessError(f"{signers}: no allowed signers file to check {source} against")
     with tempfile.TemporaryDirectory(prefix="harness-sig-") as tmp:

@@ -227,12 +227,11 @@ def preflight(b: bundle.Bundle) -> None:
 def run_report(
     bundle_dir: str | None, selection: str, out: Path | None, *, sign: Callable[[Report], Report] | None = None
 ) -> int:
-    """`harness report`: everything is checked (the --out folder, runtime ids, the bundle) before
+    """`harness report`: everything is checked (the --out folder, writable and ours, runtime ids, the bundle) before
     any runtime starts; the report goes to its own folder, or --out (see writer). A complete
     report is passed through `sign` when given: the CLI hands in harness.release.signing's, after
     checking the key, so the report layer needs no knowledge of release trust."""
-    if out is not None:
-        writer.check_out(out)
+    writer.check_out(out if out is not None else writer.default_out())  # writable, and ours, before measuring
     select(selection, with_reference=True)  # unknown ids are refused before anything runs
     b = bundle.load(bundle_dir)
     preflight(b)

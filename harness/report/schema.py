@@ -28,6 +28,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from jsonschema.exceptions import best_match
 from pydantic import ValidationError
 
+from harness.core import json_reader
 from harness.core.errors import HarnessError
 from harness.report.model import SCHEMA, Report
 
@@ -82,15 +83,9 @@ def validate(data: Any, source: str = "report") -> Report:
 
 def read(path: Path) -> Report:
     """report.json from a file, validated; every failure is one line naming the file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise HarnessError(f"{path}: no such report") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise HarnessError(f"{path}: cannot read it as a report ({e.__class__.__name__})") from None
-    except json.JSONDecodeError as e:
-        raise HarnessError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
-    return validate(data, str(path))
+    if not path.exists():
+        raise HarnessError(f"{path}: no such report")
+    return validate(json_reader.read_file(path, "report"), str(path))
 
 
 def to_json(report: Report) -> dict[str, Any]:

@@ -14,12 +14,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
-from harness.core import atomic
+from harness.core import atomic, json_reader
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO
 from harness.report import history, schema
@@ -47,27 +47,75 @@ def default_out() -> Path:
 
 
 def check_out(out: Path) -> None:
-    """Refuse, before anything runs, an --out the harness must not write into."""
-    if not out.exists():
-        return
-    if not out.is_dir():
+    """Refuse, before anything runs, an --out the harness must not or cannot write into: a
+    file, a folder holding anything that is not the harness's own (judged by content: a user's
+    own report.json is theirs), or a place this process cannot create files in."""
+    if out.exists() and not out.is_dir():
         raise HarnessError(f"{out}: --out must be a folder, and this is a file")
-    names = {p.name for p in out.iterdir()}
-    if not names:
-        return
-    foreign = sorted(names - REPORT_FILES)
-    if foreign:
-        raise HarnessError(
-            f"{out}: not a report folder (it holds {', '.join(foreign[:3])}); "
-            "refusing to write into it (choose an empty or new --out)"
+    if out.is_dir():
+        names = {p.name for p in out.iterdir()}
+        foreign = sorted(names - REPORT_FILES)
+        if foreign:
+            raise HarnessError(
+                f"{out}: not a report folder (it holds {', '.join(foreign[:3])}); "
+                "refusing to write into it (choose an empty or new --out)"
+            )
+        theirs = sorted(n for n in names if not _ours(out / n))
+        if theirs:
+            raise HarnessError(
+                f"{out}: not a report folder (its {', '.join(theirs[:3])} was not written by the harness); "
+                "refusing to write into it (choose an empty or new --out)"
+            )
+    _check_writable(out)
+
+
+def _ours(path: Path) -> bool:
+    """Whether a file with a report folder's name is one the harness wrote, by its content."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    if path.suffix == ".json":
+        try:
+            data = json_reader.read_file(path)
+        except HarnessError:
+            return False
+        return isinstance(data, dict) and str(data.get("schema", "")).startswith(
+            ("harness-report/", "harness-signoff/")
         )
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    if path.suffix == ".xml":
+        return b"<testsuites" in head
+    return head.lstrip().startswith(b"<!DOCTYPE html>") and (path.parent / REPORT).is_file()
+
+
+def _check_writable(out: Path) -> None:
+    """Create (and remove) a file where the report is staged (beside `out`) and in `out` when
+    it exists: the only sure test (root passes every permission check, but not a read-only
+    mount or an immutable folder)."""
+    place = out.parent
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    if not place.is_dir():
+        raise HarnessError(f"{out}: cannot be created ({place} is not a folder); choose another --out")
+    for folder in (place, out) if out.is_dir() else (place,):
+        try:
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=".harness-write-probe-")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as e:
+            raise HarnessError(
+                f"{out}: cannot write there ({folder}: {e.strerror or type(e).__name__}); choose another --out"
+            ) from None
 
 
 def holds_complete_report(out: Path) -> bool:
     path = out / REPORT
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json_reader.read_file(path, "report")
+    except HarnessError:
         return False
     return isinstance(data, dict) and data.get("status") == "complete"
 
@@ -98,18 +146,42 @@ def write(report: Report, out: Path, history_path: Path | None = HISTORY) -> Pat
     current = [report.history_entry()] if history_path else []
     html = report_html.render(report, hist + current)
     junit = report_junit.render(report)
-    with atomic.staged_dir(target) as stage:
-        for p in sorted(target.iterdir()) if target.is_dir() else []:
-            if p.is_file() and p.name not in (REPORT, "report.html", "junit.xml"):
-                shutil.copy2(p, stage / p.name)  # signoff.json, the suite's junit: they stay with it
-        atomic.write_text(stage / REPORT, text)
-        atomic.write_text(stage / "report.html", html)
-        atomic.write_text(stage / "junit.xml", junit)
+    try:
+        with atomic.staged_dir(target) as stage:
+            for p in sorted(target.iterdir()) if target.is_dir() else []:
+                if p.is_file() and p.name not in (REPORT, "report.html", "junit.xml"):
+                    shutil.copy2(p, stage / p.name)  # signoff.json, the suite's junit: they stay with it
+            atomic.write_text(stage / REPORT, text)
+            atomic.write_text(stage / "report.html", html)
+            atomic.write_text(stage / "junit.xml", junit)
+    except OSError as e:  # the folder went away or read-only since check_out: keep the finished report
+        kept = _rescue({REPORT: text, "report.html": html, "junit.xml": junit})
+        raise HarnessError(
+            f"{target}: cannot write the report there ({e.strerror or type(e).__name__}); it is kept in {kept}"
+        ) from None
     if history_path:
         history.append(history_path, report)
     if keeps_latest(report):
         _point_latest(target)
     return target
+
+
+def _rescue(files: dict[str, str]) -> Path:
+    """A finished report that could not go where asked: into a new run folder, else a temporary one."""
+    for make in (lambda: _fresh(default_out()), lambda: Path(tempfile.mkdtemp(prefix="harness-report-"))):
+        try:
+            folder = make()
+            for name, content in files.items():
+                atomic.write_text(folder / name, content)
+            return folder
+        except OSError:
+            continue
+    raise HarnessError("cannot write the finished report anywhere (no writable reports folder nor temporary folder)")
+
+
+def _fresh(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    return folder
 
 
 def _point_latest(out: Path) -> None:

@@ -66,6 +66,8 @@ def guard_route(route: Any, blocked: list[str]) -> None:
 
 
 class ChromiumTab(Tab):
+    engine = "chromium"
+
     def __init__(self, page: Any, driver: ChromiumDriver, context: Any | None = None) -> None:
         super().__init__()
         self.page = page

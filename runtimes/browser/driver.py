@@ -10,7 +10,10 @@ host is refused and recorded in `blocked`, so a runtime that tries to reach a CD
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 from typing import Any
@@ -60,6 +63,10 @@ _WITH_VIOLATIONS = (
 )
 
 
+# Chromium's console line for a refusal: "Connecting to 'URL' violates the following Content
+# Security Policy directive: "connect-src ..."", "Sending form data to 'URL' violates ...".
+_CSP_CONSOLE = re.compile(r"'([^']+)' violates the following Content Security Policy directive: \"([a-z-]+)")
+
 _SET_VALUE = """([selector, text]) => {
   const box = document.querySelector(selector);
   if (!box) throw new Error(`no element ${selector}`);
@@ -73,21 +80,56 @@ class Tab(ABC):
     """One page of one engine; errors the page reports during a call fail that call, and so
     does a request it tried to send off this machine."""
 
+    engine = ""  # set by each engine's Tab: whose content processes the call's watchdog watches
+
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.blocked: list[str] = []  # the host's one list, set by the driver
 
-    def call(self, function_source: str, arg: Any = None, timeout_s: float = CALL_TIMEOUT_S) -> Any:
+    def call(
+        self, function_source: str, arg: Any = None, timeout_s: float = CALL_TIMEOUT_S, settle_s: float = 0.0
+    ) -> Any:
         """`(function_source)(arg)` in the page, awaited; its JSON result, or BrowserError.
 
         The argument and the result cross as JSON (so every engine sees the same values); a call
-        that does not settle within `timeout_s` is a BrowserError, never a hang."""
+        that does not settle within `timeout_s` is a BrowserError, never a hang, in every engine
+        (runtimes/browser/call_deadline.py), and the page is discarded.
+
+        A refusal fails the call whether or not the page saw it: the page's own record can be
+        silenced by the page (a module that stops the `securitypolicyviolation` event), the
+        browser's report to the server cannot. Reports travel on their own POST, so a call into
+        code the harness did not write waits `settle_s` for them."""
+        from runtimes.browser.call_deadline import Watchdog
+
         self.errors.clear()
-        out = self._call(_WITH_VIOLATIONS.format(fn=function_source), arg, timeout_s)
+        reported_before = len(self.blocked)  # the host's list: the server's CSP reports land there
+        started = time.monotonic()
+        try:
+            with Watchdog(self.engine, timeout_s) as dog:
+                out = self._call(_WITH_VIOLATIONS.format(fn=function_source), arg, timeout_s)
+        except BrowserError:
+            if dog.fired or time.monotonic() - started >= timeout_s:
+                with contextlib.suppress(Exception):  # a page whose process was killed may not close cleanly
+                    self.close()
+                raise BrowserError(
+                    f"browser: the page did not return within {timeout_s:g} s (page discarded)"
+                ) from None
+            raise
         refused = [str(u) for u in out.get("blocked") or []]
+        if settle_s > 0:  # a page call, not a sleep: Playwright delivers console events only during one
+            with contextlib.suppress(BrowserError):
+                self._call(f"() => new Promise((r) => setTimeout(r, {int(settle_s * 1000)}))", None, settle_s + 30)
+        reported = [str(u) for u in self.blocked[reported_before:]]
+        said = [m.groups() for m in map(_CSP_CONSOLE.search, self.errors) if m]
         if refused:  # named first: the console error a refusal also causes says less
             self.blocked.extend(refused)
             raise BrowserError(f"browser: blocked a request off this machine: {refused[0]}")
+        if said:  # the engine's own console line names the directive, that is the channel
+            url, directive = said[0]
+            self.blocked.append(url)
+            raise BrowserError(f"browser: blocked a request off this machine: {url} ({directive})")
+        if reported:  # the browser told the server, though the page said nothing
+            raise BrowserError(f"browser: blocked a request off this machine: {reported[0]} (reported to the server)")
         if self.errors:
             raise BrowserError(f"browser: {self.errors[0]}")
         return out.get("value")

@@ -69,6 +69,8 @@ def find_firefox() -> str | None:
 
 
 class FirefoxTab(Tab):
+    engine = "firefox"
+
     def __init__(self, driver: FirefoxDriver, tab_id: str) -> None:
         super().__init__()
         self.driver = driver

@@ -18,7 +18,7 @@ from pathlib import Path
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO
 from runtimes.base import Availability
-from runtimes.browser import procs
+from runtimes.browser import guardian, procs
 from runtimes.browser.driver import BrowserDriver, Tab
 from runtimes.browser.server import StaticServer
 from runtimes.browser.xvfb import Xvfb
@@ -96,6 +96,7 @@ class BrowserHost:
         self.blocked = self.server.blocked  # one list: the server's CSP reports and every driver's guard
         self.drivers: dict[str, BrowserDriver] = {}
         self.xvfb: Xvfb | None = None
+        self.guardian = guardian.start()  # ends what we grew if we die without closing (kill -9)
 
     def screen(self) -> Xvfb | None:
         """The process's one Xvfb, started on first use; None where Xvfb is not installed."""
@@ -141,5 +142,6 @@ class BrowserHost:
             self.xvfb = None
         self.server.close()
         procs.stop_pids([pid for pid, name in started.items() if _still(pid, name)])
+        guardian.dismiss(self.guardian)  # everything is closed: nothing left for it to end
         if BrowserHost._shared is self:
             BrowserHost._shared = None

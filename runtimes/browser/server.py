@@ -12,6 +12,11 @@ Loopback is not a security boundary on its own, so it also:
 - gives every connection a read timeout (a request not received in time is answered 408) and
   serves at most MAX_CONNECTIONS at once (the next ones are answered 503 at once), so 300
   half-open connections hold neither 300 threads nor the server;
+- bounds a whole request's arrival, not only each read: a sender that trickles one header
+  byte every 3 s is cut after REQUEST_DEADLINE (one reaper thread watches every connection's
+  deadline), so slow senders cannot hold the slots for as long as they like;
+- answers 400 to a request with two Host headers, and to an absolute-form URI
+  (`GET http://other.example/ HTTP/1.1`) naming any host but this one;
 - answers every request it cannot serve with a status code, never an empty reply (a path
   segment longer than the file system allows is a 404, an unexpected error a 500).
 
@@ -31,6 +36,7 @@ import json
 import socket
 import sys
 import threading
+import time
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -56,16 +62,18 @@ MIME = {
 }
 # What TF.js (cpu, wasm with its blob: pthread workers, webgl, webgpu), Pyodide and the web app need,
 # and nothing from any other origin; 'wasm-unsafe-eval' lets WebAssembly compile (WebKit blocks
-# without it and sends no report). Every refusal is POSTed to /__csp.
+# without it and sends no report). form-action and base-uri do not fall back to default-src:
+# without them a form POST carried a review to another port. Every refusal is POSTed to /__csp.
 CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:; "
     "connect-src 'self' blob: data:; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; "
-    "font-src 'self' data:; report-uri /__csp"
+    "font-src 'self' data:; form-action 'self'; base-uri 'self'; report-uri /__csp"
 )
 CSP_REPORTS = "/__csp"
 GZIP_TYPES = {".html", ".js", ".mjs", ".json", ".css", ".wasm", ".bin", ".svg", ".py", ".map", ".jsonl"}
 MAX_REPORT_BYTES = 64 * 1024
 READ_TIMEOUT = 5.0  # seconds a connection may take to send a request (or stay idle between two)
+REQUEST_DEADLINE = 4.0  # seconds from a request's first byte to its last (headers and body)
 MAX_CONNECTIONS = 64  # connections handled at once; a browser opens about 6 per page
 BUSY = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 ISOLATION_HEADERS = {
@@ -191,6 +199,7 @@ class BoundedHTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: Any, max_connections: int = MAX_CONNECTIONS) -> None:
         super().__init__(address, handler)
         self.slots = threading.BoundedSemaphore(max_connections)
+        self.deadlines = Deadlines()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
@@ -218,6 +227,53 @@ class BoundedHTTPServer(ThreadingHTTPServer):
         self.shutdown_request(request)
 
 
+class Deadlines:
+    """Each connection's deadline for the request it is receiving, watched by one thread that
+    shuts the reading side of any connection past it (its handler then answers 408)."""
+
+    def __init__(self, tick: float = 0.25) -> None:
+        self._due: dict[socket.socket, float] = {}
+        self._cut: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._tick = tick
+        self._thread: threading.Thread | None = None
+
+    def start(self, conn: socket.socket, seconds: float) -> None:
+        with self._lock:
+            self._due[conn] = time.monotonic() + seconds
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, name="harness-deadlines", daemon=True)
+                self._thread.start()
+
+    def done(self, conn: socket.socket) -> bool:
+        """Stop watching `conn`; True when it was cut at its deadline (what arrived is partial)."""
+        with self._lock:
+            self._due.pop(conn, None)
+            return conn in self._cut
+
+    def was_cut(self, conn: socket.socket) -> bool:
+        with self._lock:
+            return conn in self._cut
+
+    def forget(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._due.pop(conn, None)
+            self._cut.discard(conn)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self._tick)
+            now = time.monotonic()
+            with self._lock:
+                late = [c for c, t in self._due.items() if t <= now]
+                for c in late:
+                    del self._due[c]
+                    self._cut.add(c)
+            for c in late:
+                with contextlib.suppress(OSError):
+                    c.shutdown(socket.SHUT_RD)
+
+
 def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
     class Handler(SimpleHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -235,6 +291,8 @@ def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
             except (TimeoutError, OSError):
                 self.close_connection = True  # idle past the timeout: close it, nothing was asked
                 return
+            deadlines = self.server.deadlines  # type: ignore[attr-defined]
+            deadlines.start(self.connection, REQUEST_DEADLINE)
             try:
                 super().handle_one_request()
             except TimeoutError:
@@ -245,6 +303,10 @@ def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
             except Exception:  # noqa: BLE001 - a request must get a status code, whatever failed
                 self.close_connection = True
                 self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "the server could not answer this request")
+            finally:
+                if deadlines.done(self.connection):  # cut at its deadline: nothing more is read from it
+                    self.close_connection = True
+                    self._error(HTTPStatus.REQUEST_TIMEOUT, f"request not received within {REQUEST_DEADLINE:g} s")
 
         def log_error(self, format: str, *args: Any) -> None:
             if "timed out" in format % args:  # the base class swallows a timeout: answer it instead
@@ -260,6 +322,15 @@ def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
         def parse_request(self) -> bool:
             if not super().parse_request():
                 return False
+            if self.server.deadlines.was_cut(self.connection):  # type: ignore[attr-defined]
+                return self._refuse(HTTPStatus.REQUEST_TIMEOUT, f"request not received within {REQUEST_DEADLINE:g} s")
+            hosts = self.headers.get_all("Host") or []
+            if len(hosts) > 1:
+                return self._refuse(HTTPStatus.BAD_REQUEST, "a request names one Host")
+            target = urlsplit(self.path)
+            absolute = bool(target.scheme or target.netloc)  # absolute form: it must name this server
+            if absolute and (target.scheme != "http" or not server.allowed_host(target.netloc)):
+                return self._refuse(HTTPStatus.BAD_REQUEST, "an absolute URI must name this server")
             if not server.allowed_host(self.headers.get("Host")):
                 server.requests.append((421, self.path))
                 self.close_connection = True
@@ -269,6 +340,16 @@ def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
                 )
                 return False
             return True
+
+        def _refuse(self, code: HTTPStatus, message: str) -> bool:
+            server.requests.append((int(code), self.path))
+            self.close_connection = True
+            self.send_error(code, message)
+            return False
+
+        def finish(self) -> None:
+            self.server.deadlines.forget(self.connection)  # type: ignore[attr-defined]
+            super().finish()
 
         def setup(self) -> None:
             super().setup()
@@ -291,6 +372,7 @@ def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
                 self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "report too large")
                 return
             server.record_violation(self.rfile.read(length))
+            self.server.deadlines.done(self.connection)  # type: ignore[attr-defined] # received whole
             server.requests.append((204, self.path))
             self.send_response(HTTPStatus.NO_CONTENT)
             self.send_header("Content-Length", "0")
@@ -300,6 +382,7 @@ def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
             self._serve(head=True)
 
         def _serve(self, head: bool) -> None:
+            self.server.deadlines.done(self.connection)  # type: ignore[attr-defined] # received; sending is not bounded
             if urlsplit(self.path).path == "/favicon.ico":  # asked for after load; a 404 is a console error
                 server.requests.append((204, self.path))
                 self.send_response(HTTPStatus.NO_CONTENT)

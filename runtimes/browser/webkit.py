@@ -71,6 +71,8 @@ def find_minibrowser() -> str | None:
 class WebKitTab(Tab):
     """WebDriver classic has one current window per session: a tab is a window (handle)."""
 
+    engine = "webkit"
+
     def __init__(self, driver: WebKitDriver, handle: str) -> None:
         super().__init__()
         self.driver = driver

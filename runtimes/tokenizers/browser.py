@@ -32,6 +32,8 @@ from harness.core.errors import HarnessError
 from harness.core.hashing import file_sha256
 from harness.core.paths import REPO
 from runtimes.base import Availability
+from runtimes.browser.call_deadline import page_call_seconds
+from runtimes.browser.driver import CALL_TIMEOUT_S
 from runtimes.tokenizers import app_module
 from runtimes.tokenizers.outcome import Malformed, Outcome, Thrown
 
@@ -43,6 +45,7 @@ READY = "window.tokenizerHarness && window.tokenizerHarness.ready"
 RUNTIMES = ("js", "pyodide")
 MAX_CALL_CHARS = 4_000_000  # JSON text per page call: bounds page memory, not timing
 MAX_CALL_TEXTS = 5_000
+REPORT_SETTLE_S = 0.5  # after a call into an app's module: time for the browser's CSP report to arrive
 
 
 ADD_APP = "name the app's tokenizer: harness bundle ... --app-tokenizer PATH.js:FUNCTION (or harness tokenize --app-tokenizer)"
@@ -126,6 +129,7 @@ class TokenizerPage:
                 facts = self.page.call(
                     "([key, module, fn, assets]) => tokenizerHarness.loadApp(key, module, fn, assets)",
                     [key, module_url, app.function, assets],
+                    timeout_s=page_call_seconds(),
                 )
             except HarnessError as e:
                 raise HarnessError(f"{app.describe()}: cannot load it in {self.engine}: {e}") from None
@@ -139,7 +143,12 @@ class TokenizerPage:
         ms = 0.0
         for chunk in _chunks([json.dumps(t) for t in texts]):
             out = json.loads(
-                self.page.call("([key, texts]) => tokenizerHarness.app(key, texts)", [key, "[" + ",".join(chunk) + "]"])
+                self.page.call(
+                    "([key, texts]) => tokenizerHarness.app(key, texts)",
+                    [key, "[" + ",".join(chunk) + "]"],
+                    timeout_s=page_call_seconds(),
+                    settle_s=REPORT_SETTLE_S,
+                )
             )
             rows.extend(_outcome(r) for r in out["rows"])
             ms += float(out["ms"])
@@ -173,6 +182,7 @@ class TokenizerPage:
                 facts = self.page.call(
                     "([key, spec, module]) => tokenizerHarness.loadJs(key, spec, module)",
                     [key, url, self.host.server.url("/app/src/tokenizer.js")],
+                    timeout_s=page_call_seconds(),
                 )
             else:
                 facts = self.page.call(
@@ -202,6 +212,7 @@ class TokenizerPage:
             out = self.page.call(
                 "([runtime, key, texts]) => runtime === 'js' ? tokenizerHarness.js(key, texts) : tokenizerHarness.pyodide(key, texts)",
                 [_kind(runtime), key, "[" + ",".join(chunk) + "]"],
+                timeout_s=page_call_seconds() if _kind(runtime) == "js" else CALL_TIMEOUT_S,
             )
             ids.extend(out["ids"])
             ms += float(out["ms"])

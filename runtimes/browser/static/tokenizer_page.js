@@ -98,11 +98,17 @@ def facts():
     return { load_ms: performance.now() - t0, exports: Object.keys(module) };
   }
 
+  // What was thrown, in words; describing it may throw too (a toString that throws, a getter),
+  // and that must cost only this text its result, never the batch.
   function describeThrown(e) {
-    if (e instanceof Error || (e && typeof e === "object" && "message" in e)) {
-      return `${e.name || "Error"}: ${e.message}`;
+    try {
+      if (e instanceof Error || (e && typeof e === "object" && "message" in e)) {
+        return `${String(e.name || "Error")}: ${String(e.message)}`;
+      }
+      return `thrown ${typeof e}: ${String(e)}`;
+    } catch (_) {
+      return `thrown ${typeof e} that cannot be described (its own description throws)`;
     }
-    return `thrown ${typeof e}: ${String(e)}`;
   }
 
   // Ids as an array of integers, or why not ({malformed}); kept per text.
@@ -130,7 +136,7 @@ def facts():
     // What the app logs as an error is its own business, not a failure of the page: kept aside.
     const logged = [];
     const consoleError = console.error;
-    console.error = (...args) => logged.push(args.map(String).join(" "));
+    console.error = (...args) => logged.push(args.map((a) => { try { return String(a); } catch (_) { return "?"; } }).join(" "));
     const t0 = performance.now();
     try {
       for (let i = 0; i < texts.length; i++) {
