@@ -17,7 +17,12 @@ from harness.core.paths import REPO
 
 VENV_NAME = ".venv-coreai"
 STAMP = ".setup-stamp"
-PACKAGES = ("coreai-core", "coreai-torch", "torch", "keras")  # what converts and runs: keys the export cache
+PACKAGES = (
+    "coreai-torch",
+    "coreai-core",
+    "torch",
+    "keras",
+)  # the converter first (doctor names it): keys the export cache
 SETUP_HINT = "make setup (builds .venv-coreai from constraints-coreai.txt)"
 
 

@@ -8,6 +8,8 @@ reason `make setup` recorded (and the set-up test below still runs: it builds no
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -18,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness import export
+from harness import cli, export
 from harness.check.compare import compare
 from harness.check.golden import load_current
 from harness.core import bundle, config
@@ -106,6 +108,7 @@ def test_the_artifact_says_what_made_it(tmp_cache, reference_bundle):
     assert m["model_format"] == "Core AI .aimodel" and m["main"] == "model.aimodel"
     assert set(m["tool_versions"]) == {"coreai-core", "coreai-torch", "torch", "keras"}
     assert "coreai-torch" in m["path"] and m["precision"] == "float16" and "Float16" in m["compute_types"]
+    assert m["precision_path"].startswith("every layer's dtype policy float16")
     assert m["operations"]["conv2d"] == 1 and m["operations"]["gather_nd"] == 1
     layers = json.loads((art.path / "layers.json").read_text())
     assert layers["model"] == "sentiment_cnn"
@@ -125,3 +128,21 @@ def test_the_engines_own_words_and_a_crash_are_that_runtimes_failure(tmp_cache, 
         os.kill(s.worker.pid, 9)
         with pytest.raises(HarnessError, match=r"the Core AI worker died \(exit code -9\) during 'run'"):
             s.run(bad * 0)
+
+
+@NEEDS_ENV
+@pytest.mark.nightly  # ~10 s of CPU (TensorFlow's Keras + a capture), a minute on 2 loaded cores
+def test_compare_layers_shows_apples_tensors_per_keras_layer(tmp_cache, reference_bundle):
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["compare", "--layers", "--json", "--runtimes", "keras,coreai@f16", "a gorgeous, witty film"]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert cli.main(argv) == 0, err.getvalue()
+    (view,) = json.loads(out.getvalue())["runtimes"]
+    rows = {r["probe"]: r for r in view["rows"]}
+    assert rows["embedding"]["node"] == "sentiment_cnn/embedding/embedding"
+    assert rows["conv:pre"]["node"].startswith("sentiment_cnn/conv/add") and rows["conv"]["op"] == "relu"
+    assert rows["pool"]["op"] == "amax" and rows["score"]["node"] == "sentiment_cnn/score/sigmoid"
+    measured = [r for r in rows.values() if r["node"]]
+    assert len(measured) == len(rows)  # every Keras tensor found among Core AI's ops
+    assert not any(r["over"] for r in measured), [r for r in measured if r["over"]]
+    assert 0 < rows["conv"]["max_abs_diff"] < 1e-3  # half precision, really computed in half

@@ -7,8 +7,9 @@ Conversion (Apple's own path for a Keras 3 model): Keras 3 on its torch backend 
 bundle's own `model.keras`, `torch.export.export` traces it with a dynamic batch dimension
 (example batch 2: a batch of 1 is specialised away), the program is decomposed with
 coreai-torch's table and converted by `TorchConverter`, then saved as an `.aimodel` folder.
-float16 (`coreai-f16`): the converter has no precision flag, so the module's weights are cast
-to half before the export and the program computes in half where its ops take half inputs.
+float16 (`coreai-f16`): the converter has no precision flag, and torch's `.half()` alone leaves
+Keras casting every layer's input back to float32, so the model is rebuilt from its config with
+every dtype policy float16 (weights and compute) before the export.
 
 Execution: off macOS `coreai.runtime` runs Apple's portable CPU engine shipped in the wheel
 (it logs `ODIE [default]`). `AIModel.load` of a saved `.aimodel` fails on Linux; the asset's
@@ -131,8 +132,32 @@ def _op_layers(program: Any) -> list[dict[str, Any]]:
         if hasattr(val, "shape"):
             shape = [int(d) if str(d).lstrip("-").isdigit() else None for d in val.shape]
         layer = "/".join(LAYER_FRAME.findall(str(node.meta.get("stack_trace") or "")))
-        out.append({"name": node.name, "target": str(node.target), "layer": layer, "shape": shape})
+        inputs = [str(a.name) for a in node.all_input_nodes if a.op == "call_function"]
+        out.append({"name": node.name, "target": str(node.target), "layer": layer, "shape": shape, "inputs": inputs})
     return out
+
+
+def _policy_float16(config: Any) -> Any:
+    """A model config with every float32 dtype policy made float16 (int inputs stay int)."""
+    if isinstance(config, dict):
+        if config.get("class_name") == "DTypePolicy" and (config.get("config") or {}).get("name") == "float32":
+            return {**config, "config": {**config["config"], "name": "float16"}}
+        return {k: _policy_float16(v) for k, v in config.items()}
+    if isinstance(config, list):
+        return [_policy_float16(v) for v in config]
+    return config
+
+
+def _in_float16(model: Any) -> tuple[Any, str]:
+    """The model rebuilt with float16 weights AND compute: `.half()` alone leaves Keras casting
+    every layer's input back to its float32 compute dtype (measured: only the embedding table
+    stayed half). A model whose config cannot be rebuilt falls back to `.half()` (said)."""
+    try:
+        clone = type(model).from_config(_policy_float16(model.get_config()))
+        clone.set_weights([w.astype("float16") if str(w.dtype) == "float32" else w for w in model.get_weights()])
+        return clone, "every layer's dtype policy float16 (weights and compute)"
+    except Exception as e:  # a subclassed model without a rebuildable config
+        return model, f"torch .half() on the weights only (the config did not rebuild: {type(e).__name__})"
 
 
 def convert(model_path: str, out_path: str, precision: str) -> dict[str, Any]:
@@ -157,8 +182,11 @@ def convert(model_path: str, out_path: str, precision: str) -> dict[str, Any]:
         def forward(self, token_ids: Any) -> Any:
             return self.inner(token_ids)
 
-    module = Scores(model).eval()
+    how = "float32 as trained"
     if precision == "float16":
+        model, how = _in_float16(model)
+    module = Scores(model).eval()
+    if precision == "float16" and how.startswith("torch"):
         module = module.half()
     import coreai.authoring  # noqa: F401 - before coreai._compiler (else a circular ImportError)
     import coreai_torch
@@ -183,7 +211,7 @@ def convert(model_path: str, out_path: str, precision: str) -> dict[str, Any]:
     return {
         "path": "keras(torch backend) -> torch.export (dynamic batch) -> coreai-torch TorchConverter -> .aimodel",
         "precision": precision,
-        "half_before_export": precision == "float16",
+        "precision_path": how,
         "length": length,
         "max_batch": MAX_BATCH,
         "compute_types": list(summary.compute_types) if summary else [],

@@ -39,6 +39,10 @@ def _handle(request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
         return {"out": out, "seconds": seconds}
     if op == "latency":
         return {"ms": engine.latency_ms(request["row"], int(request["repeats"]), int(request["warmup"]))}
+    if op == "intermediates":
+        from runtimes.coreai_worker import intermediates
+
+        return intermediates.capture(engine, request["ids"])
     raise ValueError(f"unknown request {op!r}")
 
 
