@@ -46,6 +46,7 @@ class CoreaiSession(Session):
             "what": WHAT,
             "worker_pid": worker.pid,
             "worker_start_seconds": round(worker.start_seconds, 3),
+            "engine_load_seconds": round(self.engine_load_seconds, 3),
             "chunk": CHUNK,
         }
         self._graph: TensorGraph | None = None

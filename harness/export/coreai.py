@@ -29,7 +29,7 @@ PRECISIONS = {"coreai": "float32", "coreai-f16": "float16"}
 class CoreaiExporter(Exporter):
     """One precision of the bundle's Keras model through Apple's coreai-torch converter."""
 
-    version = 3  # 2: layers.json lists each op's inputs; 3: float16 compute (dtype policies)
+    version = 4  # 2: layers.json lists each op's inputs; 3, 4: float16 compute (dtype policies)
 
     def __init__(self, target: str) -> None:
         self.target = target

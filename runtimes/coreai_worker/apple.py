@@ -138,11 +138,13 @@ def _op_layers(program: Any) -> list[dict[str, Any]]:
 
 
 def _policy_float16(config: Any) -> Any:
-    """A model config with every float32 dtype policy made float16 (int inputs stay int)."""
+    """A model config with every float32 dtype policy made float16 (int inputs stay int), and
+    every initializer "zeros": the trained weights replace them, and some cannot run in half on
+    a CPU (Orthogonal's QR: `"geqrf_cpu" not implemented for 'Half'`, measured on the zoo's LSTM)."""
     if isinstance(config, dict):
         if config.get("class_name") == "DTypePolicy" and (config.get("config") or {}).get("name") == "float32":
             return {**config, "config": {**config["config"], "name": "float16"}}
-        return {k: _policy_float16(v) for k, v in config.items()}
+        return {k: "zeros" if k.endswith("_initializer") else _policy_float16(v) for k, v in config.items()}
     if isinstance(config, list):
         return [_policy_float16(v) for v in config]
     return config
