@@ -3,8 +3,9 @@
 Each zoo kind, at the zoo test's short length (12 ids), becomes a bundle, is converted by
 coreai-torch in float32 and float16 and scored by Apple's engine on held-out reviews, judged
 against Keras by each runtime's tolerance policy (conformance.toml). Exports go to a
-module-scoped cache. `make test` runs the LSTM (unrolled by torch.export: ops the reference
-model lacks); the other kinds repeat its machinery and run nightly.
+module-scoped cache. All nightly: each kind costs a zoo model, two conversions and Keras
+(about 25 s of CPU), and tests/test_coreai.py proves the same machinery on the reference model
+in `make test`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.skipif(not coreai_env.status().ok, reason=f"Core AI: {c
 
 LENGTH = 12
 N_REVIEWS = 64
-IN_MAKE_TEST = ("lstm",)
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +49,8 @@ def _scores(rid: str, b: bundle.Bundle, ids: np.ndarray) -> Any:
         return s.run(ids).scores
 
 
-@pytest.mark.parametrize(
-    "kind", [pytest.param(k, marks=[] if k in IN_MAKE_TEST else [pytest.mark.nightly]) for k in zoo.ZOO]
-)
+@pytest.mark.nightly
+@pytest.mark.parametrize("kind", zoo.ZOO)
 def test_zoo_model_within_policy_on_core_ai(tmp_cache, reference_bundle, test_split, kind):
     b = zoo_bundle(kind, reference_bundle, LENGTH)
     ids = np.asarray(b.tokenizer().encode_batch([r.text for r in test_split[:N_REVIEWS]]), np.int32)
