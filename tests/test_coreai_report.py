@@ -8,6 +8,7 @@ be flagged, one within must not, and a report without Core AI rows shows no sect
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from harness.report import emulator_vs_apple, html
 from harness.report.parts import RuntimeSpecInfo
@@ -54,3 +55,14 @@ def test_no_section_without_both_engines():
     r = synthetic_report()
     assert emulator_vs_apple.distances(r) == []
     assert 'id="emulator-vs-apple"' not in html.render(r)
+
+
+def test_the_zoo_figure_names_the_float16_step_it_is_measured_in():
+    from harness.bench.emulator_vs_apple import _pair
+
+    keras = np.array([0.2, 0.849389, 0.7])
+    emulator = np.array([0.2, 0.84912109, 0.7])  # float16 neighbours around keras, as measured on mr-3032
+    apple = np.array([0.2, 0.84960938, 0.7])
+    fig = _pair(keras, emulator, apple)
+    assert fig["max_abs_diff"] == pytest.approx(2**-11, rel=1e-4) and fig["float16_step_at_worst"] == 2**-11
+    assert fig["max_abs_diff"] > max(fig["emulator_vs_keras"], fig["apple_vs_keras"]) and fig["flips"] == 0

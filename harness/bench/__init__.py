@@ -98,6 +98,10 @@ def run_bench(
         result["webapp"] = bench_webapp(b)
     if zoo == "include" and everything:
         result["zoo"] = bench_zoo(b, texts[0], min(repeats, 100))
+    if everything or "coreai" in families:  # our Core ML emulator against Apple's engine, every zoo model
+        from harness.bench.emulator_vs_apple import bench_emulator_vs_apple
+
+        result["emulator_vs_apple_zoo"] = bench_emulator_vs_apple(b)
     if everything:
         result["conformance_suite"] = bench_conformance_suite()
     if large_cases:
