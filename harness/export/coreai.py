@@ -48,7 +48,8 @@ class CoreaiExporter(Exporter):
                 "convert", model=str(bundle.model_path), out=str(out / MODEL_DIR), precision=self.precision
             )
         except HarnessError as e:
-            raise HarnessError(f"export {self.target}: coreai-torch refused the model: {e}") from None
+            path = "Keras (torch backend) -> torch.export -> coreai-torch"
+            raise HarnessError(f"export {self.target}: the conversion ({path}) failed: {e}") from None
         return {"main": MODEL_DIR, "model_format": "Core AI .aimodel", **reply["facts"]}
 
 
