@@ -51,7 +51,11 @@ class Worker:
             cwd=str(REPO),
         )
         _LIVE.add(self)
-        hello = self.call("hello")
+        try:
+            hello = self.call("hello")
+        except BaseException:  # it could not even start (a broken environment): never leave it running
+            self.close()
+            raise
         self.start_seconds = time.perf_counter() - started
         self.pid = int(hello["pid"])
         self.versions: dict[str, str] = hello["versions"]
@@ -99,7 +103,8 @@ class Worker:
             procs.stop(proc)
             for stream in (proc.stdin, proc.stdout):
                 if stream is not None:
-                    stream.close()
+                    with contextlib.suppress(OSError):  # a dead reader: the unflushed request is moot
+                        stream.close()
             self._stderr.close()
 
     def __enter__(self) -> Worker:

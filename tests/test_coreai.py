@@ -28,6 +28,7 @@ from harness.core.errors import HarnessError
 from harness.core.paths import REPO
 from runtimes import coreai_env, registry
 from runtimes.browser.procs import descendants
+from runtimes.coreai_client import Worker
 from runtimes.coreai_worker import protocol
 
 NEEDS_ENV = pytest.mark.skipif(not coreai_env.status().ok, reason=f"Core AI: {coreai_env.status().reason}")
@@ -146,3 +147,19 @@ def test_compare_layers_shows_apples_tensors_per_keras_layer(tmp_cache, referenc
     assert len(measured) == len(rows)  # every Keras tensor found among Core AI's ops
     assert not any(r["over"] for r in measured), [r for r in measured if r["over"]]
     assert 0 < rows["conv"]["max_abs_diff"] < 1e-3  # half precision, really computed in half
+
+
+def test_a_worker_that_cannot_start_says_why_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    venv = tmp_path / "venv-coreai"
+    (venv / "bin").mkdir(parents=True)
+    (venv / coreai_env.STAMP).touch()
+    python = venv / "bin" / "python"
+    python.write_text(
+        "#!/bin/sh\necho 'ImportError: libcoreai_runtime.so: cannot open shared object file' >&2\nexit 3\n"
+    )
+    python.chmod(0o755)
+    monkeypatch.setenv("HARNESS_COREAI_VENV", str(venv))
+    before = set(descendants(os.getpid()))
+    with pytest.raises(HarnessError, match=r"worker died \(exit code 3\) during 'hello': ImportError: libcoreai"):
+        Worker()
+    assert set(descendants(os.getpid())) <= before
