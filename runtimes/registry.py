@@ -30,6 +30,9 @@ TFJS_ENGINES = {
 TFLITE_WEIGHTS = (("", "tflite", "float32"), ("f16", "tflite-f16", "float16"),
                   ("dr8", "tflite-dr8", "int8w"), ("int8", "tflite-int8", "int8"))  # fmt: skip
 TFLITE_KERNELS = (("xnnpack", "tflite"), ("ref", "tflite-ref"))
+# Apple's Core AI (iOS/macOS 27), its portable CPU engine, on the .aimodel from Apple's converter
+_COREAI = "runtimes.coreai:CoreaiRuntime"
+COREAI_WEIGHTS = (("", "coreai", "float32"), ("f16", "coreai-f16", "float16"))
 COREML_ENGINES = (
     ("ref", "runtimes.coreml_ref:CoremlRefRuntime"),
     ("native", "runtimes.coreml_native:CoremlNativeRuntime"),
@@ -112,6 +115,20 @@ def _specs() -> list[RuntimeSpec]:
                     variant=variant,
                 )  # fmt: skip
             )
+    for variant, target, precision in COREAI_WEIGHTS:
+        specs.append(
+            RuntimeSpec(
+                _id("coreai", variant),
+                "coreai",
+                _COREAI,
+                "ios",
+                precision,
+                "py",
+                target,
+                backend="cpu",
+                variant=variant,
+            )
+        )
     return specs
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-FAMILIES = ("keras", "tfjs", "coreml", "tflite")
+FAMILIES = ("keras", "tfjs", "coreml", "tflite", "coreai")
 PLATFORMS = ("desktop", "web", "ios", "android")
 PRECISIONS = ("float32", "float16", "uint8", "int8w", "int8")  # int8w: int8 weights, float math (dynamic range)
 

@@ -103,6 +103,11 @@ def run_bench(
         from harness.bench.coreml_nn import bench_coreml_nn
 
         result["coreml_nn"] = bench_coreml_nn(b, texts[0], min(repeats, 100))
+
+    if everything or "coreai" in families:  # our Core ML emulator against Apple's engine, every zoo model
+        from harness.bench.emulator_vs_apple import bench_emulator_vs_apple
+
+        result["emulator_vs_apple_zoo"] = bench_emulator_vs_apple(b)
     if everything:
         result["conformance_suite"] = bench_conformance_suite()
     if large_cases:

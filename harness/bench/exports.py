@@ -26,6 +26,7 @@ FAMILY_TARGETS = {
     "tfjs": ["savedmodel-tfjs", "tfjs", "tfjs-f16", "tfjs-u8"],
     "coreml": ["coreml", "coreml-fp32", "coreml-nn", "coreml-nn-f16"],
     "tflite": ["savedmodel", "tflite", "tflite-f16", "tflite-dr8", "tflite-int8"],
+    "coreai": ["coreai", "coreai-f16"],  # Apple's converter in .venv-coreai (its worker start included)
 }
 SHARED = ("corpora",)  # what a scratch cache borrows from the user's: tflite-int8 calibrates on the corpus
 

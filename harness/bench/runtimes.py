@@ -14,6 +14,8 @@ from runtimes.failures import RuntimeFailed, step
 # session facts worth printing beside the figures: what ran, how (browser flavour, kernels, threads)
 INFO_KEYS = ("wasm_flavour", "renderer", "backend", "browser", "engine", "kernels", "num_threads",
              "xnnpack_partitions", "artifact")  # fmt: skip
+# Core AI: what the engine is, its worker process's start and the engine's own load (runtimes/coreai.py)
+INFO_KEYS_COREAI = ("what", "worker_start_seconds", "engine_load_seconds")
 
 
 def bench_runtime(engines: Engines, rid: str, ids: np.ndarray, repeats: int) -> dict[str, Any]:
@@ -28,5 +30,5 @@ def bench_runtime(engines: Engines, rid: str, ids: np.ndarray, repeats: int) -> 
         "single_review_ms": latency_summary(lat),
         "batch_reviews_per_second": round(len(ids) / batch.seconds) if batch.seconds > 0 else None,
         "load_seconds": round(session.load_seconds, 3),
-        "info": {k: v for k, v in session.info.items() if k in INFO_KEYS},
+        "info": {k: v for k, v in session.info.items() if k in INFO_KEYS or k in INFO_KEYS_COREAI},
     }

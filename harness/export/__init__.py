@@ -38,6 +38,8 @@ EXPORTERS: dict[str, str] = {
     "tflite-f16": "harness.export.tflite:tflite_f16",
     "tflite-dr8": "harness.export.tflite:tflite_dr8",
     "tflite-int8": "harness.export.tflite:tflite_int8",
+    "coreai": "harness.export.coreai:coreai_f32",
+    "coreai-f16": "harness.export.coreai:coreai_f16",
 }
 DEFAULT_TARGETS = ["savedmodel", "savedmodel-tfjs", "tfjs", "tfjs-f16", "tfjs-u8", "coreml", "coreml-fp32",
                    "tflite", "tflite-f16", "tflite-dr8", "tflite-int8"]  # fmt: skip

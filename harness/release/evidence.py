@@ -40,6 +40,7 @@ from runtimes import registry
 
 # Packages whose versions a machine must report to have run a runtime of this family.
 ENGINE_TOOLS = {"keras": ("tensorflow", "keras"), "tfjs": ("@tensorflow/tfjs",), "coreml": ("coremltools",)}
+ENGINE_TOOLS["coreai"] = ("coreai-core",)  # from .venv-coreai (harness/report/environment.py)
 SYSTEM_NAMES = {"Darwin": {"Darwin", "macOS"}, "Linux": {"Linux"}, "Windows": {"Windows"}}
 ArtifactHash = Callable[[str], str]
 

@@ -8,6 +8,7 @@ import socket
 from typing import Any
 
 from harness.core.versions import dist_version, npm_version
+from runtimes import coreai_env
 
 PYTHON_TOOLS = (
     "tensorflow",
@@ -41,7 +42,16 @@ def _memory_gb() -> float | None:
 
 
 def tool_versions() -> dict[str, str]:
-    return {**{name: dist_version(name) for name in PYTHON_TOOLS}, **{name: npm_version(name) for name in NPM_TOOLS}}
+    return {
+        **{name: dist_version(name) for name in PYTHON_TOOLS},
+        **{name: npm_version(name) for name in NPM_TOOLS},
+        **coreai_tool_versions(),
+    }
+
+
+def coreai_tool_versions() -> dict[str, str]:
+    """Apple's Core AI packages, from .venv-coreai (they cannot live in this environment)."""
+    return {name: v for name, v in coreai_env.versions().items() if name.startswith("coreai")}
 
 
 def describe() -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from harness.report import chart_svg, charts, fmt, layer_graph
+from harness.report import chart_svg, charts, emulator_vs_apple, fmt, layer_graph
 from harness.report.model import ERROR_GATE, Environment, Gate, HistoryEntry, Latency, Report, RowVerdict
 
 GATE_COLUMNS = {  # gate kind -> column heading, in table order
@@ -111,6 +111,7 @@ def page(r: Report, history: Sequence[HistoryEntry]) -> dict[str, Any]:
         "charts": evidence(r), "trends": trends(r, history), "sections": SECTIONS, "cases": _cases(r),
         "finished": f"finished {fmt.when(r.finished_at)}" if r.finished_at else f"started {fmt.when(r.started_at)}, did not finish",
         "machines": [(m.hostname, _machine_line(m)) for m in r.all_machines()], "facts": _facts,
+        "emulator_vs_apple": emulator_vs_apple.distances(r),
     }  # fmt: skip
 
 
@@ -224,6 +225,9 @@ def _runtime_row(r: Report, rid: str, gates: dict[str, Gate], columns: list[tupl
     bits = [spec.precision, f"{spec.tokenizer} tokenizer"] if spec else []
     if row is not None and multi:
         bits.append(row.machine)
+    what = row.info.get("what") if row is not None else None
+    if isinstance(what, str):  # what the engine is, in its own words (e.g. Core AI: a CPU engine, not the ANE)
+        bits.append(what)
     sub = "not run on this machine" if missing is not None else " · ".join(bits)
     error = row.error if row is not None and row.status == "error" else None
     out = Row(rid, sub, missing.reason if missing else rid, VERDICT_WORD[r.runtime_verdict(rid)])
