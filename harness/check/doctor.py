@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from harness import export
-from harness.core import config, limitations
+from harness.core import config, float16_ids, limitations
 from harness.core.bundle import Bundle
 from harness.core.limitations import Limitation
 from harness.data import traits
@@ -136,6 +136,17 @@ def _predicted(rid: str, lim: Limitation, model_traits: set[str]) -> Row:
     )  # fmt: skip
 
 
+WEBGL_BACKENDS = ("webgl", "webgl16")
+
+
+def webgl_warning(bundle: Bundle, runtime_ids: list[str]) -> str:
+    """The float16-ids warning when the model is meant to ship on webgl (a webgl runtime among
+    `runtime_ids`) and its vocabulary has ids float16 storage rounds, else "" (harness.core.float16_ids)."""
+    if not any(registry.spec(rid).backend in WEBGL_BACKENDS for rid in runtime_ids):
+        return ""
+    return float16_ids.vocabulary_warning(bundle.signature().vocab_size)
+
+
 def diagnose(bundle: Bundle, selection: Selection, try_known: bool = False) -> list[Row]:
     """One row per runtime of `selection` (the reference first), unavailable ones included."""
     model_traits = traits.of_file(bundle.model_path)
@@ -168,6 +179,9 @@ def diagnose(bundle: Bundle, selection: Selection, try_known: bool = False) -> l
             elif ref_scores is not None:
                 row.max_abs_diff = float(np.max(np.abs(scores - ref_scores)))
                 row.within_tolerance = row.max_abs_diff <= engines.tolerance(rid).atol
+                if rt.spec.options.get("float16_ids") and float16_ids.rows_with_rounded_ids(ids).any():
+                    row.detail = "; ".join(filter(None, [f"ids above {float16_ids.EXACT_MAX} rounded before the lookup "
+                                                         "(float16 textures)", row.detail]))  # fmt: skip
             rows[rid] = row
     for rid, missing in selection.unavailable.items():
         rows[rid] = Row(rid, "unavailable", detail=f"cannot run here: {missing}")

@@ -68,6 +68,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     for target in targets:
         export.exporter(target)  # every name checked before the first (slow) export starts
+    if any(t.startswith("tfjs") for t in targets):  # a TF.js export may ship on webgl
+        from harness.core.float16_ids import vocabulary_warning
+
+        warning = vocabulary_warning(b.signature().vocab_size)
+        if warning:
+            print(f"harness export: warning: {warning}", file=sys.stderr)
     for target in targets:
         art = export.export(b, target, force=args.force)
         print_jsonl({

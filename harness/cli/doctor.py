@@ -15,12 +15,16 @@ from harness.core.errors import HarnessError
 def check(bundle_dir: str | Path, runtimes: str, try_known: bool, as_json: bool, stream: TextIO, title: str) -> int:
     """Diagnose the bundle on `runtimes`; print the table (or JSON Lines) to `stream`; 0 when
     every runtime that can run here runs it within tolerance, else 1."""
-    from harness.check.doctor import diagnose, render
+    from harness.check.doctor import diagnose, render, webgl_warning
     from harness.core import bundle
     from runtimes.selection import select
 
     b = bundle.load(bundle_dir)
-    rows = diagnose(b, select(runtimes, with_reference=True), try_known)
+    selection = select(runtimes, with_reference=True)
+    warning = webgl_warning(b, selection.ids + list(selection.unavailable))
+    if warning:  # before the conversions start: it is known from the bundle alone
+        print(f"harness doctor: warning: {warning}", file=sys.stderr, flush=True)
+    rows = diagnose(b, selection, try_known)
     if as_json:
         for row in rows:
             print(json.dumps(row.as_dict(), ensure_ascii=False), file=stream)

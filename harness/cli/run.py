@@ -119,7 +119,7 @@ def _tokenizer_bundle(args: argparse.Namespace, scratch: str) -> Any:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from harness.core import bundle, cases
-    from harness.run.predict import BATCH, predict_batches
+    from harness.run.predict import BATCH, RoundedIds, predict_batches
     from runtimes.selection import select
 
     selection = select(args.runtimes, strict=True)
@@ -128,6 +128,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     say_unavailable("predict", selection.unavailable)
     said: set[str] = set()
     first = True
+    rounded = RoundedIds(selection.reference)
     batches = predict_batches(b, selection, cases.batched(items, BATCH))
     try:
         for scored in batches:
@@ -136,15 +137,21 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 print(f"tokenized with: {used}", file=sys.stderr)
             first = False
             errors = _reported("predict", scored.failures, said)
+            rounded.add(scored)
             for i, case in enumerate(scored.cases):
                 scores = {rid: round(float(s[i]), 8) for rid, s in scored.scores.items()}
                 row: dict[str, Any] = {"id": case.id, "scores": scores}
                 if errors:
                     row["errors"] = errors
+                hit = [rid for rid, mask in scored.rounded_ids.items() if mask[i]]
+                if hit:
+                    row["rounded_ids"] = hit  # runtimes whose lookup got other ids than these (float16)
                 print_jsonl(row)
             sys.stdout.flush()
     finally:
         batches.close()  # here, not whenever the generator is collected
+    for line in rounded.lines():
+        print(f"harness predict: {line}", file=sys.stderr)
     return 1 if said else 0
 
 
