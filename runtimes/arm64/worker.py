@@ -58,9 +58,8 @@ class Model:
             self.it = Interpreter(model_path=path, num_threads=threads)
             self.inp, self.out = self.it.get_input_details()[0], self.it.get_output_details()[0]
             self.api = "Interpreter"
-        self.cols = 0
         self.resize(1)
-        self.cols = int(np.prod(self.run(np.zeros((1, length), np.int32))[0].shape[1:]) or 1)
+        self.run(np.zeros((1, length), np.int32))  # a warm-up that also proves the model runs here
 
     def resize(self, n: int) -> None:
         if n == self.rows:
@@ -79,7 +78,8 @@ class Model:
         if self.flags:
             self.ins[0].write(ids)
             self.cm.run_by_index(0, self.ins, self.outs)
-            y = np.asarray(self.outs[0].read(len(ids) * max(self.cols, 1), np.float32)).reshape(len(ids), -1)
+            count = int(np.prod(self.outs[0].get_tensor_details()["shape"]))  # the buffer's [n, C] after resize
+            y = np.asarray(self.outs[0].read(count, np.float32)).reshape(len(ids), -1)
         else:
             self.it.set_tensor(self.inp["index"], ids)
             self.it.invoke()
