@@ -70,3 +70,28 @@ def test_arm_kernels_agree_with_x86_and_fp16_arithmetic_moves_the_scores(referen
     assert fp16["fp16_inference"] is True and fp16["api"] == "CompiledModel"
     assert plain["fp16_inference"] is False and plain["api"] == "Interpreter" and plain["xnnpack_partitions"] > 0
     assert plain["machine"] == "aarch64"
+
+
+@pytest.mark.nightly  # a whole report: held-out reviews, latency and golden cases under qemu
+def test_report_rows_say_emulated_and_latency_is_shown_not_judged(tmp_path, monkeypatch):
+    _ready()
+    import json
+
+    from harness import cli
+
+    out = tmp_path / "report"
+    cli.main(["report", "--runtimes", "keras,arm64:tflite,arm64:tflite-fp16@f16", "--out", str(out)])
+    report = json.loads((out / "report.json").read_text())
+    for rid, fp16 in (("arm64:tflite", False), ("arm64:tflite-fp16@f16", True)):
+        row = report["runtimes"][rid]
+        assert row["status"] == "ran", row.get("error")
+        info = row["info"]
+        assert info["emulated"] is True and info["cpu"] == "cortex-a55" and info["qemu"]
+        assert info["fp16_inference"] is fp16 and "emulated CPU" in info["runs_as"]
+        assert row["latency"]["single_ms"]["p50"] > 0  # measured and shown
+        judged = {g["gate"]: g for g in report["gates"] if g["subject"] == rid}
+        for kind in ("latency_p50", "latency_p95", "load_time"):
+            assert judged[kind]["evaluated"] is False and judged[kind]["required"] is False
+            assert "never judged" in judged[kind]["detail"]
+        assert judged["agreement"]["passed"] and judged["agreement"]["required"]  # agreement still applies
+        assert judged["golden"]["passed"]

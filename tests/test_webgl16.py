@@ -12,6 +12,7 @@ import pytest
 
 from harness.check.doctor import webgl_warning
 from harness.core import config, float16_ids
+from harness.core.paths import REFERENCE_BUNDLE
 from harness.run.engines import Engines
 from runtimes import registry
 from runtimes.browser import host as browser_host
@@ -74,3 +75,18 @@ def test_webgl16_rounds_ids_above_2048_and_nothing_else(reference_bundle):
     assert np.abs(f16 - keras)[~low].max() > 0.01  # other words were looked up
     why = float16_ids.explain(batch, keras, f16, atol=0.01)
     assert why["explained"], why
+
+
+@pytest.mark.browser
+@pytest.mark.nightly  # Chromium and keras through the CLI
+def test_doctor_warns_before_converting_and_names_the_cause(capsys):
+    from harness import cli
+
+    if not browser_host.availability("chromium").ok:
+        pytest.skip(f"chromium unavailable here: {browser_host.availability('chromium').reason}")
+    rc = cli.main(["doctor", "--bundle", str(REFERENCE_BUNDLE), "--runtimes", "keras,tfjs-webgl16"])
+    out, err = capsys.readouterr()
+    assert rc == 1  # outside tolerance on webgl16
+    assert err.startswith("harness doctor: warning: vocabulary of ") and "float16" in err
+    row = next(line for line in out.splitlines() if line.strip().startswith("tfjs-webgl16"))
+    assert "OFF" in row and "ids above 2048 rounded before the lookup" in row

@@ -22,7 +22,8 @@ def cmd_runtimes(args: argparse.Namespace) -> int:
             ok = registry.get(rid).availability()
         except HarnessError as e:
             ok = Availability(False, str(e), "reinstall the harness (make setup)")
-        rows.append({"id": rid, "available": ok.ok, **spec.describe(), "reason": ok.reason, "install": ok.install})
+        rows.append({"id": rid, "available": ok.ok, **spec.describe(), "reason": ok.reason, "install": ok.install,
+                     "runs_as": spec.options.get("label", "")})  # fmt: skip
     if args.json:
         for row in rows:
             print_jsonl(row)
@@ -31,7 +32,8 @@ def cmd_runtimes(args: argparse.Namespace) -> int:
     for r in rows:
         status = "available" if r["available"] else f"unavailable: {r['reason']} -> {r['install']}"
         where = f"{r['platform']}/{r['browser']}" if r["browser"] else r["platform"]
-        print(f"{r['id']:<{width}}  {r['precision']:<8} {where:<15} {status}")
+        runs_as = f" ({r['runs_as']})" if r["runs_as"] else ""  # webgl16: simulated; arm64: emulated CPU
+        print(f"{r['id']:<{width}}  {r['precision']:<8} {where:<15} {status}{runs_as}")
     return 0
 
 
