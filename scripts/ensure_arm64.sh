@@ -25,7 +25,9 @@ started=$(date +%s)
 LOG=$ROOT/setup.log
 : >"$LOG"
 
+PIP_PID=""
 unavailable() {  # the reason, one line, for the runtimes' availability; setup itself succeeds
+  [ -n "$PIP_PID" ] && kill "$PIP_PID" 2>/dev/null && wait "$PIP_PID" 2>/dev/null
   echo "$1" >"$ROOT/unavailable.txt"
   echo "arm64 runtimes unavailable: $1 (log: $LOG)" >&2
   touch "$STAMP"  # not retried on every make setup; delete the stamp (or $ROOT) to retry
@@ -38,7 +40,18 @@ qemu_ok() {  # qemu-aarch64 of version >= 8.1
   [ -n "$v" ] && set -- $v && { [ "$1" -gt 8 ] || { [ "$1" -eq 8 ] && [ "$2" -ge 1 ]; }; }
 }
 
+mark() { echo "== $(($(date +%s) - started))s: $1" >>"$LOG"; }
+
+# 3 first, in the background: the wheels download while apt works (they need only the host's pip)
+rm -rf "$ROOT/site"
+"$PY" -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --target "$ROOT/site" \
+  --only-binary=:all: --implementation cp --python-version 3.11 --abi cp311 \
+  --platform manylinux_2_27_aarch64 --platform manylinux_2_17_aarch64 --platform manylinux2014_aarch64 \
+  -c constraints.txt ai-edge-litert numpy >"$ROOT/pip.log" 2>&1 &
+PIP_PID=$!
+
 # 1. qemu
+mark "qemu"
 if ! qemu_ok; then
   [ "$(id -u)" = 0 ] || unavailable "qemu-aarch64 >= 8.1 not found (as root: apt-get install -t $SUITE-backports qemu-user)"
   echo "deb $MIRROR $SUITE-backports main" >/etc/apt/sources.list.d/harness-$SUITE-backports.list
@@ -51,8 +64,9 @@ if ! qemu_ok; then
 fi
 
 # 2. the arm64 sysroot (a private apt: its own lists, state and cache under $ROOT/apt)
+mark "arm64 sysroot"
 APT=$ROOT/apt
-rm -rf "$APT" "$ROOT/sysroot" "$ROOT/site"
+rm -rf "$APT" "$ROOT/sysroot"
 mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$APT/parts" "$APT/prefs" "$APT/log"
 touch "$APT/status"
 printf 'deb [arch=arm64] %s %s main\ndeb [arch=arm64] %s-security %s-security main\n' \
@@ -86,16 +100,16 @@ rm -rf "$APT"  # unpacked: its lists and .debs are not needed again (a re-run fe
 "$PY" -m compileall -q -j 2 "$ROOT/sysroot/usr/lib/python3.11" >>"$LOG" 2>&1 || true
 unset APT_CONFIG
 
-# 3. LiteRT and numpy for aarch64, pinned
-"$PY" -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --target "$ROOT/site" \
-  --only-binary=:all: --implementation cp --python-version 3.11 --abi cp311 \
-  --platform manylinux_2_27_aarch64 --platform manylinux_2_17_aarch64 --platform manylinux2014_aarch64 \
-  -c constraints.txt ai-edge-litert numpy >>"$LOG" 2>&1 || unavailable "pip could not install the aarch64 ai-edge-litert wheel"
+# 3. LiteRT and numpy for aarch64, pinned (started above)
+mark "waiting for pip"
+wait "$PIP_PID" || { cat "$ROOT/pip.log" >>"$LOG"; unavailable "pip could not install the aarch64 ai-edge-litert wheel"; }
+mark "smoke test under qemu"
 
 # a smoke test under qemu: the interpreter imports
 QEMU_LD_PREFIX="$ROOT/sysroot" PYTHONPATH="$ROOT/site" timeout 300 qemu-aarch64 -cpu cortex-a55 \
   "$ROOT/sysroot/usr/bin/python3.11" -c "import ai_edge_litert.interpreter, numpy" >>"$LOG" 2>&1 \
   || unavailable "LiteRT's aarch64 build does not import under qemu-aarch64"
+mark "done"
 seconds=$(($(date +%s) - started))
 printf '{"setup_seconds": %s, "qemu": "%s", "bytes": %s}\n' "$seconds" \
   "$(qemu-aarch64 --version | head -1)" "$(du -sb "$ROOT" | cut -f1)" >"$ROOT/env.json"
