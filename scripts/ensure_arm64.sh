@@ -26,8 +26,13 @@ LOG=$ROOT/setup.log
 : >"$LOG"
 
 PIP_PID=""
+stop_pip() {  # the background pip (step 3) is stopped by its pid on every way out, Ctrl-C included
+  if [ -n "$PIP_PID" ]; then kill "$PIP_PID" 2>/dev/null; wait "$PIP_PID" 2>/dev/null; PIP_PID=""; fi
+}
+trap stop_pip EXIT
+trap 'stop_pip; exit 130' INT TERM
 unavailable() {  # the reason, one line, for the runtimes' availability; setup itself succeeds
-  [ -n "$PIP_PID" ] && kill "$PIP_PID" 2>/dev/null && wait "$PIP_PID" 2>/dev/null
+  stop_pip
   echo "$1" >"$ROOT/unavailable.txt"
   echo "arm64 runtimes unavailable: $1 (log: $LOG)" >&2
   touch "$STAMP"  # not retried on every make setup; delete the stamp (or $ROOT) to retry
@@ -102,7 +107,10 @@ unset APT_CONFIG
 
 # 3. LiteRT and numpy for aarch64, pinned (started above)
 mark "waiting for pip"
-wait "$PIP_PID" || { cat "$ROOT/pip.log" >>"$LOG"; unavailable "pip could not install the aarch64 ai-edge-litert wheel"; }
+wait "$PIP_PID"
+pip_status=$?
+PIP_PID=""
+[ "$pip_status" = 0 ] || { cat "$ROOT/pip.log" >>"$LOG"; unavailable "pip could not install the aarch64 ai-edge-litert wheel"; }
 mark "smoke test under qemu"
 
 # a smoke test under qemu: the interpreter imports
