@@ -147,6 +147,15 @@ def webgl_warning(bundle: Bundle, runtime_ids: list[str]) -> str:
     return float16_ids.vocabulary_warning(bundle.signature().vocab_size)
 
 
+def _float16_ids_note(ids: np.ndarray, bundle: Bundle) -> str:
+    """What float16 id storage did to doctor's reviews, or would do to others (webgl16 rows)."""
+    if float16_ids.rows_with_rounded_ids(ids).any():
+        return f"ids above {float16_ids.EXACT_MAX} rounded before the lookup (float16 textures)"
+    if float16_ids.vocabulary_warning(bundle.signature().vocab_size):
+        return f"these reviews hold no id above {float16_ids.EXACT_MAX}; reviews that do are rounded (warning above)"
+    return ""
+
+
 def diagnose(bundle: Bundle, selection: Selection, try_known: bool = False) -> list[Row]:
     """One row per runtime of `selection` (the reference first), unavailable ones included."""
     model_traits = traits.of_file(bundle.model_path)
@@ -179,9 +188,8 @@ def diagnose(bundle: Bundle, selection: Selection, try_known: bool = False) -> l
             elif ref_scores is not None:
                 row.max_abs_diff = float(np.max(np.abs(scores - ref_scores)))
                 row.within_tolerance = row.max_abs_diff <= engines.tolerance(rid).atol
-                if rt.spec.options.get("float16_ids") and float16_ids.rows_with_rounded_ids(ids).any():
-                    row.detail = "; ".join(filter(None, [f"ids above {float16_ids.EXACT_MAX} rounded before the lookup "
-                                                         "(float16 textures)", row.detail]))  # fmt: skip
+                if rt.spec.options.get("float16_ids"):
+                    row.detail = "; ".join(filter(None, [_float16_ids_note(ids, bundle), row.detail]))
             rows[rid] = row
     for rid, missing in selection.unavailable.items():
         rows[rid] = Row(rid, "unavailable", detail=f"cannot run here: {missing}")
