@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -51,10 +52,10 @@ class Arm64Session(Session):
                  *, positive_index: int | None, flags: int) -> None:  # fmt: skip
         super().__init__(length, vocab_size)
         self._positive_index = positive_index
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close(): the worker's stderr, read when it aborts
         self._proc = procs.spawn(
-            env.argv(cpu, WORKER), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env.environ(),
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            env.argv(cpu, WORKER), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env.environ(), stderr=self._log
+        )
         try:
             facts = self._ask({"op": "load", "path": str(path), "length": length, "xnnpack_flags": flags,
                                "threads": THREADS}, timeout=START_TIMEOUT_S)  # fmt: skip
@@ -69,6 +70,7 @@ class Arm64Session(Session):
             "fp16_inference": bool(flags & 0x4) and bool(facts.get("fp16_arithmetic_core")),
             "fp16_arithmetic_core": facts.get("fp16_arithmetic_core"), "hwcap": facts.get("hwcap"),
             "xnnpack_partitions": facts.get("xnnpack_partitions"), "guest_load_seconds": facts.get("load_seconds"),
+            "batch_max": self._batch_max,
         }  # fmt: skip
 
     def _ask(self, request: dict[str, Any], timeout: float = 600.0) -> dict[str, Any]:
@@ -79,11 +81,19 @@ class Arm64Session(Session):
         proc.stdin.flush()
         line = _read_line(proc, timeout)
         if not line:
-            raise HarnessError(f"the arm64 worker exited during {request['op']} (code {proc.wait(5)})")
+            code = proc.wait(5)
+            raise HarnessError(f"the arm64 worker exited during {request['op']} (code {code}){self._last_words()}")
         answer: dict[str, Any] = json.loads(line)
         if "error" in answer:
             raise HarnessError(f"LiteRT (aarch64) {request['op']}: {answer['error']}")
         return answer
+
+    def _last_words(self) -> str:
+        """The last line the worker wrote to stderr that is not a log line, for a crash's message."""
+        self._log.seek(0)
+        lines = [ln.strip() for ln in self._log.read().decode(errors="replace").splitlines() if ln.strip()]
+        said = [ln for ln in lines if not ln.startswith(("INFO:", "WARNING: [npu_registry"))]
+        return f": {said[-1][:240]}" if said else ""
 
     def _request(self, ids: np.ndarray) -> tuple[np.ndarray, float]:
         ids = np.ascontiguousarray(ids, dtype=np.int32)
@@ -112,6 +122,7 @@ class Arm64Session(Session):
                 stream.close()
         procs.stop_group(proc.pid)
         proc.wait()
+        self._log.close()
         self._proc = None  # type: ignore[assignment]
 
 

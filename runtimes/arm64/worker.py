@@ -60,6 +60,13 @@ class Model:
             self.api = "Interpreter"
         self.resize(1)
         self.run(np.zeros((1, length), np.int32))  # a warm-up that also proves the model runs here
+        self.batches = True
+        if flags:  # CompiledModel does not resize every graph's output (the attention block's): then row by row
+            try:
+                self.batches = self.run(np.zeros((2, length), np.int32))[0].shape[0] == 2
+            except (ValueError, RuntimeError):
+                self.batches = False
+            self.resize(1)
 
     def resize(self, n: int) -> None:
         if n == self.rows:
@@ -90,9 +97,12 @@ class Model:
             return (y.astype(np.float64) - zero) * scale, seconds
         return np.asarray(y, dtype=np.float64).reshape(len(ids), -1), seconds
 
-    def facts(self) -> dict:
-        if self.flags:
-            return {"api": self.api}
+    def facts(self, path: str) -> dict:
+        if self.flags:  # CompiledModel: the batch dimension as the model declares it, read by an Interpreter
+            from ai_edge_litert.interpreter import Interpreter
+
+            declared = Interpreter(model_path=path).get_input_details()[0]["shape_signature"]
+            return {"api": self.api, "batch_signature": int(declared[0]) if self.batches else 1}
         ops = self.it._get_ops_details()
         return {
             "api": self.api,
@@ -120,7 +130,7 @@ def serve() -> None:
                 import ai_edge_litert
 
                 answer = {
-                    **model.facts(), "load_seconds": time.perf_counter() - started,
+                    **model.facts(req["path"]), "load_seconds": time.perf_counter() - started,
                     "litert": getattr(ai_edge_litert, "__version__", "?"), "numpy": np.__version__,
                     "python": sys.version.split()[0], "machine": os.uname().machine,
                     "fp16_arithmetic_core": bool(caps & HWCAP_ASIMDHP and caps & HWCAP_FPHP), "hwcap": hex(caps),
