@@ -90,3 +90,38 @@ def test_doctor_warns_before_converting_and_names_the_cause(capsys):
     assert err.startswith("harness doctor: warning: vocabulary of ") and "float16" in err
     row = next(line for line in out.splitlines() if line.strip().startswith("tfjs-webgl16"))
     assert "these reviews hold no id above 2048; reviews that do are rounded" in row
+
+
+@pytest.mark.browser
+@pytest.mark.nightly  # builds the web app (vite) and opens it twice in Chromium
+def test_the_web_app_refuses_webgl_without_float32_textures(reference_bundle):
+    import shutil
+
+    from harness.app import build as webapp
+    from harness.app import serve
+
+    if shutil.which("npm") is None and webapp.read_build() is None:
+        pytest.skip("npm is not installed and apps/web/dist was never built")
+    if not browser_host.availability("chromium").ok:
+        pytest.skip(f"chromium unavailable here: {browser_host.availability('chromium').reason}")
+    webapp.build(reference_bundle)
+    ready = "document.querySelector('[data-testid=\"score-button\"]') && !document.querySelector('[data-testid=\"score-button\"]').disabled"
+    in_use = "() => document.querySelector('[data-testid=\"backend-in-use\"]').textContent"
+    server = serve.app_server(webapp.DIST, prefix="/app/")
+    shown = {}
+    try:  # TF.js's own URL flag makes this Chromium's webgl store float16, as a phone GPU without float32 does
+        for query in ("?backend=webgl", "?backend=webgl&tfjsflags=WEBGL_FORCE_F16_TEXTURES:true"):
+            tab = (
+                browser_host.BrowserHost.shared()
+                .driver("chromium")
+                .open_tab(server.url("/app/index.html" + query), ready, timeout_s=120)
+            )
+            try:
+                shown[query] = tab.call(in_use)
+            finally:
+                tab.close()
+    finally:
+        server.close()
+    assert shown["?backend=webgl"].startswith("webgl")
+    refused = shown["?backend=webgl&tfjsflags=WEBGL_FORCE_F16_TEXTURES:true"]
+    assert refused.startswith("wasm") and "webgl refused" in refused and "2048" in refused
