@@ -12,6 +12,7 @@ setup: $(VENV)/.setup-stamp node_modules/.setup-stamp apps/web/node_modules/.set
 	@bash scripts/ensure_chromium.sh >&2
 	@bash scripts/ensure_browsers.sh >&2
 	@bash scripts/ensure_coreai.sh >&2
+	@PY=$(PY) bash scripts/ensure_arm64.sh >&2
 
 # Re-installs only when the pinned set or the project metadata changes.
 $(VENV)/.setup-stamp: pyproject.toml constraints.txt

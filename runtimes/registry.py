@@ -7,7 +7,9 @@ NeuralNetwork (`coreml-nn-*`) `@f16` (float16 weights; plain = float32); LiteRT 
 (float16 weights), `@dr8` (dynamic-range int8 weights) and `@int8` (full integer), on XNNPACK
 (`tflite`) or the reference kernels (`tflite-ref`). A web runtime without a browser prefix
 runs in Chromium; `firefox:` and `webkit:` name the other engines (`firefox:tfjs-wasm`,
-`webkit:tfjs-webgl@u8`). WebGPU exists in Chromium only here.
+`webkit:tfjs-webgl@u8`). WebGPU exists in Chromium only here. `tfjs-webgl16[@u8]` (in each browser)
+is the webgl backend with half-float textures, as on a phone whose GPU cannot render to float32
+(docs/phones.md); `arm64:tflite[@v]` is LiteRT's aarch64 build under qemu (runtimes/arm64/).
 """
 
 from __future__ import annotations
@@ -27,12 +29,24 @@ TFJS_ENGINES = {
     "firefox": (("cpu", "wasm", "webgl"), ("", "u8")),
     "webkit": (("cpu", "wasm", "webgl"), ("", "u8")),
 }
+# webgl with half-float textures (TF.js's WEBGL_FORCE_F16_TEXTURES): every browser, the float32
+# weights and the variant the web app ships; its own tolerance class (conformance.toml).
+WEBGL16 = "webgl16"
+WEBGL16_VARIANTS = ("", "u8")
+WEBGL16_LABEL = "simulated float16 storage (the software renderer still computes in float32)"
 TFLITE_WEIGHTS = (("", "tflite", "float32"), ("f16", "tflite-f16", "float16"),
                   ("dr8", "tflite-dr8", "int8w"), ("int8", "tflite-int8", "int8"))  # fmt: skip
 TFLITE_KERNELS = (("xnnpack", "tflite"), ("ref", "tflite-ref"))
 # Apple's Core AI (iOS/macOS 27), its portable CPU engine, on the .aimodel from Apple's converter
 _COREAI = "runtimes.coreai:CoreaiRuntime"
 COREAI_WEIGHTS = (("", "coreai", "float32"), ("f16", "coreai-f16", "float16"))
+
+# LiteRT's own aarch64 build under qemu user mode (runtimes/arm64/): a phone's CPU kernels, emulated.
+# `arm64:tflite-fp16@f16` asks XNNPACK for float16 arithmetic (flag FORCE_FP16, 0x4).
+ARM64_LABEL = "emulated CPU: LiteRT's aarch64 build under qemu user mode"
+ARM64 = tuple((f"arm64:tflite@{v}" if v else "arm64:tflite", t, p, 0) for v, t, p in TFLITE_WEIGHTS) + (
+    ("arm64:tflite-fp16@f16", "tflite-f16", "float16-arith", 0x4),
+)
 COREML_ENGINES = (
     ("ref", "runtimes.coreml_ref:CoremlRefRuntime"),
     ("native", "runtimes.coreml_native:CoremlNativeRuntime"),
@@ -60,6 +74,15 @@ def _specs() -> list[RuntimeSpec]:
                         RuntimeSpec(_id(f"{prefix}tfjs-{backend}", variant), "tfjs", _TFJS, "web", precision,
                                     f"{prefix}js", target, backend=backend, browser=browser, variant=variant)
                     )  # fmt: skip
+    for browser in TFJS_ENGINES:
+        prefix = "" if browser == "chromium" else f"{browser}:"
+        for variant, target, _ in TFJS_WEIGHTS:
+            if variant in WEBGL16_VARIANTS:
+                specs.append(
+                    RuntimeSpec(_id(f"{prefix}tfjs-{WEBGL16}", variant), "tfjs", _TFJS, "web", "float16-storage",
+                                f"{prefix}js", target, backend=WEBGL16, browser=browser, variant=variant,
+                                options={"label": WEBGL16_LABEL, "float16_ids": True})
+                )  # fmt: skip
     for backend, engine in COREML_ENGINES:
         base = f"coreml-{backend}"
         hosts = ("Darwin",) if backend == "native" else ()  # Apple's Core ML framework: macOS only
@@ -129,6 +152,12 @@ def _specs() -> list[RuntimeSpec]:
                 variant=variant,
             )
         )
+    for rid, target, precision, flags in ARM64:
+        specs.append(
+            RuntimeSpec(rid, "tflite", "runtimes.arm64.runtime:Arm64TfliteRuntime", "android", precision, "py", target,
+                        backend="xnnpack", variant=rid.partition("@")[2], hosts=("Linux",),
+                        options={"label": ARM64_LABEL, "emulated": True, "xnnpack_flags": flags})
+        )  # fmt: skip
     return specs
 
 

@@ -1,6 +1,6 @@
 """The one answer to "which runtimes, and can they run here": every command and the test suite ask it.
 
-`select("matrix")` is conformance.toml's matrix, `select("all")` every registered runtime, and
+`select("matrix")` is conformance.toml's matrix, `select("phones")` its [phones] list, `select("all")` every registered runtime, and
 anything else a comma list of ids (unknown ids are refused with a "did you mean"). Runtimes that
 cannot run here are returned beside the runnable ones with their reason, never dropped; with
 `strict`, a runtime the user named explicitly that cannot run here is an error instead.
@@ -16,7 +16,7 @@ from harness.core.errors import HarnessError
 from runtimes import registry
 from runtimes.base import Runtime
 
-KEYWORDS = ("all", "matrix")
+KEYWORDS = ("all", "matrix", "phones")
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,8 @@ def requested_ids(text: str) -> list[str]:
         return registry.ids()
     if text == "matrix":
         return [registry.spec(rid).id for rid in config.matrix()]
+    if text == "phones":  # conformance.toml [phones]: what phones compute differently (docs/phones.md)
+        return [registry.spec(rid).id for rid in config.load().get("phones", {}).get("runtimes", [])]
     wanted = list(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
     if not wanted:
         raise HarnessError("no runtime given (expected ids such as keras,tfjs-wasm, 'matrix' or 'all')")

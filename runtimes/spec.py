@@ -9,6 +9,8 @@ from typing import Any
 FAMILIES = ("keras", "tfjs", "coreml", "tflite", "coreai")
 PLATFORMS = ("desktop", "web", "ios", "android")
 PRECISIONS = ("float32", "float16", "uint8", "int8w", "int8")  # int8w: int8 weights, float math (dynamic range)
+# Phones (docs/phones.md): float32 math on float16 textures (webgl16), float16 arithmetic (arm64 fp16)
+PHONE_PRECISIONS = ("float16-storage", "float16-arith")
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,7 @@ class RuntimeSpec:
     family: str  # "keras", "tfjs", "coreml", "tflite": the exported format and the engine family
     engine: str  # "module:Class" of its Runtime, imported only when used
     platform: str  # what shipped product it stands for: "desktop" (the reference), "web", "ios", "android"
-    precision: str  # one of PRECISIONS: picks the tolerance policy
+    precision: str  # one of PRECISIONS or PHONE_PRECISIONS: picks the tolerance policy
     tokenizer: str  # the tokenizer runtime of the real app it stands for ("py", "js")
     target: str | None = None  # export target it executes (None: the bundle's model.keras)
     backend: str | None = None  # tfjs: cpu / wasm / webgl; coreml: ref / native; tflite: xnnpack / ref

@@ -142,7 +142,7 @@ class TfjsRuntime(Runtime):
     def availability(self) -> Availability:
         engine = self.spec.browser or browser.DEFAULT_ENGINE
         ok = browser.availability(engine)
-        if ok.ok and engine == "firefox" and self.spec.backend == "webgl" and not xvfb_available():
+        if ok.ok and engine == "firefox" and self.spec.backend in ("webgl", "webgl16") and not xvfb_available():
             return Availability(
                 False, "headless Firefox has no WebGL (the harness runs it headful on its own Xvfb)",
                 "apt-get install -y xvfb (as root)",
@@ -177,4 +177,6 @@ class TfjsRuntime(Runtime):
         rewrites = [r["rewrite"] for r in artifact.manifest.get("graph_rewrites", [])]
         session.info = {**host.driver(engine).facts, **facts, "artifact": artifact.target,
                         "execution": run["mode"], "async_ops": run["async_ops"], "graph_rewrites": rewrites}  # fmt: skip
+        if "label" in self.spec.options:  # what the row stands for, when it is not plainly the engine itself
+            session.info["runs_as"] = self.spec.options["label"]
         return session

@@ -15,6 +15,7 @@ as that limitation. `harness bundle` prints the same table for the bundle it mad
 from __future__ import annotations
 
 import re
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from harness import export
-from harness.core import config, limitations, strict_json
+from harness.core import config, float16_ids, limitations, strict_json
 from harness.core.bundle import Bundle
 from harness.core.limitations import Limitation
 from harness.data import traits
@@ -139,6 +140,26 @@ def _predicted(rid: str, lim: Limitation, model_traits: set[str]) -> Row:
     )  # fmt: skip
 
 
+WEBGL_BACKENDS = ("webgl", "webgl16")
+
+
+def webgl_warning(bundle: Bundle, runtime_ids: list[str]) -> str:
+    """The float16-ids warning when the model is meant to ship on webgl (a webgl runtime among
+    `runtime_ids`) and its vocabulary has ids float16 storage rounds, else "" (harness.core.float16_ids)."""
+    if not any(registry.spec(rid).backend in WEBGL_BACKENDS for rid in runtime_ids):
+        return ""
+    return float16_ids.vocabulary_warning(bundle.signature().vocab_size)
+
+
+def _float16_ids_note(ids: np.ndarray, bundle: Bundle) -> str:
+    """What float16 id storage did to doctor's reviews, or would do to others (webgl16 rows)."""
+    if float16_ids.rows_with_rounded_ids(ids).any():
+        return f"ids above {float16_ids.EXACT_MAX} rounded before the lookup (float16 textures)"
+    if float16_ids.vocabulary_warning(bundle.signature().vocab_size):
+        return f"these reviews hold no id above {float16_ids.EXACT_MAX}; reviews that do are rounded (warning above)"
+    return ""
+
+
 def diagnose(bundle: Bundle, selection: Selection, try_known: bool = False) -> list[Row]:
     """One row per runtime of `selection` (the reference first), unavailable ones included."""
     model_traits = traits.of_file(bundle.model_path)
@@ -171,6 +192,8 @@ def diagnose(bundle: Bundle, selection: Selection, try_known: bool = False) -> l
             elif ref_scores is not None:
                 row.max_abs_diff = float(np.max(np.abs(scores - ref_scores)))
                 row.within_tolerance = row.max_abs_diff <= engines.tolerance(rid).atol
+                if rt.spec.options.get("float16_ids"):
+                    row.detail = "; ".join(filter(None, [_float16_ids_note(ids, bundle), row.detail]))
             rows[rid] = row
     for rid, missing in selection.unavailable.items():
         rows[rid] = Row(rid, "unavailable", detail=f"cannot run here: {missing}")
@@ -220,7 +243,12 @@ def print_diagnosis(
     from harness.core import bundle
     from runtimes.selection import select
 
-    rows = diagnose(bundle.load(bundle_dir), select(runtimes, with_reference=True), try_known)
+    b = bundle.load(bundle_dir)
+    selection = select(runtimes, with_reference=True)
+    warning = webgl_warning(b, selection.ids + list(selection.unavailable))
+    if warning:  # before the conversions start: it is known from the bundle alone
+        print(f"harness doctor: warning: {warning}", file=sys.stderr, flush=True)
+    rows = diagnose(b, selection, try_known)
     if as_json:
         for row in rows:
             print(strict_json.dumps(row.as_dict(), ensure_ascii=False), file=stream)

@@ -3,6 +3,7 @@ the value beside its budget. Budgets come from conformance.toml; this module onl
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -42,6 +43,15 @@ def latency_budget(runtime_id: str, cfg: dict[str, Any] | None = None) -> dict[s
     cfg = cfg if cfg is not None else config.load()
     lat = cfg.get("budgets", {}).get("latency", {})
     return {**lat.get("default", {}), **lat.get("runtime", {}).get(runtime_id, {})}
+
+
+def advisory(runtime_id: str, cfg: dict[str, Any] | None = None) -> str:
+    """Why this runtime's agreement and accuracy gates are shown but not required (conformance.toml
+    [advisory]: runtimes no shipped app runs on, kept to show what would happen), or ""."""
+    cfg = cfg if cfg is not None else config.load()
+    table = cfg.get("advisory", {})
+    hit = any(fnmatch.fnmatchcase(runtime_id, pattern) for pattern in table.get("runtimes", []))
+    return str(table.get("reason", "")) if hit else ""
 
 
 def size_budgets(cfg: dict[str, Any] | None = None) -> dict[str, int]:

@@ -74,6 +74,12 @@ def cmd_export(args: argparse.Namespace) -> int:
             "target": target, "path": str(art.path), "cached": art.manifest.get("cached", False),
             "export_seconds": art.manifest["export_seconds"], "bytes": art.total("bytes"), "gzip_bytes": art.total("gzip_bytes"),
         })  # fmt: skip
+    if any(t.startswith("tfjs") for t in targets):  # a TF.js export may ship on webgl (after: bad input stays one line)
+        from harness.core.float16_ids import vocabulary_warning
+
+        warning = vocabulary_warning(b.signature().vocab_size)
+        if warning:
+            print(f"harness export: warning: {warning}", file=sys.stderr)
     return 0
 
 

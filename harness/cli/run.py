@@ -26,7 +26,7 @@ def cmd_runtimes(args: argparse.Namespace) -> int:
         except HarnessError as e:
             ok = Availability(False, str(e), "reinstall the harness (make setup)")
         rows.append({"id": rid, "kind": "model", "available": ok.ok, **spec.describe(), "reason": ok.reason,
-                     "install": ok.install})  # fmt: skip
+                     "install": ok.install, "runs_as": spec.options.get("label", "")})  # fmt: skip
     for tid, tok in tokenizers.SPECS.items():
         try:
             ok = tokenizers.availability(tid)
@@ -45,7 +45,8 @@ def cmd_runtimes(args: argparse.Namespace) -> int:
             status = "available" if r["available"] else f"unavailable: {r['reason']} -> {r['install']}"
             if kind == "model":
                 where = f"{r['platform']}/{r['browser']}" if r["browser"] else r["platform"]
-                print(f"  {r['id']:<{width}}  {r['precision']:<8} {where:<15} {status}")
+                runs_as = f" ({r['runs_as']})" if r["runs_as"] else ""  # webgl16: simulated; arm64: emulated CPU
+                print(f"  {r['id']:<{width}}  {r['precision']:<8} {where:<15} {status}{runs_as}")
             else:
                 where = f"web/{r['browser']}" if r["browser"] else "python"
                 print(f"  {r['id']:<{width}}  {r['implementation']:<8} {where:<15} {status}")
@@ -136,7 +137,7 @@ def _tokenizer_bundle(args: argparse.Namespace, scratch: str) -> Any:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from harness.core import bundle, cases
-    from harness.run.predict import BATCH, predict_batches
+    from harness.run.predict import BATCH, RoundedIds, predict_batches
     from runtimes.selection import select
 
     selection = select(args.runtimes, strict=True)
@@ -145,6 +146,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     say_unavailable("predict", selection.unavailable)
     said: set[str] = set()
     first = True
+    rounded = RoundedIds(selection.reference)
     batches = predict_batches(b, selection, cases.batched(items, BATCH))
     try:
         for scored in batches:
@@ -153,15 +155,21 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 print(f"tokenized with: {used}", file=sys.stderr)
             first = False
             errors = _reported("predict", scored.failures, said)
+            rounded.add(scored)
             for i, case in enumerate(scored.cases):
                 scores = {rid: round(float(s[i]), 8) for rid, s in scored.scores.items()}
                 row: dict[str, Any] = {"id": case.id, "scores": scores}
                 if errors:
                     row["errors"] = errors
+                hit = [rid for rid, mask in scored.rounded_ids.items() if mask[i]]
+                if hit:
+                    row["rounded_ids"] = hit  # runtimes whose lookup got other ids than these (float16)
                 print_jsonl(row)
             sys.stdout.flush()
     finally:
         batches.close()  # here, not whenever the generator is collected
+    for line in rounded.lines():
+        print(f"harness predict: {line}", file=sys.stderr)
     return 1 if said else 0
 
 

@@ -89,7 +89,7 @@ def build(b: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
         held_out_rows(engines, reviews, machine, ids_by_tok, rows, _say)
         report["evidence"] = {"artifacts": {r["artifact"]["target"]: r["artifact"]["artifact_hash"]
                                             for r in rows.values() if r.get("artifact")}}  # fmt: skip
-        add(agreement_gates(engines, rows))
+        add(agreement_gates(engines, rows, ids_by_tok))
         report["worst_cases"] = worst_cases(reviews, rows, selection.reference)
         if opts.layers:
             worst_layers.attach(engines, report["worst_cases"], rows, _say)

@@ -11,7 +11,7 @@ import numpy as np
 from harness.check import gates
 from harness.check.compare import judge
 from harness.check.side_by_side import command_for
-from harness.core import calibration, speed_policy
+from harness.core import calibration, float16_ids, speed_policy
 from harness.core.latency import latency_summary
 from harness.core.speed_policy import SpeedPolicy
 from harness.data import corpus
@@ -97,8 +97,12 @@ def preprocessing_parity(engines: Engines, tok: str, ids: np.ndarray, texts: lis
     }
 
 
-def agreement_gates(engines: Engines, rows: dict[str, dict[str, Any]]) -> list[gates.Gate]:
-    """Agreement with the reference and the accuracy floor, per runtime that ran."""
+def agreement_gates(
+    engines: Engines, rows: dict[str, dict[str, Any]], ids_by_tok: dict[str, np.ndarray] | None = None
+) -> list[gates.Gate]:
+    """Agreement with the reference and the accuracy floor, per runtime that ran. A runtime that
+    stores ids as float16 (webgl16) gets the share of its disagreement the rounded ids explain,
+    from the ids it was fed (`ids_by_tok`); conformance.toml [advisory] makes its gates advisory."""
     ran = {rid: row for rid, row in rows.items() if row["status"] == "ran"}
     if engines.reference not in ran:
         return []
@@ -119,9 +123,18 @@ def agreement_gates(engines: Engines, rows: dict[str, dict[str, Any]]) -> list[g
         if isinstance(parity, dict) and parity.get("differing_reviews"):
             detail += (f"; preprocessing: {row['info']['tokenizer_used']} ids differ from {parity['reference']} "
                        f"on {parity['differing_reviews']} of {parity['reviews']} reviews")  # fmt: skip
-        out.append(gates.Gate("agreement", rid, cmp.passed, cmp.max_abs_diff, tol.atol, "", detail))
-        precision = engines.runtimes[rid].spec.precision
-        out.append(gates.accuracy_gate(rid, precision, row["accuracy"], ref_row["accuracy"], budget))
+        spec = engines.runtimes[rid].spec
+        fed = (ids_by_tok or {}).get(str(row["info"].get("tokenizer_used")))
+        if spec.options.get("float16_ids") and fed is not None:
+            row["info"]["float16_ids"] = float16_ids.explain(fed, ref, np.asarray(row["scores"]), tol.atol)
+            if not cmp.passed and row["info"]["float16_ids"]["cause"]:
+                detail = f"cause: {row['info']['float16_ids']['cause']}; {detail}"
+        judged = [gates.Gate("agreement", rid, cmp.passed, cmp.max_abs_diff, tol.atol, "", detail),
+                  gates.accuracy_gate(rid, spec.precision, row["accuracy"], ref_row["accuracy"], budget)]  # fmt: skip
+        why = gates.advisory(rid)
+        for gate in judged:
+            gate.required, gate.detail = not why, f"{gate.detail}; advisory: {why}" if why else gate.detail
+        out.extend(judged)
     return out
 
 
@@ -199,7 +212,12 @@ def latency_gates(engines: Engines, rows: dict[str, dict[str, Any]], ids_by_tok:
             rows[rid] = failed_row(engines, rid, e.failure, row["machine"])
             continue
         row.pop("batch_seconds", None)
-        out.extend(gates.latency_gates(rid, row["latency"], budget))
+        judged = gates.latency_gates(rid, row["latency"], budget)
+        if engines.runtimes[rid].spec.options.get("emulated"):  # an emulated CPU's time is not a phone's
+            for gate in judged:
+                gate.detail = f"emulated CPU (shown, never judged): {gate.value} {gate.unit}, budget {gate.budget}"
+                gate.passed, gate.evaluated, gate.required = False, False, False
+        out.extend(judged)
     return out
 
 

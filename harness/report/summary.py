@@ -13,6 +13,8 @@ def _subject_verdict(gs: list[Gate]) -> str:
         return "FAIL"
     if any(g.waived for g in gs):
         return "waived"
+    if any(g.evaluated and g.state == "advisory" for g in gs):  # failed, shown, not required (webgl16)
+        return "advisory"
     return "pass" if all(g.passed for g in gs) else "n/a"
 
 
@@ -69,7 +71,7 @@ def print_summary(report: Report, out: Path) -> None:
         why = "; ".join(
             f"{g.gate}: {g.detail or g.value}" if g.evaluated else f"{g.gate} not evaluated: {g.detail}"
             for g in gs
-            if g.blocking or not g.evaluated or g.inconclusive
+            if g.blocking or not g.evaluated or g.inconclusive or g.state == "advisory"
         )
         print(f"  {subject:<22} {_subject_verdict(gs):<6} {extra}{('  ' + why) if why else ''}")
     speed_lines(report)

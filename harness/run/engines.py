@@ -141,8 +141,9 @@ class Engines:
     ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         """Each runtime fed by the tokenizer its real app uses (browser: js); ids already
         computed for `texts` can be passed in, so no tokenizer runs twice. Runtimes that fail
-        (or whose tokenizer fails) are left out and recorded in `failures`."""
-        by_tok: dict[str, np.ndarray] = dict(ids_by_tokenizer or {})
+        (or whose tokenizer fails) are left out and recorded in `failures`. The ids each tokenizer
+        gave are added to `ids_by_tokenizer` when it is passed (predict reads them back)."""
+        by_tok: dict[str, np.ndarray] = ids_by_tokenizer if ids_by_tokenizer is not None else {}
         out, used = {}, {}
         for rid in self.runtimes:
             try:

@@ -105,6 +105,7 @@ export default function App() {
         engineRef.current = engine;
         setModelInfo({ bytes: engine.downloadBytes, ...engine.info });
         setFacts(started);
+        setBackend(engine.backend); // the default when the one asked for was refused here (engine.js)
         setPhase("ready");
         mark("review-app:model-ready");
         if (textRef.current && textRef.current.value.trim() !== "") scoreNow("load");

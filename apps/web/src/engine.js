@@ -108,6 +108,24 @@ async function startBackend(name) {
   }
   if (!ok) throw new Error(`the ${name} backend is not available in this browser`);
   await tf.ready();
+  const why = refusal(name);
+  if (why) throw new RefusedBackend(why);
+}
+
+/** A backend that starts here but would not compute the model's answer. */
+export class RefusedBackend extends Error {}
+
+/**
+ * Why backend `name` must not run the model in this browser, or "". A GPU that cannot render to
+ * float32 textures (many phones) makes TF.js's webgl backend store every tensor, the int32 token
+ * ids included, as float16, which rounds each id above 2048 to another word's before the
+ * embedding lookup (docs/phones.md): the app never runs webgl there.
+ */
+export function refusal(name) {
+  if (name === "webgl" && !tf.env().getBool("WEBGL_RENDER_FLOAT32_ENABLED")) {
+    return "WebGL here has no float32 textures: token ids above 2048 would be rounded to other words";
+  }
+  return "";
 }
 
 export class Engine {
@@ -132,9 +150,17 @@ export class Engine {
       throw new LoadError(`The tokenizer spec is not usable (${e.message})`);
     }
     const engine = new Engine(info, tokenizer, artifacts, counter.bytes);
-    await starting;
+    let refused = "";
+    try {
+      await starting;
+    } catch (e) {
+      if (!(e instanceof RefusedBackend) || backend === DEFAULT_BACKEND) throw e;
+      refused = `${backend} refused: ${e.message}`; // the first visit still scores, on the default
+      backend = DEFAULT_BACKEND;
+    }
     const facts = await engine.use(backend);
-    return { engine, facts };
+    if (refused) facts.detail = [facts.detail, refused].filter(Boolean).join("; ");
+    return { engine, facts: { ...facts, refused } };
   }
 
   constructor(info, tokenizer, artifacts, downloadBytes) {

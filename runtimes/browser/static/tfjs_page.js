@@ -31,11 +31,18 @@ window.harness = (() => {
       facts.float_precision = tf.env().getBool("WEBGL_RENDER_FLOAT32_ENABLED") ? "float32" : "float16";
       const hp = gl.getShaderPrecisionFormat(gl.FRAGMENT_SHADER, gl.HIGH_FLOAT);
       facts.fragment_highp_precision_bits = hp ? hp.precision : null;
+      // webgl16: TF.js keeps every tensor, int32 ids included, in half-float textures
+      facts.f16_textures = tf.env().getBool("WEBGL_FORCE_F16_TEXTURES");
+      if (facts.f16_textures) facts.float_precision = "float16";
     }
     return facts;
   }
 
-  async function load(modelUrl, backend, inputLength, executionMode = "execute") {
+  async function load(modelUrl, requested, inputLength, executionMode = "execute") {
+    // "webgl16": the webgl backend on half-float textures, as on a phone GPU that cannot render
+    // to float32. The flag must be set before the backend starts: it reads it once, at start.
+    const backend = requested === "webgl16" ? "webgl" : requested;
+    if (requested === "webgl16") tf.env().set("WEBGL_FORCE_F16_TEXTURES", true);
     if (backend === "wasm") {
       tf.wasm.setWasmPaths("/node_modules/@tensorflow/tfjs-backend-wasm/dist/");
     }
