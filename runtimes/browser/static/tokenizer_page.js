@@ -106,7 +106,7 @@ def facts():
         return `${String(e.name || "Error")}: ${String(e.message)}`;
       }
       return `thrown ${typeof e}: ${String(e)}`;
-    } catch (_) {
+    } catch {
       return `thrown ${typeof e} that cannot be described (its own description throws)`;
     }
   }
@@ -136,7 +136,7 @@ def facts():
     // What the app logs as an error is its own business, not a failure of the page: kept aside.
     const logged = [];
     const consoleError = console.error;
-    console.error = (...args) => logged.push(args.map((a) => { try { return String(a); } catch (_) { return "?"; } }).join(" "));
+    console.error = (...args) => logged.push(args.map((a) => { try { return String(a); } catch { return "?"; } }).join(" "));
     const t0 = performance.now();
     try {
       for (let i = 0; i < texts.length; i++) {
