@@ -11,6 +11,7 @@ throughput), `suite` (training, tokenizer, conformance suite), `webapp` (per eng
 phone profile, first-visit bytes, against the issues' targets), `layers` (compare --layers),
 `tokenizers` (a team's own Keras tokenizer and its JavaScript port), `zoo` (every zoo model's
 single-review latency on keras, tfjs-wasm and coreml-ref; with the matrix, or `--zoo only`),
+`seed_formats` (a tf_keras LSTM as the seed ships it: its TF.js layers model, graph model, LiteRT),
 `memory` (100,000 cases through `harness predict`: resident memory and cases/s).
 """
 
@@ -98,6 +99,10 @@ def run_bench(
         result["webapp"] = bench_webapp(b)
     if zoo == "include" and everything:
         result["zoo"] = bench_zoo(b, texts[0], min(repeats, 100))
+    if everything:  # the seed's formats: a tf_keras LSTM's layers model (harness/bench/seed_formats.py)
+        from harness.bench.seed_formats import bench_seed_formats
+
+        result["seed_formats"] = bench_seed_formats(b, texts[0], min(repeats, 100))
     if everything:
         result["conformance_suite"] = bench_conformance_suite()
     if large_cases:
