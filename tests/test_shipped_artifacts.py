@@ -143,3 +143,25 @@ def test_report_rows_say_where_the_artifact_came_from(shipped_bundle: Path, test
     assert rows["tflite#exported"]["artifact"]["recorded_by"]["tensorflow"]
     for row in rows.values():
         RuntimeRow.model_validate(row)  # the report schema takes them
+
+
+def test_compare_export_adds_a_fresh_export_beside_each_shipped_runtime(shipped_bundle: Path):
+    from harness.cli.report import with_fresh_exports
+    from harness.core.errors import HarnessError
+
+    got = with_fresh_exports(str(shipped_bundle), "keras,tflite,tfjs-wasm@u8,tfjs-cpu")
+    assert got == "keras,tflite,tflite#exported,tfjs-wasm@u8,tfjs-cpu,tfjs-cpu#exported"
+    with pytest.raises(HarnessError, match="adopted no artifact"):
+        with_fresh_exports(None, "keras,tflite")
+
+
+def test_a_keras3_model_has_no_layers_model_and_says_why(reference_bundle: bundle.Bundle):
+    from harness.core.errors import HarnessError
+    from runtimes.failures import RuntimeFailed, step
+
+    with pytest.raises(HarnessError, match=r"Keras 3 writes `batch_shape`.*tfjs#8328"):
+        export.export(reference_bundle, "tfjs-layers")
+    with pytest.raises(RuntimeFailed) as failed, step("tfjs-layers-wasm", "export"):
+        export.export(reference_bundle, "tfjs-layers-u8")
+    assert failed.value.failure.limitation is not None
+    assert failed.value.failure.limitation.id == "tfjs-layers-keras3"
