@@ -21,6 +21,7 @@ import pytest
 from harness import cli, export
 from harness.core import bundle, config, shipped
 from harness.core.paths import REFERENCE_BUNDLE
+from runtimes import registry
 
 GOLDEN_TEXTS = REFERENCE_BUNDLE.parent / "texts.jsonl"
 
@@ -41,7 +42,9 @@ def team_files(tmp_path_factory: pytest.TempPathFactory, reference_bundle: bundl
     web = out / "web" / "model"
     shutil.copytree(export.export(reference_bundle, "tfjs").path, web)
     (web / "artifact.json").unlink()  # the harness's own record, not part of what ships
-    return {"tflite": out / "sentiment.tflite", "tfjs": web / "model.json"}
+    ios = out / "ios" / "Sentiment.mlpackage"
+    shutil.copytree(export.export(reference_bundle, "coreml-fp32").main_file("model.mlpackage"), ios)
+    return {"tflite": out / "sentiment.tflite", "tfjs": web / "model.json", "mlpackage": ios}
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +62,8 @@ def shipped_bundle(tmp_path_factory: pytest.TempPathFactory, team_files: dict[st
         f"tflite={team_files['tflite']}",
         "--artifact",
         f"tfjs={team_files['tfjs']}",
+        "--artifact",
+        f"coreml-fp32={team_files['mlpackage']}",
     )
     assert rc == 0, err
     return out
@@ -66,7 +71,7 @@ def shipped_bundle(tmp_path_factory: pytest.TempPathFactory, team_files: dict[st
 
 def test_the_adopted_file_is_the_artifact_and_is_never_rebuilt(shipped_bundle: Path, team_files: dict[str, Path]):
     b = bundle.load(shipped_bundle)
-    assert shipped.targets(b) == ["tfjs", "tflite"]
+    assert shipped.targets(b) == ["coreml-fp32", "tfjs", "tflite"]
     art = export.export(b, "tflite", force=True)  # --force rebuilds exports, never a shipped file
     assert art.path == shipped_bundle / "shipped" / "tflite"
     assert art.main_file("x").read_bytes() == team_files["tflite"].read_bytes()
@@ -75,20 +80,25 @@ def test_the_adopted_file_is_the_artifact_and_is_never_rebuilt(shipped_bundle: P
     web = export.export(b, "tfjs")
     assert web.manifest["recorded_by"]["convertedBy"].startswith("TensorFlow.js Converter")
     assert sorted(web.files) == ["group1-shard1of1.bin", "model.json"]
+    ios = export.export(b, "coreml-fp32")
+    assert ios.manifest["model_format"] == "coreml mlProgram" and ios.manifest["main"] == "Sentiment.mlpackage"
+    assert ios.manifest["recorded_by"]["coremltools"] and ios.manifest["recorded_by"]["source"].startswith("tensorflow")
     fresh = export.export(b, "tflite", fresh=True)  # what --compare-export runs beside it
     assert shipped.origin(fresh.manifest) == "exported" and fresh.path != art.path
 
 
-def test_shipped_tflite_scores_within_policy_on_the_golden_cases(shipped_bundle: Path):
+@pytest.mark.parametrize("runtime", ["tflite", "coreml-ref@fp32"])
+def test_shipped_files_score_within_policy_on_the_golden_cases(shipped_bundle: Path, runtime: str):
     rc, out, err = cli_run(
-        "predict", "--bundle", str(shipped_bundle), "--runtimes", "keras,tflite", "--input", str(GOLDEN_TEXTS)
+        "predict", "--bundle", str(shipped_bundle), "--runtimes", f"keras,{runtime}", "--input", str(GOLDEN_TEXTS)
     )
     assert rc == 0, err
     rows = [json.loads(line) for line in out.splitlines()]
     keras = np.array([r["scores"]["keras"] for r in rows])
-    tflite = np.array([r["scores"]["tflite"] for r in rows])
+    got = np.array([r["scores"][runtime] for r in rows])
     assert len(rows) >= 50
-    assert float(np.abs(keras - tflite).max()) <= config.tolerance("tflite", "float32").atol
+    tol = config.tolerance(runtime, registry.spec(runtime).precision)
+    assert float(np.abs(keras - got).max()) <= tol.atol
 
 
 def test_a_changed_byte_in_an_adopted_artifact_is_refused_before_anything_runs(shipped_bundle: Path, tmp_path: Path):
@@ -129,7 +139,6 @@ def test_report_rows_say_where_the_artifact_came_from(shipped_bundle: Path, test
     from harness.report.parts import RuntimeRow
     from harness.report.runtime_rows import held_out_rows
     from harness.run.engines import Engines
-    from runtimes import registry
 
     b = bundle.load(shipped_bundle)
     runtimes = [registry.get(rid) for rid in ("keras", "tflite", "tflite#exported")]
