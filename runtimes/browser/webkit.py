@@ -118,6 +118,8 @@ class WebKitTab(Tab):
         wd = self.driver._wd
         if wd is None or not self.handle:
             return
+        from selenium.common.exceptions import WebDriverException
+
         try:
             handles = wd.window_handles
             if self.handle in handles and len(handles) > 1:  # closing the last window ends the session
