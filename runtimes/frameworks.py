@@ -28,6 +28,22 @@ def import_keras() -> Any:
     return keras
 
 
+def import_tf_keras() -> Any:
+    """Keras 2 (tf_keras), the Keras of models saved for TF.js layers models, quietly."""
+    with native_stderr():
+        import tf_keras
+
+    return tf_keras
+
+
+def load_keras_file(path: Any, framework: str = "keras") -> Any:
+    """A model file by the Keras that wrote it: "keras" (Keras 3) or "tf_keras" (Keras 2)."""
+    with native_stderr():
+        if framework == "tf_keras":
+            return import_tf_keras().models.load_model(path, compile=False)
+        return import_keras().saving.load_model(path, compile=False)
+
+
 @contextmanager
 def coreml_quiet() -> Iterator[None]:
     """coremltools logs a warning per missing macOS proxy and per untested TF version; TF's C++
@@ -51,3 +67,11 @@ def import_coremltools() -> Any:
         import coremltools
 
     return coremltools
+
+
+def tflite_schema() -> Any:
+    """TensorFlow's generated TFLite flatbuffer schema (reads a .tflite without an interpreter)."""
+    with native_stderr():
+        from tensorflow.lite.python import schema_py_generated
+
+    return schema_py_generated

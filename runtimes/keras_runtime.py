@@ -16,7 +16,7 @@ import numpy as np
 from harness.core.bundle import positive_scores
 from harness.core.quiet import native_stderr
 from runtimes.base import Availability, RunResult, Runtime, Session
-from runtimes.frameworks import import_keras
+from runtimes.frameworks import import_keras, import_tf_keras, load_keras_file
 from runtimes.tensors import CannotExpose, TensorGraph
 
 
@@ -95,12 +95,14 @@ class KerasRuntime(Runtime):
         return Availability(True)
 
     def open(self, bundle: Any, artifact: Any | None) -> Session:
-        keras = import_keras()
         started = time.perf_counter()
+        framework = bundle.model_framework  # a Keras 2 model (tf_keras) runs on the Keras that wrote it
         with native_stderr():
-            model = self.prepare(keras.saving.load_model(bundle.model_path, compile=False))
+            model = self.prepare(load_keras_file(bundle.model_path, framework))
             sig = bundle.signature()
             session = KerasSession(model, sig.length, sig.vocab_size, sig.positive_index)
+        if framework == "tf_keras":
+            session.info["keras"] = f"tf_keras {import_tf_keras().__version__}"
         session.load_seconds = time.perf_counter() - started
         return session
 

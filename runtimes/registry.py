@@ -14,6 +14,7 @@ is the webgl backend with half-float textures, as on a phone whose GPU cannot re
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 
 from harness.core.errors import HarnessError, did_you_mean
@@ -22,6 +23,13 @@ from runtimes.spec import RuntimeSpec
 
 _TFJS = "runtimes.tfjs:TfjsRuntime"
 TFJS_WEIGHTS = (("", "tfjs", "float32"), ("f16", "tfjs-f16", "float16"), ("u8", "tfjs-u8", "uint8"))
+# TF.js layers models (a Keras 2 model as tensorflowjs.converters.save_keras_model writes it), loaded
+# with tf.loadLayersModel: the format of apps that ship a tf_keras model (runtimes `tfjs-layers-*`)
+TFJS_LAYERS_WEIGHTS = (
+    ("", "tfjs-layers", "float32"),
+    ("f16", "tfjs-layers-f16", "float16"),
+    ("u8", "tfjs-layers-u8", "uint8"),
+)
 # browser engine -> (backends it offers, weight variants registered); the other engines carry the
 # float32 weights and the variant the web app ships (u8), Chromium every variant.
 TFJS_ENGINES = {
@@ -74,6 +82,22 @@ def _specs() -> list[RuntimeSpec]:
                         RuntimeSpec(_id(f"{prefix}tfjs-{backend}", variant), "tfjs", _TFJS, "web", precision,
                                     f"{prefix}js", target, backend=backend, browser=browser, variant=variant)
                     )  # fmt: skip
+            for variant, target, precision in TFJS_LAYERS_WEIGHTS:
+                if variant in variants:
+                    specs.append(
+                        RuntimeSpec(
+                            _id(f"{prefix}tfjs-layers-{backend}", variant),
+                            "tfjs",
+                            _TFJS,
+                            "web",
+                            precision,
+                            f"{prefix}js",
+                            target,
+                            backend=backend,
+                            browser=browser,
+                            variant=variant,
+                        )
+                    )
     for browser in TFJS_ENGINES:
         prefix = "" if browser == "chromium" else f"{browser}:"
         for variant, target, _ in TFJS_WEIGHTS:
@@ -162,6 +186,16 @@ def _specs() -> list[RuntimeSpec]:
 
 
 SPECS: dict[str, RuntimeSpec] = {s.id: s for s in _specs()}
+# `<id>#exported`: the same runtime on a fresh export of its target when the bundle adopted the file
+# its team ships (`harness report --compare-export`), so converter drift shows as its own row
+EXPORTED = "#exported"
+
+
+def _fresh(runtime_id: str) -> RuntimeSpec | None:
+    base = SPECS.get(runtime_id.removesuffix(EXPORTED)) if runtime_id.endswith(EXPORTED) else None
+    if base is None or base.target is None:
+        return None
+    return dataclasses.replace(base, id=runtime_id, options={**base.options, "fresh_export": True})
 
 
 def ids() -> list[str]:
@@ -169,7 +203,7 @@ def ids() -> list[str]:
 
 
 def spec(runtime_id: str) -> RuntimeSpec:
-    found = SPECS.get(runtime_id)
+    found = SPECS.get(runtime_id) or _fresh(runtime_id)
     if found is None:
         raise HarnessError(
             f"unknown runtime {runtime_id!r}{did_you_mean(runtime_id, SPECS)}; `harness runtimes` lists them"

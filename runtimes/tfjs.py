@@ -1,4 +1,5 @@
-"""`tfjs-cpu`, `tfjs-wasm`, `tfjs-webgl` (and `@f16`, `@u8`): a TF.js graph model in real Chromium.
+"""`tfjs-cpu`, `tfjs-wasm`, `tfjs-webgl` (and `@f16`, `@u8`): a TF.js graph model in real Chromium;
+`tfjs-layers-*`: a TF.js layers model (a Keras 2 app's format), loaded with tf.loadLayersModel.
 
 Each session is one tab with one backend (TF.js's backend is global per page), loading the
 exported artifact through the harness's loopback server. A batch is one page call.
@@ -62,7 +63,12 @@ def execution(model_json: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_execution(model_dir: Path) -> dict[str, Any]:
-    return execution(json.loads((Path(model_dir) / "model.json").read_text(encoding="utf-8")))
+    """How the page runs the model in `model_dir`: a layers model (tf.loadLayersModel, predict)
+    whatever it holds, a graph model as `execution` says."""
+    model_json = json.loads((Path(model_dir) / "model.json").read_text(encoding="utf-8"))
+    if model_json.get("format") == "layers-model":
+        return {"mode": "layers", "async_ops": []}
+    return execution(model_json)
 
 
 class TfjsSession(Session):

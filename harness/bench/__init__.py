@@ -12,7 +12,8 @@ phone profile, first-visit bytes, against the issues' targets), `layers` (compar
 `tokenizers` (a team's own Keras tokenizer and its JavaScript port), `zoo` (every zoo model's
 single-review latency on keras, tfjs-wasm and coreml-ref; with the matrix, or `--zoo only`),
 `memory` (100,000 cases through `harness predict`: resident memory and cases/s), `coreml_nn`
-(the NeuralNetwork .mlmodel's latency on the reference and recurrent zoo models).
+(the NeuralNetwork .mlmodel's latency on the reference and recurrent zoo models), `seed_formats`
+(a tf_keras LSTM as the seed ships it: its TF.js layers model, graph model, LiteRT).
 """
 
 from __future__ import annotations
@@ -108,6 +109,11 @@ def run_bench(
         from harness.bench.emulator_vs_apple import bench_emulator_vs_apple
 
         result["emulator_vs_apple_zoo"] = bench_emulator_vs_apple(b)
+
+    if everything:  # the seed's formats: a tf_keras LSTM's layers model (harness/bench/seed_formats.py)
+        from harness.bench.seed_formats import bench_seed_formats
+
+        result["seed_formats"] = bench_seed_formats(b, texts[0], min(repeats, 100))
     if everything:
         result["conformance_suite"] = bench_conformance_suite()
     if large_cases:

@@ -40,9 +40,31 @@ def make_bundle_from(args: argparse.Namespace, out: str) -> str:
     if args.like and args.tokenizer:
         raise HarnessError("give --like (reuse a bundle's tokenizer) or --tokenizer FILE, not both")
     app = AppTokenizer.parse(args.app_tokenizer, args.app_asset) if args.app_tokenizer else None
+    artifacts = adopted_artifacts(getattr(args, "artifact", []))
     return make_bundle(
-        args.model, args.like, out, args.tokenizer, args.maxlen, args.padding, args.truncating, app, args.logits
+        args.model,
+        args.like,
+        out,
+        args.tokenizer,
+        args.maxlen,
+        args.padding,
+        args.truncating,
+        app,
+        args.logits,
+        artifacts=artifacts,
     )
+
+
+def adopted_artifacts(values: list[str]) -> dict[str, Path]:
+    """`--artifact TARGET=PATH` options, every target checked against the export targets first."""
+    from harness import export
+    from harness.data.adopt import check, parse
+
+    artifacts = parse(values)
+    for target, path in artifacts.items():  # before the model loads: a wrong option costs nothing
+        export.exporter(target)  # an unknown target is refused, naming the known ones
+        check(target, path)
+    return artifacts
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:

@@ -88,8 +88,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true",
                    help="retrain the bundle at --out from what it records and judge the difference by tolerance (writes nothing)")  # fmt: skip
 
-    p = sub.add_parser("bundle", help="make a bundle from any Keras 3 text classifier")
-    p.add_argument("--model", required=True, help="FILE.keras taking int32 [N, L] ids")
+    p = sub.add_parser("bundle", help="make a bundle from any Keras text classifier")
+    p.add_argument(
+        "--model", required=True, help="FILE.keras (Keras 3 or tf_keras) or FILE.h5 (tf_keras) taking int32 [N, L] ids"
+    )
     p.add_argument("--like", default=None, help="bundle whose tokenizer to reuse (default: golden/reference)")
     p.add_argument("--out", required=True)
     _add_preprocessing(p, "the model's own tokenizer instead of --like's")
@@ -101,6 +103,14 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--logits", choices=["wrap", "refuse"], default="wrap",
                    help="a model ending in a linear layer (logits): wrap it in sigmoid/softmax (default) or refuse it")  # fmt: skip
+    p.add_argument(
+        "--artifact",
+        action="append",
+        default=[],
+        metavar="TARGET=PATH",
+        help="adopt the file your app ships as TARGET's artifact (model.json, .mlmodel, .mlpackage, .tflite; "
+        "copied into the bundle, hashed, never rebuilt; repeatable)",
+    )
 
     p = sub.add_parser(
         "doctor", help="does a model convert and run on every runtime? (exports, loads, scores 2 reviews)"
@@ -193,6 +203,12 @@ def parser() -> argparse.ArgumentParser:
         "--out", default=None, help="output folder (default: reports/runs/<time>-<pid>, linked from reports/latest)"
     )
     _add_signing(p)
+    p.add_argument(
+        "--compare-export",
+        action="store_true",
+        help="beside each runtime that runs a shipped artifact (bundle --artifact), run a fresh export of the "
+        "same target as `<id>#exported`, so converter drift shows",
+    )
 
     p = sub.add_parser("signoff", help="release sign-off: full matrix, every gate, the conformance suite")
     _add_bundle(p)

@@ -22,10 +22,29 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None:
         writer.check_out(out)  # the folder before the key, as before anything runs
+    runtimes = with_fresh_exports(args.bundle, args.runtimes) if args.compare_export else args.runtimes
     if not key:
-        return build.run_report(args.bundle, args.runtimes, out)
+        return build.run_report(args.bundle, runtimes, out)
     signing.check_key(key)
-    return build.run_report(args.bundle, args.runtimes, out, sign=lambda report: signing.signed(report, key))
+    return build.run_report(args.bundle, runtimes, out, sign=lambda report: signing.signed(report, key))
+
+
+def with_fresh_exports(bundle_dir: str | None, runtimes: str) -> str:
+    """The runtimes asked for, each one that runs a shipped artifact followed by `<id>#exported`
+    (the same engine on a fresh export of the same target: runtimes/registry.py)."""
+    from harness.core import bundle, shipped
+    from runtimes import registry, selection
+
+    adopted = set(shipped.targets(bundle.load(bundle_dir)))
+    if not adopted:
+        where = bundle_dir or "golden/reference"
+        raise HarnessError(f"--compare-export: the bundle {where} adopted no artifact (harness bundle --artifact)")
+    out = []
+    for rid in selection.requested_ids(runtimes):
+        out.append(rid)
+        if registry.spec(rid).target in adopted:
+            out.append(rid + registry.EXPORTED)
+    return ",".join(out)
 
 
 def _merge(paths: list[str], out: str | None, bundle_dir: str | None, allow_unsigned: bool, key: str | None) -> int:

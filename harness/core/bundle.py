@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.core import atomic, model_archive, tokenizer_kinds, validate
+from harness.core import atomic, keras_file, model_archive, tokenizer_kinds, validate
 from harness.core.app_tokenizer import APP_TOKENIZER, AppTokenizer
 from harness.core.bundle_files import ModelSignature, TokenizerSpecShape, TrainingMetrics
 from harness.core.contained_paths import inside
@@ -32,6 +32,9 @@ TOKENIZER = "tokenizer.json"
 METRICS = "metrics.json"
 SIGNATURE = "signature.json"
 GOLDEN_FILE = "expected.jsonl"  # a non-reference bundle's own golden file (harness golden update --bundle)
+SHIPPED_DIR = "shipped"  # artifacts a team ships, adopted with `harness bundle --artifact` (core/shipped.py)
+SHIPPED = "shipped.json"  # where each adopted artifact came from and what its file records
+MODEL_H5 = "model.h5"  # a Keras 2 (tf_keras) model kept in its own HDF5 format
 MAKE_HINT = "bundles are made by `harness train` or `harness bundle`"
 __all__ = ["BUNDLE_FORMAT", "Bundle", "Signature", "load", "positive_scores", "write_manifest"]
 
@@ -43,6 +46,11 @@ def file_entries(folder: Path, names: list[str]) -> dict[str, dict[str, Any]]:
 def write_manifest(folder: Path) -> str:
     """(Re)write manifest.json for every file in `folder`; returns the bundle hash."""
     names = [p.name for p in folder.iterdir() if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")]
+    names += [  # adopted artifacts are folders (a TF.js model, an .mlpackage): every file in them is listed
+        p.relative_to(folder).as_posix()
+        for p in (folder / SHIPPED_DIR).rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    ]
     entries = file_entries(folder, names)
     bundle_hash = hash_of_entries(entries)
     atomic.write_json(folder / MANIFEST, {"format": BUNDLE_FORMAT, "bundle_hash": bundle_hash, "files": entries})
@@ -98,7 +106,13 @@ class Bundle:
 
     @property
     def model_path(self) -> Path:
-        return self.path / MODEL
+        """model.keras, or model.h5 for a Keras 2 model kept as its team saved it."""
+        return self.path / (MODEL_H5 if MODEL_H5 in self.manifest.get("files", {}) else MODEL)
+
+    @property
+    def model_framework(self) -> str:
+        """ "keras" (Keras 3) or "tf_keras" (Keras 2): the Keras that runs the model (core/keras_file.py)."""
+        return keras_file.framework(self.model_path)
 
     @property
     def tokenizer_path(self) -> Path:
@@ -195,7 +209,8 @@ def check_replaceable(out: Path) -> None:
         listed = set(read_manifest(out).files)
     except HarnessError:
         listed = set()
-    foreign = sorted(names - listed - {MANIFEST, MODEL, TOKENIZER, METRICS, SIGNATURE, GOLDEN_FILE})
+    owned = {MANIFEST, MODEL, MODEL_H5, TOKENIZER, METRICS, SIGNATURE, GOLDEN_FILE, SHIPPED, SHIPPED_DIR}
+    foreign = sorted(names - listed - owned)
     if foreign:
         raise HarnessError(
             f"{out}: holds {', '.join(foreign[:3])}, which is not part of the bundle; refusing to replace the "
@@ -221,7 +236,7 @@ def load(folder: str | Path | None = None, verify: bool = True) -> Bundle:
         verify_files(folder, entries, "bundle")
         if hash_of_entries(entries) != manifest.bundle_hash:
             raise IntegrityError(f"{folder / MANIFEST}: bundle_hash does not match its file list (edited manifest)")
-    for required in (MODEL, TOKENIZER, SIGNATURE):
+    for required in (MODEL if MODEL_H5 not in entries else MODEL_H5, TOKENIZER, SIGNATURE):
         if required not in entries:
             raise HarnessError(f"{folder / MANIFEST}: bundle has no {required}")
     b = Bundle(folder, manifest.model_dump(mode="json"))

@@ -1,4 +1,5 @@
-"""`harness bundle`: make a reference bundle from any Keras 3 text classifier.
+"""`harness bundle`: make a reference bundle from any Keras text classifier (Keras 3, or a Keras 2
+model from tf_keras, .h5 or .keras, run by tf_keras), with the artifacts a team ships (--artifact).
 
 The model must take int32 [N, L] token ids and end in sigmoid [N, 1] or softmax [N, C]
 probabilities (a linear last layer, i.e. logits, is wrapped in the activation and said, or
@@ -24,10 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from harness.core import atomic, bundle, model_archive
+from harness.core import atomic, bundle, keras_file, model_archive
 from harness.core.app_tokenizer import APP_TOKENIZER, AppTokenizer
 from harness.core.errors import HarnessError
+from harness.core.shipped import SHIPPED_FORMAT
 from harness.core.tokenizer_kinds import TokenizerInfo, info
+from harness.data.adopt import adopt
 from harness.data.model_output import ensure_probabilities
 from harness.data.reproducible import normalize_keras_archive
 from harness.data.tokenizer_import import read_tokenizer
@@ -68,6 +71,18 @@ def _describe(model: Any, path: Path, length: int, vocab_size: int) -> dict[str,
     return sig
 
 
+def load_keras_model(source: Path) -> Any:
+    """The model in `source`, by the Keras that wrote it (core/keras_file.py)."""
+    from runtimes.frameworks import load_keras_file
+
+    try:
+        return load_keras_file(source, keras_file.framework(source))
+    except HarnessError:
+        raise
+    except Exception as e:  # keras raises many types for a bad file
+        raise HarnessError(f"{source}: Keras cannot load it ({str(e).splitlines()[0][:200]})") from None
+
+
 def _probe(tok: TokenizerInfo, seed: int = 0) -> np.ndarray:
     """Inputs to check the outputs on: an all-padding row and random ids over the whole id range."""
     rng = np.random.default_rng(seed)
@@ -90,22 +105,19 @@ def make_bundle(
     truncating: str | None = None,
     app: AppTokenizer | None = None,
     logits: str = "wrap",
+    artifacts: dict[str, Path] | None = None,
 ) -> str:
-    from runtimes.frameworks import import_keras
-
     source = Path(model_file)
-    if not source.is_file() or source.suffix != ".keras":
-        raise HarnessError(f"{source}: expected an existing Keras 3 model file (.keras)")
+    if not source.is_file() or source.suffix not in (".keras", ".h5"):
+        raise HarnessError(f"{source}: expected an existing Keras model file (.keras, or .h5 from tf_keras)")
     if tokenizer is None and (maxlen or padding or truncating):
         raise HarnessError("--maxlen, --padding and --truncating describe a --tokenizer FILE; give one")
     bundle.check_replaceable(Path(out))
     base = bundle.load(like) if tokenizer is None else None
-    model_archive.check_archive(source)
-    keras = import_keras()
-    try:
-        model = keras.saving.load_model(source, compile=False)
-    except Exception as e:  # keras raises many types for a bad file
-        raise HarnessError(f"{source}: Keras cannot load it ({str(e).splitlines()[0][:200]})") from None
+    if source.suffix != ".h5":  # a .keras is a zip: its unpacked size is checked before Keras opens it
+        model_archive.check_archive(source)
+    keras2 = keras_file.framework(source) == keras_file.KERAS2
+    model = load_keras_model(source)
     if base is not None:
         spec = base.tokenizer_spec()
         origin = base.hash
@@ -114,6 +126,8 @@ def make_bundle(
         origin = str(tokenizer)
     tok = info(spec)
     sig = _describe(model, source, tok.length, tok.vocab_size)
+    if keras2:  # kept as its team saved it, so a linear last layer is refused rather than rewrapped
+        logits = "refuse"
     model, wrapped = ensure_probabilities(model, source, int(sig["output"]["classes"]), _probe(tok), logits)
     if wrapped:
         sig["output"]["wrapped"] = wrapped
@@ -123,8 +137,8 @@ def make_bundle(
         if wrapped:
             model.save(stage / bundle.MODEL)
             normalize_keras_archive(stage / bundle.MODEL)
-        else:
-            (stage / bundle.MODEL).write_bytes(source.read_bytes())
+        else:  # a Keras 2 .h5 keeps its format (bundle.MODEL_H5); a .keras of either Keras is model.keras
+            (stage / (bundle.MODEL_H5 if source.suffix == ".h5" else bundle.MODEL)).write_bytes(source.read_bytes())
         if base is not None:
             (stage / bundle.TOKENIZER).write_bytes(base.tokenizer_path.read_bytes())
         else:
@@ -133,5 +147,9 @@ def make_bundle(
             atomic.write_json(stage / APP_TOKENIZER, app.as_json())
         atomic.write_json(stage / bundle.SIGNATURE, sig)
         metrics = {"source_model": str(source), "tokenizer_from": origin, "tokenizer_kind": tok.kind}
+        metrics["model_framework"] = keras_file.framework(source)
         atomic.write_json(stage / bundle.METRICS, metrics)
+        adopted = {target: adopt(stage, target, path) for target, path in (artifacts or {}).items()}
+        if adopted:
+            atomic.write_json(stage / bundle.SHIPPED, {"format": SHIPPED_FORMAT, "artifacts": adopted})
         return bundle.write_manifest(stage)

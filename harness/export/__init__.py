@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.core import atomic
+from harness.core import atomic, shipped
 from harness.core.artifact import ARTIFACT_MANIFEST, Artifact, describe_files, load_artifact
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError, IntegrityError
@@ -30,6 +30,9 @@ EXPORTERS: dict[str, str] = {
     "tfjs": "harness.export.tf_exporters:tfjs_f32",
     "tfjs-f16": "harness.export.tf_exporters:tfjs_f16",
     "tfjs-u8": "harness.export.tf_exporters:tfjs_u8",
+    "tfjs-layers": "harness.export.tfjs_layers:tfjs_layers_f32",
+    "tfjs-layers-f16": "harness.export.tfjs_layers:tfjs_layers_f16",
+    "tfjs-layers-u8": "harness.export.tfjs_layers:tfjs_layers_u8",
     "coreml": "harness.export.coreml:coreml_fp16",
     "coreml-fp32": "harness.export.coreml:coreml_fp32",
     "coreml-nn": "harness.export.coreml_nn:coreml_nn_fp32",
@@ -82,11 +85,17 @@ def artifact_dir(bundle: Bundle, exp: Exporter) -> Path:
 _REFUSED: dict[Path, HarnessError] = {}  # artifact folder -> why its exporter refused, this process
 
 
-def export(bundle: Bundle, target: str, force: bool = False) -> Artifact:
-    """The artifact for `target`, from cache when its key matches, else built now.
+def export(bundle: Bundle, target: str, force: bool = False, fresh: bool = False) -> Artifact:
+    """The artifact for `target`: the file the team ships when the bundle adopted one
+    (core/shipped.py; never rebuilt), else from cache when its key matches, else built now.
+    `fresh` ignores an adopted file and exports (`harness report --compare-export`).
 
     A converter that refused the model is not asked again in the same process (the report asks
     for the same target several times: scores, sizes, the web app); `force` asks again."""
+    if not fresh:
+        adopted = shipped.load(bundle, target)
+        if adopted is not None:
+            return adopted
     exp = exporter(target)
     folder = artifact_dir(bundle, exp)
     if folder in _REFUSED and not force:

@@ -40,12 +40,11 @@ class CoremlExporter(Exporter):
     version = 3  # 3: Manifest.json with identifiers derived from the items (byte-reproducible, canonical.py)
 
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
-        from runtimes.frameworks import import_keras
+        from runtimes.frameworks import load_keras_file
 
         with quiet():
-            keras = import_keras()
-            try:
-                model = keras.saving.load_model(bundle.model_path, compile=False)
+            try:  # a Keras 2 model (tf_keras) is loaded by tf_keras: Keras 3 cannot read its LSTM config
+                model = load_keras_file(bundle.model_path, bundle.model_framework)
             except Exception as e:  # keras raises many types for a bad file
                 raise HarnessError(
                     f"{bundle.model_path}: Keras cannot load it ({str(e).splitlines()[0][:200]})"

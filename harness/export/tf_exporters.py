@@ -19,6 +19,7 @@ from typing import Any
 
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
+from harness.core.keras_file import KERAS2
 from harness.core.quiet import native_stderr
 from harness.core.versions import dist_version
 from harness.export import Artifact, Exporter
@@ -43,6 +44,8 @@ class SavedModelExporter(Exporter):
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
         from runtimes.frameworks import import_keras
 
+        if bundle.model_framework == KERAS2:
+            return self._keras2(bundle, out)
         keras = import_keras()
         model = keras.saving.load_model(bundle.model_path, compile=False)
         with contextlib.ExitStack() as stack:
@@ -53,6 +56,16 @@ class SavedModelExporter(Exporter):
         if rewrites is not None:
             facts["graph_rewrites"] = rewrites
         return facts
+
+    def _keras2(self, bundle: Bundle, out: Path) -> dict[str, Any]:
+        """A Keras 2 model exported by tf_keras's own Model.export (serving_default, int32 [None, L]);
+        the portable trace patches Keras 3 layers, so a tf_keras LSTM keeps its While loop."""
+        from runtimes.frameworks import load_keras_file
+
+        model = load_keras_file(bundle.model_path, KERAS2)
+        with contextlib.redirect_stdout(io.StringIO()), native_stderr(replay=False):
+            model.export(str(out / "savedmodel"))
+        return {"signature": "serving_default", "model_framework": KERAS2}
 
 
 class TfjsGraphExporter(Exporter):

@@ -140,9 +140,11 @@ def configure(tf: Any, conv: Any, quantization: str, ids: np.ndarray | None) -> 
 
 
 def load_keras(path: Path) -> Any:
-    from runtimes.frameworks import import_keras
+    """The model by the Keras that wrote it (a tf_keras .h5 by tf_keras, core/keras_file.py)."""
+    from harness.core.keras_file import framework
+    from runtimes.frameworks import load_keras_file
 
-    return import_keras().saving.load_model(path, compile=False)
+    return load_keras_file(path, framework(path))
 
 
 def static_batch_converter(tf: Any, model: Any, length: int) -> Any:

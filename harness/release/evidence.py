@@ -75,9 +75,10 @@ def exported_hash(bundle: Bundle) -> ArtifactHash:
 
 def _machine_checks(rid: str, report: Report, ran: bool) -> None:
     row = report.runtimes[rid]
-    spec = registry.spec(rid) if rid in registry.SPECS else None
-    if spec is None:
-        raise Inconsistent(f"runtimes.{rid}: not a runtime this harness knows")
+    try:  # registry.spec also knows `<id>#exported` (report --compare-export)
+        spec = registry.spec(rid)
+    except HarnessError:
+        raise Inconsistent(f"runtimes.{rid}: not a runtime this harness knows") from None
     want = spec.describe()
     got = row.spec.model_dump(mode="json")
     for key, value in want.items():

@@ -223,6 +223,11 @@ def gate_table(r: Report) -> tuple[list[Group], list[tuple[str, str]]]:
 def _runtime_row(r: Report, rid: str, gates: dict[str, Gate], columns: list[tuple[str, str]], multi: bool) -> Row:
     row, missing, spec = r.runtimes.get(rid), r.unavailable.get(rid), r.spec_of(rid)
     bits = [spec.precision, f"{spec.tokenizer} tokenizer"] if spec else []
+    if row is not None and row.artifact_origin == "shipped" and row.artifact is not None:
+        made_by = ", ".join(f"{k} {v}" for k, v in row.artifact.recorded_by.items())
+        bits.append(f"shipped artifact ({made_by})" if made_by else "shipped artifact")
+    elif row is not None and row.artifact_origin == "exported":
+        bits.append("exported by the harness")
     if row is not None and multi:
         bits.append(row.machine)
     what = row.info.get("what") if row is not None else None

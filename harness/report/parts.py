@@ -155,6 +155,8 @@ class Artifact(Record):
     artifact_hash: Hex
     bytes: int
     gzip_bytes: int
+    recorded_by: dict[str, str] = {}  # shipped: converter and version the file records; exported: tool versions
+    source: str | None = None  # shipped: the path it was adopted from (harness bundle --artifact)
 
 
 class RuntimeRow(Record):
@@ -171,6 +173,7 @@ class RuntimeRow(Record):
     latency: Latency | None = None
     batch_seconds: float | None = None  # the held-out batch, when latency was not measured
     artifact: Artifact | None = None
+    artifact_origin: Literal["shipped", "exported"] | None = None  # the file a team ships, or the harness's export
     info: dict[str, JsonValue] = {}  # engine facts (browser version, wasm flavour, MIL ops, ...)
 
     @model_validator(mode="after")

@@ -11,7 +11,7 @@ import numpy as np
 from harness.check import gates
 from harness.check.compare import judge
 from harness.check.side_by_side import command_for
-from harness.core import calibration, float16_ids, speed_policy
+from harness.core import calibration, float16_ids, shipped, speed_policy
 from harness.core.latency import latency_summary
 from harness.core.speed_policy import SpeedPolicy
 from harness.data import corpus
@@ -66,7 +66,9 @@ def held_out_rows(
             "info": {**engines.info.get(rid, {}), "tokenizer_used": tok, **parity},
             "artifact": {"target": art["target"], "artifact_hash": art["artifact_hash"],
                          "bytes": sum(f["bytes"] for f in art["files"].values()),
-                         "gzip_bytes": sum(f["gzip_bytes"] for f in art["files"].values())} if art else None,
+                         "gzip_bytes": sum(f["gzip_bytes"] for f in art["files"].values()),
+                         **artifact_provenance(art)} if art else None,
+            "artifact_origin": shipped.origin(art) if art else None,
             "batch_seconds": round(result.seconds, 4),
         }  # fmt: skip
     reference = engines.reference
@@ -75,6 +77,14 @@ def held_out_rows(
         for rid, row in rows.items():
             if rid != reference and row["status"] == "ran":
                 rows[rid] = failed_row(engines, rid, RuntimeFailure(rid, "run", f"the reference {reference} failed: {why}"), machine)  # fmt: skip
+
+
+def artifact_provenance(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Where the artifact came from and who made it: for a shipped file, what the file records
+    (converter and version) and the path it was adopted from; for an export, the tool versions."""
+    if shipped.origin(manifest) == shipped.ORIGIN_SHIPPED:
+        return {"recorded_by": manifest.get("recorded_by", {}), "source": manifest.get("shipped_from")}
+    return {"recorded_by": dict(manifest.get("tool_versions", {})), "source": None}
 
 
 def preprocessing_parity(engines: Engines, tok: str, ids: np.ndarray, texts: list[str],

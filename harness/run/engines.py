@@ -71,7 +71,8 @@ class Engines:
             return None
         if runtime_id not in self._artifacts:
             with self._guard(runtime_id, "export"):
-                self._artifacts[runtime_id] = export.export(self.bundle, rt.spec.target)
+                fresh = bool(rt.spec.options.get("fresh_export"))  # `<id>#exported`: beside a shipped file
+                self._artifacts[runtime_id] = export.export(self.bundle, rt.spec.target, fresh=fresh)
         return self._artifacts[runtime_id]
 
     def session(self, runtime_id: str) -> Session:

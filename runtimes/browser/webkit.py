@@ -120,12 +120,18 @@ class WebKitTab(Tab):
         wd = self.driver._wd
         if wd is None or not self.handle:
             return
-        handles = wd.window_handles
-        if self.handle in handles and len(handles) > 1:  # closing the last window ends the session
-            wd.switch_to.window(self.handle)
-            wd.close()
-            wd.switch_to.window([h for h in handles if h != self.handle][0])
-        self.handle = ""
+        from selenium.common.exceptions import WebDriverException
+
+        try:
+            handles = wd.window_handles
+            if self.handle in handles and len(handles) > 1:  # closing the last window ends the session
+                wd.switch_to.window(self.handle)
+                wd.close()
+                wd.switch_to.window([h for h in handles if h != self.handle][0])
+        except WebDriverException:  # "session deleted because of page crash or hang": nothing left to close
+            pass
+        finally:
+            self.handle = ""
 
 
 class WebKitDriver(BrowserDriver):

@@ -1,7 +1,8 @@
 // The harness's side of a TF.js runtime page: load one graph model on one backend, run whole
 // batches in one call, and time inside the page with performance.now(). The harness says how
 // the graph runs: "execute" (static graph, synchronous) or "executeAsync" (control flow or
-// dynamic shapes, which execute() refuses). Plain web APIs only: the page runs in any engine.
+// dynamic shapes, which execute() refuses), or "layers" (a layers model, tf.loadLayersModel and
+// predict(): the format a Keras 2 app ships). Plain web APIs only: the page runs in any engine.
 "use strict";
 
 window.harness = (() => {
@@ -51,10 +52,10 @@ window.harness = (() => {
       throw new Error(`TF.js backend ${backend} could not be initialised`);
     }
     await tf.ready();
-    if (executionMode !== "execute" && executionMode !== "executeAsync") {
+    if (!["execute", "executeAsync", "layers"].includes(executionMode)) {
       throw new Error(`unknown execution mode ${executionMode}`);
     }
-    model = await tf.loadGraphModel(modelUrl);
+    model = executionMode === "layers" ? await tf.loadLayersModel(modelUrl) : await tf.loadGraphModel(modelUrl);
     length = inputLength;
     mode = executionMode;
     const warm = await predictChunk(new Int32Array(length), 1); // warm the kernels
@@ -74,6 +75,9 @@ window.harness = (() => {
   }
 
   async function predictChunk(flat, n) {
+    if (mode === "layers") {
+      return tf.tidy(() => firstOutput(model.predict(tf.tensor2d(flat, [n, length], "int32"))));
+    }
     if (mode === "execute") {
       return tf.tidy(() => firstOutput(model.execute(tf.tensor2d(flat, [n, length], "int32"))));
     }

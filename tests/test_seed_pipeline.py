@@ -1,0 +1,162 @@
+"""The seed's formats end to end: a tf_keras model, its TF.js layers model made by the converter's
+own API outside the harness, the team's tokenizer and its JavaScript port, brought in with
+`harness bundle --artifact` and `--app-tokenizer` (tests/seed_pipeline.py builds them).
+
+make test: a tf_keras CNN (trained in seconds): the keras runtime runs it with tf_keras (its
+scores are the model's own), the adopted layers model runs in Chromium through
+tf.loadLayersModel, the harness's own layers and LiteRT exports of the same bundle agree, all
+within policy on the golden texts. Nightly: the seed's LSTM through `harness report` on every
+layers-model runtime of Chromium, Firefox and WebKit and LiteRT (WebGPU on 100 golden texts
+only: too slow under SwiftShader for the 1,080 held-out reviews), a layers model converted from
+other weights failing `compare` with exit 1, and the HTML saying which artifact shipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import seed_pipeline
+
+from harness import cli
+from harness.core import config
+from harness.core.paths import REFERENCE_BUNDLE
+from runtimes import registry
+
+GOLDEN_TEXTS = REFERENCE_BUNDLE.parent / "texts.jsonl"
+LAYERS_TARGETS = {target for _, target, _ in registry.TFJS_LAYERS_WEIGHTS}
+# the layers-model and LiteRT runtimes the make-test case runs (one browser: Chromium)
+QUICK = ("keras", "tfjs-layers-wasm", "tfjs-layers-cpu@u8", "tflite")
+# every layers-model runtime registered, each browser engine's (the nightly report runs them all)
+LAYERS = tuple(rid for rid in registry.ids() if registry.spec(rid).target in LAYERS_TARGETS)
+# Core ML NeuralNetwork (issue 22, item 3: branch issue-22b): after that merge, add its runtimes
+# here ("coreml-nn-ref", "coreml-nn-ref@f16") and `--artifact coreml-nn=<the .mlmodel>` to
+# SeedFiles.bundle_argv, so the seed's own .mlmodel is scored beside the layers model.
+COREML_NN: tuple[str, ...] = ()
+
+
+def cli_run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = cli.main(list(argv))
+    return rc, out.getvalue(), err.getvalue()
+
+
+def golden_scores(bundle_dir: Path, runtimes: tuple[str, ...], first: int | None = None) -> dict[str, np.ndarray]:
+    """Scores of the golden texts (the `first` of them only, when given) on each runtime."""
+    cases = GOLDEN_TEXTS
+    if first is not None:
+        cases = bundle_dir.parent / f"golden-first-{first}.jsonl"
+        cases.write_text("".join(GOLDEN_TEXTS.read_text(encoding="utf-8").splitlines(True)[:first]), encoding="utf-8")
+    rc, out, err = cli_run(
+        "predict", "--bundle", str(bundle_dir), "--runtimes", ",".join(runtimes), "--input", str(cases)
+    )
+    assert rc == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    return {rid: np.array([r["scores"][rid] for r in rows]) for rid in runtimes}
+
+
+def assert_within_policy(scores: dict[str, np.ndarray]) -> None:
+    ref = scores["keras"]
+    assert ref.std() > 0.02 and 0 < np.count_nonzero(ref > config.threshold()) < len(ref), "an untrained model"
+    for rid, got in scores.items():
+        tol = config.tolerance(rid, registry.spec(rid).precision)
+        worst = float(np.abs(got - ref).max())
+        assert worst <= tol.atol, f"{rid}: max |diff| {worst:.2e} > atol {tol.atol:g}"
+
+
+@pytest.fixture(scope="module")
+def seed_cnn(tmp_path_factory: pytest.TempPathFactory) -> tuple[seed_pipeline.SeedFiles, Path]:
+    files = seed_pipeline.build(tmp_path_factory.mktemp("seed-cnn"), kind="cnn")
+    out = tmp_path_factory.mktemp("bundles") / "seed-cnn"
+    rc, _, err = cli_run(*files.bundle_argv(out))
+    assert rc == 0, err
+    return files, out
+
+
+def test_a_tf_keras_cnn_and_its_layers_model_agree_within_policy(seed_cnn) -> None:
+    files, bundle_dir = seed_cnn
+    scores = golden_scores(bundle_dir, QUICK)
+    assert_within_policy(scores)
+    # the keras runtime ran the team's tf_keras model: its scores are the model's own
+    from harness.core import bundle
+    from runtimes.frameworks import load_keras_file
+
+    b = bundle.load(bundle_dir)
+    assert b.model_framework == "tf_keras" and b.model_path.name == "model.h5"
+    texts = [json.loads(line)["text"] for line in GOLDEN_TEXTS.read_text(encoding="utf-8").splitlines()]
+    from runtimes import tokenizers
+
+    ids = np.asarray(tokenizers.tokenize("py", b, texts), dtype=np.int32)
+    own = load_keras_file(files.model, "tf_keras")(ids, training=False).numpy().reshape(-1)
+    assert float(np.abs(own - scores["keras"]).max()) < 1e-6
+
+
+def test_the_harness_exports_the_same_bundle_as_a_layers_model(seed_cnn) -> None:
+    from harness import export
+    from harness.core import bundle
+
+    art = export.export(bundle.load(seed_cnn[1]), "tfjs-layers-u8", fresh=True)
+    assert art.manifest["model_format"] == "tfjs_layers_model" and art.manifest["weights"] == "uint8"
+    assert json.loads((art.path / "model.json").read_text())["format"] == "layers-model"
+
+
+@pytest.mark.nightly
+def test_the_seed_pipeline_end_to_end(tmp_path_factory: pytest.TempPathFactory) -> None:
+    files = seed_pipeline.build(tmp_path_factory.mktemp("seed-lstm"), kind="lstm", epochs=2)
+    bundle_dir = tmp_path_factory.mktemp("bundles") / "seed-lstm"
+    rc, _, err = cli_run(*files.bundle_argv(bundle_dir))
+    assert rc == 0, err
+    # WebGPU (SwiftShader here) took over 600 s, the page-call limit, for the report's 1,080 reviews
+    # through the layers model's LSTM: it is scored on the first 100 golden texts instead, below
+    slow = tuple(rid for rid in LAYERS if registry.spec(rid).backend == "webgpu")
+    runtimes = ("keras", *(rid for rid in LAYERS if rid not in slow), *COREML_NN, "tflite")
+    available = [rid for rid in runtimes if registry.get(rid).availability().ok]
+    out = tmp_path_factory.mktemp("report")
+    rc, _, err = cli_run("report", "--bundle", str(bundle_dir), "--runtimes", ",".join(available), "--out", str(out))
+    report = json.loads((out / "report.json").read_text())
+    rows = report["runtimes"]
+    failed = {rid: row["error"]["message"] for rid, row in rows.items() if row["status"] != "ran"}
+    assert not failed, failed
+    diverged = []
+    for rid in available:
+        if registry.spec(rid).target in LAYERS_TARGETS:
+            origin = "shipped" if registry.spec(rid).target == "tfjs-layers" else "exported"
+            assert rows[rid]["artifact_origin"] == origin, rid
+            if registry.spec(rid).precision == "uint8" and not rows[rid]["agreement"]["passed"]:
+                diverged.append(rid)  # measured: uint8 LSTM weights moved scores by 0.059 (a finding, named)
+                continue
+            assert rows[rid]["agreement"]["passed"], (rid, rows[rid]["agreement"])
+    named = {g["subject"] for g in report["gates"] if g["gate"] == "agreement" and not g["passed"]}
+    assert named == set(diverged), (named, diverged)  # the report names every divergence, and only those
+    assert rows["tfjs-layers-wasm"]["artifact"]["recorded_by"]["convertedBy"].startswith("TensorFlow.js Converter")
+    assert "shipped artifact (convertedBy TensorFlow.js Converter" in (out / "report.html").read_text()
+    # the verdict also holds the tiny model's accuracy floor, latency budgets and the golden file it has
+    # not got, so it fails on those too: the report ran (0 or 1, never a usage error)
+    assert rc in (0, 1), err
+    if any(registry.get(rid).availability().ok for rid in slow):
+        assert_within_policy(golden_scores(bundle_dir, ("keras", *slow), first=100))
+
+    # a layers model converted from other weights is named by compare
+    other = seed_pipeline.build(tmp_path_factory.mktemp("seed-other"), kind="lstm", seed=7)
+    wrong = tmp_path_factory.mktemp("bundles") / "seed-wrong-weights"
+    argv = files.bundle_argv(wrong)
+    argv[argv.index(f"tfjs-layers={files.web}")] = f"tfjs-layers={other.web}"
+    assert cli_run(*argv)[0] == 0
+    rc, out_text, err = cli_run(
+        "compare",
+        "--bundle",
+        str(wrong),
+        "--runtimes",
+        "keras,tfjs-layers-wasm",
+        "--tokenizers",
+        "py",
+        "a gripping, beautifully acted film",
+        "a dull mess",
+    )
+    assert rc == 1, err
+    assert "tfjs-layers-wasm" in out_text + err
