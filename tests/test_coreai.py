@@ -77,7 +77,7 @@ def test_setup_that_cannot_build_says_why_and_still_succeeds(tmp_path: Path) -> 
     listing = subprocess.run(
         [str(REPO / ".venv/bin/harness"), "runtimes"], env=env, capture_output=True, text=True, check=True
     ).stdout
-    row = next(line for line in listing.splitlines() if line.startswith("coreai@f16 "))
+    row = next(line for line in listing.splitlines() if line.strip().startswith("coreai@f16 "))
     assert "unavailable" in row and "python3.11-not-here not found" in row, row
     assert "make setup" in row
 

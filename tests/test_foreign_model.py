@@ -191,4 +191,4 @@ def test_bundle_refuses_a_corrupt_keras_file(tmp_path: Path) -> None:
     path.write_bytes(b"PK\x03\x04 definitely not a zip")
     out = tmp_path / "out"
     rc, stdout, stderr = cli_run("bundle", "--model", str(path), "--like", str(REFERENCE_BUNDLE), "--out", str(out))
-    assert_refused(rc, stdout, stderr, out, str(path), "Keras cannot load it")
+    assert_refused(rc, stdout, stderr, out, str(path), "not a .keras model archive (a zip file)")

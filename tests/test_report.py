@@ -184,9 +184,9 @@ def test_merge_refuses_what_is_not_a_report(tmp_path):
     with pytest.raises(HarnessError, match="an older harness wrote it"):
         merge.load(tmp_path / "old.json")
     (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(HarnessError, match="binary.json: cannot read it as a report"):
+    with pytest.raises(HarnessError, match=r"binary.json:1: not UTF-8 \(byte 0 is 0xff\)"):
         merge.load(tmp_path / "binary.json")
-    with pytest.raises(HarnessError, match="cannot read it as a report"):
+    with pytest.raises(HarnessError, match=r"cannot read the report \(Is a directory\)"):
         merge.load(tmp_path)
 
 

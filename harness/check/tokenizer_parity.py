@@ -71,7 +71,10 @@ def _minimize(
         from harness.check.token_shrink import shrink
     except ImportError:
         return
-    minimal = shrink(cls.seed, lambda text: bool(shows(text)))
+    from runtimes.tokenizers.browser import without_report_settle
+
+    with without_report_settle():  # hundreds of one-text calls; the check of `minimal` below settles
+        minimal = shrink(cls.seed, lambda text: bool(shows(text)))
     if minimal is None:
         return
     cls.minimal = minimal

@@ -36,7 +36,7 @@ def check_archive(path: Path, limit: int | None = None) -> int:
     except FileNotFoundError:
         raise HarnessError(f"{path}: no model file") from None
     except (OSError, zipfile.BadZipFile, ValueError) as e:
-        raise HarnessError(f"{path}: not a Keras 3 model archive (a zip file): {e}") from None
+        raise HarnessError(f"{path}: not a .keras model archive (a zip file): {e}") from None
     if len(members) > MAX_MEMBERS:
         raise HarnessError(f"{path}: {len(members)} members in the archive (a .keras holds a few); refusing it")
     total = sum(m.file_size for m in members)
