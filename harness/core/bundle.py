@@ -240,7 +240,8 @@ def load(folder: str | Path | None = None, verify: bool = True) -> Bundle:
         if required not in entries:
             raise HarnessError(f"{folder / MANIFEST}: bundle has no {required}")
     b = Bundle(folder, manifest.model_dump(mode="json"))
-    model_archive.check_archive(b.model_path)  # before Keras (or anything) unpacks it
+    if b.model_path.name == MODEL:  # a .keras is a zip: its size is checked before Keras unpacks it
+        model_archive.check_archive(b.model_path)
     sig, tok = b.signature(), b.tokenizer_info()
     if tok.kind == tokenizer_kinds.HARNESS:
         b.tokenizer()  # the harness's own spec, checked field by field
