@@ -62,24 +62,9 @@ def convert(
     the artifact manifest records; `path` names the model in errors. Tests call it directly.
     `fp16_op`: Core ML's per-op precision selection (FP16ComputePrecision's op_selector; False
     keeps an op in float32), for `harness reduce` (harness/check/reduce.py)."""
-    import tensorflow as tf
-
     ct = import_coremltools()
-    length = _input_length(model, path)
-    serve = tf.function(
-        lambda x: model(x, training=False),
-        input_signature=[tf.TensorSpec([None, length], tf.int32, name=INPUT_NAME)],
-    )
-    plan: list[dict[str, str]] = []
     with quiet():
-        if recurrent_layers(model):
-            try:
-                with convertible(model) as plan:
-                    function = serve.get_concrete_function()
-            except HarnessError as e:
-                raise HarnessError(f"{path}: {e}") from None
-        else:
-            function = serve.get_concrete_function()
+        function, plan, length = concrete_function(model, path)
         try:
             with frozen_heap():
                 mlmodel = ct.convert(
@@ -103,6 +88,27 @@ def convert(
     if plan:
         facts["recurrent"] = plan
     return _rename_output(ct, mlmodel, facts), facts
+
+
+def concrete_function(model: Any, path: Path) -> tuple[Any, list[dict[str, str]], int]:
+    """The model's serving function as both Core ML converters take it (int32 [batch, length]
+    ids), with the recurrent-layer plan it was traced under (harness/export/recurrent.py) and
+    the input length. Call it under `quiet()`."""
+    import tensorflow as tf
+
+    length = _input_length(model, path)
+    serve = tf.function(
+        lambda x: model(x, training=False),
+        input_signature=[tf.TensorSpec([None, length], tf.int32, name=INPUT_NAME)],
+    )
+    plan: list[dict[str, str]] = []
+    if recurrent_layers(model):
+        try:
+            with convertible(model) as plan:
+                return serve.get_concrete_function(), plan, length
+        except HarnessError as e:
+            raise HarnessError(f"{path}: {e}") from None
+    return serve.get_concrete_function(), plan, length
 
 
 def _compute_precision(ct: Any, precision: str, fp16_op: Callable[[Any], bool] | None) -> Any:

@@ -22,8 +22,7 @@ import numpy as np
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
 from harness.export import Artifact, Exporter
-from harness.export.coreml import INPUT_NAME, MAX_BATCH, OUTPUT_NAME, _input_length, _loop_hint, frozen_heap
-from harness.export.recurrent import convertible, recurrent_layers
+from harness.export.coreml import INPUT_NAME, MAX_BATCH, OUTPUT_NAME, _loop_hint, concrete_function, frozen_heap
 from runtimes.coreml_nn_ref import MODEL_FILE
 from runtimes.frameworks import coreml_quiet as quiet
 from runtimes.frameworks import import_coremltools
@@ -53,24 +52,9 @@ class CoremlNnExporter(Exporter):
 def convert_nn(model: Any, precision: str, path: Path) -> tuple[Any, dict[str, Any]]:
     """The NeuralNetwork for a loaded Keras model (`precision` "float32" or "float16" weights) and
     the facts the artifact manifest records; `path` names the model in errors."""
-    import tensorflow as tf
-
     ct = import_coremltools()
-    length = _input_length(model, path)
-    serve = tf.function(
-        lambda x: model(x, training=False),
-        input_signature=[tf.TensorSpec([None, length], tf.int32, name=INPUT_NAME)],
-    )
-    plan: list[dict[str, str]] = []
     with quiet():
-        if recurrent_layers(model):
-            try:
-                with convertible(model) as plan:
-                    function = serve.get_concrete_function()
-            except HarnessError as e:
-                raise HarnessError(f"{path}: {e}") from None
-        else:
-            function = serve.get_concrete_function()
+        function, plan, length = concrete_function(model, path)
         try:
             with frozen_heap():
                 mlmodel = ct.convert(
