@@ -100,8 +100,18 @@ def probe_model(model: Any) -> tuple[Any, list[Probe]]:
                 for i, direction in enumerate(halves):  # LSTM states are [h, c] per direction
                     c = states[2 * i + 1]
                     suffix = f":{direction}" if direction else ""
-                    probes.append(Probe(f"{layer.name}:state_c{suffix}", layer.name, STATE_C, name, _shape(c),
-                                        None, inbound, direction))  # fmt: skip
+                    probes.append(
+                        Probe(
+                            f"{layer.name}:state_c{suffix}",
+                            layer.name,
+                            STATE_C,
+                            name,
+                            _shape(c),
+                            None,
+                            inbound,
+                            direction,
+                        )
+                    )
                     outputs.append(c)
         sub = keras.Model(model.inputs, outputs, name=f"{model.name}__probes")
     except (AttributeError, ValueError, TypeError) as e:

@@ -42,8 +42,12 @@ TFJS_ENGINES = {
 WEBGL16 = "webgl16"
 WEBGL16_VARIANTS = ("", "u8")
 WEBGL16_LABEL = "simulated float16 storage (the software renderer still computes in float32)"
-TFLITE_WEIGHTS = (("", "tflite", "float32"), ("f16", "tflite-f16", "float16"),
-                  ("dr8", "tflite-dr8", "int8w"), ("int8", "tflite-int8", "int8"))  # fmt: skip
+TFLITE_WEIGHTS = (
+    ("", "tflite", "float32"),
+    ("f16", "tflite-f16", "float16"),
+    ("dr8", "tflite-dr8", "int8w"),
+    ("int8", "tflite-int8", "int8"),
+)
 TFLITE_KERNELS = (("xnnpack", "tflite"), ("ref", "tflite-ref"))
 # Apple's Core AI (iOS/macOS 27), its portable CPU engine, on the .aimodel from Apple's converter
 _COREAI = "runtimes.coreai:CoreaiRuntime"
@@ -79,9 +83,19 @@ def _specs() -> list[RuntimeSpec]:
             for variant, target, precision in TFJS_WEIGHTS:
                 if variant in variants:
                     specs.append(
-                        RuntimeSpec(_id(f"{prefix}tfjs-{backend}", variant), "tfjs", _TFJS, "web", precision,
-                                    f"{prefix}js", target, backend=backend, browser=browser, variant=variant)
-                    )  # fmt: skip
+                        RuntimeSpec(
+                            _id(f"{prefix}tfjs-{backend}", variant),
+                            "tfjs",
+                            _TFJS,
+                            "web",
+                            precision,
+                            f"{prefix}js",
+                            target,
+                            backend=backend,
+                            browser=browser,
+                            variant=variant,
+                        )
+                    )
             for variant, target, precision in TFJS_LAYERS_WEIGHTS:
                 if variant in variants:
                     specs.append(
@@ -103,10 +117,20 @@ def _specs() -> list[RuntimeSpec]:
         for variant, target, _ in TFJS_WEIGHTS:
             if variant in WEBGL16_VARIANTS:
                 specs.append(
-                    RuntimeSpec(_id(f"{prefix}tfjs-{WEBGL16}", variant), "tfjs", _TFJS, "web", "float16-storage",
-                                f"{prefix}js", target, backend=WEBGL16, browser=browser, variant=variant,
-                                options={"label": WEBGL16_LABEL, "float16_ids": True})
-                )  # fmt: skip
+                    RuntimeSpec(
+                        _id(f"{prefix}tfjs-{WEBGL16}", variant),
+                        "tfjs",
+                        _TFJS,
+                        "web",
+                        "float16-storage",
+                        f"{prefix}js",
+                        target,
+                        backend=WEBGL16,
+                        browser=browser,
+                        variant=variant,
+                        options={"label": WEBGL16_LABEL, "float16_ids": True},
+                    )
+                )
     for backend, engine in COREML_ENGINES:
         base = f"coreml-{backend}"
         hosts = ("Darwin",) if backend == "native" else ()  # Apple's Core ML framework: macOS only
@@ -125,7 +149,7 @@ def _specs() -> list[RuntimeSpec]:
                 backend=backend,
                 variant="fp32",
                 hosts=hosts,
-            )  # fmt: skip
+            )
         )
     for backend, engine in COREML_NN_ENGINES:
         hosts = ("Darwin",) if backend == "native" else ()  # Apple's Core ML framework: macOS only
@@ -160,7 +184,7 @@ def _specs() -> list[RuntimeSpec]:
                     target,
                     backend=backend,
                     variant=variant,
-                )  # fmt: skip
+                )
             )
     for variant, target, precision in COREAI_WEIGHTS:
         specs.append(
@@ -178,10 +202,20 @@ def _specs() -> list[RuntimeSpec]:
         )
     for rid, target, precision, flags in ARM64:
         specs.append(
-            RuntimeSpec(rid, "tflite", "runtimes.arm64.runtime:Arm64TfliteRuntime", "android", precision, "py", target,
-                        backend="xnnpack", variant=rid.partition("@")[2], hosts=("Linux",),
-                        options={"label": ARM64_LABEL, "emulated": True, "xnnpack_flags": flags})
-        )  # fmt: skip
+            RuntimeSpec(
+                rid,
+                "tflite",
+                "runtimes.arm64.runtime:Arm64TfliteRuntime",
+                "android",
+                precision,
+                "py",
+                target,
+                backend="xnnpack",
+                variant=rid.partition("@")[2],
+                hosts=("Linux",),
+                options={"label": ARM64_LABEL, "emulated": True, "xnnpack_flags": flags},
+            )
+        )
     return specs
 
 

@@ -1,7 +1,7 @@
 """The one answer to "which runtimes, and can they run here": every command and the test suite ask it.
 
-`select("matrix")` is conformance.toml's matrix, `select("phones")` its [phones] list, `select("all")` every registered runtime, and
-anything else a comma list of ids (unknown ids are refused with a "did you mean"). Runtimes that
+`select("matrix")` is conformance.toml's matrix, `select("phones")` its [phones] list, `select("all")` every registered
+runtime, and anything else a comma list of ids (unknown ids are refused with a "did you mean"). Runtimes that
 cannot run here are returned beside the runnable ones with their reason, never dropped; with
 `strict`, a runtime the user named explicitly that cannot run here is an error instead.
 The reference runtime (conformance.toml `[matrix] reference`) is put first when asked for.

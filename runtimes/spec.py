@@ -33,6 +33,12 @@ class RuntimeSpec:
     def describe(self) -> dict[str, Any]:
         """The fields a report records for this runtime."""
         return {
-            "family": self.family, "backend": self.backend, "precision": self.precision, "platform": self.platform,
-            "browser": self.browser, "variant": self.variant, "target": self.target, "tokenizer": self.tokenizer,
-        }  # fmt: skip
+            "family": self.family,
+            "backend": self.backend,
+            "precision": self.precision,
+            "platform": self.platform,
+            "browser": self.browser,
+            "variant": self.variant,
+            "target": self.target,
+            "tokenizer": self.tokenizer,
+        }

@@ -39,9 +39,17 @@ CONTROL_FLOW_OPS = frozenset(
 )
 DYNAMIC_SHAPE_OPS = frozenset({"NonMaxSuppressionV2", "NonMaxSuppressionV3", "NonMaxSuppressionV5", "Where"})
 HASH_TABLE_OPS = frozenset(
-    {"HashTable", "HashTableV2", "LookupTableImport", "LookupTableImportV2", "LookupTableFind",
-     "LookupTableFindV2", "LookupTableSize", "LookupTableSizeV2"}
-)  # fmt: skip
+    {
+        "HashTable",
+        "HashTableV2",
+        "LookupTableImport",
+        "LookupTableImportV2",
+        "LookupTableFind",
+        "LookupTableFindV2",
+        "LookupTableSize",
+        "LookupTableSizeV2",
+    }
+)
 ASYNC_OPS = CONTROL_FLOW_OPS | DYNAMIC_SHAPE_OPS | HASH_TABLE_OPS
 
 
@@ -150,9 +158,10 @@ class TfjsRuntime(Runtime):
         ok = browser.availability(engine)
         if ok.ok and engine == "firefox" and self.spec.backend in ("webgl", "webgl16") and not xvfb_available():
             return Availability(
-                False, "headless Firefox has no WebGL (the harness runs it headful on its own Xvfb)",
+                False,
+                "headless Firefox has no WebGL (the harness runs it headful on its own Xvfb)",
                 "apt-get install -y xvfb (as root)",
-            )  # fmt: skip
+            )
         return ok
 
     def context(self) -> str:
@@ -181,8 +190,14 @@ class TfjsRuntime(Runtime):
         session.model_json = Path(artifact.path) / "model.json"
         session.load_seconds = time.perf_counter() - started
         rewrites = [r["rewrite"] for r in artifact.manifest.get("graph_rewrites", [])]
-        session.info = {**host.driver(engine).facts, **facts, "artifact": artifact.target,
-                        "execution": run["mode"], "async_ops": run["async_ops"], "graph_rewrites": rewrites}  # fmt: skip
+        session.info = {
+            **host.driver(engine).facts,
+            **facts,
+            "artifact": artifact.target,
+            "execution": run["mode"],
+            "async_ops": run["async_ops"],
+            "graph_rewrites": rewrites,
+        }
         if "label" in self.spec.options:  # what the row stands for, when it is not plainly the engine itself
             session.info["runs_as"] = self.spec.options["label"]
         return session

@@ -54,9 +54,12 @@ _BYTES = """([first]) => {
 
 
 def measure_first_prediction(
-    driver: BrowserDriver, url: str, text: str = PROBE_TEXT, timeout_s: float = 60,
+    driver: BrowserDriver,
+    url: str,
+    text: str = PROBE_TEXT,
+    timeout_s: float = 60,
     profile: DeviceProfile | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """One cold visit (a fresh profile): the review is typed as soon as the box exists, and the
     page's own performance marks (performance.now(), from navigation start) say when the model
     was ready and when the first score was on screen; the resource timings say how many bytes

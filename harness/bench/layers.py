@@ -52,7 +52,18 @@ def bench_layers(b: bundle.Bundle, runtimes: str = RUNTIMES, repeats: int = 5) -
             isolated.append(time.perf_counter() - started)
     out["warm_seconds"] = round(statistics.median(warm), 3)
     out["warm_isolate_seconds"] = round(statistics.median(isolated), 3)
-    cmd = [sys.executable, "-m", "harness.cli", "compare", "--layers", "--bundle", str(b.path), "--runtimes", runtimes, TEXT]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        "compare",
+        "--layers",
+        "--bundle",
+        str(b.path),
+        "--runtimes",
+        runtimes,
+        TEXT,
+    ]
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
     out["process_seconds"] = round(time.perf_counter() - started, 2)

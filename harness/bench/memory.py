@@ -137,11 +137,16 @@ def measure(runtime: str, cases: Path, n: int, bundle_dir: str | None = None) ->
         tail = (err.read().decode("utf-8", "replace").strip().splitlines() or [""])[-1]
     mb = sampler.figures()
     result: dict[str, Any] = {
-        "cases": n, "lines_out": lines, "exit_code": code, "seconds": round(seconds, 1),
-        "cases_per_second": round(n / seconds), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
-        "peak_rss_mb": mb["rss"], "peak_private_mb": mb["uss"],
+        "cases": n,
+        "lines_out": lines,
+        "exit_code": code,
+        "seconds": round(seconds, 1),
+        "cases_per_second": round(n / seconds),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "peak_rss_mb": mb["rss"],
+        "peak_private_mb": mb["uss"],
         "steady_growth_rss_mb": mb["steady_rss"],
-    }  # fmt: skip
+    }
     if mb["browser_pss"]:
         result["peak_browser_pss_mb"] = mb["browser_pss"]
         result["steady_growth_browser_rss_mb"] = mb["steady_browser_rss"]

@@ -12,8 +12,17 @@ from harness.run.engines import Engines
 from runtimes.failures import RuntimeFailed, step
 
 # session facts worth printing beside the figures: what ran, how (browser flavour, kernels, threads)
-INFO_KEYS = ("wasm_flavour", "renderer", "backend", "browser", "engine", "kernels", "num_threads",
-             "xnnpack_partitions", "artifact")  # fmt: skip
+INFO_KEYS = (
+    "wasm_flavour",
+    "renderer",
+    "backend",
+    "browser",
+    "engine",
+    "kernels",
+    "num_threads",
+    "xnnpack_partitions",
+    "artifact",
+)
 # Core AI: what the engine is, its worker process's start and the engine's own load (runtimes/coreai.py)
 INFO_KEYS_COREAI = ("what", "worker_start_seconds", "engine_load_seconds")
 

@@ -37,8 +37,13 @@ def bench_conformance_suite(profile: str = "ci") -> dict[str, Any]:
     from harness.core.paths import REPO
 
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-m", "conformance", "-q", "-p", "no:cacheprovider"],
-                          cwd=REPO, env={**os.environ, "HARNESS_PROFILE": profile}, capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-m", "conformance", "-q", "-p", "no:cacheprovider"],
+        cwd=REPO,
+        env={**os.environ, "HARNESS_PROFILE": profile},
+        capture_output=True,
+        text=True,
+    )
     summary = (proc.stdout.strip().splitlines() or [""])[-1]
     return {
         "profile": profile,

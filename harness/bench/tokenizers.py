@@ -79,10 +79,13 @@ def bench_keras_tokenizer(min_seconds: float = 1.0) -> dict[str, Any]:
         passes = TokenizerPage.shared("chromium").bench_app(app, texts, min_seconds)
         total_ms = sum(passes)
         out["js"] = {
-            "module": str(APP_PORT.relative_to(REPO)), "engine": "chromium", "passes": len(passes),
+            "module": str(APP_PORT.relative_to(REPO)),
+            "engine": "chromium",
+            "passes": len(passes),
             "sentences_per_second": round(len(texts) * len(passes) / (total_ms / 1000)) if total_ms > 0 else None,
-            "best_pass_ms": round(min(passes), 3) if passes else None, "agrees_with_py": agree,
-        }  # fmt: skip
+            "best_pass_ms": round(min(passes), 3) if passes else None,
+            "agrees_with_py": agree,
+        }
     return out
 
 

@@ -36,7 +36,10 @@ def _against(value: float | None, target: float) -> dict[str, Any]:
 def bench_engines(engines_used: dict[str, Any]) -> dict[str, Any]:
     """Per browser engine: its launch time and version (the per-runtime latencies are under `runtimes`)."""
     return {
-        engine: {"launch_seconds": round(d.start_seconds, 3), "browser": d.facts.get("browser"),
-                 "display": d.facts.get("display")}
+        engine: {
+            "launch_seconds": round(d.start_seconds, 3),
+            "browser": d.facts.get("browser"),
+            "display": d.facts.get("display"),
+        }
         for engine, d in engines_used.items()
-    }  # fmt: skip
+    }

@@ -42,8 +42,16 @@ def compare(
     ref = np.asarray(reference, dtype=np.float64).reshape(-1)
     got = np.asarray(other, dtype=np.float64).reshape(-1)
     if ref.shape != got.shape:
-        return Comparison(runtime_id, int(ref.size), False, float("inf"), float("inf"), float("inf"), 0.0,
-                          reasons=[f"shape mismatch: reference has {ref.size} scores, {runtime_id} has {got.size}"])  # fmt: skip
+        return Comparison(
+            runtime_id,
+            int(ref.size),
+            False,
+            float("inf"),
+            float("inf"),
+            float("inf"),
+            0.0,
+            reasons=[f"shape mismatch: reference has {ref.size} scores, {runtime_id} has {got.size}"],
+        )
     n = int(ref.size)
     if n == 0:
         return Comparison(runtime_id, 0, True, 0.0, 0.0, 0.0, 1.0, reasons=["empty batch: nothing compared"])

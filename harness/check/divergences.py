@@ -62,7 +62,7 @@ def load(path: Path = DIVERGENCES) -> list[Divergence]:
                 input_class=entry.get("input_class", ""),
                 cause=entry["cause"],
                 link=entry.get("link", ""),
-            )  # fmt: skip
+            )
         )
     return out
 

@@ -1,7 +1,8 @@
 """`harness doctor`: will this model ship? Every runtime tries it, before anyone relies on it.
 
 For each runtime: export the model to its target, load it in its engine and score a tiny batch
-(two reviews, the bundle's reference tokenizer's ids, whatever its kind) through `Engines`, so a failure is that runtime's
+(two reviews, the bundle's reference tokenizer's ids, whatever its kind) through `Engines`, so a failure is that
+runtime's
 row, never the end of the check. A row says whether the model converts and runs there, how far
 its scores are from the reference's (against the runtime's tolerance), and, when it does not
 run, the step, what the engine lacks and which version, and the workaround where one is known.
@@ -122,10 +123,25 @@ def _how_it_ran(engines: Engines, rid: str) -> str:
 def _failed(engines: Engines, rid: str, failure: RuntimeFailure, seconds: float) -> Row:
     lim = failure.limitation
     if lim is None:
-        return Row(rid, "fails", failure.step, seconds=round(seconds, 2), engine=_engine(engines, rid, failure.step),
-                   lacks=what_lacks(failure.message), detail=failure.line())  # fmt: skip
-    return Row(rid, "fails", failure.step, seconds=round(seconds, 2), engine=f"{lim.engine_name} {lim.version}",
-               lacks=lim.lacks, limitation=lim.id, detail=f"{failure.step}: {_short(lim)}")  # fmt: skip
+        return Row(
+            rid,
+            "fails",
+            failure.step,
+            seconds=round(seconds, 2),
+            engine=_engine(engines, rid, failure.step),
+            lacks=what_lacks(failure.message),
+            detail=failure.line(),
+        )
+    return Row(
+        rid,
+        "fails",
+        failure.step,
+        seconds=round(seconds, 2),
+        engine=f"{lim.engine_name} {lim.version}",
+        lacks=lim.lacks,
+        limitation=lim.id,
+        detail=f"{failure.step}: {_short(lim)}",
+    )
 
 
 def _short(lim: Limitation) -> str:
@@ -135,9 +151,14 @@ def _short(lim: Limitation) -> str:
 def _predicted(rid: str, lim: Limitation, model_traits: set[str]) -> Row:
     why = ", ".join(t for t in lim.when if t in model_traits)
     return Row(
-        rid, "predicted", lim.step, engine=f"{lim.engine_name} {lim.version}", lacks=lim.lacks, limitation=lim.id,
+        rid,
+        "predicted",
+        lim.step,
+        engine=f"{lim.engine_name} {lim.version}",
+        lacks=lim.lacks,
+        limitation=lim.id,
         detail=f"{lim.step}: {_short(lim)} (predicted from {why}; not tried)",
-    )  # fmt: skip
+    )
 
 
 WEBGL_BACKENDS = ("webgl", "webgl16")
@@ -229,8 +250,12 @@ def render(rows: list[Row], title: str) -> list[str]:
     out.append(
         f"  {ok} of {len(rows)} runtime(s) run it"
         + (f"; {len(blocked)} cannot ({known} known limitation(s))" if blocked else "")
-        + (f"; {sum(r.result == 'unavailable' for r in rows)} unavailable here" if any(r.result == "unavailable" for r in rows) else "")
-    )  # fmt: skip
+        + (
+            f"; {sum(r.result == 'unavailable' for r in rows)} unavailable here"
+            if any(r.result == "unavailable" for r in rows)
+            else ""
+        )
+    )
     return out
 
 

@@ -13,7 +13,8 @@ from harness.core.errors import HarnessError
 
 @dataclass
 class Gate:
-    gate: str  # agreement, accuracy, latency_p50, latency_p95, throughput, load_time, size, golden, available, conformance
+    # agreement, accuracy, latency_p50, latency_p95, throughput, load_time, size, golden, available, conformance
+    gate: str
     subject: str  # runtime id, size target, or "suite"
     passed: bool
     value: float | None = None
@@ -77,29 +78,74 @@ def webapp_gates(figures: dict[str, Any], cfg: dict[str, Any] | None = None) -> 
     """The web app's download, its first prediction, and the same on the mobile profile."""
     budget = _budget("webapp", ("gzip_bytes", "time_to_first_prediction_ms"), cfg)
     size = figures["gzip_download_bytes"]
-    out = [Gate("size", "web-app", size <= budget["gzip_bytes"], size, budget["gzip_bytes"], "gzip bytes",
-                "JS + wasm + model + tokenizer")]  # fmt: skip
+    out = [
+        Gate(
+            "size",
+            "web-app",
+            size <= budget["gzip_bytes"],
+            size,
+            budget["gzip_bytes"],
+            "gzip bytes",
+            "JS + wasm + model + tokenizer",
+        )
+    ]
     first_visit = figures.get("first_visit_gzip_bytes")
     if first_visit is not None and "first_visit_gzip_bytes" in budget:
         limit = budget["first_visit_gzip_bytes"]
-        out.append(Gate("first_visit", "web-app", first_visit <= limit, first_visit, limit, "gzip bytes",
-                        "fetched by a cold visit before its first prediction"))  # fmt: skip
+        out.append(
+            Gate(
+                "first_visit",
+                "web-app",
+                first_visit <= limit,
+                first_visit,
+                limit,
+                "gzip bytes",
+                "fetched by a cold visit before its first prediction",
+            )
+        )
     ttfp = figures.get("time_to_first_prediction_ms")
     if ttfp is not None:  # a desktop wall-clock time: scaled by the machine's calibration (the phone's is not)
         from harness.check.speed_gates import wall_clock_budget
 
         limit, why = wall_clock_budget(budget["time_to_first_prediction_ms"], figures.get("calibration"))
-        out.append(Gate("first_prediction", "web-app", ttfp <= limit, ttfp, limit, "ms",
-                        f"{figures.get('backend')}, median of cold visits{why}"))  # fmt: skip
+        out.append(
+            Gate(
+                "first_prediction",
+                "web-app",
+                ttfp <= limit,
+                ttfp,
+                limit,
+                "ms",
+                f"{figures.get('backend')}, median of cold visits{why}",
+            )
+        )
     mobile = figures.get("mobile")
     if mobile:
         phone = _budget("mobile", ("time_to_first_prediction_ms", "wasm_p50_ms"), cfg)
         ttfp, p50 = mobile["time_to_first_prediction_ms"], mobile["wasm_single_ms"]["p50"]
         name = mobile["profile"]["name"]
-        out.append(Gate("first_prediction_mobile", "web-app", ttfp <= phone["time_to_first_prediction_ms"], ttfp,
-                        phone["time_to_first_prediction_ms"], "ms", f"{name} profile, median of cold visits"))  # fmt: skip
-        out.append(Gate("latency_p50_mobile", "web-app", p50 <= phone["wasm_p50_ms"], p50, phone["wasm_p50_ms"], "ms",
-                        f"wasm single review, {name} profile"))  # fmt: skip
+        out.append(
+            Gate(
+                "first_prediction_mobile",
+                "web-app",
+                ttfp <= phone["time_to_first_prediction_ms"],
+                ttfp,
+                phone["time_to_first_prediction_ms"],
+                "ms",
+                f"{name} profile, median of cold visits",
+            )
+        )
+        out.append(
+            Gate(
+                "latency_p50_mobile",
+                "web-app",
+                p50 <= phone["wasm_p50_ms"],
+                p50,
+                phone["wasm_p50_ms"],
+                "ms",
+                f"wasm single review, {name} profile",
+            )
+        )
     return out
 
 

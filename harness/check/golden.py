@@ -143,10 +143,14 @@ def update(bundle: Bundle, texts_path: Path | None = None, golden_file: Path | N
         ids = engines.tokenize(tokenizers.REFERENCE, [c.text for c in cases])
         scores = engines.scores(reference, ids)  # the reference failing is the command's error
     meta = {
-        "format": FORMAT, "bundle_hash": bundle.hash, "texts_sha256": texts_hash(texts_path),
-        "reference_runtime": reference, "reference_tokenizer": tokenizers.REFERENCE, "cases": len(cases),
+        "format": FORMAT,
+        "bundle_hash": bundle.hash,
+        "texts_sha256": texts_hash(texts_path),
+        "reference_runtime": reference,
+        "reference_tokenizer": tokenizers.REFERENCE,
+        "cases": len(cases),
         "generated_by": update_command(bundle),
-    }  # fmt: skip
+    }
     lines = [json.dumps(meta)]
     lines += [
         json.dumps({"id": c.id, "ids": row.tolist(), "score": float(s)})
@@ -185,7 +189,8 @@ def check(
         result.ids_sha256[tok] = ids_sha256(got)
         for i in np.flatnonzero((got != ref_ids).any(axis=1)):
             pos = _first_difference(got[i].tolist(), ref_ids[i].tolist())
-            detail = f"ids differ from position {pos}: expected {ref_ids[i][pos : pos + 5].tolist()}, got {got[i][pos : pos + 5].tolist()}"
+            expected, found = ref_ids[i][pos : pos + 5].tolist(), got[i][pos : pos + 5].tolist()
+            detail = f"ids differ from position {pos}: expected {expected}, got {found}"
             _add(result, known, Finding("tokens", tok, cases[i].id, detail))
     for rid in engines.runtime_ids:
         try:

@@ -34,7 +34,8 @@ CURATED: dict[str, str] = {
     "edge-nfc": unicodedata.normalize("NFC", "a café with naïve charm and a résumé of clichés"),
     "edge-nfd": unicodedata.normalize("NFD", "a café with naïve charm and a résumé of clichés"),
     "edge-fullwidth": "ＴＨＥ ＢＥＳＴ ｍｏｖｉｅ ｏｆ ｔｈｅ ｙｅａｒ！",
-    "edge-right-to-left": "\u202bthe acting is wonderful\u202c \u05e1\u05e8\u05d8 \u05de\u05e2\u05d5\u05dc\u05d4 \u200f",
+    "edge-right-to-left": "\u202bthe acting is wonderful\u202c \u05e1\u05e8\u05d8 "
+    "\u05de\u05e2\u05d5\u05dc\u05d4 \u200f",
     "edge-zero-width": "gr\u200beat mov\u200die \ufeffawesome\u2060ly dull",
     "edge-unicode-15-16": "\U0001e4d0\U0001e4d1\U0001e4d2 good \U0001e5d0\U0001e5d1 film \U00011f00",
     "edge-uppercase": "THE BEST MOVIE EVER MADE, A MASTERPIECE",

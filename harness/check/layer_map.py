@@ -34,8 +34,20 @@ from runtimes.tensors import OUTPUT, PRE, STATE_C, GraphNode, Probe, TensorGraph
 
 MAX_CANDIDATES = 64  # per probe, last first: the output is nearly always among a layer's last ops
 FUSED_LSTM = {"lstm"}  # MIL ops whose outputs are (sequence, h, c)
-PASS_THROUGH = {"cast", "Cast", "squeeze", "Squeeze", "reshape", "Reshape", "identity", "Identity",
-                "slice_by_index", "StridedSlice", "transpose", "Transpose"}  # fmt: skip
+PASS_THROUGH = {
+    "cast",
+    "Cast",
+    "squeeze",
+    "Squeeze",
+    "reshape",
+    "Reshape",
+    "identity",
+    "Identity",
+    "slice_by_index",
+    "StridedSlice",
+    "transpose",
+    "Transpose",
+}
 STACK = {"Pack", "stack"}  # an RNN's steps stacked into its sequence output (return_sequences)
 
 
@@ -122,7 +134,13 @@ def candidates(reference: TensorGraph, graph: TensorGraph) -> list[Candidates]:
         if not own[probe.layer]:
             follows = probe.inbound[0] if len(probe.inbound) == 1 and probe.kind == OUTPUT else ""
             note = "no op of its own in this graph"
-            out.append(Candidates(probe, note=note + (f" (identity at inference): compared at {follows}'s tensor" if follows else ""), follows=follows))  # fmt: skip
+            out.append(
+                Candidates(
+                    probe,
+                    note=note + (f" (identity at inference): compared at {follows}'s tensor" if follows else ""),
+                    follows=follows,
+                )
+            )
             continue
         if probe.kind == STATE_C:
             out.append(_state_candidates(probe, pool, by_name, where))
@@ -130,7 +148,11 @@ def candidates(reference: TensorGraph, graph: TensorGraph) -> list[Candidates]:
         found = Candidates(probe)
         picked = pool
         if probe.activation:
-            acts = [n for n in sorted(own[probe.layer] | moved, key=order.__getitem__) if _applies(by_name[n], probe.activation)]  # fmt: skip
+            acts = [
+                n
+                for n in sorted(own[probe.layer] | moved, key=order.__getitem__)
+                if _applies(by_name[n], probe.activation)
+            ]
             after = _reach(set(acts), consumers)
             if not acts:
                 if probe.kind == PRE:
@@ -139,7 +161,10 @@ def candidates(reference: TensorGraph, graph: TensorGraph) -> list[Candidates]:
             elif probe.kind == OUTPUT:
                 picked = [n for n in pool if n in after]
                 if not picked:
-                    found.note = f"not in this graph: the converter computes {probe.activation} ({acts[-1]}) after a later layer's op"  # fmt: skip
+                    found.note = (
+                        f"not in this graph: the converter computes {probe.activation} ({acts[-1]})"
+                        " after a later layer's op"
+                    )
             else:
                 feeding = set().union(*(_ancestors(a, by_name) for a in acts))
                 picked = [n for n in pool if n not in after and n in feeding]

@@ -133,10 +133,17 @@ def trace(
         ref_values = session.intermediates(ids, [p.name for p in reference.probes])
     ref_score = float(engines.scores(ref_id, ids)[0])
     tensors = [
-        ReferenceTensor(p.name, p.label, p.layer, p.kind, list(ref_values[p.name].shape),
-                        float(np.max(np.abs(ref_values[p.name]))) if ref_values[p.name].size else 0.0, list(p.inbound))
+        ReferenceTensor(
+            p.name,
+            p.label,
+            p.layer,
+            p.kind,
+            list(ref_values[p.name].shape),
+            float(np.max(np.abs(ref_values[p.name]))) if ref_values[p.name].size else 0.0,
+            list(p.inbound),
+        )
         for p in reference.probes
-    ]  # fmt: skip
+    ]
     runtimes = [
         _runtime(engines, rid, ids, reference, ref_values, ref_score, isolated=isolated)
         for rid in (runtime_ids or engines.runtime_ids)
@@ -210,8 +217,16 @@ def _match(
     if graph.is_keras:  # another Keras model (a variant of the reference): same layer names
         names = [p.name for p in reference.probes if p.name in {q.name for q in graph.probes}]
         values = session.intermediates(ids, names)
-        rows = [TensorDiff(p.name, p.label, p.name if p.name in values else None, p.layer_class,
-                           detail="" if p.name in values else "no such layer") for p in reference.probes]  # fmt: skip
+        rows = [
+            TensorDiff(
+                p.name,
+                p.label,
+                p.name if p.name in values else None,
+                p.layer_class,
+                detail="" if p.name in values else "no such layer",
+            )
+            for p in reference.probes
+        ]
         return values, rows
     wanted = layer_map.candidates(reference, graph)
     names = list(dict.fromkeys(n for c in wanted for n in c.nodes))
@@ -237,7 +252,9 @@ def _match(
             if node is None and c.nodes:
                 last = values.get(c.nodes[0])
                 got = list(last.shape) if last is not None else "?"
-                row.detail = f"no tensor of shape {list(probes[c.probe.name].shape)} among its ops (last: {c.nodes[0]} {got})"  # fmt: skip
+                row.detail = (
+                    f"no tensor of shape {list(probes[c.probe.name].shape)} among its ops (last: {c.nodes[0]} {got})"
+                )
         if node is not None:
             chosen[c.probe.name] = node
             row.node, row.op = node, ops.get(node, "")

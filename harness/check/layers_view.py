@@ -93,7 +93,8 @@ def runtime_lines(rt: RuntimeTrace, width: int) -> list[str]:
     out = [
         head,
         f"    {'tensor':<{width}}  {'max|diff|':>9}  {'mean|diff|':>10}{extra}  {'SNR dB':>7} {'cosine':>9}"
-        f" {'min rtol':>8} {'|diff| by decade':<{len(BIN_LABELS)}}  {'worst at':<12} {'keras -> runtime':<24} runtime tensor",
+        f" {'min rtol':>8} {'|diff| by decade':<{len(BIN_LABELS)}}  {'worst at':<12} "
+        f"{'keras -> runtime':<24} runtime tensor",
     ]
     first = rt.first_over
     for row in rt.rows:

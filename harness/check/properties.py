@@ -86,7 +86,8 @@ def tokenizer_disagreements(engines: Engines, texts: list[str]) -> list[Disagree
                 Disagreement(
                     texts[i],
                     tok,
-                    f"ids differ from py at position {pos}: {got[i][pos : pos + 4].tolist()} vs {ref[i][pos : pos + 4].tolist()}",
+                    f"ids differ from py at position {pos}: {got[i][pos : pos + 4].tolist()} vs "
+                    f"{ref[i][pos : pos + 4].tolist()}",
                 )
             )
     return out
@@ -109,7 +110,8 @@ def score_disagreements(engines: Engines, texts: list[str], scores: dict[str, np
                 Disagreement(
                     texts[i],
                     rid,
-                    f"score {got[i]:.6f} vs {reference} {ref[i]:.6f} (|diff| {abs(got[i] - ref[i]):.3g}, atol {engines.tolerance(rid).atol:g})",
+                    f"score {got[i]:.6f} vs {reference} {ref[i]:.6f} (|diff| {abs(got[i] - ref[i]):.3g}, "
+                    f"atol {engines.tolerance(rid).atol:g})",
                 )
             )
     return out

@@ -171,7 +171,8 @@ def readme(repro: dict[str, Any], how: list[str]) -> str:
     tools = repro["artifact"].get("tool_versions") or {}
     converter = "\n".join(f"- {k}: {v}" for k, v in sorted(tools.items())) or "- (not recorded)"
     runs = "\n".join(how)
-    return f"""# {repro["runtime"]} gives {repro["score"]!r} where {repro["reference"]} gives {repro["reference_score"]!r}
+    title = f"{repro['runtime']} gives {repro['score']!r} where {repro['reference']} gives {repro['reference_score']!r}"
+    return f"""# {title}
 
 ## Describe the problem
 The same model and the same int32 token ids give a different probability on {repro["runtime"]}

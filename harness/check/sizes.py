@@ -49,10 +49,21 @@ def measure_sizes(bundle: Bundle, budgets: dict[str, int]) -> dict[str, Any]:
             with step(key, "export"):
                 files = shipped_files(bundle, key)
         except RuntimeFailed as e:
-            out[key] = {"files": {}, "bytes": None, "gzip_bytes": None, "budget_gzip_bytes": budget, "passed": False,
-                        "error": e.failure.line()}  # fmt: skip
+            out[key] = {
+                "files": {},
+                "bytes": None,
+                "gzip_bytes": None,
+                "budget_gzip_bytes": budget,
+                "passed": False,
+                "error": e.failure.line(),
+            }
             continue
         gz = sum(f["gzip_bytes"] for f in files.values())
-        out[key] = {"files": files, "bytes": sum(f["bytes"] for f in files.values()), "gzip_bytes": gz,
-                    "budget_gzip_bytes": budget, "passed": gz <= budget}  # fmt: skip
+        out[key] = {
+            "files": files,
+            "bytes": sum(f["bytes"] for f in files.values()),
+            "gzip_bytes": gz,
+            "budget_gzip_bytes": budget,
+            "passed": gz <= budget,
+        }
     return out

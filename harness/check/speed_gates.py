@@ -80,7 +80,8 @@ def speed_gate(gate: str, runtime_id: str, latency: dict[str, Any], budget: dict
             budget_factor=factor,
         )
     why = (
-        f"machine too busy to judge: calibration {float(cal.get(factor_key, 1.0)):.1f}x slower than the budgets' machine"
+        f"machine too busy to judge: calibration {float(cal.get(factor_key, 1.0)):.1f}x slower than the "
+        "budgets' machine"
         if too_busy
         else "noisy machine: the interval did not settle within the time cap"
     )

@@ -74,8 +74,13 @@ def findings(rows: dict[str, Outcome], reference: str, tok: TokenizerInfo) -> li
         if positions:
             head = positions[:8]
             more = f" (+{len(positions) - 8} more)" if len(positions) > 8 else ""
-            out.append(Finding(rid, POSITIONS, f"at positions {head}{more}: {reference} {_shown(ref, head, tok)}, "
-                               f"{rid} {_shown(got, head, tok)}"))  # fmt: skip
+            out.append(
+                Finding(
+                    rid,
+                    POSITIONS,
+                    f"at positions {head}{more}: {reference} {_shown(ref, head, tok)}, {rid} {_shown(got, head, tok)}",
+                )
+            )
     return out
 
 
@@ -102,14 +107,21 @@ class DivergenceClass:
         )
 
     def as_json(self) -> dict[str, object]:
-        return {"runtime": self.runtime, "class": self.name, "cases": len(self.case_ids),
-                "first_case": self.case_ids[0], "minimal_input": self.minimal if self.minimal is not None else self.seed,
-                "shrunk": self.minimal is not None, "detail": self.minimal_detail or self.seed_detail,
-                "ids": self.minimal_ids}  # fmt: skip
+        return {
+            "runtime": self.runtime,
+            "class": self.name,
+            "cases": len(self.case_ids),
+            "first_case": self.case_ids[0],
+            "minimal_input": self.minimal if self.minimal is not None else self.seed,
+            "shrunk": self.minimal is not None,
+            "detail": self.minimal_detail or self.seed_detail,
+            "ids": self.minimal_ids,
+        }
 
 
-def classes(case_ids: list[str], texts: list[str], rows: dict[str, list[Outcome]], reference: str,
-            tok: TokenizerInfo) -> tuple[list[list[Finding]], list[DivergenceClass]]:  # fmt: skip
+def classes(
+    case_ids: list[str], texts: list[str], rows: dict[str, list[Outcome]], reference: str, tok: TokenizerInfo
+) -> tuple[list[list[Finding]], list[DivergenceClass]]:
     """(findings per case, the divergence classes over all cases, in order of first appearance)."""
     per_case: list[list[Finding]] = []
     found: dict[tuple[str, str], DivergenceClass] = {}

@@ -38,8 +38,14 @@ def shrink(seed: str, shows: Callable[[str], bool], budget_s: float = BUDGET_SEC
             memo[text] = time.monotonic() < deadline and shows(text)
         return memo[text]
 
-    config = settings(database=None, max_examples=200, deadline=None, phases=[Phase.generate, Phase.shrink],
-                      derandomize=True, suppress_health_check=list(HealthCheck))  # fmt: skip  # same input every run
+    config = settings(
+        database=None,
+        max_examples=200,
+        deadline=None,
+        phases=[Phase.generate, Phase.shrink],
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )  # same input every run
     try:
         mask = find(st.binary(min_size=len(seed), max_size=len(seed)), holds, settings=config)
     except NoSuchExample:

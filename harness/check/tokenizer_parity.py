@@ -43,8 +43,13 @@ def row(case: Case, i: int, results: dict[str, list[Outcome]], found: list[Findi
     return out
 
 
-def check(bundle: Bundle, items: list[Case], results: dict[str, list[Outcome]],
-          app: AppTokenizer | None = None, minimize: bool = True) -> Parity:  # fmt: skip
+def check(
+    bundle: Bundle,
+    items: list[Case],
+    results: dict[str, list[Outcome]],
+    app: AppTokenizer | None = None,
+    minimize: bool = True,
+) -> Parity:
     """Rows and classes of `results` (each runtime's outcome per case), each class shrunk."""
     reference = tokenizers.REFERENCE if tokenizers.REFERENCE in results else next(iter(results), "")
     tok = bundle.tokenizer_info()

@@ -21,12 +21,23 @@ def _commands() -> dict[str, Callable[..., int]]:
     from harness.cli import build, doctor, golden, report, repro, run
 
     return {
-        "train": build.cmd_train, "bundle": build.cmd_bundle, "export": build.cmd_export, "app": build.cmd_app,
-        "bench": build.cmd_bench, "frontier": build.cmd_frontier, "runtimes": run.cmd_runtimes, "tokenize": run.cmd_tokenize,
-        "predict": run.cmd_predict, "compare": run.cmd_compare, "golden": golden.cmd_golden,
-        "report": report.cmd_report, "signoff": report.cmd_signoff, "doctor": doctor.cmd_doctor,
-        "repro": repro.cmd_repro, "reduce": repro.cmd_reduce,
-    }  # fmt: skip
+        "train": build.cmd_train,
+        "bundle": build.cmd_bundle,
+        "export": build.cmd_export,
+        "app": build.cmd_app,
+        "bench": build.cmd_bench,
+        "frontier": build.cmd_frontier,
+        "runtimes": run.cmd_runtimes,
+        "tokenize": run.cmd_tokenize,
+        "predict": run.cmd_predict,
+        "compare": run.cmd_compare,
+        "golden": golden.cmd_golden,
+        "report": report.cmd_report,
+        "signoff": report.cmd_signoff,
+        "doctor": doctor.cmd_doctor,
+        "repro": repro.cmd_repro,
+        "reduce": repro.cmd_reduce,
+    }
 
 
 # Loggers that speak up, with a traceback, about a driver call a Ctrl-C abandoned: asyncio's

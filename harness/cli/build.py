@@ -92,10 +92,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         export.exporter(target)  # every name checked before the first (slow) export starts
     for target in targets:
         art = export.export(b, target, force=args.force)
-        print_jsonl({
-            "target": target, "path": str(art.path), "cached": art.manifest.get("cached", False),
-            "export_seconds": art.manifest["export_seconds"], "bytes": art.total("bytes"), "gzip_bytes": art.total("gzip_bytes"),
-        })  # fmt: skip
+        print_jsonl(
+            {
+                "target": target,
+                "path": str(art.path),
+                "cached": art.manifest.get("cached", False),
+                "export_seconds": art.manifest["export_seconds"],
+                "bytes": art.total("bytes"),
+                "gzip_bytes": art.total("gzip_bytes"),
+            }
+        )
     if any(t.startswith("tfjs") for t in targets):  # a TF.js export may ship on webgl (after: bad input stays one line)
         from harness.core.float16_ids import vocabulary_warning
 
@@ -110,8 +116,18 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     if args.app_command == "build":
         record = build.build(args.bundle, args.variant, force=args.force)
-        print(strict_json.dumps({"dist": str(build.DIST), "variant": record["variant"], "cached": record["cached"],
-                          "build_seconds": record["build_seconds"], "download": record["download"]}, indent=2))  # fmt: skip
+        print(
+            strict_json.dumps(
+                {
+                    "dist": str(build.DIST),
+                    "variant": record["variant"],
+                    "cached": record["cached"],
+                    "build_seconds": record["build_seconds"],
+                    "download": record["download"],
+                },
+                indent=2,
+            )
+        )
         return 0
     build.build(args.bundle)
     serve.serve(args.port)

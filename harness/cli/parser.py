@@ -50,15 +50,28 @@ def _port(value: str) -> int:
 
 def _add_preprocessing(p: argparse.ArgumentParser, what: str) -> None:
     """A team's own preprocessing (README: Bring your own tokenizer)."""
-    p.add_argument("--tokenizer", metavar="FILE", help=f"{what}: a Keras Tokenizer.to_json() file, a TextVectorization "
-                   "config (with its vocabulary) or a harness tokenizer.json")  # fmt: skip
+    p.add_argument(
+        "--tokenizer",
+        metavar="FILE",
+        help=f"{what}: a Keras Tokenizer.to_json() file, a TextVectorization "
+        "config (with its vocabulary) or a harness tokenizer.json",
+    )
     p.add_argument("--maxlen", type=_positive_int, help="sequence length (pad_sequences maxlen; default: the model's)")
     p.add_argument("--padding", choices=["pre", "post"], help="pad_sequences padding (Keras default: pre)")
     p.add_argument("--truncating", choices=["pre", "post"], help="pad_sequences truncating (Keras default: pre)")
-    p.add_argument("--app-tokenizer", metavar="PATH.js:FUNCTION", help="the app's own tokenizer: an ES module and "
-                   "the exported function that returns the ids (runs as the js tokenizer runtime)")  # fmt: skip
-    p.add_argument("--app-asset", action="append", default=[], metavar="FILE",
-                   help="a JSON file the app tokenizer loads, passed to it after the text (repeatable, in order)")  # fmt: skip
+    p.add_argument(
+        "--app-tokenizer",
+        metavar="PATH.js:FUNCTION",
+        help="the app's own tokenizer: an ES module and "
+        "the exported function that returns the ids (runs as the js tokenizer runtime)",
+    )
+    p.add_argument(
+        "--app-asset",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a JSON file the app tokenizer loads, passed to it after the text (repeatable, in order)",
+    )
 
 
 def _add_signing(p: argparse.ArgumentParser) -> None:
@@ -69,9 +82,11 @@ def _add_signing(p: argparse.ArgumentParser) -> None:
         help="sign report.json with this SSH private key (default: $HARNESS_SIGNING_KEY)",
     )
     p.add_argument(
-        "--allow-unsigned", action="store_true",
-        help="accept reports from other machines that are unsigned or signed by a key not in golden/allowed_signers (recorded)",
-    )  # fmt: skip
+        "--allow-unsigned",
+        action="store_true",
+        help="accept reports from other machines that are unsigned or signed by a key not in"
+        " golden/allowed_signers (recorded)",
+    )
 
 
 RUNTIMES_HELP = "comma list of runtime ids, 'matrix' (conformance.toml) or 'all' (every runtime)"
@@ -85,8 +100,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", default="movie-reviews", help="'movie-reviews' or a .jsonl/.csv file with text,label")
     p.add_argument("--out", default=None, help="bundle folder (default: golden/reference)")
     p.add_argument("--seed", type=int, default=1234)
-    p.add_argument("--check", action="store_true",
-                   help="retrain the bundle at --out from what it records and judge the difference by tolerance (writes nothing)")  # fmt: skip
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="retrain the bundle at --out from what it records and judge the difference by tolerance (writes nothing)",
+    )
 
     p = sub.add_parser("bundle", help="make a bundle from any Keras text classifier")
     p.add_argument(
@@ -101,8 +119,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="then check the bundle on every runtime (`harness doctor`: exports, loads, scores)",
     )
-    p.add_argument("--logits", choices=["wrap", "refuse"], default="wrap",
-                   help="a model ending in a linear layer (logits): wrap it in sigmoid/softmax (default) or refuse it")  # fmt: skip
+    p.add_argument(
+        "--logits",
+        choices=["wrap", "refuse"],
+        default="wrap",
+        help="a model ending in a linear layer (logits): wrap it in sigmoid/softmax (default) or refuse it",
+    )
     p.add_argument(
         "--artifact",
         action="append",
@@ -122,8 +144,12 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_preprocessing(p, "with --model: the model's own tokenizer instead of --like's")
     p.add_argument("--runtimes", default="all", help=RUNTIMES_HELP)
-    p.add_argument("--logits", choices=["wrap", "refuse"], default="wrap",
-                   help="with --model: a model ending in a linear layer: wrap it in sigmoid/softmax or refuse it")  # fmt: skip
+    p.add_argument(
+        "--logits",
+        choices=["wrap", "refuse"],
+        default="wrap",
+        help="with --model: a model ending in a linear layer: wrap it in sigmoid/softmax or refuse it",
+    )
     p.add_argument("--try-known", action="store_true", help="also try runtimes a declared limitation rules out")
     p.add_argument("--json", action="store_true", help="one JSON object per runtime")
 
@@ -219,12 +245,21 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--reason", action="append", default=[], help="why, recorded in signoff.json (one per --waive)")
     p.add_argument(
-        "--with", dest="with_reports", action="append", default=[], metavar="REPORT.json",
+        "--with",
+        dest="with_reports",
+        action="append",
+        default=[],
+        metavar="REPORT.json",
         help="merge a report from another machine (e.g. macOS for coreml-native)",
-    )  # fmt: skip
+    )
     p.add_argument("--profile", default="signoff", help="Hypothesis profile for the conformance suite")
-    p.add_argument("--apple-ops", default=None, metavar="SUMMARY.json",
-                   help="the full replay of Apple's op tests that vouches for coreml-ref (default: reports/apple-ops/summary.json, made by make apple-ops)")  # fmt: skip
+    p.add_argument(
+        "--apple-ops",
+        default=None,
+        metavar="SUMMARY.json",
+        help="the full replay of Apple's op tests that vouches for coreml-ref"
+        " (default: reports/apple-ops/summary.json, made by make apple-ops)",
+    )
     _add_signing(p)
 
     p = sub.add_parser("app", help="build or serve the shipped web app (apps/web)")
@@ -242,12 +277,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--runtimes", default="matrix", help=RUNTIMES_HELP)
     p.add_argument("--repeats", type=_positive_int, default=300, help="single-review timings per runtime")
     p.add_argument(
-        "--zoo", choices=["include", "only", "skip"], default="include",
+        "--zoo",
+        choices=["include", "only", "skip"],
+        default="include",
         help="the model zoo's single-review p50 on keras, tfjs-wasm, coreml-ref (at most 100 timings each): "
         "added to a full run (include), alone (only) or not (skip)",
-    )  # fmt: skip
-    p.add_argument("--large-cases", type=_non_negative_int, default=100_000, metavar="N",
-                   help="cases for the large-input figure (resident memory, cases/s of predict); 0 skips it")  # fmt: skip
+    )
+    p.add_argument(
+        "--large-cases",
+        type=_non_negative_int,
+        default=100_000,
+        metavar="N",
+        help="cases for the large-input figure (resident memory, cases/s of predict); 0 skips it",
+    )
 
     p = sub.add_parser("frontier", help="train, export and measure smaller variants of the model: accuracy vs bytes")
     _add_bundle(p)

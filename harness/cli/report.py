@@ -77,7 +77,13 @@ def cmd_signoff(args: argparse.Namespace) -> int:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = Path(args.out) if args.out else writer.REPORTS / "signoff" / stamp
     return signoff.run_signoff(
-        args.bundle, out, waivers, args.with_reports, args.profile, args.runtimes,
-        allow_unsigned=args.allow_unsigned, key=signing.signing_key(args.sign),
+        args.bundle,
+        out,
+        waivers,
+        args.with_reports,
+        args.profile,
+        args.runtimes,
+        allow_unsigned=args.allow_unsigned,
+        key=signing.signing_key(args.sign),
         apple_ops_summary=Path(args.apple_ops) if args.apple_ops else None,
-    )  # fmt: skip
+    )

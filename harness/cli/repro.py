@@ -42,7 +42,8 @@ def cmd_reduce(args: argparse.Namespace) -> int:
     def say(t: Trial) -> None:
         kept = ", ".join(t.keep) or "(none: as shipped)"
         print(
-            f"  float32: {kept:<40} max|diff| {t.max_abs_diff:.3g}  {'within' if t.passed else 'OUTSIDE'}  {t.bytes:,} bytes"
+            f"  float32: {kept:<40} max|diff| {t.max_abs_diff:.3g}  "
+            f"{'within' if t.passed else 'OUTSIDE'}  {t.bytes:,} bytes"
         )
 
     print(f"reduce {args.runtime}: {len(found)} cases; trials:")

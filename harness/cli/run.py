@@ -25,15 +25,33 @@ def cmd_runtimes(args: argparse.Namespace) -> int:
             ok = registry.get(rid).availability()
         except HarnessError as e:
             ok = Availability(False, str(e), "reinstall the harness (make setup)")
-        rows.append({"id": rid, "kind": "model", "available": ok.ok, **spec.describe(), "reason": ok.reason,
-                     "install": ok.install, "runs_as": spec.options.get("label", "")})  # fmt: skip
+        rows.append(
+            {
+                "id": rid,
+                "kind": "model",
+                "available": ok.ok,
+                **spec.describe(),
+                "reason": ok.reason,
+                "install": ok.install,
+                "runs_as": spec.options.get("label", ""),
+            }
+        )
     for tid, tok in tokenizers.SPECS.items():
         try:
             ok = tokenizers.availability(tid)
         except HarnessError as e:
             ok = Availability(False, str(e), "reinstall the harness (make setup)")
-        rows.append({"id": tid, "kind": "tokenizer", "available": ok.ok, "implementation": tok.kind,
-                     "browser": tok.browser, "reason": ok.reason, "install": ok.install})  # fmt: skip
+        rows.append(
+            {
+                "id": tid,
+                "kind": "tokenizer",
+                "available": ok.ok,
+                "implementation": tok.kind,
+                "browser": tok.browser,
+                "reason": ok.reason,
+                "install": ok.install,
+            }
+        )
     if args.json:
         for row in rows:
             print_jsonl(row)

@@ -56,8 +56,12 @@ class AppTokenizer:
             json_reader.read_file(asset, "app asset", hint="an app asset must be a JSON file")
 
     def as_json(self) -> dict[str, Any]:
-        return {"format": APP_FORMAT, "module": _stored(self.module), "function": self.function,
-                "assets": [_stored(a) for a in self.assets]}  # fmt: skip
+        return {
+            "format": APP_FORMAT,
+            "module": _stored(self.module),
+            "function": self.function,
+            "assets": [_stored(a) for a in self.assets],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any], where: Path) -> AppTokenizer:

@@ -172,8 +172,15 @@ class Bundle:
 
     def signature(self) -> Signature:
         sig = validate.load(ModelSignature, self.path / SIGNATURE, "model signature", MAKE_HINT)
-        return Signature(sig.input.shape[1], sig.input.vocab_size, sig.output.kind, sig.output.classes,
-                         sig.output.positive_index, sig.input.embedding_rows, sig.output.wrapped)  # fmt: skip
+        return Signature(
+            sig.input.shape[1],
+            sig.input.vocab_size,
+            sig.output.kind,
+            sig.output.classes,
+            sig.output.positive_index,
+            sig.input.embedding_rows,
+            sig.output.wrapped,
+        )
 
     def metrics(self) -> dict[str, Any]:
         """metrics.json as data (checked: splits with accuracy and n); {} when the bundle has none."""

@@ -80,8 +80,14 @@ class Limitation:
 
     def record(self) -> dict[str, str]:
         """What a report records of it (harness-report/2 `KnownLimitation`)."""
-        return {"id": self.id, "engine": f"{self.engine_name} {self.version}", "lacks": self.lacks,
-                "cause": " ".join(self.cause.split()), "workaround": " ".join(self.workaround.split()), "link": self.link}  # fmt: skip
+        return {
+            "id": self.id,
+            "engine": f"{self.engine_name} {self.version}",
+            "lacks": self.lacks,
+            "cause": " ".join(self.cause.split()),
+            "workaround": " ".join(self.workaround.split()),
+            "link": self.link,
+        }
 
 
 def describe(limitation_id: str, engine: str, lacks: str, cause: str, workaround: str = "") -> str:

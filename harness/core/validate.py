@@ -25,16 +25,32 @@ from harness.core.errors import HarnessError
 
 M = TypeVar("M", bound=BaseModel)
 
-_ARTICLE = {"object": "an object", "array": "an array", "string": "a string", "number": "a number",
-            "integer": "an integer", "boolean": "true or false", "null": "null"}  # fmt: skip
+_ARTICLE = {
+    "object": "an object",
+    "array": "an array",
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "null": "null",
+}
 # pydantic error type -> what was expected, in the words of JSON
 _EXPECTED = {
-    "dict_type": "an object", "model_type": "an object", "model_attributes_type": "an object",
-    "list_type": "an array", "tuple_type": "an array", "string_type": "a string", "int_type": "an integer",
-    "int_parsing": "an integer", "int_from_float": "an integer", "float_type": "a number",
-    "float_parsing": "a number", "bool_type": "true or false", "bool_parsing": "true or false",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "list_type": "an array",
+    "tuple_type": "an array",
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
     "none_required": "null",
-}  # fmt: skip
+}
 
 
 def json_type(value: Any) -> str:

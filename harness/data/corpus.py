@@ -32,8 +32,15 @@ INNER_ARCHIVE = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.
 MEMBER = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
 SPLITS = ("train", "validation", "test")
 LABELS = {
-    "1": 1, "0": 0, "pos": 1, "neg": 0, "positive": 1, "negative": 0, "true": 1, "false": 0,
-}  # fmt: skip
+    "1": 1,
+    "0": 0,
+    "pos": 1,
+    "neg": 0,
+    "positive": 1,
+    "negative": 0,
+    "true": 1,
+    "false": 0,
+}
 
 
 @dataclass(frozen=True)
@@ -101,8 +108,18 @@ def builtin_file() -> Path:
 
 def _fetch_sdist(dest: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-               "--no-binary=:all:", "vaderSentiment==3.3.2", "-d", tmp]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary=:all:",
+            "vaderSentiment==3.3.2",
+            "-d",
+            tmp,
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         got = Path(tmp) / SDIST
         if proc.returncode != 0 or not got.is_file():
@@ -179,7 +196,8 @@ def _read_csv(path: Path) -> Iterable[tuple[int, Review]]:
     missing = [c for c in ("text", "label") if c not in columns]
     if missing:
         raise HarnessError(
-            f"{where(path, 1)}: missing column(s) {', '.join(missing)} (expected a header with 'text' and 'label', got {columns})"
+            f"{where(path, 1)}: missing column(s) {', '.join(missing)} (expected a header with 'text' "
+            f"and 'label', got {columns})"
         )
     for row in reader:
         lineno = reader.line_num

@@ -65,8 +65,10 @@ def _describe(model: Any, path: Path, length: int, vocab_size: int) -> dict[str,
         if rows < vocab_size:
             raise HarnessError(f"{path}: embedding has {rows} rows but the tokenizer emits ids up to {vocab_size - 1}")
         if rows > vocab_size:
-            _say(f"warning: {path}: embedding {embeddings[0].name!r} has {rows} rows, the tokenizer emits ids "
-                 f"0..{vocab_size - 1} only (rows {vocab_size}..{rows - 1} are never used; recorded as embedding_rows)")  # fmt: skip
+            _say(
+                f"warning: {path}: embedding {embeddings[0].name!r} has {rows} rows, the tokenizer emits ids "
+                f"0..{vocab_size - 1} only (rows {vocab_size}..{rows - 1} are never used; recorded as embedding_rows)"
+            )
             sig["input"]["embedding_rows"] = rows
     return sig
 
@@ -131,8 +133,10 @@ def make_bundle(
     model, wrapped = ensure_probabilities(model, source, int(sig["output"]["classes"]), _probe(tok), logits)
     if wrapped:
         sig["output"]["wrapped"] = wrapped
-        _say(f"{source}: the last layer is linear (logits); wrapped in {wrapped}, so scores are probabilities "
-             "(signature.json output.wrapped)")  # fmt: skip
+        _say(
+            f"{source}: the last layer is linear (logits); wrapped in {wrapped}, so scores are probabilities "
+            "(signature.json output.wrapped)"
+        )
     with atomic.staged_dir(Path(out)) as stage:
         if wrapped:
             model.save(stage / bundle.MODEL)

@@ -78,9 +78,15 @@ def train(
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: on_epoch(e, logs or {})))
     x_train, y_train = data["train"]
     history = model.fit(
-        x_train, y_train, validation_data=data["validation"], epochs=hp.max_epochs,
-        batch_size=hp.batch_size, shuffle=True, callbacks=callbacks, verbose=0,
-    )  # fmt: skip
+        x_train,
+        y_train,
+        validation_data=data["validation"],
+        epochs=hp.max_epochs,
+        batch_size=hp.batch_size,
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=0,
+    )
     # Ship the weights only: a fresh, uncompiled twin has no optimizer state to save.
     shipped = build(vocab_size, length, hp, seed)
     shipped.set_weights(model.get_weights())

@@ -71,8 +71,10 @@ def ensure_probabilities(
     wrapped = None
     if found.activation in LINEAR:
         if logits == "refuse":
-            raise HarnessError(f"{source}: the last layer {found.layer} is linear, so it outputs logits; "
-                               f"end the model in {kind} (or bundle with --logits wrap)")  # fmt: skip
+            raise HarnessError(
+                f"{source}: the last layer {found.layer} is linear, so it outputs logits; "
+                f"end the model in {kind} (or bundle with --logits wrap)"
+            )
         from runtimes.frameworks import import_keras
 
         keras = import_keras()
@@ -80,8 +82,10 @@ def ensure_probabilities(
         model = keras.Model(model.inputs, out, name=f"{model.name}_probability")
         wrapped = kind
     elif found.activation not in PROBABILITY:
-        raise HarnessError(f"{source}: the last layer {found.layer} has activation {found.activation}; "
-                           f"expected sigmoid [N, 1] or softmax [N, C] (probabilities), or a linear layer (logits)")  # fmt: skip
+        raise HarnessError(
+            f"{source}: the last layer {found.layer} has activation {found.activation}; "
+            f"expected sigmoid [N, 1] or softmax [N, C] (probabilities), or a linear layer (logits)"
+        )
     elif (found.activation == "sigmoid") != (classes == 1):
         raise HarnessError(
             f"{source}: a {found.activation} output with {classes} class(es); expected sigmoid [N, 1] or softmax [N, C]"

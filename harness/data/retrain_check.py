@@ -38,7 +38,8 @@ def _recorded(b: bundle.Bundle) -> tuple[str, int, model.Hyperparameters, str | 
         hp = model.Hyperparameters(**m.get("hyperparameters", {}))
     except (KeyError, TypeError, ValueError) as e:
         raise HarnessError(
-            f"{b.path / bundle.METRICS}: does not record how it was trained ({e}); only a bundle made by `harness train` can be retrained"
+            f"{b.path / bundle.METRICS}: does not record how it was trained ({e}); only a bundle made by "
+            "`harness train` can be retrained"
         ) from None
     return name, seed, hp, m["corpus"].get("sha256")
 
@@ -54,7 +55,8 @@ def check(bundle_dir: str | None) -> dict[str, Any]:
     name, seed, hp, corpus_sha = _recorded(b)
     if corpus_sha is not None and corpus.corpus_hash(corpus.load(name)) != corpus_sha:
         raise HarnessError(
-            f"{name}: the corpus changed since {b.path} was trained (sha256 differs); retraining would not check anything"
+            f"{name}: the corpus changed since {b.path} was trained (sha256 differs); retraining would "
+            "not check anything"
         )
     tol = tolerance()
     with tempfile.TemporaryDirectory(prefix="harness-retrain-") as tmp:
@@ -90,7 +92,14 @@ def check(bundle_dir: str | None) -> dict[str, Any]:
     }
     failing = [f"{k} {v:.3g} > {t:g}" for k, (v, t) in checks.items() if v > t]
     return {
-        "bundle": str(b.path), "bundle_hash": b.hash, "retrained_hash": retrained.hash, "same_hash": same_hash,
-        "corpus": name, "seed": seed, **{k: v for k, (v, _) in checks.items()}, "tolerance": tol,
-        "passed": not failing, "reasons": failing,
-    }  # fmt: skip
+        "bundle": str(b.path),
+        "bundle_hash": b.hash,
+        "retrained_hash": retrained.hash,
+        "same_hash": same_hash,
+        "corpus": name,
+        "seed": seed,
+        **{k: v for k, (v, _) in checks.items()},
+        "tolerance": tol,
+        "passed": not failing,
+        "reasons": failing,
+    }

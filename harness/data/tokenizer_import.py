@@ -68,8 +68,9 @@ def _keras(data: dict[str, Any], length: int | None, padding: str | None, trunca
     return {"format": kinds.format_of(kinds.KERAS_TOKENIZER), "tokenizer": data, "sequence": sequence}
 
 
-def _text_vectorization(config: dict[str, Any], base: Path, length: int | None, padding: str | None,
-                        truncating: str | None) -> dict[str, Any]:  # fmt: skip
+def _text_vectorization(
+    config: dict[str, Any], base: Path, length: int | None, padding: str | None, truncating: str | None
+) -> dict[str, Any]:
     if "pre" in (padding, truncating):
         raise kinds.KindError(
             "TextVectorization pads and truncates at the end only (post); drop --padding/--truncating pre"
@@ -114,8 +115,9 @@ def _own(data: dict[str, Any], maxlen: int | None, padding: str | None, truncati
     if kind == kinds.HARNESS:
         spec.update({k: v for k, v in (("length", maxlen), ("padding", padding), ("truncation", truncating)) if v})
     elif kind == kinds.KERAS_TOKENIZER:
-        spec["sequence"].update({k: v for k, v in (("maxlen", maxlen), ("padding", padding),
-                                                   ("truncating", truncating)) if v})  # fmt: skip
+        spec["sequence"].update(
+            {k: v for k, v in (("maxlen", maxlen), ("padding", padding), ("truncating", truncating)) if v}
+        )
     elif maxlen:
         spec["config"]["output_sequence_length"] = maxlen
     return spec

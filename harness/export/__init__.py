@@ -44,8 +44,19 @@ EXPORTERS: dict[str, str] = {
     "coreai": "harness.export.coreai:coreai_f32",
     "coreai-f16": "harness.export.coreai:coreai_f16",
 }
-DEFAULT_TARGETS = ["savedmodel", "savedmodel-tfjs", "tfjs", "tfjs-f16", "tfjs-u8", "coreml", "coreml-fp32",
-                   "tflite", "tflite-f16", "tflite-dr8", "tflite-int8"]  # fmt: skip
+DEFAULT_TARGETS = [
+    "savedmodel",
+    "savedmodel-tfjs",
+    "tfjs",
+    "tfjs-f16",
+    "tfjs-u8",
+    "coreml",
+    "coreml-fp32",
+    "tflite",
+    "tflite-f16",
+    "tflite-dr8",
+    "tflite-int8",
+]
 DEFAULT_TARGETS += ["coreml-nn", "coreml-nn-f16"]  # Core ML NeuralNetwork (.mlmodel), iOS 13-14 apps
 
 

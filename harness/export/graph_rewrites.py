@@ -148,8 +148,12 @@ def unfuse_matmuls(model_json: dict[str, Any]) -> int:
             "input": data[:2] + control,
             "attr": {k: attr[k] for k in ("transpose_a", "transpose_b", "T") if k in attr},
         }
-        added = {"name": name if len(ops) == 1 else f"{name}/unfused_add", "op": "AddV2",
-                 "input": [matmul["name"], data[2]], "attr": dict(dtype)}  # fmt: skip
+        added = {
+            "name": name if len(ops) == 1 else f"{name}/unfused_add",
+            "op": "AddV2",
+            "input": [matmul["name"], data[2]],
+            "attr": dict(dtype),
+        }
         out += [matmul, added]
         if len(ops) == 2:
             out.append({"name": name, "op": ACTIVATIONS[ops[1]], "input": [added["name"]], "attr": dict(dtype)})

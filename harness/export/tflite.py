@@ -98,8 +98,9 @@ def convert(
         import tensorflow as tf
 
     facts: dict[str, Any] = {}
-    conv = configure(tf, tf.lite.TFLiteConverter.from_saved_model(str(saved), signature_keys=[SIGNATURE_KEY]),
-                     quantization, ids)  # fmt: skip
+    conv = configure(
+        tf, tf.lite.TFLiteConverter.from_saved_model(str(saved), signature_keys=[SIGNATURE_KEY]), quantization, ids
+    )
     try:
         data = run_converter(tf, conv, source)
     except TensorListRefusal as refused:

@@ -51,9 +51,14 @@ def local_truth(bundle: Bundle) -> Local:
     expected = golden.load_current(bundle) if has_golden else None
     cases = [c.id for c in golden.read_cases(golden.TEXTS)] if has_golden else []
     return Local(
-        bundle_hash=bundle.hash, labels=np.asarray([r.label for r in reviews]), expected=expected, golden_cases=cases,
-        golden_texts_sha256=golden.texts_hash(golden.TEXTS), known=divergences.load(), threshold=config.threshold(),
-    )  # fmt: skip
+        bundle_hash=bundle.hash,
+        labels=np.asarray([r.label for r in reviews]),
+        expected=expected,
+        golden_cases=cases,
+        golden_texts_sha256=golden.texts_hash(golden.TEXTS),
+        known=divergences.load(),
+        threshold=config.threshold(),
+    )
 
 
 def exported_hash(bundle: Bundle) -> ArtifactHash:
@@ -128,7 +133,8 @@ def _compare_gates(report: Report, judged: list[Gate]) -> None:
         if mine.passed != g.passed:
             said, found = ("pass", "fail") if mine.passed else ("fail", "pass")
             raise Inconsistent(
-                f"gates.{g.id}: claims {said}; recomputed from its measurements with the local policy: {found} ({g.detail})"
+                f"gates.{g.id}: claims {said}; recomputed from its measurements with the local policy: "
+                f"{found} ({g.detail})"
             )
     judged_ids = {g.id for g in judged}
     for g in report.gates:
@@ -163,8 +169,9 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_inputs(paths: list[str], bundle: Bundle, allow_unsigned: bool,
-                artifact_hash: ArtifactHash | None = None) -> list[tuple[Path, Report, CheckedInput]]:  # fmt: skip
+def load_inputs(
+    paths: list[str], bundle: Bundle, allow_unsigned: bool, artifact_hash: ArtifactHash | None = None
+) -> list[tuple[Path, Report, CheckedInput]]:
     """Every report in `paths`, checked (see the module docstring), in order."""
     seen: dict[str, Path] = {}
     checked = []
@@ -192,9 +199,13 @@ def load_inputs(paths: list[str], bundle: Bundle, allow_unsigned: bool,
         assert local is not None
         judged = check(path, report, local, hashes)
         record = CheckedInput(
-            file=str(path), sha256=digest, signed=verified is not None,
-            signer=verified.principal if verified else None, key_fingerprint=verified.key_fingerprint if verified else None,
-            machines=[m.hostname for m in report.all_machines()], runtimes=list(report.runtimes),
-        )  # fmt: skip
+            file=str(path),
+            sha256=digest,
+            signed=verified is not None,
+            signer=verified.principal if verified else None,
+            key_fingerprint=verified.key_fingerprint if verified else None,
+            machines=[m.hostname for m in report.all_machines()],
+            runtimes=list(report.runtimes),
+        )
         checked.append((path, judged, record))
     return checked

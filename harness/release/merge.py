@@ -71,9 +71,7 @@ def merge(reports: list[tuple[Path, Report]]) -> Report:
             merged["runtimes"].setdefault(rid, row)
         merged["sizes"] = {**d["sizes"], **merged["sizes"]}
     measured = set(merged["runtimes"])
-    merged["unavailable"] = {
-        rid: why for d in data for rid, why in d["unavailable"].items() if rid not in measured
-    }  # fmt: skip
+    merged["unavailable"] = {rid: why for d in data for rid, why in d["unavailable"].items() if rid not in measured}
     gates: dict[str, dict[str, Any]] = {}
     for d in data:
         for g in d["gates"]:
@@ -130,8 +128,14 @@ def _merged_evidence(data: list[dict[str, Any]]) -> dict[str, Any] | None:
     found = [d["evidence"] for d in data if d.get("evidence")]
     if not found:
         return None
-    out: dict[str, Any] = {"golden_cases": [], "golden_texts_sha256": None, "golden_scores": {},
-                           "golden_ids_sha256": {}, "artifacts": {}, "inputs": []}  # fmt: skip
+    out: dict[str, Any] = {
+        "golden_cases": [],
+        "golden_texts_sha256": None,
+        "golden_scores": {},
+        "golden_ids_sha256": {},
+        "artifacts": {},
+        "inputs": [],
+    }
     for ev in found:
         if ev["golden_cases"]:
             if out["golden_cases"] and ev["golden_cases"] != out["golden_cases"]:

@@ -40,8 +40,16 @@ class Inconsistent(Exception):
     """The first thing in a report that does not add up, in words (the caller names the file)."""
 
 
-def _gate(kind: str, subject: str, passed: bool, detail: str = "", value: float | None = None,
-          budget: float | None = None, unit: str = "", evaluated: bool = True) -> Gate:  # fmt: skip
+def _gate(
+    kind: str,
+    subject: str,
+    passed: bool,
+    detail: str = "",
+    value: float | None = None,
+    budget: float | None = None,
+    unit: str = "",
+    evaluated: bool = True,
+) -> Gate:
     return Gate.make(kind, subject, passed, value, budget, unit, detail, evaluated=evaluated)
 
 
@@ -153,8 +161,18 @@ def recompute(report: Report, local: Local) -> list[Gate]:
     for target, size in report.sizes.items():
         if target in budgets:
             ok = size.gzip_bytes is not None and size.gzip_bytes <= budgets[target]
-            out.append(_gate("size", target, ok, size.error or "", size.gzip_bytes, budgets[target], "gzip bytes",
-                             evaluated=size.error is None))  # fmt: skip
+            out.append(
+                _gate(
+                    "size",
+                    target,
+                    ok,
+                    size.error or "",
+                    size.gzip_bytes,
+                    budgets[target],
+                    "gzip bytes",
+                    evaluated=size.error is None,
+                )
+            )
     if report.webapp is not None:
         out += [gates_to_model(g) for g in gates.webapp_gates(report.webapp.model_dump(mode="json"))]
     return out

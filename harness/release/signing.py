@@ -119,9 +119,12 @@ def sign(data: dict[str, Any], key: str) -> dict[str, Any]:
     found = _FINGERPRINT.search(listed.stdout.decode())
     signer = " ".join(fields[2:-1]) if len(fields) > 3 else ""
     return {
-        "scheme": "ssh", "signer": signer or "unknown", "key_fingerprint": found.group(1) if found else "unknown",
-        "value": proc.stdout.decode("ascii").strip(), "signed_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }  # fmt: skip
+        "scheme": "ssh",
+        "signer": signer or "unknown",
+        "key_fingerprint": found.group(1) if found else "unknown",
+        "value": proc.stdout.decode("ascii").strip(),
+        "signed_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
 
 
 def fingerprint(armored: str) -> str:
@@ -182,8 +185,9 @@ def verify(data: dict[str, Any], source: object, signers: Path | None = None) ->
         if found.returncode != 0 or not principals:
             raise Unsigned(f"{source}: signed by a key that is not in {signers} ({fp}); refusing it")
         for principal in principals:
-            proc = _ssh_keygen(["-Y", "verify", "-f", str(signers), "-I", principal, "-n", NAMESPACE, "-s", str(sig)],
-                               canonical(data))  # fmt: skip
+            proc = _ssh_keygen(
+                ["-Y", "verify", "-f", str(signers), "-I", principal, "-n", NAMESPACE, "-s", str(sig)], canonical(data)
+            )
             if proc.returncode == 0:
                 return Verified(principal, fp)
     raise BadSignature(

@@ -46,8 +46,19 @@ def parse_waivers(ids: list[str], reasons: list[str]) -> dict[str, str]:
 
 def run_suite(runtime_ids: list[str], profile: str, junit: Path) -> dict[str, Any]:
     """The conformance suite in a child pytest, with the given Hypothesis profile."""
-    cmd = [sys.executable, "-m", "pytest", str(REPO / "cases"), "-m", "conformance", "-q", "-p", "no:cacheprovider",
-           f"--junitxml={junit}", f"--runtimes={','.join(runtime_ids)}"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(REPO / "cases"),
+        "-m",
+        "conformance",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={junit}",
+        f"--runtimes={','.join(runtime_ids)}",
+    ]
     env = {**os.environ, "HARNESS_PROFILE": profile}
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     tail = (proc.stdout.strip().splitlines() or [""])[-1]
@@ -99,7 +110,8 @@ def _waive(gate_dicts: list[dict[str, Any]], waivers: dict[str, str]) -> list[di
         hits = [g for g in gate_dicts if key in (g["id"], g["subject"])]
         if not hits:
             raise HarnessError(
-                f"--waive {key}: matches no gate (ids look like 'available:coreml-native'; a runtime id waives all its gates)"
+                f"--waive {key}: matches no gate (ids look like 'available:coreml-native'; a runtime id "
+                "waives all its gates)"
             )
         for g in hits:
             if not g["passed"]:
@@ -108,9 +120,17 @@ def _waive(gate_dicts: list[dict[str, Any]], waivers: dict[str, str]) -> list[di
     return records
 
 
-def run_signoff(bundle_dir: str | None, out: Path, waivers: dict[str, str], with_reports: list[str], profile: str,
-                runtimes: str, allow_unsigned: bool = False, key: str | None = None,
-                apple_ops_summary: Path | None = None) -> int:  # fmt: skip
+def run_signoff(
+    bundle_dir: str | None,
+    out: Path,
+    waivers: dict[str, str],
+    with_reports: list[str],
+    profile: str,
+    runtimes: str,
+    allow_unsigned: bool = False,
+    key: str | None = None,
+    apple_ops_summary: Path | None = None,
+) -> int:
     writer.check_out(out)
     if key:
         signing.check_key(key)
@@ -134,8 +154,17 @@ def run_signoff(bundle_dir: str | None, out: Path, waivers: dict[str, str], with
     out.mkdir(parents=True, exist_ok=True)
     suite = run_suite(ran_here, profile, out / "conformance-junit.xml")
     passed = suite["exit_code"] == 0
-    data["gates"].append(gates.Gate("conformance", "suite", passed, float(suite["failures"] + suite["errors"]), 0.0, "failures",
-                                    f"pytest -m conformance ({profile} profile): {suite['summary']}").as_dict())  # fmt: skip
+    data["gates"].append(
+        gates.Gate(
+            "conformance",
+            "suite",
+            passed,
+            float(suite["failures"] + suite["errors"]),
+            0.0,
+            "failures",
+            f"pytest -m conformance ({profile} profile): {suite['summary']}",
+        ).as_dict()
+    )
     if apple_ops.SUBJECT in ran_here:  # coreml-ref vouched for by Apple's own op tests (make apple-ops)
         data["gates"].append(apple_ops.gate(apple_ops_summary or apple_ops.SUMMARY).as_dict())
     waiver_records = _waive(data["gates"], waivers)
@@ -145,14 +174,22 @@ def run_signoff(bundle_dir: str | None, out: Path, waivers: dict[str, str], with
         rep = signing.signed(rep, key)
     writer.write(rep, out)
     record = {
-        "schema": SCHEMA, "verdict": rep.verdict, "bundle_hash": rep.bundle_hash,
-        "signed_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "by": getpass.getuser(),
-        "machines": data["machines"], "tool_versions": data["environment"]["tool_versions"],
+        "schema": SCHEMA,
+        "verdict": rep.verdict,
+        "bundle_hash": rep.bundle_hash,
+        "signed_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "by": getpass.getuser(),
+        "machines": data["machines"],
+        "tool_versions": data["environment"]["tool_versions"],
         "artifacts": {row.artifact.target: row.artifact.artifact_hash for row in rep.runtimes.values() if row.artifact},
-        "gates": [g.model_dump(mode="json") for g in rep.gates], "waivers": waiver_records, "conformance_suite": suite,
-        "merged_from": rep.merged_from, "report": "report.json", "allow_unsigned": allow_unsigned,
+        "gates": [g.model_dump(mode="json") for g in rep.gates],
+        "waivers": waiver_records,
+        "conformance_suite": suite,
+        "merged_from": rep.merged_from,
+        "report": "report.json",
+        "allow_unsigned": allow_unsigned,
         "inputs": [r.model_dump(mode="json") for _, _, r in checked],
-    }  # fmt: skip
+    }
     atomic.write_json(out / "signoff.json", record)
     for g in rep.blocking_gates():
         print(f"FAIL {g.id}: {g.detail or g.value}")

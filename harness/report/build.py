@@ -74,8 +74,12 @@ def build(b: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
         report["gates"].extend(g.as_dict() for g in found)
 
     if not any(rid in selection.ids for rid in selection.requested):  # nothing asked for can run here
-        add([gates.Gate("available", rid, False, detail=str(m), required=opts.require_all)
-             for rid, m in selection.unavailable.items()])  # fmt: skip
+        add(
+            [
+                gates.Gate("available", rid, False, detail=str(m), required=opts.require_all)
+                for rid, m in selection.unavailable.items()
+            ]
+        )
         return
     reviews = corpus.held_out(b)
     report["cases"] = {"held_out": len(reviews)}
@@ -87,8 +91,11 @@ def build(b: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
         engines.prepare()
         ids_by_tok: dict[str, np.ndarray] = {}
         held_out_rows(engines, reviews, machine, ids_by_tok, rows, _say)
-        report["evidence"] = {"artifacts": {r["artifact"]["target"]: r["artifact"]["artifact_hash"]
-                                            for r in rows.values() if r.get("artifact")}}  # fmt: skip
+        report["evidence"] = {
+            "artifacts": {
+                r["artifact"]["target"]: r["artifact"]["artifact_hash"] for r in rows.values() if r.get("artifact")
+            }
+        }
         add(agreement_gates(engines, rows, ids_by_tok))
         report["worst_cases"] = worst_cases(reviews, rows, selection.reference)
         if opts.layers:
@@ -109,16 +116,30 @@ def build(b: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
         targets = {rt.spec.target for rt in selection.runtimes}
         budgets = {k: v for k, v in gates.size_budgets().items() if everything or k.partition(":")[2] in targets}
         report["sizes"] = measure_sizes(b, budgets)
-        add([
-            gates.Gate("size", t, s["passed"], s["gzip_bytes"], s["budget_gzip_bytes"], "gzip bytes",
-                       s.get("error") or "", evaluated="error" not in s)
-            for t, s in report["sizes"].items()
-        ])  # fmt: skip
+        add(
+            [
+                gates.Gate(
+                    "size",
+                    t,
+                    s["passed"],
+                    s["gzip_bytes"],
+                    s["budget_gzip_bytes"],
+                    "gzip bytes",
+                    s.get("error") or "",
+                    evaluated="error" not in s,
+                )
+                for t, s in report["sizes"].items()
+            ]
+        )
     if opts.webapp and (everything or any(rt.spec.platform == "web" for rt in selection.runtimes)):
         _say("web app: build and time to first prediction")
         add(_webapp(b, report))
-    add([gates.Gate("available", rid, False, detail=str(m), required=opts.require_all)
-         for rid, m in selection.unavailable.items()])  # fmt: skip
+    add(
+        [
+            gates.Gate("available", rid, False, detail=str(m), required=opts.require_all)
+            for rid, m in selection.unavailable.items()
+        ]
+    )
 
 
 def _unavailable(selection: Selection) -> dict[str, dict[str, Any]]:
@@ -144,8 +165,10 @@ def _webapp(b: bundle.Bundle, report: dict[str, Any]) -> list[gates.Gate]:
 
     if b.tokenizer_kind != HARNESS:  # apps/web reads only the harness's own tokenizer.json
         report["webapp"] = None
-        why = (f"apps/web ships the harness's own tokenizer and this bundle's is {b.tokenizer_kind}; "
-               "the team's app is measured through its app tokenizer (the js tokenizer runtime)")  # fmt: skip
+        why = (
+            f"apps/web ships the harness's own tokenizer and this bundle's is {b.tokenizer_kind}; "
+            "the team's app is measured through its app tokenizer (the js tokenizer runtime)"
+        )
         return [gates.Gate("size", "web-app", False, detail=why, evaluated=False, required=False)]  # advisory
     try:
         with step("web-app", "run"):
@@ -170,11 +193,26 @@ def _calibration() -> dict[str, Any]:
 def new_report(b: bundle.Bundle, kind: str) -> dict[str, Any]:
     env = describe()
     return {
-        "schema": SCHEMA, "status": "incomplete", "kind": kind, "started_at": _now(), "finished_at": None,
-        "seconds": None, "bundle_hash": b.hash, "bundle_metrics": b.metrics().get("splits", {}), "reference": "",
-        "environment": env, "machines": [env], "cases": {}, "runtimes": {}, "unavailable": {}, "gates": [],
-        "sizes": {}, "golden": None, "divergences": [], "worst_cases": [],
-    }  # fmt: skip
+        "schema": SCHEMA,
+        "status": "incomplete",
+        "kind": kind,
+        "started_at": _now(),
+        "finished_at": None,
+        "seconds": None,
+        "bundle_hash": b.hash,
+        "bundle_metrics": b.metrics().get("splits", {}),
+        "reference": "",
+        "environment": env,
+        "machines": [env],
+        "cases": {},
+        "runtimes": {},
+        "unavailable": {},
+        "gates": [],
+        "sizes": {},
+        "golden": None,
+        "divergences": [],
+        "worst_cases": [],
+    }
 
 
 def run(b: bundle.Bundle, opts: Options) -> Report:
@@ -242,8 +280,10 @@ def run_report(
     target = writer.write(report, out or writer.default_out())
     summary.print_summary(report, target)
     if out is not None and target != out:
-        print(f"harness report: the complete report in {out} is kept; this interrupted run is in {target}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"harness report: the complete report in {out} is kept; this interrupted run is in {target}",
+            file=sys.stderr,
+        )
     if report.status != "complete":
         return 130
     if report.verdict == "incomplete":

@@ -29,14 +29,35 @@ from matplotlib.figure import Figure
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#6b6b6b", "#8c564b", "#bcbd22", "#17becf")
 BLUE, PASS, FAIL, MUTED, INK, SUB = PALETTE[0], "#1a7f37", "#cf222e", "#8c959f", "#24292f", "#57606a"
 STYLE: dict[Any, Any] = {
-    "svg.fonttype": "none", "svg.image_inline": True, "path.simplify": True, "text.parse_math": False,
-    "font.family": ["DejaVu Sans"], "font.size": 8, "axes.titlesize": 9, "axes.titleweight": "bold",
-    "axes.titlelocation": "left", "axes.edgecolor": MUTED, "axes.linewidth": 0.8, "axes.labelcolor": SUB,
-    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.color": "#eaeef2",
-    "grid.linewidth": 0.8, "xtick.color": MUTED, "ytick.color": MUTED, "xtick.labelcolor": SUB,
-    "ytick.labelcolor": SUB, "xtick.labelsize": 7, "ytick.labelsize": 7, "legend.fontsize": 7,
-    "legend.frameon": False, "figure.facecolor": "none", "axes.facecolor": "none", "savefig.facecolor": "none",
-}  # fmt: skip
+    "svg.fonttype": "none",
+    "svg.image_inline": True,
+    "path.simplify": True,
+    "text.parse_math": False,
+    "font.family": ["DejaVu Sans"],
+    "font.size": 8,
+    "axes.titlesize": 9,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.edgecolor": MUTED,
+    "axes.linewidth": 0.8,
+    "axes.labelcolor": SUB,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#eaeef2",
+    "grid.linewidth": 0.8,
+    "xtick.color": MUTED,
+    "ytick.color": MUTED,
+    "xtick.labelcolor": SUB,
+    "ytick.labelcolor": SUB,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+    "figure.facecolor": "none",
+    "axes.facecolor": "none",
+    "savefig.facecolor": "none",
+}
 NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
 
@@ -64,8 +85,15 @@ def forget() -> None:
     _DRAWN.clear()
 
 
-def figure(width: float, height: float, left: float = 1.3, right: float = 3.0, top: float = 0.1,
-            bottom: float = 0.4, **grid: float) -> Figure:  # fmt: skip
+def figure(
+    width: float,
+    height: float,
+    left: float = 1.3,
+    right: float = 3.0,
+    top: float = 0.1,
+    bottom: float = 0.4,
+    **grid: float,
+) -> Figure:
     """A figure with fixed margins in inches (labels left, notes right): a layout engine would
     measure every text several times, which tripled the render time."""
     fig = Figure(figsize=(width, height))
@@ -111,8 +139,18 @@ def inline_svg(fig: Figure, key: str, label: str) -> Markup:
 
 
 def note(ax, y: float, text: str, bad: bool, transform=None) -> None:
-    ax.text(1.01, y, text, transform=transform or ax.transAxes, ha="left", va="center", fontsize=7.5,
-            color=FAIL if bad else SUB, fontweight="bold" if bad else "normal", clip_on=False)  # fmt: skip
+    ax.text(
+        1.01,
+        y,
+        text,
+        transform=transform or ax.transAxes,
+        ha="left",
+        va="center",
+        fontsize=7.5,
+        color=FAIL if bad else SUB,
+        fontweight="bold" if bad else "normal",
+        clip_on=False,
+    )
 
 
 def log_label(v: float, _pos: object = None) -> str:

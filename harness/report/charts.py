@@ -174,17 +174,32 @@ def latency(rows: Sequence[LatencyRow]) -> Markup | None:
         measured = [(y, [s for s in r.samples if s > 0 and math.isfinite(s)]) for y, r in zip(ys, rows, strict=True)]
         measured = [(y, s) for y, s in measured if s]
         if measured:
-            ax.boxplot([s for _, s in measured], positions=[y for y, _ in measured], orientation="horizontal",
-                       whis=(0, 100), showfliers=False, widths=0.55, patch_artist=True,
-                       boxprops={"facecolor": "#dbe9f6", "edgecolor": "#6e7781", "lw": 0.8},
-                       medianprops={"color": "#0a3069", "lw": 2}, whiskerprops={"color": "#6e7781", "lw": 0.8},
-                       capprops={"color": "#6e7781", "lw": 0.8})  # fmt: skip
+            ax.boxplot(
+                [s for _, s in measured],
+                positions=[y for y, _ in measured],
+                orientation="horizontal",
+                whis=(0, 100),
+                showfliers=False,
+                widths=0.55,
+                patch_artist=True,
+                boxprops={"facecolor": "#dbe9f6", "edgecolor": "#6e7781", "lw": 0.8},
+                medianprops={"color": "#0a3069", "lw": 2},
+                whiskerprops={"color": "#6e7781", "lw": 0.8},
+                capprops={"color": "#6e7781", "lw": 0.8},
+            )
         marks: tuple[tuple[str, str, Any], ...] = (("budget_p50", "#0969da", (0, (3, 2))), ("budget_p95", FAIL, "-"))
         for key, color, style in marks:
             at = [(getattr(r, key), y) for r, y in zip(rows, ys, strict=True) if getattr(r, key)]
             if at:
-                ax.vlines([b for b, _ in at], [y - 0.4 for _, y in at], [y + 0.4 for _, y in at], color=color,
-                          lw=1.8, linestyles=style, label=f"{key.removeprefix('budget_')} budget")  # fmt: skip
+                ax.vlines(
+                    [b for b, _ in at],
+                    [y - 0.4 for _, y in at],
+                    [y + 0.4 for _, y in at],
+                    color=color,
+                    lw=1.8,
+                    linestyles=style,
+                    label=f"{key.removeprefix('budget_')} budget",
+                )
         p95 = [(r.p95, y) for r, y in zip(rows, ys, strict=True) if r.p95 and r.p95 > 0]
         if p95:
             ax.plot([v for v, _ in p95], [y for _, y in p95], "D", color="#0a3069", ms=4, label="p95")

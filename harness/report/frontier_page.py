@@ -20,7 +20,8 @@ FIRST_VISIT_TARGET = 200_000  # the issue's phone budget, gzip bytes
 _PAGE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string("""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Model size frontier</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;color:#24292f;max-width:70rem;margin:1.5rem auto;padding:0 1rem}
-table{border-collapse:collapse;font-size:13px}td,th{padding:.2rem .6rem;border-bottom:1px solid #eaeef2;text-align:right}
+table{border-collapse:collapse;font-size:13px}
+td,th{padding:.2rem .6rem;border-bottom:1px solid #eaeef2;text-align:right}
 th:first-child,td:first-child{text-align:left}tr.front td{font-weight:600}tr.pick td{background:#dafbe1}
 .chart{max-width:100%;height:auto}.note{color:#57606a}</style></head><body>
 <h1>Model size frontier</h1>
@@ -31,14 +32,17 @@ th:first-child,td:first-child{text-align:left}tr.front td{font-weight:600}tr.pic
 held-out decisions equal to the reference's keras decisions. Phone time is an estimate: {{ estimate }}
 ({{ profile.latency_ms }} ms RTT, {{ profile.download_kbps }} kbit/s); the measured app adds its CPU time.</p>
 <table><tr><th>variant</th><th>weights</th><th>vocab</th><th>embed</th><th>filters</th><th>accuracy</th>
-<th>keras</th><th>agreement</th><th>model gz</th><th>tokenizer gz</th><th>first visit gz</th><th>phone est.</th><th>front</th></tr>
+<th>keras</th><th>agreement</th>
+<th>model gz</th><th>tokenizer gz</th><th>first visit gz</th><th>phone est.</th><th>front</th></tr>
 {% for r in rows %}<tr class="{{ 'front' if r.pareto }}{{ ' pick' if (r.variant ~ ' ' ~ r.weights) == pick }}">
 <td>{{ r.variant }}</td><td>{{ r.weights }}</td><td>{{ r.vocab }}</td><td>{{ r.embedding }}</td><td>{{ r.filters }}</td>
 <td>{{ pct(r.accuracy) }}</td><td>{{ pct(r.keras_accuracy) }}</td><td>{{ pct(r.agreement) }}</td>
-<td>{{ kb(r.model_gzip_bytes) }}</td><td>{{ kb(r.tokenizer_gzip_bytes) }}</td><td>{{ kb(r.first_visit_gzip_bytes) }}</td>
+<td>{{ kb(r.model_gzip_bytes) }}</td><td>{{ kb(r.tokenizer_gzip_bytes) }}</td>
+<td>{{ kb(r.first_visit_gzip_bytes) }}</td>
 <td>{{ "%.2f s"|format(r.phone_first_prediction_estimate_ms / 1000) }}</td><td>{{ "yes" if r.pareto else "" }}</td></tr>
 {% endfor %}</table>
-{% if skipped %}<p>Not run: {% for s in skipped %}{{ s.variant }} ({{ s.reason }}){{ ", " if not loop.last }}{% endfor %}</p>{% endif %}
+{% if skipped %}<p>Not run:
+{% for s in skipped %}{{ s.variant }} ({{ s.reason }}){{ ", " if not loop.last }}{% endfor %}</p>{% endif %}
 {% for r in rows if r.get("failure") %}<p>{{ r.variant }} {{ r.weights }}: {{ r.failure }}</p>{% endfor %}
 </body></html>
 """)

@@ -27,20 +27,32 @@ def golden_gates(b: Bundle, engines: Engines, report: dict[str, Any], require: b
     report["cases"]["golden"] = len(cases)
     report["evidence"] = {
         **report.get("evidence", {}),
-        "golden_cases": [c.id for c in cases], "golden_texts_sha256": golden.texts_hash(golden.TEXTS),
+        "golden_cases": [c.id for c in cases],
+        "golden_texts_sha256": golden.texts_hash(golden.TEXTS),
         "golden_scores": {rid: [float(x) for x in s] for rid, s in result.scores.items()},
         "golden_ids_sha256": dict(result.ids_sha256),
-    }  # fmt: skip
+    }
     report["golden"] = {
-        "passed": result.passed, "cases": len(cases), "unused_divergences": result.unused_divergences,
-        "findings": [{"kind": f.kind, "runtime": f.runtime, "case_id": f.case_id, "detail": f.detail,
-                      "declared": f.declared} for f in result.findings[:200]],
-    }  # fmt: skip
+        "passed": result.passed,
+        "cases": len(cases),
+        "unused_divergences": result.unused_divergences,
+        "findings": [
+            {"kind": f.kind, "runtime": f.runtime, "case_id": f.case_id, "detail": f.detail, "declared": f.declared}
+            for f in result.findings[:200]
+        ],
+    }
     report["divergences"] = [
-        {"id": d.id, "kind": d.kind, "runtimes": list(d.runtimes), "cases": list(d.cases),
-         "input_class": d.input_class, "cause": d.cause, "link": d.link}
+        {
+            "id": d.id,
+            "kind": d.kind,
+            "runtimes": list(d.runtimes),
+            "cases": list(d.cases),
+            "input_class": d.input_class,
+            "cause": d.cause,
+            "link": d.link,
+        }
         for d in known
-    ]  # fmt: skip
+    ]
     out = []
     for subject in [*engines.runtime_ids, *engines.tokenizer_ids]:
         if subject in result.errors:
@@ -56,8 +68,10 @@ def golden_gates(b: Bundle, engines: Engines, report: dict[str, Any], require: b
         spec = engines.runtimes[subject].spec if subject in engines.runtimes else None
         if bad and spec is not None and spec.options.get("float16_ids"):  # webgl16: say which ids did it
             rounded = sum(bool(float16_ids.rounded(np.asarray(expected.ids[f.case_id])).any()) for f in bad)
-            gate.detail = (f"cause: {rounded} of the {len(bad)} hold ids above {float16_ids.EXACT_MAX} rounded before "
-                           f"the lookup (float16 textures); {gate.detail}")  # fmt: skip
+            gate.detail = (
+                f"cause: {rounded} of the {len(bad)} hold ids above {float16_ids.EXACT_MAX} rounded before "
+                f"the lookup (float16 textures); {gate.detail}"
+            )
         why = gates.advisory(subject)
         if why:
             gate.required, gate.detail = False, f"{gate.detail}; advisory: {why}"

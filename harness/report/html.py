@@ -24,22 +24,45 @@ from harness.report import chart_svg, charts, emulator_vs_apple, fmt, layer_grap
 from harness.report.model import ERROR_GATE, Environment, Gate, HistoryEntry, Latency, Report, RowVerdict
 
 GATE_COLUMNS = {  # gate kind -> column heading, in table order
-    "agreement": "agreement", "accuracy": "accuracy", "latency_p50": "p50", "latency_p95": "p95",
-    "throughput": "throughput", "load_time": "load", "first_prediction": "first result",
-    "first_prediction_mobile": "first result (phone)", "latency_p50_mobile": "p50 (phone)",
-    "first_visit": "first visit (gz)", "size": "size (gz)", "golden": "golden", "runs": "ran",
-    "available": "available", "conformance": "suite",
-}  # fmt: skip
+    "agreement": "agreement",
+    "accuracy": "accuracy",
+    "latency_p50": "p50",
+    "latency_p95": "p95",
+    "throughput": "throughput",
+    "load_time": "load",
+    "first_prediction": "first result",
+    "first_prediction_mobile": "first result (phone)",
+    "latency_p50_mobile": "p50 (phone)",
+    "first_visit": "first visit (gz)",
+    "size": "size (gz)",
+    "golden": "golden",
+    "runs": "ran",
+    "available": "available",
+    "conformance": "suite",
+}
 AT_LEAST = {"throughput", "accuracy"}  # gates whose value must reach the budget, not stay under it
 UNITS = {"reviews/s": "/s", "bytes gzip": "", "bytes": "", "gzip bytes": ""}  # short forms inside the table
 GLYPH = {"pass": "✓", "fail": "✗", "advisory": "!", "waived": "~", "na": "–", "error": "✗"}
 VERDICT_WORD: dict[RowVerdict, tuple[str, str]] = {  # row verdict -> (css class, word)
-    "pass": ("pass", "PASS"), "fail": ("fail", "FAIL"), "error": ("error", "ERROR"), "waived": ("waived", "WAIVED"),
-    "advisory": ("advisory", "PASS!"), "n/a": ("na", "N/A"), "none": ("na", "–"),
-}  # fmt: skip
-SECTIONS = (("scores", "scores"), ("diffs", "differences"), ("latency", "latency"), ("sizes", "sizes"),
-            ("worst", "worst cases"), ("divergences", "divergences"), ("unavailable", "unavailable"),
-            ("trends", "trends"), ("environment", "environment"))  # fmt: skip
+    "pass": ("pass", "PASS"),
+    "fail": ("fail", "FAIL"),
+    "error": ("error", "ERROR"),
+    "waived": ("waived", "WAIVED"),
+    "advisory": ("advisory", "PASS!"),
+    "n/a": ("na", "N/A"),
+    "none": ("na", "–"),
+}
+SECTIONS = (
+    ("scores", "scores"),
+    ("diffs", "differences"),
+    ("latency", "latency"),
+    ("sizes", "sizes"),
+    ("worst", "worst cases"),
+    ("divergences", "divergences"),
+    ("unavailable", "unavailable"),
+    ("trends", "trends"),
+    ("environment", "environment"),
+)
 HISTORY_LIMIT = 90
 
 
@@ -97,22 +120,42 @@ def render(report: Report, history: Sequence[HistoryEntry] = ()) -> str:
 def page(r: Report, history: Sequence[HistoryEntry]) -> dict[str, Any]:
     """Everything the templates print, decided here."""
     kind = "Release sign-off" if r.kind == "signoff" else "Conformance report"
-    verdict = ("pass", "PASS") if r.verdict == "pass" else ("fail", "FAIL") if r.verdict == "fail" else ("unknown", "INCOMPLETE")  # fmt: skip
+    verdict = (
+        ("pass", "PASS")
+        if r.verdict == "pass"
+        else ("fail", "FAIL")
+        if r.verdict == "fail"
+        else ("unknown", "INCOMPLETE")
+    )
     groups, columns = gate_table(r)
     counts: dict[str, int] = {}
     for g in r.gates:
         counts[_state(g)] = counts.get(_state(g), 0) + 1
     return {
-        "r": r, "kind": kind, "verdict": verdict, "title": f"{verdict[1]} · {kind} · {r.bundle_hash[:12]}",
-        "blocking": r.blocking_gates(), "counts": counts, "glyph": GLYPH, "columns": columns, "groups": groups,
+        "r": r,
+        "kind": kind,
+        "verdict": verdict,
+        "title": f"{verdict[1]} · {kind} · {r.bundle_hash[:12]}",
+        "blocking": r.blocking_gates(),
+        "counts": counts,
+        "glyph": GLYPH,
+        "columns": columns,
+        "groups": groups,
         "chips": [(g.label, VERDICT_WORD[g.verdict]) for g in r.groups()],
-        "issues": [g for g in r.gates if _state(g) in ("fail", "advisory")], "waived": [g for g in r.gates if g.waived],
+        "issues": [g for g in r.gates if _state(g) in ("fail", "advisory")],
+        "waived": [g for g in r.gates if g.waived],
         "gate_text": lambda g: " / ".join(t for t in _gate_text(g) if t),
-        "charts": evidence(r), "trends": trends(r, history), "sections": SECTIONS, "cases": _cases(r),
-        "finished": f"finished {fmt.when(r.finished_at)}" if r.finished_at else f"started {fmt.when(r.started_at)}, did not finish",
-        "machines": [(m.hostname, _machine_line(m)) for m in r.all_machines()], "facts": _facts,
+        "charts": evidence(r),
+        "trends": trends(r, history),
+        "sections": SECTIONS,
+        "cases": _cases(r),
+        "finished": f"finished {fmt.when(r.finished_at)}"
+        if r.finished_at
+        else f"started {fmt.when(r.started_at)}, did not finish",
+        "machines": [(m.hostname, _machine_line(m)) for m in r.all_machines()],
+        "facts": _facts,
         "emulator_vs_apple": emulator_vs_apple.distances(r),
-    }  # fmt: skip
+    }
 
 
 def _cases(r: Report) -> str:
@@ -209,7 +252,15 @@ def gate_table(r: Report) -> tuple[list[Group], list[tuple[str, str]]]:
     others = []
     for subject, gs in leftovers.items():
         states = {g.state for g in gs.values()}
-        verdict: RowVerdict = "fail" if "fail" in states else "waived" if "waived" in states else "advisory" if "advisory" in states else "pass"  # fmt: skip
+        verdict: RowVerdict = (
+            "fail"
+            if "fail" in states
+            else "waived"
+            if "waived" in states
+            else "advisory"
+            if "advisory" in states
+            else "pass"
+        )
         cells = [cell(gs[k]) if k in gs else _missing("no such gate for this row") for k, _ in columns]
         others.append(Row(subject, "", subject, VERDICT_WORD[verdict], cells, other=True))
     if others:
@@ -275,14 +326,29 @@ def evidence(r: Report) -> dict[str, Markup | None]:
         failed = any(
             g is not None and g.blocking for g in (b50, b95, r.gate("throughput", rid), r.gate("load_time", rid))
         )
-        latency_rows.append(charts.LatencyRow(rid, single.samples, single.p50, single.p95, b50.budget if b50 else None,
-                                              b95.budget if b95 else None, note, failed))  # fmt: skip
+        latency_rows.append(
+            charts.LatencyRow(
+                rid,
+                single.samples,
+                single.p50,
+                single.p95,
+                b50.budget if b50 else None,
+                b95.budget if b95 else None,
+                note,
+                failed,
+            )
+        )
     size_rows = [
-        charts.SizeRow(key, s.gzip_bytes, s.budget_gzip_bytes, s.passed,
-                       f"{fmt.nbytes(s.gzip_bytes)} of {fmt.nbytes(s.budget_gzip_bytes)} gz · raw {fmt.nbytes(s.bytes)}")
+        charts.SizeRow(
+            key,
+            s.gzip_bytes,
+            s.budget_gzip_bytes,
+            s.passed,
+            f"{fmt.nbytes(s.gzip_bytes)} of {fmt.nbytes(s.budget_gzip_bytes)} gz · raw {fmt.nbytes(s.bytes)}",
+        )
         for key, s in r.sizes.items()
         if s.gzip_bytes is not None  # a target whose export failed has no size (its gate says why)
-    ]  # fmt: skip
+    ]
     layer_panels = []  # failing runtimes first, then the reduced-precision ones the report traced
     graph_panels: list[layer_graph.GraphPanel] = []  # the same cases on the model's layer graph, by SNR
     for rid in sorted(r.runtimes, key=lambda rid: r.runtime_verdict(rid) != "fail"):
@@ -293,15 +359,24 @@ def evidence(r: Report) -> dict[str, Markup | None]:
         bar = worst.layers_atol if worst.layers_atol is not None else agree.atol if agree else None
         if worst.layers_rtol:  # the bar grows with each value: no one line stands for it
             bar = None
-        layer_panels.append(charts.LayerPanel(f"{rid} · {worst.case_id}", [x.layer for x in worst.layers],
-                                              [x.max_abs_diff for x in worst.layers], bar,
-                                              [x.over for x in worst.layers]))  # fmt: skip
+        layer_panels.append(
+            charts.LayerPanel(
+                f"{rid} · {worst.case_id}",
+                [x.layer for x in worst.layers],
+                [x.max_abs_diff for x in worst.layers],
+                bar,
+                [x.over for x in worst.layers],
+            )
+        )
         graph_panels.append(layer_graph.GraphPanel(f"{rid} · {worst.case_id}", worst.layers))
     return {
-        "scores": charts.scores(panels, r.reference), "diffs": charts.diffs(diff_rows, r.reference),
-        "latency": charts.latency(latency_rows), "sizes": charts.sizes(size_rows), "layers": charts.layers(layer_panels),
+        "scores": charts.scores(panels, r.reference),
+        "diffs": charts.diffs(diff_rows, r.reference),
+        "latency": charts.latency(latency_rows),
+        "sizes": charts.sizes(size_rows),
+        "layers": charts.layers(layer_panels),
         "layer_graph": layer_graph.svg(graph_panels),
-    }  # fmt: skip
+    }
 
 
 def _intervals(lat: Latency) -> str:
@@ -345,5 +420,9 @@ def trends(r: Report, history: Sequence[HistoryEntry]) -> dict[str, Any]:
                 series[rid] = points
         plotted |= set(series)
         out.append(charts.trend(charts.Trend(f"trend-{key}", title, unit, labels, series, colors, breaks)))
-    return {"runs": runs, "skipped": skipped, "charts": [c for c in out if c is not None],
-            "legend": [(rid, c) for rid, c in colors.items() if rid in plotted]}  # fmt: skip
+    return {
+        "runs": runs,
+        "skipped": skipped,
+        "charts": [c for c in out if c is not None],
+        "legend": [(rid, c) for rid, c in colors.items() if rid in plotted],
+    }

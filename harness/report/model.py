@@ -63,8 +63,11 @@ ERROR_GATE = "runs"  # the gate kind that carries a runtime's export/load/run er
 PLATFORM_ORDER: tuple[Platform, ...] = ("desktop", "web", "ios", "android")
 BROWSER_ORDER: tuple[Browser, ...] = ("chromium", "firefox", "webkit")
 PLATFORM_LABEL = {"desktop": "Desktop", "web": "Web", "ios": "iOS", "android": "Android"}
-ENGINE_LABEL = {"chromium": "Chrome engine (Chromium)", "firefox": "Firefox engine (Gecko)",
-                "webkit": "Safari engine (WebKit)"}  # fmt: skip
+ENGINE_LABEL = {
+    "chromium": "Chrome engine (Chromium)",
+    "firefox": "Firefox engine (Gecko)",
+    "webkit": "Safari engine (WebKit)",
+}
 GROUP_ORDER: tuple[RowVerdict, ...] = ("fail", "error", "waived", "advisory", "pass", "n/a", "none")
 
 
@@ -283,14 +286,49 @@ class Report(Record):
             for rid, row in self.runtimes.items()
         }
         finished = self.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ") if self.finished_at else None
-        return HistoryEntry(finished_at=finished, bundle_hash=self.bundle_hash, hostname=self.environment.hostname,
-                            status=self.status, verdict=self.verdict, runtimes=points,
-                            fingerprint=self.environment.fingerprint)  # fmt: skip
+        return HistoryEntry(
+            finished_at=finished,
+            bundle_hash=self.bundle_hash,
+            hostname=self.environment.hostname,
+            status=self.status,
+            verdict=self.verdict,
+            runtimes=points,
+            fingerprint=self.environment.fingerprint,
+        )
 
 
 __all__ = [
-    "SCHEMA", "Agreement", "Artifact", "CaseCounts", "CheckedInput", "Comparison", "Divergence", "Environment", "Evidence",
-    "FileSize", "Finding", "Gate", "GoldenSummary", "HistoryEntry", "HistoryPoint", "LayerDiff", "Latency",
-    "LatencySummary", "Report", "RowVerdict", "RuntimeFailure", "RuntimeGroup", "RuntimeRow", "RuntimeSpecInfo",
-    "Signature", "SizeEntry", "SpeedTrend", "SplitMetrics", "Unavailable", "Verdict", "Waiver", "WebApp", "WorstCase",
-]  # fmt: skip
+    "SCHEMA",
+    "Agreement",
+    "Artifact",
+    "CaseCounts",
+    "CheckedInput",
+    "Comparison",
+    "Divergence",
+    "Environment",
+    "Evidence",
+    "FileSize",
+    "Finding",
+    "Gate",
+    "GoldenSummary",
+    "HistoryEntry",
+    "HistoryPoint",
+    "LayerDiff",
+    "Latency",
+    "LatencySummary",
+    "Report",
+    "RowVerdict",
+    "RuntimeFailure",
+    "RuntimeGroup",
+    "RuntimeRow",
+    "RuntimeSpecInfo",
+    "Signature",
+    "SizeEntry",
+    "SpeedTrend",
+    "SplitMetrics",
+    "Unavailable",
+    "Verdict",
+    "Waiver",
+    "WebApp",
+    "WorstCase",
+]

@@ -232,10 +232,30 @@ class Gate(Record):
     inconclusive: bool = False
 
     @classmethod
-    def make(cls, gate: str, subject: str, passed: bool, value: float | None = None, budget: float | None = None,
-             unit: str = "", detail: str = "", required: bool = True, evaluated: bool = True) -> Gate:  # fmt: skip
-        return cls(id=f"{gate}:{subject}", gate=gate, subject=subject, passed=passed, value=value, budget=budget,
-                   unit=unit, detail=detail, required=required, evaluated=evaluated)  # fmt: skip
+    def make(
+        cls,
+        gate: str,
+        subject: str,
+        passed: bool,
+        value: float | None = None,
+        budget: float | None = None,
+        unit: str = "",
+        detail: str = "",
+        required: bool = True,
+        evaluated: bool = True,
+    ) -> Gate:
+        return cls(
+            id=f"{gate}:{subject}",
+            gate=gate,
+            subject=subject,
+            passed=passed,
+            value=value,
+            budget=budget,
+            unit=unit,
+            detail=detail,
+            required=required,
+            evaluated=evaluated,
+        )
 
     @model_validator(mode="after")
     def _consistent(self) -> Gate:

@@ -32,9 +32,12 @@ def error_record(failure: RuntimeFailure) -> dict[str, Any]:
 def failed_row(engines: Engines, rid: str, failure: RuntimeFailure, machine: str) -> dict[str, Any]:
     """A runtime that could not export, load, tokenize or run: its reason instead of its figures."""
     return {
-        "spec": engines.runtimes[rid].spec.describe(), "status": "error", "machine": machine,
-        "error": error_record(failure), "info": engines.info.get(rid, {}),
-    }  # fmt: skip
+        "spec": engines.runtimes[rid].spec.describe(),
+        "status": "error",
+        "machine": machine,
+        "error": error_record(failure),
+        "info": engines.info.get(rid, {}),
+    }
 
 
 def held_out_rows(
@@ -60,23 +63,32 @@ def held_out_rows(
         parity = preprocessing_parity(engines, tok, ids, texts, ids_by_tok)
         art = engines.artifacts.get(rid)
         rows[rid] = {
-            "spec": engines.runtimes[rid].spec.describe(), "status": "ran", "machine": machine,
+            "spec": engines.runtimes[rid].spec.describe(),
+            "status": "ran",
+            "machine": machine,
             "scores": [round(float(s), 7) for s in result.scores],
             "accuracy": round(float(np.mean((result.scores > engines.threshold) == (labels == 1))), 6),
             "info": {**engines.info.get(rid, {}), "tokenizer_used": tok, **parity},
-            "artifact": {"target": art["target"], "artifact_hash": art["artifact_hash"],
-                         "bytes": sum(f["bytes"] for f in art["files"].values()),
-                         "gzip_bytes": sum(f["gzip_bytes"] for f in art["files"].values()),
-                         **artifact_provenance(art)} if art else None,
+            "artifact": {
+                "target": art["target"],
+                "artifact_hash": art["artifact_hash"],
+                "bytes": sum(f["bytes"] for f in art["files"].values()),
+                "gzip_bytes": sum(f["gzip_bytes"] for f in art["files"].values()),
+                **artifact_provenance(art),
+            }
+            if art
+            else None,
             "artifact_origin": shipped.origin(art) if art else None,
             "batch_seconds": round(result.seconds, 4),
-        }  # fmt: skip
+        }
     reference = engines.reference
     if rows.get(reference, {}).get("status") != "ran":  # nothing can be judged without the reference
         why = rows[reference]["error"]["message"] if reference in rows else "not run"
         for rid, row in rows.items():
             if rid != reference and row["status"] == "ran":
-                rows[rid] = failed_row(engines, rid, RuntimeFailure(rid, "run", f"the reference {reference} failed: {why}"), machine)  # fmt: skip
+                rows[rid] = failed_row(
+                    engines, rid, RuntimeFailure(rid, "run", f"the reference {reference} failed: {why}"), machine
+                )
 
 
 def artifact_provenance(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -87,8 +99,9 @@ def artifact_provenance(manifest: dict[str, Any]) -> dict[str, Any]:
     return {"recorded_by": dict(manifest.get("tool_versions", {})), "source": None}
 
 
-def preprocessing_parity(engines: Engines, tok: str, ids: np.ndarray, texts: list[str],
-                         cache: dict[str, np.ndarray]) -> dict[str, Any]:  # fmt: skip
+def preprocessing_parity(
+    engines: Engines, tok: str, ids: np.ndarray, texts: list[str], cache: dict[str, np.ndarray]
+) -> dict[str, Any]:
     """How many reviews the app's tokenizer fed differently from the reference tokenizer, so a
     score disagreement that comes from preprocessing reads as such, not as a model error."""
     if tok == tokenizers.REFERENCE:
@@ -124,23 +137,33 @@ def agreement_gates(
         cmp = judge(engines, rid, ref, np.asarray(row["scores"]))
         tol = engines.tolerance(rid)
         row["agreement"] = {
-            "passed": cmp.passed, "max_abs_diff": cmp.max_abs_diff, "mean_abs_diff": cmp.mean_abs_diff,
-            "min_atol": cmp.min_atol, "decision_agreement": cmp.agreement, "atol": tol.atol,
-            "required_agreement": tol.agreement, "flips": len(cmp.flips), "reasons": cmp.reasons,
-        }  # fmt: skip
+            "passed": cmp.passed,
+            "max_abs_diff": cmp.max_abs_diff,
+            "mean_abs_diff": cmp.mean_abs_diff,
+            "min_atol": cmp.min_atol,
+            "decision_agreement": cmp.agreement,
+            "atol": tol.atol,
+            "required_agreement": tol.agreement,
+            "flips": len(cmp.flips),
+            "reasons": cmp.reasons,
+        }
         detail = "; ".join(cmp.reasons) or f"agreement {cmp.agreement:.4f}"
         parity = row["info"].get("tokenizer_parity")
         if isinstance(parity, dict) and parity.get("differing_reviews"):
-            detail += (f"; preprocessing: {row['info']['tokenizer_used']} ids differ from {parity['reference']} "
-                       f"on {parity['differing_reviews']} of {parity['reviews']} reviews")  # fmt: skip
+            detail += (
+                f"; preprocessing: {row['info']['tokenizer_used']} ids differ from {parity['reference']} "
+                f"on {parity['differing_reviews']} of {parity['reviews']} reviews"
+            )
         spec = engines.runtimes[rid].spec
         fed = (ids_by_tok or {}).get(str(row["info"].get("tokenizer_used")))
         if spec.options.get("float16_ids") and fed is not None:
             row["info"]["float16_ids"] = float16_ids.explain(fed, ref, np.asarray(row["scores"]), tol.atol)
             if not cmp.passed and row["info"]["float16_ids"]["cause"]:
                 detail = f"cause: {row['info']['float16_ids']['cause']}; {detail}"
-        judged = [gates.Gate("agreement", rid, cmp.passed, cmp.max_abs_diff, tol.atol, "", detail),
-                  gates.accuracy_gate(rid, spec.precision, row["accuracy"], ref_row["accuracy"], budget)]  # fmt: skip
+        judged = [
+            gates.Gate("agreement", rid, cmp.passed, cmp.max_abs_diff, tol.atol, "", detail),
+            gates.accuracy_gate(rid, spec.precision, row["accuracy"], ref_row["accuracy"], budget),
+        ]
         why = gates.advisory(rid)
         for gate in judged:
             gate.required, gate.detail = not why, f"{gate.detail}; advisory: {why}" if why else gate.detail
@@ -202,8 +225,13 @@ def measure_latency(
     }
 
 
-def latency_gates(engines: Engines, rows: dict[str, dict[str, Any]], ids_by_tok: dict[str, np.ndarray],
-                  reviews: int, on_progress: Callable[[str], None]) -> list[gates.Gate]:  # fmt: skip
+def latency_gates(
+    engines: Engines,
+    rows: dict[str, dict[str, Any]],
+    ids_by_tok: dict[str, np.ndarray],
+    reviews: int,
+    on_progress: Callable[[str], None],
+) -> list[gates.Gate]:
     """Latency and throughput inside each engine that ran, judged from intervals against its
     (calibrated) budget; a runtime that fails while being timed becomes an error row."""
     out: list[gates.Gate] = []
@@ -231,8 +259,9 @@ def latency_gates(engines: Engines, rows: dict[str, dict[str, Any]], ids_by_tok:
     return out
 
 
-def worst_cases(reviews: list[corpus.Review], rows: dict[str, dict[str, Any]], reference: str,
-                per_runtime: int = 3) -> list[dict[str, Any]]:  # fmt: skip
+def worst_cases(
+    reviews: list[corpus.Review], rows: dict[str, dict[str, Any]], reference: str, per_runtime: int = 3
+) -> list[dict[str, Any]]:
     if rows.get(reference, {}).get("status") != "ran":
         return []
     ref = np.asarray(rows[reference]["scores"])
@@ -244,7 +273,16 @@ def worst_cases(reviews: list[corpus.Review], rows: dict[str, dict[str, Any]], r
         diff = np.abs(scores - ref)
         for i in np.argsort(-diff)[:per_runtime]:
             r = reviews[int(i)]
-            out.append({"runtime": rid, "case_id": r.id, "text": r.text, "reference": float(ref[i]), "score": float(scores[i]),
-                        "diff": float(diff[i]), "command": command_for(r.text, [reference, rid]),
-                        "layers_command": command_for(r.text, [reference, rid], layers=True)})  # fmt: skip
+            out.append(
+                {
+                    "runtime": rid,
+                    "case_id": r.id,
+                    "text": r.text,
+                    "reference": float(ref[i]),
+                    "score": float(scores[i]),
+                    "diff": float(diff[i]),
+                    "command": command_for(r.text, [reference, rid]),
+                    "layers_command": command_for(r.text, [reference, rid], layers=True),
+                }
+            )
     return sorted(out, key=lambda w: -float(w["diff"]))[:20]

@@ -35,8 +35,15 @@ from harness.report.model import SCHEMA, Report
 SCHEMA_FILE = Path(__file__).with_name("harness-report-2.schema.json")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 OLDER = {"harness-report/1"}
-_ARTICLE = {"object": "an object", "array": "an array", "string": "a string", "number": "a number",
-            "integer": "an integer", "boolean": "true or false", "null": "null"}  # fmt: skip
+_ARTICLE = {
+    "object": "an object",
+    "array": "an array",
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "null": "null",
+}
 
 
 def generate() -> dict[str, Any]:

@@ -34,7 +34,8 @@ def speed_lines(report: Report) -> None:
         if t.flagged:
             print(
                 f"  step change: {t.runtime} {t.label} {sig(t.current)} is {t.ratio:.2f}x the last "
-                f"{t.baseline_runs} runs on this machine (median {sig(t.baseline_median)}, p={t.p_value:.2g}): {t.direction}"
+                f"{t.baseline_runs} runs on this machine (median {sig(t.baseline_median)}, "
+                f"p={t.p_value:.2g}): {t.direction}"
             )
 
 

@@ -30,8 +30,9 @@ def wanted(engines: Engines, rows: dict[str, dict[str, Any]]) -> list[str]:
     return out
 
 
-def attach(engines: Engines, worst: list[dict[str, Any]], rows: dict[str, dict[str, Any]],
-           on_progress: Callable[[str], None]) -> None:  # fmt: skip
+def attach(
+    engines: Engines, worst: list[dict[str, Any]], rows: dict[str, dict[str, Any]], on_progress: Callable[[str], None]
+) -> None:
     """Fill `layers` (and `layers_atol`) of each chosen runtime's worst case, in place."""
     for rid in wanted(engines, rows):
         case = next((w for w in worst if w["runtime"] == rid), None)
@@ -47,10 +48,15 @@ def attach(engines: Engines, worst: list[dict[str, Any]], rows: dict[str, dict[s
             continue
         case["layers_atol"], case["layers_rtol"] = found.atol, found.rtol
         case["layers"] = [
-            {"layer": r.label, "max_abs_diff": r.max_abs_diff, "mean_abs_diff": r.mean_abs_diff,
-             "detail": r.detail, "over": r.over}
+            {
+                "layer": r.label,
+                "max_abs_diff": r.max_abs_diff,
+                "mean_abs_diff": r.mean_abs_diff,
+                "detail": r.detail,
+                "over": r.over,
+            }
             for r in found.rows
-        ]  # fmt: skip
+        ]
         inbound = {t.probe: t.inbound for t in reference.tensors if t.kind == OUTPUT}
         for row, r in zip(case["layers"], found.rows, strict=True):
             row.update(scale_free(r))

@@ -40,8 +40,11 @@ def predict_batches(bundle: Bundle, selection: Selection, batches: Iterable[list
             by_tok: dict[str, np.ndarray] = {}
             scores, used = engines.text_scores([c.text for c in batch], by_tok)
             failures = {rid: f for rid, f in engines.failures.items() if rid in engines.runtimes}
-            rounded = {rid: float16_ids.rows_with_rounded_ids(by_tok[tok]) for rid, tok in used.items()
-                       if engines.runtimes[rid].spec.options.get("float16_ids") and tok in by_tok}  # fmt: skip
+            rounded = {
+                rid: float16_ids.rows_with_rounded_ids(by_tok[tok])
+                for rid, tok in used.items()
+                if engines.runtimes[rid].spec.options.get("float16_ids") and tok in by_tok
+            }
             engines.forget()  # one batch at a time in memory
             yield ScoredBatch(batch, scores, used, failures, rounded)
 

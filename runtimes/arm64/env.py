@@ -18,7 +18,10 @@ from pathlib import Path
 
 from harness.core.paths import REPO
 
-SETUP = "rm -rf .venv/arm64 && make setup (scripts/ensure_arm64.sh; its log says why; qemu-user from bookworm-backports needs root)"
+SETUP = (
+    "rm -rf .venv/arm64 && make setup"
+    " (scripts/ensure_arm64.sh; its log says why; qemu-user from bookworm-backports needs root)"
+)
 MIN_QEMU = (8, 1)  # bookworm's 7.2 crashes in LiteRT's Interpreter() and gives wrong int8 with -cpu max
 
 

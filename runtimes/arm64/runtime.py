@@ -48,8 +48,17 @@ def cpu_model(cfg: dict[str, Any] | None = None) -> str:
 class Arm64Session(Session):
     cannot_expose = "the arm64 worker returns the model's output only (LiteRT keeps no intermediate tensor)"
 
-    def __init__(self, env: arm64_env.Arm64Env, cpu: str, path: Path, length: int, vocab_size: int,
-                 *, positive_index: int | None, flags: int) -> None:  # fmt: skip
+    def __init__(
+        self,
+        env: arm64_env.Arm64Env,
+        cpu: str,
+        path: Path,
+        length: int,
+        vocab_size: int,
+        *,
+        positive_index: int | None,
+        flags: int,
+    ) -> None:
         super().__init__(length, vocab_size)
         self._positive_index = positive_index
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close(): the worker's stderr, read when it aborts
@@ -57,21 +66,30 @@ class Arm64Session(Session):
             env.argv(cpu, WORKER), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env.environ(), stderr=self._log
         )
         try:
-            facts = self._ask({"op": "load", "path": str(path), "length": length, "xnnpack_flags": flags,
-                               "threads": THREADS}, timeout=START_TIMEOUT_S)  # fmt: skip
+            facts = self._ask(
+                {"op": "load", "path": str(path), "length": length, "xnnpack_flags": flags, "threads": THREADS},
+                timeout=START_TIMEOUT_S,
+            )
         except BaseException:
             self.close()
             raise
         self._batch_max = CHUNK if facts.get("batch_signature", -1) == -1 else 1
         self.info = {
             "engine": f"ai-edge-litert {facts.get('litert')} (aarch64, Python {facts.get('python')})",
-            "emulated": True, "qemu": arm64_env.qemu_version(env.qemu), "cpu": cpu, "machine": facts.get("machine"),
-            "api": facts.get("api"), "xnnpack_flags": flags, "num_threads": THREADS,
+            "emulated": True,
+            "qemu": arm64_env.qemu_version(env.qemu),
+            "cpu": cpu,
+            "machine": facts.get("machine"),
+            "api": facts.get("api"),
+            "xnnpack_flags": flags,
+            "num_threads": THREADS,
             "fp16_inference": bool(flags & 0x4) and bool(facts.get("fp16_arithmetic_core")),
-            "fp16_arithmetic_core": facts.get("fp16_arithmetic_core"), "hwcap": facts.get("hwcap"),
-            "xnnpack_partitions": facts.get("xnnpack_partitions"), "guest_load_seconds": facts.get("load_seconds"),
+            "fp16_arithmetic_core": facts.get("fp16_arithmetic_core"),
+            "hwcap": facts.get("hwcap"),
+            "xnnpack_partitions": facts.get("xnnpack_partitions"),
+            "guest_load_seconds": facts.get("load_seconds"),
             "batch_max": self._batch_max,
-        }  # fmt: skip
+        }
 
     def _ask(self, request: dict[str, Any], timeout: float = 600.0) -> dict[str, Any]:
         proc = self._proc
@@ -109,8 +127,9 @@ class Arm64Session(Session):
 
     def _latency_ms(self, ids: np.ndarray, repeats: int, warmup: int) -> list[float]:
         row = np.ascontiguousarray(ids[:1], dtype=np.int32)
-        out = self._ask({"op": "latency", "row": base64.b64encode(row.tobytes()).decode(),
-                         "repeats": repeats, "warmup": warmup})  # fmt: skip
+        out = self._ask(
+            {"op": "latency", "row": base64.b64encode(row.tobytes()).decode(), "repeats": repeats, "warmup": warmup}
+        )
         return [float(x) for x in out["ms"]]
 
     def close(self) -> None:
@@ -156,8 +175,15 @@ class Arm64TfliteRuntime(Runtime):
         artifact.verify()
         started = time.perf_counter()
         sig = bundle.signature()
-        session = Arm64Session(found, cpu_model(), artifact.main_file(MODEL_FILE), sig.length, sig.vocab_size,
-                               positive_index=sig.positive_index, flags=int(self.spec.options.get("xnnpack_flags", 0)))  # fmt: skip
+        session = Arm64Session(
+            found,
+            cpu_model(),
+            artifact.main_file(MODEL_FILE),
+            sig.length,
+            sig.vocab_size,
+            positive_index=sig.positive_index,
+            flags=int(self.spec.options.get("xnnpack_flags", 0)),
+        )
         session.load_seconds = time.perf_counter() - started
         session.info["artifact"] = artifact.target
         session.info["runs_as"] = self.spec.options.get("label", "")

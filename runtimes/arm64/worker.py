@@ -130,11 +130,15 @@ def serve() -> None:
                 import ai_edge_litert
 
                 answer = {
-                    **model.facts(req["path"]), "load_seconds": time.perf_counter() - started,
-                    "litert": getattr(ai_edge_litert, "__version__", "?"), "numpy": np.__version__,
-                    "python": sys.version.split()[0], "machine": os.uname().machine,
-                    "fp16_arithmetic_core": bool(caps & HWCAP_ASIMDHP and caps & HWCAP_FPHP), "hwcap": hex(caps),
-                }  # fmt: skip
+                    **model.facts(req["path"]),
+                    "load_seconds": time.perf_counter() - started,
+                    "litert": getattr(ai_edge_litert, "__version__", "?"),
+                    "numpy": np.__version__,
+                    "python": sys.version.split()[0],
+                    "machine": os.uname().machine,
+                    "fp16_arithmetic_core": bool(caps & HWCAP_ASIMDHP and caps & HWCAP_FPHP),
+                    "hwcap": hex(caps),
+                }
             elif model is None:
                 answer = {"error": "no model loaded"}
             elif op == "run":

@@ -175,9 +175,15 @@ class ChromiumDriver(BrowserDriver):
         self.blocked.extend(self.routed[before:])
 
     def open_tab(
-        self, url: str, ready: str | None = None, *, fresh_context: bool = False, init_script: str | None = None,
-        profile: DeviceProfile | None = None, timeout_s: float = 60.0,
-    ) -> ChromiumTab:  # fmt: skip
+        self,
+        url: str,
+        ready: str | None = None,
+        *,
+        fresh_context: bool = False,
+        init_script: str | None = None,
+        profile: DeviceProfile | None = None,
+        timeout_s: float = 60.0,
+    ) -> ChromiumTab:
         fresh = fresh_context or profile is not None  # a device profile gets its own context
         context = self.new_context(**_context_options(profile)) if fresh else self.context
         tab = ChromiumTab(context.new_page(), self, context if fresh else None)
@@ -217,9 +223,11 @@ def _context_options(profile: DeviceProfile | None) -> dict[str, Any]:
         return {}
     return {
         "viewport": {"width": profile.width, "height": profile.height},
-        "device_scale_factor": profile.device_scale_factor, "is_mobile": True, "has_touch": True,
+        "device_scale_factor": profile.device_scale_factor,
+        "is_mobile": True,
+        "has_touch": True,
         "user_agent": profile.user_agent,
-    }  # fmt: skip
+    }
 
 
 def _throttle(cdp: Any, profile: DeviceProfile) -> None:
@@ -229,7 +237,12 @@ def _throttle(cdp: Any, profile: DeviceProfile) -> None:
     if not profile.throttles_network:
         return
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": profile.latency_ms,
-        "downloadThroughput": int(profile.download_kbps * 1024 / 8), "uploadThroughput": int(profile.upload_kbps * 1024 / 8),
-    })  # fmt: skip
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": profile.latency_ms,
+            "downloadThroughput": int(profile.download_kbps * 1024 / 8),
+            "uploadThroughput": int(profile.upload_kbps * 1024 / 8),
+        },
+    )

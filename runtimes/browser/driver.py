@@ -191,9 +191,14 @@ class DeviceProfile:
         return replace(self, name=f"{self.name}-cpu", latency_ms=0.0, download_kbps=0.0, upload_kbps=0.0)
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "cpu_slowdown": self.cpu_slowdown, "latency_ms": self.latency_ms,
-                "download_kbps": round(self.download_kbps, 2), "upload_kbps": self.upload_kbps,
-                "viewport": [self.width, self.height]}  # fmt: skip
+        return {
+            "name": self.name,
+            "cpu_slowdown": self.cpu_slowdown,
+            "latency_ms": self.latency_ms,
+            "download_kbps": round(self.download_kbps, 2),
+            "upload_kbps": self.upload_kbps,
+            "viewport": [self.width, self.height],
+        }
 
 
 class BrowserDriver(ABC):

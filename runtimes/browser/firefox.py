@@ -230,9 +230,15 @@ class FirefoxDriver(BrowserDriver):
         return f": {lines[-1]}" if lines else ""
 
     def open_tab(
-        self, url: str, ready: str | None = None, *, fresh_context: bool = False, init_script: str | None = None,
-        profile: DeviceProfile | None = None, timeout_s: float = 60.0,
-    ) -> FirefoxTab:  # fmt: skip
+        self,
+        url: str,
+        ready: str | None = None,
+        *,
+        fresh_context: bool = False,
+        init_script: str | None = None,
+        profile: DeviceProfile | None = None,
+        timeout_s: float = 60.0,
+    ) -> FirefoxTab:
         if init_script is not None or profile is not None:
             raise BrowserError("browser: firefox: init scripts and device profiles need Chromium's DevTools protocol")
         reply = self._request(

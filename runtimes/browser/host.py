@@ -27,8 +27,11 @@ from runtimes.browser.xvfb import available as xvfb_available
 NODE_MODULES = REPO / "node_modules"
 STATIC = Path(__file__).resolve().parent / "static"
 SERVED_PACKAGES = (
-    "@tensorflow/tfjs/dist", "@tensorflow/tfjs-backend-wasm/dist", "@tensorflow/tfjs-backend-webgpu/dist", "pyodide",
-)  # fmt: skip
+    "@tensorflow/tfjs/dist",
+    "@tensorflow/tfjs-backend-wasm/dist",
+    "@tensorflow/tfjs-backend-webgpu/dist",
+    "pyodide",
+)
 DRIVERS = {  # engine -> "module:Class"
     "chromium": "runtimes.browser.chromium:ChromiumDriver",
     "firefox": "runtimes.browser.firefox:FirefoxDriver",
@@ -58,8 +61,22 @@ def availability(engine: str = DEFAULT_ENGINE) -> Availability:
 
 
 # Process names of what the drivers start: browsers, their helpers, drivers, bridges, Xvfb.
-_STARTED = ("chrom", "headless", "firefox", "Web Content", "WebExtensions", "Isolated", "RDD", "Socket", "Utility",
-            "MiniBrowser", "WebKit", "node", "Xvfb", "playwright")  # fmt: skip
+_STARTED = (
+    "chrom",
+    "headless",
+    "firefox",
+    "Web Content",
+    "WebExtensions",
+    "Isolated",
+    "RDD",
+    "Socket",
+    "Utility",
+    "MiniBrowser",
+    "WebKit",
+    "node",
+    "Xvfb",
+    "playwright",
+)
 
 
 def _ours(name: str) -> bool:

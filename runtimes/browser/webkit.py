@@ -37,7 +37,8 @@ const [arg, done] = arguments;
 if (!window.__harnessErrors) {
   const errors = (window.__harnessErrors = []);
   addEventListener("error", (e) => errors.push(`page error: ${e.message}`));
-  addEventListener("unhandledrejection", (e) => errors.push(`page error: ${(e.reason && e.reason.message) || e.reason}`));
+  addEventListener("unhandledrejection", (e) =>
+    errors.push(`page error: ${(e.reason && e.reason.message) || e.reason}`));
   const original = console.error.bind(console);
   console.error = (...a) => { errors.push(`console error: ${a.join(" ")}`); original(...a); };
 }
@@ -236,9 +237,15 @@ class WebKitDriver(BrowserDriver):
         return box["wd"]
 
     def open_tab(
-        self, url: str, ready: str | None = None, *, fresh_context: bool = False, init_script: str | None = None,
-        profile: DeviceProfile | None = None, timeout_s: float = 60.0,
-    ) -> WebKitTab:  # fmt: skip
+        self,
+        url: str,
+        ready: str | None = None,
+        *,
+        fresh_context: bool = False,
+        init_script: str | None = None,
+        profile: DeviceProfile | None = None,
+        timeout_s: float = 60.0,
+    ) -> WebKitTab:
         """fresh_context: WebDriver classic has no contexts; a fresh context means a new session
         (not done here). New tabs share cookies and storage with the first."""
         from selenium.common.exceptions import WebDriverException

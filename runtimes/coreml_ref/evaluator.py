@@ -41,12 +41,16 @@ class TensorSpec:
     shape: tuple[int | None, ...]  # None: a flexible (symbolic) dimension
 
     def describe(self) -> str:
-        return f"{_DTYPE_NAMES.get(self.dtype, str(self.dtype))} [{', '.join('N' if d is None else str(d) for d in self.shape)}]"
+        dims = ", ".join("N" if d is None else str(d) for d in self.shape)
+        return f"{_DTYPE_NAMES.get(self.dtype, str(self.dtype))} [{dims}]"
 
 
 _DTYPE_NAMES = {
-    np.dtype(np.float16): "fp16", np.dtype(np.float32): "fp32", np.dtype(np.int32): "int32", np.dtype(np.bool_): "bool",
-}  # fmt: skip
+    np.dtype(np.float16): "fp16",
+    np.dtype(np.float32): "fp32",
+    np.dtype(np.int32): "int32",
+    np.dtype(np.bool_): "bool",
+}
 
 
 @dataclass(frozen=True)

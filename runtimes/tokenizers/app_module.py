@@ -119,14 +119,22 @@ def _prepare(app: AppTokenizer, scratch: Path) -> Prepared:
     scratch.mkdir(parents=True, exist_ok=True)
     out = scratch / f"{app.module.stem}.bundle.mjs"
     if name == "esbuild":
-        cmd = [str(exe), str(app.module), "--bundle", "--format=esm", "--platform=browser",
-               f"--outfile={out}", "--log-level=warning"]  # fmt: skip
+        cmd = [
+            str(exe),
+            str(app.module),
+            "--bundle",
+            "--format=esm",
+            "--platform=browser",
+            f"--outfile={out}",
+            "--log-level=warning",
+        ]
     else:
         cmd = [str(exe), str(app.module), "--format", "esm", "--platform", "browser", "--file", str(out)]
     env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0"}
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=BUNDLE_TIMEOUT_S, env=env,
-                              cwd=app.module.parent)  # fmt: skip
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=BUNDLE_TIMEOUT_S, env=env, cwd=app.module.parent
+        )
     except (OSError, subprocess.TimeoutExpired) as e:
         raise HarnessError(f"{app.module}: {name} could not bundle it ({e})") from None
     said = proc.stderr + proc.stdout

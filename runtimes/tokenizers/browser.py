@@ -64,7 +64,10 @@ def without_report_settle() -> Iterator[None]:
         _SETTLE.reset(token)
 
 
-ADD_APP = "name the app's tokenizer: harness bundle ... --app-tokenizer PATH.js:FUNCTION (or harness tokenize --app-tokenizer)"
+ADD_APP = (
+    "name the app's tokenizer: harness bundle ... --app-tokenizer PATH.js:FUNCTION"
+    " (or harness tokenize --app-tokenizer)"
+)
 
 
 def _kind(runtime: str) -> str:
@@ -87,8 +90,11 @@ def availability(runtime: str, bundle: Bundle | None = None, app: AppTokenizer |
         return ok
     kind = bundle.tokenizer_kind if bundle is not None else tokenizer_kinds.HARNESS
     if runtime == "pyodide" and kind != tokenizer_kinds.HARNESS:
-        return Availability(False, f"pyodide runs the harness's own tokenizer, and this bundle's is {kind}",
-                            "compare py with js (the app's tokenizer) instead")  # fmt: skip
+        return Availability(
+            False,
+            f"pyodide runs the harness's own tokenizer, and this bundle's is {kind}",
+            "compare py with js (the app's tokenizer) instead",
+        )
     if _kind(runtime) == "js":
         if app is None and bundle is not None:
             try:
@@ -174,10 +180,13 @@ class TokenizerPage:
 
     def bench_app(self, app: AppTokenizer, texts: list[str], min_seconds: float) -> list[float]:
         key, _ = self.load_app(app)
-        return [float(ms) for ms in self.page.call(
-            "([key, texts, minMs]) => tokenizerHarness.benchApp(key, texts, minMs)",
-            [key, json.dumps(texts), min_seconds * 1000],
-        )]  # fmt: skip
+        return [
+            float(ms)
+            for ms in self.page.call(
+                "([key, texts, minMs]) => tokenizerHarness.benchApp(key, texts, minMs)",
+                [key, json.dumps(texts), min_seconds * 1000],
+            )
+        ]
 
     def spec(self, bundle: Bundle) -> tuple[str, str]:
         """(key, URL) of the bundle's tokenizer.json; the key is that file's sha256."""
@@ -213,7 +222,8 @@ class TokenizerPage:
                 expected = file_sha256(REFERENCE_TOKENIZER)
                 if facts.get("tokenizer_py_sha256") != expected:
                     raise HarnessError(
-                        f"pyodide imported a tokenizer.py with sha256 {facts.get('tokenizer_py_sha256')}, expected {expected}"
+                        "pyodide imported a tokenizer.py with sha256 "
+                        f"{facts.get('tokenizer_py_sha256')}, expected {expected}"
                     )
             self.loaded[kind][key] = facts
         return key, self.loaded[kind][key]
@@ -226,7 +236,8 @@ class TokenizerPage:
         ms = 0.0
         for chunk in _chunks([json.dumps(t) for t in texts]):
             out = self.page.call(
-                "([runtime, key, texts]) => runtime === 'js' ? tokenizerHarness.js(key, texts) : tokenizerHarness.pyodide(key, texts)",
+                "([runtime, key, texts]) => runtime === 'js' ? tokenizerHarness.js(key, texts) : "
+                "tokenizerHarness.pyodide(key, texts)",
                 [_kind(runtime), key, "[" + ",".join(chunk) + "]"],
                 timeout_s=page_call_seconds() if _kind(runtime) == "js" else CALL_TIMEOUT_S,
             )
@@ -241,10 +252,13 @@ class TokenizerPage:
     def bench(self, runtime: str, bundle: Bundle, texts: list[str], min_seconds: float) -> list[float]:
         """Milliseconds of each pass over all `texts`, timed inside the runtime after a warm-up."""
         key, _ = self.load(runtime, bundle)
-        return [float(ms) for ms in self.page.call(
-            "([runtime, key, texts, minMs]) => tokenizerHarness.bench(runtime, key, texts, minMs)",
-            [_kind(runtime), key, json.dumps(texts), min_seconds * 1000],
-        )]  # fmt: skip
+        return [
+            float(ms)
+            for ms in self.page.call(
+                "([runtime, key, texts, minMs]) => tokenizerHarness.bench(runtime, key, texts, minMs)",
+                [_kind(runtime), key, json.dumps(texts), min_seconds * 1000],
+            )
+        ]
 
 
 def _outcome(row: Any) -> Outcome:

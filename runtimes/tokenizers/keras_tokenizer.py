@@ -34,6 +34,12 @@ class KerasTokenizerReference:
         if not texts:
             return []
         sequences = self.tokenizer.texts_to_sequences(texts)
-        rows = self._pad(sequences, maxlen=self.length, dtype="int64", padding=self.padding,
-                         truncating=self.truncating, value=self.value)  # fmt: skip
+        rows = self._pad(
+            sequences,
+            maxlen=self.length,
+            dtype="int64",
+            padding=self.padding,
+            truncating=self.truncating,
+            value=self.value,
+        )
         return [[int(i) for i in row] for row in rows.tolist()]

@@ -9,9 +9,15 @@ import numpy as np
 from runtimes.coreml_ref.ops.registry import Unsupported, op
 
 CAST_DTYPES: dict[str, Any] = {
-    "fp16": np.float16, "fp32": np.float32, "bool": np.bool_,
-    "int8": np.int8, "uint8": np.uint8, "int16": np.int16, "uint16": np.uint16, "int32": np.int32,
-}  # fmt: skip
+    "fp16": np.float16,
+    "fp32": np.float32,
+    "bool": np.bool_,
+    "int8": np.int8,
+    "uint8": np.uint8,
+    "int16": np.int16,
+    "uint16": np.uint16,
+    "int32": np.int32,
+}
 
 
 @op()

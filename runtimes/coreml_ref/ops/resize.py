@@ -106,9 +106,12 @@ def resize_bilinear(
 
 @op()
 def upsample_bilinear(
-    x: Any, scale_factor_height: Any = 1, scale_factor_width: Any = 1, align_corners: Any = True,
+    x: Any,
+    scale_factor_height: Any = 1,
+    scale_factor_width: Any = 1,
+    align_corners: Any = True,
     half_pixel_centers: Any = None,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """Output floor(H * scale) x floor(W * scale); align_corners is ALIGN_CORNERS' grid, else
     UNALIGN_CORNERS' (half-pixel centres); iOS16's half_pixel_centers only as its default."""
     x = _spatial(x, "upsample_bilinear")

@@ -41,9 +41,15 @@ def _apply(data: Any, where: tuple[np.ndarray, ...], updates: Any, mode: str, wh
 
 @op(opset=True)
 def scatter(
-    data: Any, indices: Any, updates: Any, axis: Any = 0, mode: Any = "update", validate_indices: Any = False,
-    *, opset: int = 15,
-) -> np.ndarray:  # fmt: skip
+    data: Any,
+    indices: Any,
+    updates: Any,
+    axis: Any = 0,
+    mode: Any = "update",
+    validate_indices: Any = False,
+    *,
+    opset: int = 15,
+) -> np.ndarray:
     """updates has shape data.shape[:axis] + indices.shape + data.shape[axis+1:] (a 1-D `indices`
     in the docstring; Apple's own tests pass N-D ones, as tf.compat.v1.scatter_* do): each index
     addresses one slice along axis, so indices are flattened with the matching updates dims."""
@@ -62,9 +68,15 @@ def scatter(
 
 @op(opset=True)
 def scatter_along_axis(
-    data: Any, indices: Any, updates: Any, axis: Any = 0, mode: Any = "add", validate_indices: Any = False,
-    *, opset: int = 15,
-) -> np.ndarray:  # fmt: skip
+    data: Any,
+    indices: Any,
+    updates: Any,
+    axis: Any = 0,
+    mode: Any = "add",
+    validate_indices: Any = False,
+    *,
+    opset: int = 15,
+) -> np.ndarray:
     """output[..., indices[..., i, ...], ...] (mode)= updates[..., i, ...] along `axis`."""
     data = np.asarray(data)
     axis = axis_of(axis, data.ndim)

@@ -31,9 +31,14 @@ def argsort(x: Any, axis: Any = -1, ascending: Any = False) -> np.ndarray:
 
 @op()
 def topk(
-    x: Any, k: Any = 1, axis: Any = -1, ascending: Any = False, sort: Any = True, return_indices: Any = True,
+    x: Any,
+    k: Any = 1,
+    axis: Any = -1,
+    ascending: Any = False,
+    sort: Any = True,
+    return_indices: Any = True,
     output_indices_dtype: Any = "int32",
-) -> Any:  # fmt: skip
+) -> Any:
     """The k largest (smallest if ascending) along axis, sorted; k = -1 selects all (iOS17)."""
     x = widen(x)
     a = axis_of(axis, x.ndim)

@@ -33,10 +33,21 @@ def _float_op(name: str, fn: Any) -> None:
 
 
 for _name, _fn in {
-    "exp": np.exp, "exp2": np.exp2, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tan": np.tan,
-    "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "sinh": np.sinh, "cosh": np.cosh,
-    "atanh": np.arctanh, "floor": np.floor, "ceil": np.ceil,
-}.items():  # fmt: skip
+    "exp": np.exp,
+    "exp2": np.exp2,
+    "sqrt": np.sqrt,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "atanh": np.arctanh,
+    "floor": np.floor,
+    "ceil": np.ceil,
+}.items():
     _float_op(_name, _fn)
 
 
