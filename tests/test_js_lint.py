@@ -42,7 +42,7 @@ def test_make_lint_runs_eslint() -> None:
 
 
 def test_a_planted_error_fails_lint(js_tree: Path) -> None:
-    app = js_tree / "apps" / "web" / "src" / "App.jsx"
+    app = js_tree / "apps" / "web" / "src" / "app.js"
     page = js_tree / "runtimes" / "browser" / "static" / "tfjs_page.js"
     originals = {path: path.read_text(encoding="utf-8") for path in (app, page)}
     try:

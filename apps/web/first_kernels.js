@@ -4,7 +4,7 @@
 // against the converter's metadata/kernel2op.json (an op missing there cannot run at all), and the
 // kernel names come from tf.profile() of a load + prediction on the full cpu backend in Node.
 // vite.config.js calls this at build time; `harness app build` names the model with HARNESS_MODEL_JSON.
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -75,4 +75,25 @@ export function cpuKernelFiles(kernels) {
     }
     return { kernel: k, module: `@tensorflow/tfjs-backend-cpu/dist/kernels/${k}.js` };
   });
+}
+
+const OP_LIST_DIR = join(dirname(require.resolve("@tensorflow/tfjs-converter/package.json")), "dist", "operations", "op_list");
+const OP_ENTRY = /'tfOpName':\s*'([^']+)',\s*'category':\s*'([^']+)'/g;
+
+/**
+ * The converter's op categories (one executor module each) the model's `ops` use, and the ones it
+ * does not: vite.config.js replaces the unused executors and op lists by stubs, which drops the
+ * tfjs-core ops only they import. Read from the converter's op_list files, as its op mapper does.
+ */
+export function converterCategories(ops) {
+  const category = new Map();
+  const all = new Set();
+  for (const file of readdirSync(OP_LIST_DIR).filter((f) => f.endsWith(".js"))) {
+    all.add(file.slice(0, -3));
+    for (const [, op, cat] of readFileSync(join(OP_LIST_DIR, file), "utf-8").matchAll(OP_ENTRY)) category.set(op, cat);
+  }
+  const missing = ops.filter((op) => !category.has(op));
+  if (missing.length) throw new Error(`graph ops with no converter category: ${missing.join(", ")}`);
+  const used = [...new Set(ops.map((op) => category.get(op)))].sort();
+  return { used, unused: [...all].filter((c) => !used.includes(c)).sort() };
 }

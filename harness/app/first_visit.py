@@ -1,7 +1,7 @@
 """What the built app does so its first prediction waits for as little as possible.
 
 On a phone network every serial round trip costs about half a second, so the files the first
-prediction needs (model.json, its weight shards, info.json, tokenizer.json) are announced in
+prediction needs (model.json, its weight shards, info.json, tokenizer.txt) are announced in
 index.html with `<link rel="preload">`: the browser fetches them in parallel with the script
 instead of after it has run. The kernel list the build derived from model.json (vite.config.js,
 first_kernels.js) moves into build.json, so it is recorded and not shipped.
@@ -22,13 +22,16 @@ HEAD_END = "</head>"
 
 
 def take_kernel_list(dist: Path) -> dict[str, Any] | None:
-    """The {ops, kernels} the vite build wrote, removed from `dist` (None for a full cpu build)."""
+    """The {ops, kernels, converter_categories} the vite build wrote, taken out of `dist` (None: a full cpu build)."""
     path = dist / KERNEL_LIST
     if not path.is_file():
         return None
     found = json.loads(path.read_text(encoding="utf-8"))
     path.unlink()
-    return {"ops": list(found["ops"]), "kernels": list(found["kernels"])}
+    kept = {"ops": list(found["ops"]), "kernels": list(found["kernels"])}
+    if "converter_categories" in found:  # the converter's op categories the build kept and stubbed
+        kept["converter_categories"] = found["converter_categories"]
+    return kept
 
 
 def preload_names(model_dir: Path, extra: tuple[str, ...]) -> list[str]:
