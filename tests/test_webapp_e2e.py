@@ -328,7 +328,7 @@ def test_budget_figures(server, built, blocked):
         download["total_gzip_bytes"]
         == download["app_gzip_bytes"] + download["model_gzip_bytes"] + download["wasm_gzip_bytes"]
     )
-    assert {"model/model.json", "model/group1-shard1of1.bin", "model/tokenizer.json", "index.html"} <= set(
+    assert {"model/model.json", "model/group1-shard1of1.bin", "model/tokenizer.txt", "index.html"} <= set(
         record["files"]
     )
     samples = []

@@ -1,7 +1,7 @@
 """`harness app build`: apps/web built against the bundle's current export, idempotently.
 
 `build` runs `npm ci` in apps/web when its lock file changed, `vite build` into a staging folder,
-copies the configured TF.js variant of the bundle's export plus tokenizer.json into
+copies the configured TF.js variant of the bundle's export plus the compact tokenizer into
 dist/model/, writes dist/build.json (every file with bytes, gzip bytes and sha256, grouped as
 app code / wasm / model, and the fingerprint of the build's inputs) and swaps the folder in
 whole. When the fingerprint and the files on disk match, it returns at once (no npm, no vite).
@@ -22,7 +22,7 @@ from typing import Any
 from harness import export
 from harness.app import first_visit
 from harness.app.config import runtime_id, tfjs_variants, variant
-from harness.core import atomic, config, json_reader
+from harness.core import atomic, compact_tokenizer, config, json_reader
 from harness.core.artifact import describe_files
 from harness.core.bundle import TOKENIZER, Bundle
 from harness.core.bundle import load as load_bundle
@@ -35,7 +35,7 @@ DIST = APP / "dist"
 BUILD_JSON = "build.json"
 MODEL_DIR = "model"
 INFO_JSON = "info.json"
-BUILD_FORMAT = "harness-webapp-build/2"  # 2: preload links, first_kernels, first_visit_code
+BUILD_FORMAT = "harness-webapp-build/3"  # 2: preload links, first_kernels, first_visit_code; 3: tokenizer.txt
 # The files whose content decides the build (besides the export and the bundle's tokenizer).
 SOURCES = ("package.json", "package-lock.json", "vite.config.js", "first_kernels.js", "index.html", "src")
 NPM_STAMP = ".harness-npm-stamp"
@@ -162,12 +162,10 @@ def _copy_model(bundle: Bundle, artifact: Any, target: str, out: Path) -> None:
     artifact.verify()
     for name in artifact.files:
         shutil.copyfile(artifact.path / name, model / name)
-    shutil.copyfile(bundle.tokenizer_path, model / TOKENIZER)
+    compact_tokenizer.write_compact(bundle.tokenizer_path, model / compact_tokenizer.COMPACT)
+    compact = (model / compact_tokenizer.COMPACT).read_bytes()
     shipped = {n: artifact.files[n] for n in artifact.files} | {
-        TOKENIZER: {
-            "bytes": bundle.tokenizer_path.stat().st_size,
-            "gzip_bytes": _gzip_size(bundle.tokenizer_path.read_bytes()),
-        }
+        compact_tokenizer.COMPACT: {"bytes": len(compact), "gzip_bytes": _gzip_size(compact)}
     }
     sig = bundle.signature()
     atomic.write_json(
@@ -214,7 +212,7 @@ def build(bundle: Bundle | str | Path | None = None, target: str | None = None, 
             _run(vite, "vite build", env={"HARNESS_MODEL_JSON": str(artifact.path / "model.json")})
             kernels = first_visit.take_kernel_list(stage)
             _copy_model(b, artifact, target, stage)
-            first_visit.add_preloads(stage / "index.html", stage / MODEL_DIR, (INFO_JSON, TOKENIZER))
+            first_visit.add_preloads(stage / "index.html", stage / MODEL_DIR, (INFO_JSON, compact_tokenizer.COMPACT))
             files = describe(stage)
             record = {
                 "format": BUILD_FORMAT,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import export
+from harness.core import compact_tokenizer
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO
@@ -23,7 +24,10 @@ PLATFORMS = ("web", "ios", "android")  # the `<platform>:` of a [budgets.size] k
 
 
 def _file_entry(path: Path) -> dict[str, int]:
-    data = path.read_bytes()
+    return _gzip_entry(path.read_bytes())
+
+
+def _gzip_entry(data: bytes) -> dict[str, int]:
     return {"bytes": len(data), "gzip_bytes": len(gzip.compress(data, compresslevel=9, mtime=0))}
 
 
@@ -33,8 +37,10 @@ def shipped_files(bundle: Bundle, key: str) -> dict[str, dict[str, int]]:
         raise HarnessError(f"size budget {key!r}: expected one of {', '.join(p + ':<target>' for p in PLATFORMS)}")
     art = export.export(bundle, target)
     files = {name: {"bytes": e["bytes"], "gzip_bytes": e["gzip_bytes"]} for name, e in art.files.items()}
-    if platform in ("web", "android"):
+    if platform == "android":
         files["tokenizer.json"] = _file_entry(bundle.tokenizer_path)
+    if platform == "web":  # the app ships the compact form (harness/core/compact_tokenizer.py)
+        files[compact_tokenizer.COMPACT] = _gzip_entry(compact_tokenizer.compact_bytes(bundle.tokenizer_path))
     if platform == "web" and APP_TOKENIZER.is_file():
         files["tokenizer.js"] = _file_entry(APP_TOKENIZER)
     return files

@@ -7,7 +7,7 @@
 // the code it needs and later switches still work offline.
 import * as tf from "@tensorflow/tfjs-core";
 import { loadGraphModel } from "@tensorflow/tfjs-converter";
-import { Tokenizer } from "./tokenizer.js";
+import { Tokenizer, parseCompact } from "./tokenizer.js";
 
 export const BACKENDS = ["wasm", "webgl", "cpu"];
 export const DEFAULT_BACKEND = "wasm";
@@ -70,6 +70,17 @@ async function fetchJson(url, counter, what) {
   }
 }
 
+async function fetchText(url, counter, what) {
+  let response;
+  try {
+    response = await countingFetch(counter)(url);
+  } catch (e) {
+    throw new LoadError(`${what} could not be downloaded (${e.message})`);
+  }
+  if (!response.ok) throw new LoadError(`${what} is missing (HTTP ${response.status} for ${url.pathname})`);
+  return response.text();
+}
+
 async function backendFacts() {
   const backend = tf.getBackend();
   const facts = { backend, detail: "" };
@@ -130,7 +141,7 @@ export function refusal(name) {
 
 export class Engine {
   /**
-   * Downloads info.json, tokenizer.json and the model files while `backend` starts (in
+   * Downloads info.json, tokenizer.txt (the compact spec) and the model files while `backend` starts (in
    * parallel: the wasm binary compiles while the weights download), then builds the model on
    * it. Resolves to the ready engine and its backend facts.
    */
@@ -140,12 +151,12 @@ export class Engine {
     starting.catch(() => {}); // reported below, after the files (a missing model is the clearer message)
     const [info, spec, artifacts] = await Promise.all([
       fetchJson(new URL("info.json", MODEL_DIR), counter, "The model description (model/info.json)"),
-      fetchJson(new URL("tokenizer.json", MODEL_DIR), counter, "The tokenizer (model/tokenizer.json)"),
+      fetchText(new URL("tokenizer.txt", MODEL_DIR), counter, "The tokenizer (model/tokenizer.txt)"),
       loadArtifacts(counter),
     ]);
     let tokenizer;
     try {
-      tokenizer = new Tokenizer(spec);
+      tokenizer = new Tokenizer(parseCompact(spec));
     } catch (e) {
       throw new LoadError(`The tokenizer spec is not usable (${e.message})`);
     }

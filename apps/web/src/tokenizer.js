@@ -30,6 +30,32 @@ const ASCII_SEPARATORS = [[0x00, 0x26], [0x28, 0x2f], [0x3a, 0x60], [0x7b, 0x7f]
 
 export class TokenizerSpecError extends Error {}
 
+export const COMPACT_FORMAT = "harness-tokenizer-lines/1";
+
+/**
+ * The spec from its compact form (harness/app/compact_tokenizer.py, the file the app ships):
+ * a JSON header line, then the vocabulary one word a line in index order, which is smaller than
+ * tokenizer.json's quoted list. The header's word count refuses a truncated download.
+ */
+export function parseCompact(text) {
+  const cut = text.indexOf("\n");
+  let header;
+  try {
+    header = JSON.parse(cut < 0 ? text : text.slice(0, cut));
+  } catch (e) {
+    throw new TokenizerSpecError(`the compact tokenizer's header is not JSON (${e.message})`);
+  }
+  const facts = header.compact;
+  if (!facts || facts.format !== COMPACT_FORMAT) throw new TokenizerSpecError(`expected compact format ${COMPACT_FORMAT}`);
+  const vocab = cut < 0 ? [] : text.slice(cut + 1).split("\n");
+  if (vocab.length !== facts.vocab_lines) {
+    throw new TokenizerSpecError(`the compact tokenizer has ${vocab.length} words, its header says ${facts.vocab_lines}`);
+  }
+  delete header.compact;
+  header.vocab = vocab;
+  return header;
+}
+
 export class Tokenizer {
   constructor(spec) {
     if (!spec || spec.format !== SPEC_FORMAT) {
