@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.bench import frontier
+from harness.core.bundle import load as load_bundle
 from harness.core.errors import HarnessError
 from harness.report import frontier_page
 from runtimes.browser.driver import DeviceProfile
@@ -36,7 +37,10 @@ def _row(variant: str, nbytes: int, accuracy: float | None, weights: str = "tfjs
 
 def test_grid_parsing():
     assert frontier.parse_grid("500:4:8, 1000:8:16") == [frontier.Variant(500, 4, 8), frontier.Variant(1000, 8, 16)]
-    for bad in ("500:4", "a:b:c", "2:4:4", ""):
+    pruned = frontier.parse_grid("1000:8:16:5")
+    assert pruned == [frontier.Variant(1000, 8, 16, 5)] and pruned[0].name == "v1000-e8-f16-m5"
+    assert frontier.Variant(1000, 8, 16).name == "v1000-e8-f16"  # the reference's min count: names kept
+    for bad in ("500:4", "a:b:c", "2:4:4", "", "500:4:8:0", "500:4:8:2:1"):
         with pytest.raises(HarnessError, match="--grid"):
             frontier.parse_grid(bad)
 
@@ -102,15 +106,15 @@ def test_a_two_variant_grid_end_to_end(tmp_path, monkeypatch):
     app_code = app_code_gzip_bytes()  # the built app's (with the shared cache), before the grid's own cache
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
     said: list[str] = []
-    grid = [frontier.Variant(300, 4, 4), frontier.Variant(1000, 8, 8)]
+    grid = [frontier.Variant(300, 4, 4), frontier.Variant(10_000, 4, 4, 5)]  # the second pruned to 5+ sightings
     result = frontier.run_frontier(grid, app_code_bytes=app_code, budget_seconds=600, say=said.append)
     assert said[0].startswith("frontier: 2 variants") and sum("done in" in s for s in said) == 2
     rows = result["rows"]
     assert [(r["variant"], r["weights"]) for r in rows] == [
         ("v300-e4-f4", "tfjs-u8"),
         ("v300-e4-f4", "tfjs-f16"),
-        ("v1000-e8-f8", "tfjs-u8"),
-        ("v1000-e8-f8", "tfjs-f16"),
+        ("v10000-e4-f4-m5", "tfjs-u8"),
+        ("v10000-e4-f4-m5", "tfjs-f16"),
     ]
     for r in rows:
         assert r.get("failure") is None, r
@@ -118,6 +122,7 @@ def test_a_two_variant_grid_end_to_end(tmp_path, monkeypatch):
         assert abs(r["accuracy"] - r["keras_accuracy"]) < 0.02  # the export is the trained model
     small, large = rows[0], rows[2]
     assert small["model_gzip_bytes"] < large["model_gzip_bytes"] and small["vocab"] == 300
+    assert 300 < large["vocab"] < load_bundle(None).signature().vocab_size  # fewer words than the reference's
     assert rows[1]["model_gzip_bytes"] > rows[0]["model_gzip_bytes"]  # f16 weights are twice u8's
     assert any(r["pareto"] for r in rows)
     page = frontier_page.render(result)

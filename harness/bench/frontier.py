@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.core import config
+from harness.core import compact_tokenizer, config
 from harness.core.bundle import Bundle
 from harness.core.bundle import load as load_bundle
 from harness.core.errors import HarnessError
@@ -36,6 +36,9 @@ ROUND_TRIPS = 3
 SECONDS_PER_VARIANT = 60.0
 
 
+MIN_COUNT = 2  # the reference tokenizer's (harness/data/tokenizer_build.py build_spec)
+
+
 @dataclass(frozen=True)
 class Variant:
     """One point of the grid: the reference architecture with smaller sizes."""
@@ -43,15 +46,24 @@ class Variant:
     vocab: int
     embedding: int
     filters: int
+    # A word seen fewer times than this in the training split is out of vocabulary (the reference
+    # uses 2): pruning the words the model barely saw shrinks the embedding and the tokenizer together.
+    min_count: int = MIN_COUNT
 
     @property
     def name(self) -> str:
-        return f"v{self.vocab}-e{self.embedding}-f{self.filters}"
+        pruned = f"-m{self.min_count}" if self.min_count != MIN_COUNT else ""
+        return f"v{self.vocab}-e{self.embedding}-f{self.filters}{pruned}"
 
 
 DEFAULT_GRID = (
     Variant(10_000, 32, 64),  # the reference's sizes, retrained here (the grid's own yardstick)
     Variant(10_000, 16, 32),
+    # the vocabulary pruned to words seen at least 3 or 5 times in training (first: the likeliest
+    # to stay within a point of the reference while fitting the budgets)
+    Variant(10_000, 16, 32, 3),
+    Variant(10_000, 16, 32, 5),
+    Variant(10_000, 32, 64, 5),
     Variant(4_000, 32, 64),
     Variant(4_000, 16, 32),
     Variant(2_000, 16, 32),
@@ -61,24 +73,30 @@ DEFAULT_GRID = (
 
 
 def parse_grid(text: str) -> list[Variant]:
-    """`VOCAB:EMBED:FILTERS,...` -> variants; a bad item is one line naming it."""
+    """`VOCAB:EMBED:FILTERS[:MIN_COUNT],...` -> variants; a bad item is one line naming it."""
     out = []
     for item in (t.strip() for t in text.split(",") if t.strip()):
         parts = item.split(":")
         try:
-            vocab, embed, filters = (int(p) for p in parts)
+            if len(parts) not in (3, 4):
+                raise ValueError(item)
+            vocab, embed, filters, *rest = (int(p) for p in parts)
         except ValueError:
-            raise HarnessError(f"--grid item {item!r}: expected VOCAB:EMBEDDING:FILTERS, three whole numbers") from None
-        if vocab < 3 or embed < 1 or filters < 1:
-            raise HarnessError(f"--grid item {item!r}: vocabulary >= 3, embedding and filters >= 1")
-        out.append(Variant(vocab, embed, filters))
+            raise HarnessError(
+                f"--grid item {item!r}: expected VOCAB:EMBEDDING:FILTERS[:MIN_COUNT], whole numbers"
+            ) from None
+        min_count = rest[0] if rest else MIN_COUNT
+        if vocab < 3 or embed < 1 or filters < 1 or min_count < 1:
+            raise HarnessError(f"--grid item {item!r}: vocabulary >= 3, embedding, filters and min count >= 1")
+        out.append(Variant(vocab, embed, filters, min_count))
     if not out:
         raise HarnessError("--grid: no variant given")
     return out
 
 
 def _gzip_bytes(path: Path) -> int:
-    return len(gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
+    """Gzip bytes of the tokenizer as the app ships it: the compact form of the spec at `path`."""
+    return len(gzip.compress(compact_tokenizer.compact_bytes(path), compresslevel=9, mtime=0))
 
 
 def phone_estimate_ms(first_visit_bytes: int, profile: Any) -> float:
@@ -113,7 +131,7 @@ def _train(variant: Variant, hp_base: Any, seed: int, corpus_name: str, root: Pa
     except HarnessError:
         pass
     hp = replace(hp_base, embedding_dim=variant.embedding, filters=variant.filters)
-    training.train_bundle(corpus_name, out, seed, hp, max_vocab=variant.vocab)
+    training.train_bundle(corpus_name, out, seed, hp, max_vocab=variant.vocab, min_count=variant.min_count)
     return load_bundle(out)
 
 
@@ -153,6 +171,7 @@ def _measure_variant(
             "vocab": b.signature().vocab_size,
             "embedding": variant.embedding,
             "filters": variant.filters,
+            "min_count": variant.min_count,
             "weights": target,
             "runtime": runtime,
             "model_gzip_bytes": model_bytes,

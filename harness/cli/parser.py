@@ -296,8 +296,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--grid",
         default=None,
-        metavar="V:E:F,...",
-        help="variants as VOCAB:EMBEDDING:FILTERS (default: a 7-variant grid from the reference's sizes down)",
+        metavar="V:E:F[:M],...",
+        help="variants as VOCAB:EMBEDDING:FILTERS[:MIN_COUNT] (MIN_COUNT: words seen fewer times in training are"
+        " out of vocabulary, default 2; default grid: 10 variants from the reference's sizes down, 3 pruned)",
     )
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument(

@@ -61,16 +61,23 @@ def tool_versions() -> dict[str, str]:
 
 
 def train_bundle(
-    corpus_name: str, out: Path, seed: int, hp: model.Hyperparameters | None = None, *, max_vocab: int = 10_000
+    corpus_name: str,
+    out: Path,
+    seed: int,
+    hp: model.Hyperparameters | None = None,
+    *,
+    max_vocab: int = 10_000,
+    min_count: int = 2,
 ) -> dict[str, Any]:
-    """`max_vocab` bounds the tokenizer's vocabulary (pad and oov included): `harness frontier` trains smaller ones."""
+    """`max_vocab` bounds the tokenizer's vocabulary (pad and oov included) and `min_count` drops the
+    words seen fewer times in training: `harness frontier` trains smaller and pruned ones."""
     hp = hp or model.Hyperparameters()
     bundle.check_replaceable(out)
     reviews = corpus.load(corpus_name)
     splits = corpus.by_split(reviews)
     if not splits["train"] or not splits["validation"]:
         raise_too_small(corpus_name, splits)
-    spec = build_spec((r.text for r in splits["train"]), max_vocab=max_vocab)
+    spec = build_spec((r.text for r in splits["train"]), max_vocab=max_vocab, min_count=min_count)
     tok = Tokenizer(spec)
     data = {s: encode_split(tok, rs) for s, rs in splits.items()}
     started = time.perf_counter()
