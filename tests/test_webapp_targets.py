@@ -1,0 +1,72 @@
+"""Issue 27's targets (phone first prediction 2.5 s, 200 kB before it, a 250 kB desktop visit) are
+gates of their own subject beside the regression budgets: judged on the same figures, advisory
+with the table's reason while `required = false`, failing the report once it is true."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from harness.check import gates
+from harness.core import config
+
+FIGURES: dict[str, Any] = {
+    "gzip_download_bytes": 420_000,
+    "first_visit_gzip_bytes": 190_000.0,
+    "time_to_first_prediction_ms": 900.0,
+    "backend": "wasm",
+    "mobile": {
+        "profile": {"name": "mobile"},
+        "time_to_first_prediction_ms": 4100.0,
+        "wasm_single_ms": {"p50": 1.2},
+    },
+}
+
+
+def _targets(figures: dict[str, Any], cfg: dict[str, Any]) -> dict[str, gates.Gate]:
+    found = [g for g in gates.webapp_gates(figures, cfg) if g.subject == gates.TARGET_SUBJECT]
+    return {g.gate: g for g in found}
+
+
+def test_the_committed_targets_are_the_issues() -> None:
+    table = config.load()["budgets"]["webapp_targets"]
+    assert table["first_visit_gzip_bytes"] == 200_000
+    assert table["desktop_download_gzip_bytes"] == 250_000
+    assert table["mobile_time_to_first_prediction_ms"] == 2500
+
+
+def test_advisory_targets_show_the_miss_and_why() -> None:
+    cfg = copy.deepcopy(config.load())
+    cfg["budgets"]["webapp_targets"].update(required=False, reason="the model is too big")
+    got = _targets(FIGURES, cfg)
+    assert set(got) == {"first_visit", "size", "first_prediction_mobile"}
+    assert got["first_visit"].passed and got["first_visit"].budget == 200_000
+    assert not got["size"].passed and got["size"].value == 420_000 and got["size"].budget == 250_000
+    phone = got["first_prediction_mobile"]
+    assert not phone.passed and phone.value == 4100.0 and phone.budget == 2500
+    assert not any(g.required for g in got.values())
+    assert "advisory: the model is too big" in phone.detail and "advisory" not in got["first_visit"].detail
+    # the regression budgets of the same figures are still judged, on the web-app subject
+    assert {g.gate for g in gates.webapp_gates(FIGURES, cfg) if g.subject == "web-app"} >= {"size", "first_visit"}
+
+
+def test_required_targets_fail_like_any_gate() -> None:
+    cfg = copy.deepcopy(config.load())
+    cfg["budgets"]["webapp_targets"]["required"] = True
+    got = _targets(FIGURES, cfg)
+    assert all(g.required for g in got.values())
+    assert not got["size"].passed and "advisory" not in got["size"].detail
+    met = {
+        **FIGURES,
+        "gzip_download_bytes": 240_000,
+        "mobile": {**FIGURES["mobile"], "time_to_first_prediction_ms": 2400.0},
+    }
+    assert all(g.passed for g in _targets(met, cfg).values())
+
+
+def test_no_table_no_target_gates_and_a_missing_figure_is_not_judged() -> None:
+    cfg = copy.deepcopy(config.load())
+    del cfg["budgets"]["webapp_targets"]
+    assert _targets(FIGURES, cfg) == {}
+    without_phone = {k: v for k, v in FIGURES.items() if k != "mobile"}
+    assert set(_targets(without_phone, config.load())) == {"first_visit", "size"}
