@@ -70,7 +70,7 @@ CSP = (
     "font-src 'self' data:; form-action 'self'; base-uri 'self'; report-uri /__csp"
 )
 CSP_REPORTS = "/__csp"
-GZIP_TYPES = {".html", ".js", ".mjs", ".json", ".css", ".wasm", ".bin", ".svg", ".py", ".map", ".jsonl"}
+GZIP_TYPES = {".html", ".js", ".mjs", ".json", ".css", ".wasm", ".bin", ".svg", ".py", ".map", ".jsonl", ".txt"}
 MAX_REPORT_BYTES = 64 * 1024
 READ_TIMEOUT = 5.0  # seconds a connection may take to send a request (or stay idle between two)
 REQUEST_DEADLINE = 4.0  # seconds from a request's first byte to its last (headers and body)
