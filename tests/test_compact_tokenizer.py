@@ -99,3 +99,11 @@ def test_it_is_smaller_than_the_json_on_the_wire() -> None:
         return len(gzip.compress(data, compresslevel=9, mtime=0))
 
     assert gz(compact_tokenizer.compact_bytes(SPEC)) < gz(SPEC.read_bytes())
+
+
+def test_fold_runs_cover_pairs_and_keep_the_rest() -> None:
+    fold = {"65": "a", "66": "b", "67": "c", "256": "ā", "258": "ă", "260": "ą", "223": "ss", "8544": "i", "200": "È"}
+    runs, rest = compact_tokenizer.fold_runs(fold)
+    assert [65, 3, 1, 32] in runs and [256, 3, 2, 1] in runs  # A-C -> a-c; Latin pairs every other one
+    assert rest == {"223": "ss"}  # a replacement of two code points is kept as it is
+    assert compact_tokenizer.unfold_runs(runs, rest) == fold

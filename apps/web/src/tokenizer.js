@@ -34,8 +34,8 @@ export const COMPACT_FORMAT = "harness-tokenizer-lines/1";
 
 /**
  * The spec from its compact form (harness/app/compact_tokenizer.py, the file the app ships):
- * a JSON header line, then the vocabulary one word a line in index order, which is smaller than
- * tokenizer.json's quoted list. The header's word count refuses a truncated download.
+ * a JSON header line (the fold table as runs), then the vocabulary one word a line in index
+ * order, which is smaller than tokenizer.json. The header's word count refuses a truncated download.
  */
 export function parseCompact(text) {
   const cut = text.indexOf("\n");
@@ -51,7 +51,17 @@ export function parseCompact(text) {
   if (vocab.length !== facts.vocab_lines) {
     throw new TokenizerSpecError(`the compact tokenizer has ${vocab.length} words, its header says ${facts.vocab_lines}`);
   }
+  // The fold table comes as runs [start, count, step, delta] (key start + i * step folds to key +
+  // delta) plus the entries no run covers (harness/core/compact_tokenizer.py fold_runs).
+  const fold = {};
+  for (const [start, count, step, delta] of header.fold_runs || []) {
+    for (let i = 0; i < count; i += 1) fold[start + i * step] = String.fromCodePoint(start + i * step + delta);
+  }
+  Object.assign(fold, header.fold_rest || {});
   delete header.compact;
+  delete header.fold_runs;
+  delete header.fold_rest;
+  header.fold = fold;
   header.vocab = vocab;
   return header;
 }
