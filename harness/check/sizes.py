@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import export
-from harness.core import compact_tokenizer
+from harness.core import compact_tokenizer, tokenizer_kinds
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO
@@ -37,10 +37,11 @@ def shipped_files(bundle: Bundle, key: str) -> dict[str, dict[str, int]]:
         raise HarnessError(f"size budget {key!r}: expected one of {', '.join(p + ':<target>' for p in PLATFORMS)}")
     art = export.export(bundle, target)
     files = {name: {"bytes": e["bytes"], "gzip_bytes": e["gzip_bytes"]} for name, e in art.files.items()}
-    if platform == "android":
-        files["tokenizer.json"] = _file_entry(bundle.tokenizer_path)
-    if platform == "web":  # the app ships the compact form (harness/core/compact_tokenizer.py)
+    if platform == "web" and bundle.tokenizer_kind == tokenizer_kinds.HARNESS:
+        # the app ships the harness's own spec in its compact form (harness/core/compact_tokenizer.py)
         files[compact_tokenizer.COMPACT] = _gzip_entry(compact_tokenizer.compact_bytes(bundle.tokenizer_path))
+    elif platform in ("web", "android"):
+        files["tokenizer.json"] = _file_entry(bundle.tokenizer_path)
     if platform == "web" and APP_TOKENIZER.is_file():
         files["tokenizer.js"] = _file_entry(APP_TOKENIZER)
     return files
