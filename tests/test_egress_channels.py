@@ -46,6 +46,8 @@ CHANNELS = {
     "preconnect": f"""(text) => {{ for (const rel of ['preconnect', 'prefetch', 'preload']) {{
       const l = document.createElement('link'); l.rel = rel; l.as = 'fetch'; l.href = `{URL}`;
       document.head.appendChild(l); }} return 1; }}""",
+    "dns-prefetch": """(text) => { const l = document.createElement('link'); l.rel = 'dns-prefetch';
+      l.href = `//${text}.example`; document.head.appendChild(l); return 1; }""",
     "WebRTC STUN": f"""async (text) => {{ if (typeof RTCPeerConnection === 'undefined') return 'no WebRTC';
       const pc = new RTCPeerConnection({{ iceServers: [{{ urls: 'stun:{TARGET}' }}] }});
       pc.createDataChannel(text); await pc.setLocalDescription(await pc.createOffer());
@@ -58,7 +60,7 @@ CHANNELS = {
 # Engine settings turn these off (WebRTC's own UDP, speculative connections): then no packet is
 # sent, and a call that sent nothing has nothing to name (the namespace's witness saw nothing).
 # MiniBrowser refuses window.open without a user gesture (it returns null).
-MAY_NOT_TRY = {"preconnect", "WebRTC STUN", "window.open"}
+MAY_NOT_TRY = {"preconnect", "dns-prefetch", "WebRTC STUN", "window.open"}
 # WebKit refuses a worker's request under the page's CSP ("Load failed") but sends no report and
 # fires no event: refused, never named (docs/containment.md, Limits).
 UNNAMED = {("webkit", "Worker fetch"), ("webkit", "Worker script")}
@@ -168,5 +170,6 @@ def test_a_review_never_leaves_and_the_attempt_is_named(
         print(f"{engine}: {channel} sent nothing ({value}): nothing to name")
         assert value in ("no WebRTC", "no window", 1)
         return
-    assert "blocked a request off this machine" in error and f"127.0.0.1:{listener.port}" in error, error
+    target = f"DNS look-up of {REVIEW}.example" if channel == "dns-prefetch" else f"127.0.0.1:{listener.port}"
+    assert "blocked a request off this machine" in error and target in error, error
     print(f"{engine} {channel}: {error}")

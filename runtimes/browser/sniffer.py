@@ -28,7 +28,7 @@ from runtimes.browser.netns import Namespace
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
-SNAP = 128  # bytes per packet read: the link, IP and TCP/UDP headers are all we look at
+SNAP = 320  # bytes per packet read: the headers, and a DNS query's name
 MARK_PORT = 9  # discard: the sync markers' destination
 # Names of what is usually behind a UDP port (the channel, said in the error).
 UDP_CHANNELS = {3478: "WebRTC STUN", 19302: "WebRTC STUN", 53: "DNS", 5353: "mDNS"}
@@ -38,6 +38,7 @@ UDP_CHANNELS = {3478: "WebRTC STUN", 19302: "WebRTC STUN", 53: "DNS", 5353: "mDN
 class Attempt:
     protocol: str  # "tcp" (a refused connection) or "udp"
     address: str  # host:port the page tried to reach
+    name: str = ""  # the name a DNS query asked for
 
     @property
     def channel(self) -> str:
@@ -45,12 +46,22 @@ class Attempt:
         if self.protocol == "tcp":
             return "a TCP connection refused in the browsers' network namespace"
         port = int(self.address.rpartition(":")[2]) if self.address.rpartition(":")[2].isdigit() else 0
-        return f"a {UDP_CHANNELS.get(port, 'UDP')} datagram dropped in the browsers' network namespace"
+        what = f"DNS look-up of {self.name}" if self.name else f"{UDP_CHANNELS.get(port, 'UDP')} datagram"
+        return f"a {what} dropped in the browsers' network namespace"
 
 
 def _address(ip: bytes, port: int) -> str:
     host = ipaddress.ip_address(ip)
     return f"[{host}]:{port}" if host.version == 6 else f"{host}:{port}"
+
+
+def _dns_name(message: bytes) -> str:
+    """The first question's name of a DNS query (as far as the snapshot holds it)."""
+    labels, i = [], 12
+    while i < len(message) and 0 < message[i] < 64:
+        labels.append(message[i + 1 : i + 1 + message[i]].decode("ascii", "replace"))
+        i += 1 + message[i]
+    return ".".join(labels)
 
 
 MARK = Attempt("udp", "sync")  # what `parse` returns for the sniffer's own marker datagram
@@ -75,7 +86,7 @@ def parse(frame: bytes, marker: bytes) -> Attempt | None:
         dport = struct.unpack_from("!H", frame, l4 + 2)[0]
         if dport == MARK_PORT and frame[l4 + 8 : l4 + 8 + len(marker)] == marker:
             return MARK
-        return Attempt("udp", _address(dst, dport))
+        return Attempt("udp", _address(dst, dport), _dns_name(frame[l4 + 8 :]) if dport == 53 else "")
     return None
 
 
