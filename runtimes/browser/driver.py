@@ -136,7 +136,8 @@ class Tab(ABC):
         from runtimes.browser.call_deadline import Watchdog
 
         self.errors.clear()
-        reported_before = len(self.blocked)  # the host's list: the server's CSP reports land there
+        reports = self._reports()
+        reported_before = len(reports)
         started = time.monotonic()
         failure: BrowserError | None = None
         out: dict[str, Any] = {}
@@ -156,7 +157,7 @@ class Tab(ABC):
                 with contextlib.suppress(BrowserError):  # the page's record of what came late is this call's
                     late = self._call(_SETTLE.format(ms=int(settle_s * 1000)), None, settle_s + 30)
                     out["blocked"] = [*(out.get("blocked") or []), *(late or [])]
-        leaks = self._leaks(out, self.blocked[reported_before:], dialed)
+        leaks = self._leaks(out, reports[reported_before:], dialed)
         if leaks:
             url, channel = leaks[0]
             channel = channel or next((c for u, c in leaks if u == url and c), "")  # another witness may name it
@@ -192,6 +193,12 @@ class Tab(ABC):
 
     def _network(self) -> BrowserNetwork:
         return self.network if self.network is not None else _UNCONTAINED
+
+    def _reports(self) -> list[str]:
+        """Where the server's CSP reports for this tab land: its engine's own list when the engine
+        has a namespace (a late report is then its engine's), else the host's one list."""
+        network = self._network()
+        return network.reports if network.contained else self.blocked
 
     def _where(self) -> str | None:
         """The URL the tab shows now (None where the driver cannot tell)."""

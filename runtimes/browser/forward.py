@@ -18,6 +18,16 @@ import threading
 from runtimes.browser.netns import Namespace
 
 CHUNK = 256 * 1024
+# The harness-side address of each connection a Forward made -> the reports list of its owner:
+# how a server tells which engine's namespace a request came from.
+_PEERS: dict[tuple[str, int], list[str]] = {}
+_PEERS_LOCK = threading.Lock()
+
+
+def reports_of(client: tuple[str, int]) -> list[str] | None:
+    """The reports list of the Forward whose connection has this address (None: not forwarded)."""
+    with _PEERS_LOCK:
+        return _PEERS.get((str(client[0]), int(client[1])))
 
 
 def _pump(source: socket.socket, sink: socket.socket) -> None:
@@ -43,9 +53,11 @@ class Forward:
         listen_in: Namespace | None,
         connect_in: Namespace | None,
         listen_port: int | None = None,
+        reports: list[str] | None = None,
     ) -> None:
         self.target_port = target_port
         self.connect_in = connect_in
+        self.reports = reports  # where a server files what arrives through this door (CSP reports)
         sock = listen_in.socket() if listen_in is not None else socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", target_port if listen_port is None else listen_port))
@@ -70,6 +82,9 @@ class Forward:
             self._open |= {inbound, outbound}
         try:
             outbound.connect(("127.0.0.1", self.target_port))
+            if self.reports is not None:
+                with _PEERS_LOCK:
+                    _PEERS[outbound.getsockname()[:2]] = self.reports
             for s in (inbound, outbound):
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             back = threading.Thread(target=_pump, args=(outbound, inbound), daemon=True)
@@ -81,6 +96,8 @@ class Forward:
         finally:
             with self._lock:
                 self._open -= {inbound, outbound}
+            with _PEERS_LOCK, contextlib.suppress(OSError):
+                _PEERS.pop(outbound.getsockname()[:2], None)
             inbound.close()
             outbound.close()
 

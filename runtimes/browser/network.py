@@ -59,6 +59,7 @@ class BrowserNetwork:
             _every_address_local(namespace)
         self.sniffer = Sniffer(namespace) if namespace is not None else None
         self._forwards: dict[int, Forward] = {}
+        self.reports: list[str] = []  # CSP reports the servers got from this namespace's browsers
 
     @classmethod
     def create(cls, engine: str) -> BrowserNetwork:
@@ -104,7 +105,7 @@ class BrowserNetwork:
         port = urlsplit(url).port
         if self.namespace is None or port is None or port in self._forwards:
             return
-        self._forwards[port] = Forward(port, listen_in=self.namespace, connect_in=None)
+        self._forwards[port] = Forward(port, listen_in=self.namespace, connect_in=None, reports=self.reports)
 
     def reach_in(self, port: int) -> int:
         """A port on this machine's loopback that leads to `port` inside (for a driver that

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from runtimes.browser import forward
 from runtimes.browser.bounded import BoundedHTTPServer
 
 MIME = {
@@ -158,8 +159,10 @@ class StaticServer:
                 self._gzipped[path] = cached
         return cached[1]
 
-    def record_violation(self, body: bytes) -> None:
-        """A CSP report (report-uri format): the URL the browser refused goes into `blocked`."""
+    def record_violation(self, body: bytes, client: tuple[str, int] | None = None) -> None:
+        """A CSP report (report-uri format): the URL the browser refused goes into `blocked`, and
+        into the reports of the engine whose namespace it came from (forward.py knows by the
+        forwarded connection's address), so a late report is that engine's, not any engine's."""
         try:
             report = json.loads(body or b"{}")
         except ValueError:
@@ -168,6 +171,9 @@ class StaticServer:
             inner = report.get("csp-report", report)
             uri = inner.get("blocked-uri") or inner.get("blockedURL") if isinstance(inner, dict) else None
             self.blocked.append(str(uri or "?"))
+            sink = forward.reports_of(client) if client is not None else None
+            if sink is not None:
+                sink.append(str(uri or "?"))
 
     def allowed_host(self, host: str | None) -> bool:
         return host is not None and host.strip().lower() in self.hosts
@@ -285,7 +291,7 @@ def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
             if length > MAX_REPORT_BYTES:
                 self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "report too large")
                 return
-            server.record_violation(self.rfile.read(length))
+            server.record_violation(self.rfile.read(length), self.client_address[:2])
             self.server.deadlines.done(self.connection)  # type: ignore[attr-defined] # received whole
             server.requests.append((204, self.path))
             self.send_response(HTTPStatus.NO_CONTENT)
