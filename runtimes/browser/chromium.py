@@ -35,6 +35,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-quic",
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",  # WebRTC: no UDP of its own (no STUN)
+    "--dns-prefetch-disable",  # no DNS look-ups ahead of a page's requests
     "--no-first-run",
     "--use-angle=swiftshader",  # WebGL on the CPU, no GPU here (FACTS)
     "--enable-unsafe-swiftshader",
@@ -74,6 +76,10 @@ class ChromiumTab(Tab):
         self.blocked = driver.blocked  # the host's one list
         self._routed = driver.routed  # what the route guard refused (the CSP's reports land in `blocked`)
         self._own_context = context  # a fresh context made for this tab only, closed with it
+        self._opened: list[Any] = []  # windows the page opened (window.open), until asked for
+        page.on("popup", lambda popup: self._opened.append(popup))
+        self._navigations: list[str] = []  # where the main frame was sent during the current call
+        page.on("request", self._on_request)
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         page.on("console", lambda m: self.errors.append(f"console error: {m.text}") if m.type == "error" else None)
 
@@ -81,6 +87,7 @@ class ChromiumTab(Tab):
         from playwright.sync_api import Error as PlaywrightError
 
         routed_before = len(self._routed)
+        self._navigations.clear()
         # Argument and result cross as one JSON string each: Playwright's own serializer takes
         # ~600 ms for a list of 57k ints, a string of the same data ~20 ms. page.evaluate has no
         # timeout of its own, so the page races the call against a timer.
@@ -106,6 +113,25 @@ class ChromiumTab(Tab):
             self.page.locator(selector).press_sequentially(text)
         except PlaywrightError as e:
             raise BrowserError(f"browser: {first_line(e)}") from None
+
+    def _on_request(self, request: Any) -> None:
+        if request.is_navigation_request() and request.frame == self.page.main_frame:
+            self._navigations.append(str(request.url))
+
+    def _where(self) -> str | None:
+        """The URL the main frame was last sent to (a refused one shows chrome-error:// as page.url)."""
+        if self._navigations:
+            return self._navigations[-1]
+        return None if self.page.is_closed() else str(self.page.url)
+
+    def _popups(self) -> list[str]:
+        opened, self._opened[:] = list(self._opened), []
+        urls = []
+        for popup in opened:
+            urls.append(str(popup.url))
+            with contextlib.suppress(Exception):
+                popup.close()
+        return urls
 
     @property
     def closed(self) -> bool:
@@ -146,7 +172,8 @@ class ChromiumDriver(BrowserDriver):
         started = time.perf_counter()
         executable = find_chromium()
         try:
-            self._pw = sync_playwright().start()
+            with self._network().entered():  # Playwright's node driver, and so Chromium, born inside
+                self._pw = sync_playwright().start()
             self.browser = self._pw.chromium.launch(executable_path=executable, headless=True, args=self.args)
             self.context = self.new_context()
         except Exception as e:  # a bad executable, a crash at start-up, a driver that would not start
@@ -160,6 +187,7 @@ class ChromiumDriver(BrowserDriver):
             "engine": self.engine,
             "executable": executable,
             "start_seconds": round(self.start_seconds, 3),
+            "network": self._network().describe(),
         }
 
     def new_context(self, **options: Any) -> Any:
@@ -186,7 +214,9 @@ class ChromiumDriver(BrowserDriver):
     ) -> ChromiumTab:
         fresh = fresh_context or profile is not None  # a device profile gets its own context
         context = self.new_context(**_context_options(profile)) if fresh else self.context
+        self.reach(url)
         tab = ChromiumTab(context.new_page(), self, context if fresh else None)
+        tab.opened(url, self)
         try:
             if profile is not None:
                 _throttle(context.new_cdp_session(tab.page), profile)

@@ -17,10 +17,12 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from harness.core.errors import HarnessError
 from runtimes.base import Availability
+from runtimes.browser.network import BrowserNetwork
+from runtimes.browser.sniffer import Attempt
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 LOCAL_SCHEMES = ("data", "blob", "about")
@@ -34,6 +36,25 @@ def stays_on_machine(url: str) -> bool:
     """The guard's rule: loopback hosts and local schemes pass; anything else leaves the machine."""
     parts = urlsplit(url)
     return parts.scheme in LOCAL_SCHEMES or parts.hostname in LOOPBACK
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _leave_target(url: str) -> str:
+    """The URL a page navigated to; an engine's error page carries it in its query (Firefox's
+    about:neterror?...&u=URL)."""
+    if url.startswith("about:"):
+        target = parse_qs(urlsplit(url).query).get("u")
+        if target:
+            return target[0]
+    return url
+
+
+def _error_page(url: str) -> bool:
+    return url.startswith(("chrome-error:", "about:"))
 
 
 def first_line(exc: BaseException) -> str:
@@ -63,6 +84,8 @@ _WITH_VIOLATIONS = (
 )
 
 
+_SETTLE = "() => new Promise((r) => setTimeout(r, {ms})).then(() => (window.__harnessBlocked || []).splice(0))"
+
 # Chromium's console line for a refusal: "Connecting to 'URL' violates the following Content
 # Security Policy directive: "connect-src ..."", "Sending form data to 'URL' violates ...".
 _CSP_CONSOLE = re.compile(r"'([^']+)' violates the following Content Security Policy directive: \"([a-z-]+)")
@@ -76,6 +99,9 @@ _SET_VALUE = """([selector, text]) => {
 }"""
 
 
+_UNCONTAINED = BrowserNetwork(None, "not set")
+
+
 class Tab(ABC):
     """One page of one engine; errors the page reports during a call fail that call, and so
     does a request it tried to send off this machine."""
@@ -85,6 +111,14 @@ class Tab(ABC):
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.blocked: list[str] = []  # the host's one list, set by the driver
+        self.network: BrowserNetwork | None = None  # the driver's, set by it: its namespace's witness
+        self.origin = ""  # the origin the tab was opened on (set by `opened`): leaving it is a navigation
+
+    def opened(self, url: str, driver: BrowserDriver) -> None:
+        """Called by each driver's open_tab: where the tab belongs, and its driver's witnesses."""
+        self.origin = _origin(url)
+        self.blocked = driver.blocked
+        self.network = driver.network
 
     def call(
         self, function_source: str, arg: Any = None, timeout_s: float = CALL_TIMEOUT_S, settle_s: float = 0.0
@@ -102,37 +136,77 @@ class Tab(ABC):
         from runtimes.browser.call_deadline import Watchdog
 
         self.errors.clear()
-        reported_before = len(self.blocked)  # the host's list: the server's CSP reports land there
+        reports = self._reports()
+        reported_before = len(reports)
         started = time.monotonic()
-        try:
-            with Watchdog(self.engine, timeout_s) as dog:
-                out = self._call(_WITH_VIOLATIONS.format(fn=function_source), arg, timeout_s)
-        except BrowserError:
-            if dog.fired or time.monotonic() - started >= timeout_s:
-                with contextlib.suppress(Exception):  # a page whose process was killed may not close cleanly
+        failure: BrowserError | None = None
+        out: dict[str, Any] = {}
+        with self._network().watching() as dialed:
+            try:
+                with Watchdog(self.engine, timeout_s) as dog:
+                    out = self._call(_WITH_VIOLATIONS.format(fn=function_source), arg, timeout_s)
+            except BrowserError as e:
+                if dog.fired or time.monotonic() - started >= timeout_s:
+                    with contextlib.suppress(Exception):  # a page whose process was killed may not close cleanly
+                        self.close()
+                    raise BrowserError(
+                        f"browser: the page did not return within {timeout_s:g} s (page discarded)"
+                    ) from None
+                failure = e
+            if settle_s > 0 and not self.closed:  # a page call, not a sleep: Playwright delivers events only then
+                with contextlib.suppress(BrowserError):  # the page's record of what came late is this call's
+                    late = self._call(_SETTLE.format(ms=int(settle_s * 1000)), None, settle_s + 30)
+                    out["blocked"] = [*(out.get("blocked") or []), *(late or [])]
+        leaks = self._leaks(out, reports[reported_before:], dialed)
+        if leaks:
+            url, channel = leaks[0]
+            channel = channel or next((c for u, c in leaks if u == url and c), "")  # another witness may name it
+            if any(c == "navigation" for _, c in leaks):
+                with contextlib.suppress(Exception):  # the harness's page is gone: the next call opens a fresh one
                     self.close()
-                raise BrowserError(
-                    f"browser: the page did not return within {timeout_s:g} s (page discarded)"
-                ) from None
-            raise
-        refused = [str(u) for u in out.get("blocked") or []]
-        if settle_s > 0:  # a page call, not a sleep: Playwright delivers console events only during one
-            with contextlib.suppress(BrowserError):
-                self._call(f"() => new Promise((r) => setTimeout(r, {int(settle_s * 1000)}))", None, settle_s + 30)
-        reported = [str(u) for u in self.blocked[reported_before:]]
-        said = [m.groups() for m in map(_CSP_CONSOLE.search, self.errors) if m]
-        if refused:  # named first: the console error a refusal also causes says less
-            self.blocked.extend(refused)
-            raise BrowserError(f"browser: blocked a request off this machine: {refused[0]}")
-        if said:  # the engine's own console line names the directive, that is the channel
-            url, directive = said[0]
-            self.blocked.append(url)
-            raise BrowserError(f"browser: blocked a request off this machine: {url} ({directive})")
-        if reported:  # the browser told the server, though the page said nothing
-            raise BrowserError(f"browser: blocked a request off this machine: {reported[0]} (reported to the server)")
+            if channel not in ("", "reported to the server"):
+                self.blocked.append(url)
+            named = f" ({channel})" if channel else ""
+            raise BrowserError(f"browser: blocked a request off this machine: {url}{named}")
+        if failure is not None:
+            raise failure
         if self.errors:
             raise BrowserError(f"browser: {self.errors[0]}")
         return out.get("value")
+
+    def _leaks(self, out: dict[str, Any], reported: list[str], dialed: list[Attempt]) -> list[tuple[str, str]]:
+        """Every witness of a request off this page's server during the call, most telling
+        first, as (address, channel): the page's own record (silenceable), the engine's console
+        line (names the CSP directive), the page leaving its origin, a window it opened, what
+        the namespace refused, and the browser's CSP report to the server (unsilenceable)."""
+        leaks: list[tuple[str, str]] = [(str(u), "") for u in out.get("blocked") or []]
+        leaks += [(m.group(1), m.group(2)) for m in map(_CSP_CONSOLE.search, self.errors) if m]
+        where = self._where()
+        if self.origin and where and not where.startswith(("about:blank",)) and _origin(where) != self.origin:
+            leaks.append((_leave_target(where), "navigation"))
+        leaks += [(url, "window.open") for url in self._popups()]
+        if dialed:  # an engine's error page names no target: the address the namespace refused does
+            leaks = [(dialed[0].address if _error_page(u) else u, c) for u, c in leaks]
+        leaks += [(a.address, a.channel) for a in dialed]
+        leaks += [(str(u), "reported to the server") for u in reported]
+        return leaks
+
+    def _network(self) -> BrowserNetwork:
+        return self.network if self.network is not None else _UNCONTAINED
+
+    def _reports(self) -> list[str]:
+        """Where the server's CSP reports for this tab land: its engine's own list when the engine
+        has a namespace (a late report is then its engine's), else the host's one list."""
+        network = self._network()
+        return network.reports if network.contained else self.blocked
+
+    def _where(self) -> str | None:
+        """The URL the tab shows now (None where the driver cannot tell)."""
+        return None
+
+    def _popups(self) -> list[str]:
+        """URLs of windows the page opened since the last asking (closed on the way)."""
+        return []
 
     @abstractmethod
     def _call(self, function_source: str, arg: Any, timeout_s: float) -> Any:
@@ -211,6 +285,15 @@ class BrowserDriver(ABC):
         self.blocked: list[str] = []  # URLs a page tried to reach off this machine
         self.start_seconds = 0.0
         self.display: Any = None  # the process's Xvfb, for engines that need a screen (set by the host)
+        self.network: BrowserNetwork | None = None  # what its browsers can reach (set by the host)
+
+    def _network(self) -> BrowserNetwork:
+        return self.network if self.network is not None else _UNCONTAINED
+
+    def reach(self, url: str) -> None:
+        """Make the server of `url` reachable from this driver's browsers (call before opening it)."""
+        if self.network is not None:
+            self.network.expose(url)
 
     @classmethod
     @abstractmethod

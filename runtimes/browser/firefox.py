@@ -39,7 +39,12 @@ NPM_HINT = "make setup (npm ci; puppeteer-core is pinned in package.json and dow
 # Nothing on the way to a page may reach for the network (there is none here anyway).
 PREFS = {
     "network.dns.disablePrefetch": True,
+    "network.dns.disablePrefetchFromHTTPS": True,
     "network.prefetch-next": False,
+    "network.predictor.enabled": False,  # no speculative connections (preconnect ahead of use)
+    "network.http.speculative-parallel-limit": 0,
+    "media.peerconnection.enabled": False,  # no WebRTC at all: no STUN over UDP
+    "media.peerconnection.ice.no_host": True,
     "network.captive-portal-service.enabled": False,
     "network.connectivity-service.enabled": False,
     "browser.region.network.url": "",
@@ -75,6 +80,7 @@ class FirefoxTab(Tab):
         super().__init__()
         self.driver = driver
         self.id = tab_id
+        self._state: dict[str, Any] = {}  # the bridge's last word on where the tab is and what it opened
 
     def _call(self, function_source: str, arg: Any, timeout_s: float) -> Any:
         reply = self.driver._request(
@@ -88,9 +94,17 @@ class FirefoxTab(Tab):
             timeout_s + 10,
         )
         self.errors.extend(reply.get("errors", []))
+        self._state = {"where": reply.get("where"), "popups": reply.get("popups") or []}
         if "error" in reply:
             raise BrowserError(f"browser: {reply['error']}")
         return reply["value"]
+
+    def _where(self) -> str | None:
+        return self._state.get("where")
+
+    def _popups(self) -> list[str]:
+        popups, self._state["popups"] = self._state.get("popups") or [], []
+        return [str(u) for u in popups]
 
     def type_text(self, selector: str, text: str) -> None:
         """Key by key through puppeteer's keyboard (WebDriver BiDi input actions)."""
@@ -163,6 +177,7 @@ class FirefoxDriver(BrowserDriver):
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self._stderr,
+                enter=self._network().preexec(),  # the bridge, and so Firefox, born inside
             )
             threading.Thread(target=self._read_replies, name="firefox-bridge", daemon=True).start()
             value = self._request(
@@ -189,6 +204,7 @@ class FirefoxDriver(BrowserDriver):
             "headless": self.headless,
             "display": self.display.display if self.display is not None else None,
             "start_seconds": round(time.perf_counter() - t0, 3),
+            "network": self._network().describe(),
         }
         self.start_seconds = self.facts["start_seconds"]
 
@@ -241,6 +257,7 @@ class FirefoxDriver(BrowserDriver):
     ) -> FirefoxTab:
         if init_script is not None or profile is not None:
             raise BrowserError("browser: firefox: init scripts and device profiles need Chromium's DevTools protocol")
+        self.reach(url)
         reply = self._request(
             {
                 "op": "open",
@@ -252,7 +269,7 @@ class FirefoxDriver(BrowserDriver):
             timeout_s * 2 + 10,
         )
         tab = FirefoxTab(self, reply["value"]["tab"])
-        tab.blocked = self.blocked
+        tab.opened(url, self)
         return tab
 
     def close(self) -> None:

@@ -71,8 +71,9 @@ const ops = {
   async open(req) {
     const context = req.fresh ? await browser.createBrowserContext() : null;
     const page = await (context || browser).newPage();
-    const tab = { page, context, errors: [] };
+    const tab = { page, context, errors: [], popups: [] };
     page.on("pageerror", (e) => tab.errors.push(`page error: ${oneLine(e)}`));
+    page.on("popup", (p) => p && tab.popups.push(p)); // window.open: named by Python, closed here
     page.on("console", (m) => {
       if (m.type() === "error") tab.errors.push(`console error: ${m.text()}`);
     });
@@ -129,6 +130,23 @@ const ops = {
   },
 };
 
+// Where the tab is now and the windows it opened since the last request (closed on the way):
+// the witnesses of a navigation away and of window.open, whatever the page says.
+async function tabState(tab) {
+  const popups = tab.popups.splice(0).map((p) => {
+    const url = p.url();
+    p.close().catch(() => {});
+    return url;
+  });
+  let where;
+  try {
+    where = tab.page.url();
+  } catch {
+    where = null;
+  }
+  return { where, popups };
+}
+
 async function closeTab(id) {
   const tab = tabs.get(id);
   tabs.delete(id);
@@ -164,9 +182,11 @@ lines.on("line", async (line) => {
   if (tab) tab.errors.length = 0;
   try {
     const value = await ops[req.op](req);
-    reply({ id: req.id, value: value ?? null, errors: tab ? tab.errors.slice() : [] });
+    const state = tab && req.op === "call" ? await tabState(tab) : {};
+    reply({ id: req.id, value: value ?? null, errors: tab ? tab.errors.slice() : [], ...state });
   } catch (e) {
-    reply({ id: req.id, error: oneLine(e), errors: tab ? tab.errors.slice() : [], value: null });
+    const state = tab && req.op === "call" ? await tabState(tab) : {};
+    reply({ id: req.id, error: oneLine(e), errors: tab ? tab.errors.slice() : [], value: null, ...state });
   }
   if (req.op === "quit") process.exit(0);
 });

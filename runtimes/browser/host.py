@@ -20,6 +20,7 @@ from harness.core.paths import REPO
 from runtimes.base import Availability
 from runtimes.browser import guardian, procs
 from runtimes.browser.driver import BrowserDriver, Tab
+from runtimes.browser.network import BrowserNetwork
 from runtimes.browser.server import StaticServer
 from runtimes.browser.xvfb import Xvfb
 from runtimes.browser.xvfb import available as xvfb_available
@@ -131,9 +132,14 @@ class BrowserHost:
                 raise HarnessError(f"browser {engine} unavailable: {ok.reason}; {ok.install}")
             driver = driver_class(engine)()
             driver.blocked = self.blocked
+            driver.network = BrowserNetwork.create(engine)  # its own: what it tries is its own
             if engine in SCREEN_ENGINES:
                 driver.display = self.screen()
-            driver.launch()
+            try:
+                driver.launch()
+            except BaseException:
+                driver.network.close()
+                raise
             self.drivers[engine] = driver
         return self.drivers[engine]
 
@@ -153,6 +159,8 @@ class BrowserHost:
         for driver in self.drivers.values():
             with contextlib.suppress(BaseException):  # a second Ctrl-C must not stop the cleanup
                 driver.close()
+            if driver.network is not None:
+                driver.network.close()
         self.drivers.clear()
         if self.xvfb is not None:
             self.xvfb.stop()

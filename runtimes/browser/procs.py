@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from typing import Any
 
 _PR_SET_PDEATHSIG = 1
@@ -29,17 +30,25 @@ def _pdeathsig() -> None:
         _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def popen_kwargs(die_with_parent: bool = True) -> dict[str, Any]:
-    """For a Popen made elsewhere (Selenium's Service takes them as `popen_kw`)."""
-    preexec = _pdeathsig if die_with_parent and _prctl is not None else None
-    return {"start_new_session": True, "preexec_fn": preexec}
+def popen_kwargs(die_with_parent: bool = True, enter: Callable[[], None] | None = None) -> dict[str, Any]:
+    """For a Popen made elsewhere (Selenium's Service takes them as `popen_kw`). `enter`: run in
+    the child before exec (joining the browsers' network namespace, network.py)."""
+    steps = [f for f in (_pdeathsig if die_with_parent and _prctl is not None else None, enter) if f is not None]
+
+    def preexec() -> None:
+        for step in steps:
+            step()
+
+    return {"start_new_session": True, "preexec_fn": preexec if steps else None}
 
 
-def spawn(argv: list[str], *, die_with_parent: bool = True, **kwargs: Any) -> subprocess.Popen[bytes]:
+def spawn(
+    argv: list[str], *, die_with_parent: bool = True, enter: Callable[[], None] | None = None, **kwargs: Any
+) -> subprocess.Popen[bytes]:
     """Popen in a new session (own process group, no terminal: Ctrl-C reaches only us).
 
     PR_SET_PDEATHSIG fires when the spawning *thread* ends: spawn from the main thread."""
-    return subprocess.Popen(argv, **popen_kwargs(die_with_parent), **kwargs)
+    return subprocess.Popen(argv, **popen_kwargs(die_with_parent, enter), **kwargs)
 
 
 def group_alive(pgid: int) -> bool:

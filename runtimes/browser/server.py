@@ -36,12 +36,14 @@ import json
 import socket
 import sys
 import threading
-import time
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from runtimes.browser import forward
+from runtimes.browser.bounded import BoundedHTTPServer
 
 MIME = {
     ".html": "text/html; charset=utf-8",
@@ -74,8 +76,6 @@ GZIP_TYPES = {".html", ".js", ".mjs", ".json", ".css", ".wasm", ".bin", ".svg", 
 MAX_REPORT_BYTES = 64 * 1024
 READ_TIMEOUT = 5.0  # seconds a connection may take to send a request (or stay idle between two)
 REQUEST_DEADLINE = 4.0  # seconds from a request's first byte to its last (headers and body)
-MAX_CONNECTIONS = 64  # connections handled at once; a browser opens about 6 per page
-BUSY = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 ISOLATION_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Embedder-Policy": "require-corp",
@@ -159,8 +159,10 @@ class StaticServer:
                 self._gzipped[path] = cached
         return cached[1]
 
-    def record_violation(self, body: bytes) -> None:
-        """A CSP report (report-uri format): the URL the browser refused goes into `blocked`."""
+    def record_violation(self, body: bytes, client: tuple[str, int] | None = None) -> None:
+        """A CSP report (report-uri format): the URL the browser refused goes into `blocked`, and
+        into the reports of the engine whose namespace it came from (forward.py knows by the
+        forwarded connection's address), so a late report is that engine's, not any engine's."""
         try:
             report = json.loads(body or b"{}")
         except ValueError:
@@ -169,6 +171,9 @@ class StaticServer:
             inner = report.get("csp-report", report)
             uri = inner.get("blocked-uri") or inner.get("blockedURL") if isinstance(inner, dict) else None
             self.blocked.append(str(uri or "?"))
+            sink = forward.reports_of(client) if client is not None else None
+            if sink is not None:
+                sink.append(str(uri or "?"))
 
     def allowed_host(self, host: str | None) -> bool:
         return host is not None and host.strip().lower() in self.hosts
@@ -187,91 +192,6 @@ class StaticServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class BoundedHTTPServer(ThreadingHTTPServer):
-    """A thread per connection, at most MAX_CONNECTIONS of them; the next connection is
-    answered 503 (Retry-After: 1) and closed instead of waiting or holding a thread."""
-
-    daemon_threads = True
-    request_queue_size = 512  # listen backlog: with the default 5 a burst of connects stalls in SYN retries
-
-    def __init__(self, address: tuple[str, int], handler: Any, max_connections: int = MAX_CONNECTIONS) -> None:
-        super().__init__(address, handler)
-        self.slots = threading.BoundedSemaphore(max_connections)
-        self.deadlines = Deadlines()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if not self.slots.acquire(blocking=False):
-            self._busy(request)
-            return
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self.slots.release()
-            raise
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self.slots.release()
-
-    def _busy(self, request: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            request.settimeout(0.5)
-            request.sendall(BUSY)
-            request.setblocking(False)
-            with contextlib.suppress(OSError):
-                request.recv(65536)  # what the client already sent, so closing does not reset the reply
-        self.shutdown_request(request)
-
-
-class Deadlines:
-    """Each connection's deadline for the request it is receiving, watched by one thread that
-    shuts the reading side of any connection past it (its handler then answers 408)."""
-
-    def __init__(self, tick: float = 0.25) -> None:
-        self._due: dict[socket.socket, float] = {}
-        self._cut: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self._tick = tick
-        self._thread: threading.Thread | None = None
-
-    def start(self, conn: socket.socket, seconds: float) -> None:
-        with self._lock:
-            self._due[conn] = time.monotonic() + seconds
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._watch, name="harness-deadlines", daemon=True)
-                self._thread.start()
-
-    def done(self, conn: socket.socket) -> bool:
-        """Stop watching `conn`; True when it was cut at its deadline (what arrived is partial)."""
-        with self._lock:
-            self._due.pop(conn, None)
-            return conn in self._cut
-
-    def was_cut(self, conn: socket.socket) -> bool:
-        with self._lock:
-            return conn in self._cut
-
-    def forget(self, conn: socket.socket) -> None:
-        with self._lock:
-            self._due.pop(conn, None)
-            self._cut.discard(conn)
-
-    def _watch(self) -> None:
-        while True:
-            time.sleep(self._tick)
-            now = time.monotonic()
-            with self._lock:
-                late = [c for c, t in self._due.items() if t <= now]
-                for c in late:
-                    del self._due[c]
-                    self._cut.add(c)
-            for c in late:
-                with contextlib.suppress(OSError):
-                    c.shutdown(socket.SHUT_RD)
 
 
 def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
@@ -371,7 +291,7 @@ def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
             if length > MAX_REPORT_BYTES:
                 self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "report too large")
                 return
-            server.record_violation(self.rfile.read(length))
+            server.record_violation(self.rfile.read(length), self.client_address[:2])
             self.server.deadlines.done(self.connection)  # type: ignore[attr-defined] # received whole
             server.requests.append((204, self.path))
             self.send_response(HTTPStatus.NO_CONTENT)

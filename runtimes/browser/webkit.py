@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -78,6 +79,7 @@ class WebKitTab(Tab):
         super().__init__()
         self.driver = driver
         self.handle = handle
+        self._windows_before: set[str] = set()
 
     def _call(self, function_source: str, arg: Any, timeout_s: float) -> Any:
         from selenium.common.exceptions import WebDriverException
@@ -86,6 +88,7 @@ class WebKitTab(Tab):
         try:
             if wd.current_window_handle != self.handle:
                 wd.switch_to.window(self.handle)
+            self._windows_before = set(wd.window_handles)
             wd.set_script_timeout(timeout_s)
             reply = wd.execute_async_script(CALL_SCRIPT.replace("__SOURCE__", function_source), arg)
         except WebDriverException as e:
@@ -94,6 +97,30 @@ class WebKitTab(Tab):
         if "error" in reply:
             raise BrowserError(f"browser: {reply['error']}")
         return json.loads(reply["json"])
+
+    def _where(self) -> str | None:
+        from selenium.common.exceptions import WebDriverException
+
+        try:
+            self.driver._wd.switch_to.window(self.handle)
+            return str(self.driver._wd.current_url)
+        except (WebDriverException, AttributeError):
+            return None
+
+    def _popups(self) -> list[str]:
+        """Windows that appeared during the call: window.open (WebDriver classic has no events)."""
+        from selenium.common.exceptions import WebDriverException
+
+        wd, urls = self.driver._wd, []
+        try:
+            for handle in set(wd.window_handles) - self._windows_before:
+                wd.switch_to.window(handle)
+                urls.append(str(wd.current_url))
+                wd.close()
+            wd.switch_to.window(self.handle)
+        except (WebDriverException, AttributeError):
+            pass
+        return urls
 
     def type_text(self, selector: str, text: str) -> None:
         """Cleared, then WebDriver's Element Send Keys (the text as key events). WebKitWebDriver
@@ -146,7 +173,8 @@ class WebKitDriver(BrowserDriver):
         # JSC_useSharedArrayBuffer=true would enable wasm threads (slower here, see FINDINGS).
         self.extra_env = {"LANG": "en_US.UTF-8", **(env or {})}
         self._wd: Any = None
-        self._service: Any = None
+        self._service: subprocess.Popen[bytes] | None = None
+        self._service_url = ""
         self._fresh_tab_used = False
 
     @classmethod
@@ -169,7 +197,6 @@ class WebKitDriver(BrowserDriver):
             raise BrowserError(f"browser: webkit unavailable: {ok.reason}; {ok.install}")
         os.environ["SE_OFFLINE"] = "true"  # selenium-manager must never try to download a driver
         from selenium import webdriver
-        from selenium.webdriver.webkitgtk.service import Service
 
         t0 = time.perf_counter()
         env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
@@ -181,14 +208,23 @@ class WebKitDriver(BrowserDriver):
             self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the driver
             # Its own session: MiniBrowser and the web/network processes join the driver's group.
             # Started here, in the calling thread (PR_SET_PDEATHSIG is per thread), not by
-            # webdriver.WebKitGTK(...) in the session thread below.
-            self._service = Service(
-                executable_path=find_webdriver(),
+            # webdriver.WebKitGTK(...) in the session thread below; inside the browsers' network
+            # namespace, its port forwarded out to Selenium (Selenium's own Service would look
+            # for the port on this machine's loopback, where it is not).
+            network = self._network()
+            port = network.free_port()
+            self._service = procs.spawn(
+                [find_webdriver() or "WebKitWebDriver", f"--port={port}"],
                 env=env,
-                log_output=self._log,
-                popen_kw=procs.popen_kwargs(),
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=self._log,
+                enter=network.preexec(),
             )
-            self._service.start()
+            service = self._service
+            if not network.wait_listening(port, self.session_timeout_s, lambda: service.poll() is None):
+                raise BrowserError(f"browser: WebKitWebDriver did not listen within {self.session_timeout_s} s")
+            self._service_url = f"http://127.0.0.1:{network.reach_in(port)}"
             opts = webdriver.WebKitGTKOptions()
             opts.binary_location = find_minibrowser() or ""
             opts.add_argument("--automation")  # with explicit args MiniBrowser needs it (FACTS)
@@ -204,6 +240,7 @@ class WebKitDriver(BrowserDriver):
             "display": self.display.display if self.display is not None else None,
             "user_agent": self._wd.execute_script("return navigator.userAgent"),
             "start_seconds": round(time.perf_counter() - t0, 3),
+            "network": self._network().describe(),
         }
         self.start_seconds = self.facts["start_seconds"]
 
@@ -217,7 +254,7 @@ class WebKitDriver(BrowserDriver):
 
         def start() -> None:
             try:
-                config = ClientConfig(remote_server_addr=self._service.service_url)
+                config = ClientConfig(remote_server_addr=self._service_url)
                 box["wd"] = RemoteWebDriver(command_executor=RemoteConnection(client_config=config), options=opts)
             except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
                 box["error"] = e
@@ -260,9 +297,10 @@ class WebKitDriver(BrowserDriver):
                 wd.switch_to.new_window("window")  # rAF never fires and webgl reads take ~1 s
             self._fresh_tab_used = True
             wd.set_page_load_timeout(timeout_s)
+            self.reach(url)
             wd.get(url)
             tab = WebKitTab(self, wd.current_window_handle)
-            tab.blocked = self.blocked
+            tab.opened(url, self)
             if ready:
                 tab.wait_for(ready, timeout_s)
         except WebDriverException as e:
@@ -270,8 +308,8 @@ class WebKitDriver(BrowserDriver):
         return tab
 
     def _stop_service(self) -> None:
-        if self._service is not None and self._service.process is not None:
-            procs.stop_group(self._service.process.pid)
+        if self._service is not None:
+            procs.stop(self._service)
 
     def close(self) -> None:
         wd, self._wd = self._wd, None
