@@ -17,12 +17,18 @@ import io
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
 from harness.export import Artifact, Exporter
-from harness.export.coreml import INPUT_NAME, MAX_BATCH, OUTPUT_NAME, _loop_hint, concrete_function, frozen_heap
+from harness.export.coreml import (
+    MAX_BATCH,
+    OUTPUT_NAME,
+    _loop_hint,
+    concrete_function,
+    frozen_heap,
+    load_model,
+    token_ids_input,
+)
 from runtimes.coreml_nn_ref import MODEL_FILE
 from runtimes.frameworks import coreml_quiet as quiet
 from runtimes.frameworks import import_coremltools
@@ -34,17 +40,8 @@ class CoremlNnExporter(Exporter):
     version = 1
 
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
-        from runtimes.frameworks import import_keras
-
         with quiet():
-            keras = import_keras()
-            try:
-                model = keras.saving.load_model(bundle.model_path, compile=False)
-            except Exception as e:  # keras raises many types for a bad file
-                raise HarnessError(
-                    f"{bundle.model_path}: Keras cannot load it ({str(e).splitlines()[0][:200]})"
-                ) from None
-            mlmodel, facts = convert_nn(model, self.precision, bundle.model_path)
+            mlmodel, facts = convert_nn(load_model(bundle), self.precision, bundle.model_path)
             mlmodel.save(str(out / MODEL_FILE))
         return facts
 
@@ -61,11 +58,7 @@ def convert_nn(model: Any, precision: str, path: Path) -> tuple[Any, dict[str, A
                     [function],
                     source="tensorflow",
                     convert_to="neuralnetwork",
-                    inputs=[
-                        ct.TensorType(
-                            name=INPUT_NAME, shape=(ct.RangeDim(1, MAX_BATCH, default=1), length), dtype=np.int32
-                        )
-                    ],
+                    inputs=token_ids_input(ct, length),
                 )
         except Exception as e:  # the converter raises bare ValueError/NotImplementedError
             raise HarnessError(
