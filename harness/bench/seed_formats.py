@@ -19,15 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from harness.bench.runtimes import single_review
 from harness.core import bundle
 from harness.core.atomic import file_lock
-from harness.core.latency import latency_summary
 from harness.core.paths import cache_dir
 from harness.core.versions import dist_version
 from harness.data.make_bundle import make_bundle
 from harness.run.engines import Engines
 from runtimes import registry, tokenizers
-from runtimes.failures import RuntimeFailed, step
 from runtimes.selection import select
 
 WIDTH = 32
@@ -90,18 +89,11 @@ def bench_seed_formats(like: bundle.Bundle, text: str, repeats: int = 100) -> di
         figures["runtimes"][rid] = {"error": f"cannot run here: {missing}"}
     with Engines(b, chosen.runtimes) as engines:
         for rid in engines.runtime_ids:
-            try:
-                session = engines.session(rid)
-                with step(rid, "run"):
-                    lat = session.latency_ms(row, repeats=repeats, warmup=10)
-            except RuntimeFailed as e:
-                figures["runtimes"][rid] = {"error": e.failure.line()}
-                continue
-            summary = latency_summary(lat)
-            figures["runtimes"][rid] = {
-                "p50_ms": summary["p50"],
-                "p95_ms": summary["p95"],
-                "load_seconds": round(session.load_seconds, 2),
-                "artifact": engines.artifacts.get(rid, {}).get("model_format"),
-            }
+            figures["runtimes"][rid] = single_review(
+                engines,
+                rid,
+                row,
+                repeats,
+                lambda rid, _: {"artifact": engines.artifacts.get(rid, {}).get("model_format")},
+            )
     return figures
