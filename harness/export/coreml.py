@@ -71,27 +71,36 @@ def convert(
     `fp16_op`: Core ML's per-op precision selection (FP16ComputePrecision's op_selector; False
     keeps an op in float32), for `harness reduce` (harness/check/reduce.py)."""
     ct = import_coremltools()
-    with quiet():
-        function, plan, length = concrete_function(model, path)
-        try:
-            with frozen_heap():
-                mlmodel = ct.convert(
-                    [function],
-                    source="tensorflow",
-                    convert_to="mlprogram",
-                    compute_precision=_compute_precision(ct, precision, fp16_op),
-                    minimum_deployment_target=getattr(ct.target, DEPLOYMENT_TARGET),
-                    inputs=token_ids_input(ct, length),
-                )
-        except Exception as e:  # the converter raises bare ValueError/NotImplementedError
-            raise HarnessError(
-                f"{path}: coremltools {ct.__version__} cannot convert it ({str(e).splitlines()[0][:300]})"
-                + _loop_hint(function)
-            ) from None
+    mlmodel, plan = convert_function(
+        model,
+        path,
+        "",
+        convert_to="mlprogram",
+        compute_precision=_compute_precision(ct, precision, fp16_op),
+        minimum_deployment_target=getattr(ct.target, DEPLOYMENT_TARGET),
+    )
     facts = _facts(mlmodel, precision)
     if plan:
         facts["recurrent"] = plan
     return _rename_output(ct, mlmodel, facts), facts
+
+
+def convert_function(model: Any, path: Path, to: str, **options: Any) -> tuple[Any, list[dict[str, str]]]:
+    """(the converted model, the recurrent-layer plan) for both Core ML formats: the model's
+    concrete function through `ct.convert(..., **options)` with int32 token-id inputs. A refusal
+    is one HarnessError line naming the file, coremltools' version, `to` (" to a NeuralNetwork";
+    "" for an ML Program) and, for a traced while loop, why it fails."""
+    ct = import_coremltools()
+    with quiet():
+        function, plan, length = concrete_function(model, path)
+        try:
+            with frozen_heap():
+                return ct.convert([function], source="tensorflow", inputs=token_ids_input(ct, length), **options), plan
+        except Exception as e:  # the converter raises bare ValueError/NotImplementedError
+            raise HarnessError(
+                f"{path}: coremltools {ct.__version__} cannot convert it{to} ({str(e).splitlines()[0][:300]})"
+                + _loop_hint(function)
+            ) from None
 
 
 def concrete_function(model: Any, path: Path) -> tuple[Any, list[dict[str, str]], int]:

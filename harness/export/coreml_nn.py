@@ -18,16 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.bundle import Bundle
-from harness.core.errors import HarnessError
 from harness.export import Artifact, Exporter
 from harness.export.coreml import (
     MAX_BATCH,
     OUTPUT_NAME,
-    _loop_hint,
-    concrete_function,
-    frozen_heap,
+    convert_function,
     load_model,
-    token_ids_input,
 )
 from runtimes.coreml_nn_ref import MODEL_FILE
 from runtimes.frameworks import coreml_quiet as quiet
@@ -49,24 +45,11 @@ class CoremlNnExporter(Exporter):
 def convert_nn(model: Any, precision: str, path: Path) -> tuple[Any, dict[str, Any]]:
     """The NeuralNetwork for a loaded Keras model (`precision` "float32" or "float16" weights) and
     the facts the artifact manifest records; `path` names the model in errors."""
-    ct = import_coremltools()
-    with quiet():
-        function, plan, length = concrete_function(model, path)
-        try:
-            with frozen_heap():
-                mlmodel = ct.convert(
-                    [function],
-                    source="tensorflow",
-                    convert_to="neuralnetwork",
-                    inputs=token_ids_input(ct, length),
-                )
-        except Exception as e:  # the converter raises bare ValueError/NotImplementedError
-            raise HarnessError(
-                f"{path}: coremltools {ct.__version__} cannot convert it to a NeuralNetwork "
-                f"({str(e).splitlines()[0][:300]})" + _loop_hint(function)
-            ) from None
-        if precision == "float16":
+    mlmodel, plan = convert_function(model, path, " to a NeuralNetwork", convert_to="neuralnetwork")
+    if precision == "float16":
+        with quiet():
             mlmodel = weights_to_float16(mlmodel)
+    ct = import_coremltools()
     spec = mlmodel.get_spec()
     if spec.description.output[0].name != OUTPUT_NAME:  # TF names it `Identity`; the app reads `scores`
         ct.utils.rename_feature(spec, spec.description.output[0].name, OUTPUT_NAME)
