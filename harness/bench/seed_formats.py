@@ -8,7 +8,8 @@ becomes a bundle once, under the cache (keyed by this module's source, tf_keras'
 the tokenizer), so its exports are cached too. Beside the layers model: the same model as a
 TF.js graph model (tfjs-wasm) and on LiteRT, and any Core ML NeuralNetwork runtime this checkout
 registers. Latency is measured inside each engine after warm-up on one held-out review; a
-runtime that cannot run the model gives its failure line.
+runtime that cannot run the model gives its failure line. `python -m harness.bench.seed_formats`
+prints just these figures.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ CANDIDATES = (
     "tfjs-wasm",
     "tflite",
     "coreml-nn-ref",
+    "coreml-nn-ref@f16",
 )
 
 
@@ -97,3 +99,17 @@ def bench_seed_formats(like: bundle.Bundle, text: str, repeats: int = 100) -> di
                 lambda rid, _: {"artifact": engines.artifacts.get(rid, {}).get("model_format")},
             )
     return figures
+
+
+def main() -> None:
+    """`python -m harness.bench.seed_formats`: just these figures (make bench prints them with the rest)."""
+    import json
+
+    from harness.data.corpus import held_out
+
+    b = bundle.load(None)
+    print(json.dumps(bench_seed_formats(b, held_out(b)[0].text), indent=2))
+
+
+if __name__ == "__main__":
+    main()
