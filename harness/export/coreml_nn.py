@@ -29,6 +29,9 @@ from runtimes.coreml_nn_ref import MODEL_FILE
 from runtimes.frameworks import coreml_quiet as quiet
 from runtimes.frameworks import import_coremltools
 
+# the sub-networks of the control-flow layers (NeuralNetwork.proto LoopLayerParams, BranchLayerParams)
+SUB_NETWORKS = {"loop": ("conditionNetwork", "bodyNetwork"), "branch": ("ifBranch", "elseBranch")}
+
 
 class CoremlNnExporter(Exporter):
     packages = ("coremltools", "tensorflow", "keras")
@@ -77,8 +80,8 @@ def nn_facts(spec: Any, precision: str) -> dict[str, Any]:
             kind = layer.WhichOneof("layer")
             kinds.add(kind)
             params = getattr(layer, kind)
-            for sub in ("bodyNetwork", "conditionNetwork", "ifBranch", "elseBranch"):
-                if kind in ("loop", "branch") and params.HasField(sub):
+            for sub in SUB_NETWORKS.get(kind, ()):  # HasField of another message's field raises ValueError
+                if params.HasField(sub):
                     walk(getattr(params, sub).layers)
 
     walk(spec.neuralNetwork.layers)
