@@ -49,6 +49,11 @@ def runtimes() -> list[str]:
     return [rid for rid in CANDIDATES if rid in known]
 
 
+def artifact_format(manifest: dict[str, Any]) -> str | None:
+    """What the runtime ran: a TF.js or LiteRT manifest's model_format, a NeuralNetwork's model_type."""
+    return manifest.get("model_format") or manifest.get("model_type")
+
+
 def seed_bundle(like: bundle.Bundle) -> bundle.Bundle:
     """The seed-shaped tf_keras LSTM as a bundle with `like`'s tokenizer, made once per key."""
     from runtimes.frameworks import import_tf_keras
@@ -96,7 +101,7 @@ def bench_seed_formats(like: bundle.Bundle, text: str, repeats: int = 100) -> di
                 rid,
                 row,
                 repeats,
-                lambda rid, _: {"artifact": engines.artifacts.get(rid, {}).get("model_format")},
+                lambda rid, _: {"artifact": artifact_format(engines.artifacts.get(rid, {}))},
             )
     return figures
 
