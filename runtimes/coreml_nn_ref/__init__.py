@@ -105,18 +105,12 @@ class CoremlNnRefRuntime(CoremlRefRuntime):
     def context(self) -> str:
         return f"coreml-nn-ref (numpy {np.__version__})"
 
-    def open(self, bundle: Any, artifact: Any | None) -> Session:
-        if artifact is None:
-            raise HarnessError(f"{self.id} needs a Core ML NeuralNetwork artifact (target {self.spec.target})")
+    artifact_kind = "Core ML NeuralNetwork"
+    main_file = MODEL_FILE
+
+    def _evaluator(self, path: Path, sig: Any) -> Session:
         from runtimes.coreml_nn_ref.network import Network
 
-        artifact.verify()
-        started = time.perf_counter()
-        sig = bundle.signature()
-        path = artifact.main_file(MODEL_FILE)
         network = Network(path)
         check_network_io(path, network, sig.length)
-        session = CoremlNnRefSession(network, sig.length, sig.vocab_size, sig.positive_index)
-        session.load_seconds = time.perf_counter() - started
-        session.info["artifact"] = artifact.target
-        return session
+        return CoremlNnRefSession(network, sig.length, sig.vocab_size, sig.positive_index)
