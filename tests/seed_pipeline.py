@@ -10,8 +10,11 @@ a fixture costs seconds, yet trained enough that scores and decisions vary betwe
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,7 @@ class SeedFiles:
     web: Path  # the TF.js layers model's model.json
     tokenizer: Path  # Tokenizer.to_json()
     sequence: Path  # the app's pad_sequences settings
+    ios: Path | None = None  # the Core ML NeuralNetwork .mlmodel an iOS 13-14 app ships (coremltools' API)
 
     def bundle_argv(self, out: Path, *extra: str) -> list[str]:
         """`harness bundle` for these files: the team's tokenizer, its JS port, the shipped web model."""
@@ -56,6 +60,7 @@ class SeedFiles:
             str(self.sequence),
             "--artifact",
             f"tfjs-layers={self.web}",
+            *(["--artifact", f"coreml-nn={self.ios}"] if self.ios else []),
             *extra,
         ]
 
@@ -94,11 +99,33 @@ def seed_model(kind: str, seed: int) -> Any:
     return model
 
 
-def build(folder: Path, kind: str = "lstm", seed: int = 1, epochs: int = 2) -> SeedFiles:
-    """Tokenizer, trained model (.h5) and its layers model, in `folder` as a team's build leaves them."""
-    import contextlib
-    import io
+def save_mlmodel(model: Any, path: Path) -> Path:
+    """The model as a Core ML NeuralNetwork, made the way coremltools documents it for a TF 2 model
+    (the tf_keras model object itself is refused: FACTS "The seed's formats"): its concrete function,
+    int32 ids [batch, MAXLEN], `convert_to="neuralnetwork"`. No harness code is involved."""
+    from harness.core.quiet import native_stderr
 
+    with native_stderr(replay=False), contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import coremltools as ct
+        import tensorflow as tf
+
+        serve = tf.function(
+            lambda x: model(x, training=False), input_signature=[tf.TensorSpec([None, MAXLEN], tf.int32, name="ids")]
+        )
+        mlmodel = ct.convert(
+            [serve.get_concrete_function()],
+            source="tensorflow",
+            convert_to="neuralnetwork",
+            inputs=[ct.TensorType(name="ids", shape=(ct.RangeDim(1, 1024, default=1), MAXLEN), dtype=np.int32)],
+        )
+    mlmodel.save(str(path))
+    return path
+
+
+def build(folder: Path, kind: str = "lstm", seed: int = 1, epochs: int = 2, ios: bool = False) -> SeedFiles:
+    """Tokenizer, trained model (.h5) and its layers model (and with `ios`, its NeuralNetwork
+    .mlmodel), in `folder` as a team's build leaves them."""
     from harness.core.quiet import native_stderr
     from harness.data import corpus
 
@@ -117,4 +144,5 @@ def build(folder: Path, kind: str = "lstm", seed: int = 1, epochs: int = 2) -> S
         from tensorflowjs.converters import save_keras_model
 
         save_keras_model(model, str(folder / "web"))
-    return SeedFiles(folder / f"seed-{kind}.h5", folder / "web" / "model.json", tokenizer, sequence)
+    mlmodel = save_mlmodel(model, folder / f"Seed{kind.upper()}.mlmodel") if ios else None
+    return SeedFiles(folder / f"seed-{kind}.h5", folder / "web" / "model.json", tokenizer, sequence, mlmodel)

@@ -10,6 +10,7 @@ converter's output. The golden texts are tokenized by the reference bundle.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from harness.check.compare import compare
 from harness.core import bundle, config
 from harness.core.cases import read_cases
 from harness.core.paths import REFERENCE_BUNDLE
+from harness.export.coreml_nn import nn_facts
 from runtimes import registry
 from runtimes.coreml_nn_ref.network import LayerRefused, Network
 
@@ -85,6 +87,12 @@ def _team_build(model, length: int, out: Path) -> dict[str, Path]:
     return paths
 
 
+def ct_spec(path: Path) -> Any:
+    import coremltools as ct
+
+    return ct.models.utils.load_spec(str(path))
+
+
 def _within_policy(rid: str, keras: np.ndarray, got: np.ndarray) -> None:
     spec = registry.spec(rid)
     result = compare(rid, keras, got, config.tolerance(rid, spec.precision), config.threshold())
@@ -114,6 +122,9 @@ def test_tf_keras_models_converted_by_a_team_build_run_within_policy(kind, ref, 
         assert set(net.weights.storage) == {precision}, net.weights.storage  # what the file stores
         if kind == "lstm":
             assert {"loop", "branch", "copy", "scatter", "gather", "batchedMatmul"} <= net.layer_types
+            # the exporter's manifest walks the same sub-networks (a branch has no bodyNetwork)
+            spec = ct_spec(paths[precision])
+            assert net.layer_types == set(nn_facts(spec, precision)["nn_layers"])
         feed = golden_ids.astype(np.float32)
         got = net.run({net.inputs[0][0]: feed})[net.outputs[0]].reshape(-1)
         _within_policy(rid, keras, got)

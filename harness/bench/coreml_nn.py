@@ -14,34 +14,26 @@ from typing import Any
 
 import numpy as np
 
+from harness.bench.runtimes import single_review
 from harness.bench.zoo import zoo_bundle
 from harness.core import bundle
-from harness.core.latency import latency_summary
 from harness.data.corpus import held_out
 from harness.run.engines import Engines
 from runtimes import tokenizers
-from runtimes.failures import RuntimeFailed, step
+from runtimes.base import Session
 from runtimes.selection import select
 
 RUNTIMES = ("coreml-ref", "coreml-nn-ref", "coreml-nn-ref@f16")
 ZOO_KINDS = ("lstm", "gru")
 
 
+def _layer_types(rid: str, session: Session) -> dict[str, Any]:
+    return {"layer_types": len(session.info.get("nn_layers") or session.info.get("mil_ops") or [])}
+
+
 def _latencies(b: bundle.Bundle, row: np.ndarray, repeats: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
     with Engines(b, select(",".join(RUNTIMES)).runtimes) as engines:
-        for rid in RUNTIMES:
-            try:
-                session = engines.session(rid)
-                with step(rid, "run"):
-                    lat = session.latency_ms(row, repeats=repeats, warmup=10)
-            except RuntimeFailed as e:
-                out[rid] = {"error": e.failure.line()}
-                continue
-            summary = latency_summary(lat)
-            layers = session.info.get("nn_layers") or session.info.get("mil_ops") or []
-            out[rid] = {"p50_ms": summary["p50"], "p95_ms": summary["p95"], "layer_types": len(layers)}
-    return out
+        return {rid: single_review(engines, rid, row, repeats, _layer_types) for rid in RUNTIMES}
 
 
 def bench_coreml_nn(like: bundle.Bundle, text: str, repeats: int = 100) -> dict[str, Any]:

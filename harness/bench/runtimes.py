@@ -3,12 +3,14 @@ batch throughput over the held-out reviews, and load time; or the step and reaso
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from harness.core.latency import latency_summary
 from harness.run.engines import Engines
+from runtimes.base import Session
 from runtimes.failures import RuntimeFailed, step
 
 # session facts worth printing beside the figures: what ran, how (browser flavour, kernels, threads)
@@ -41,3 +43,23 @@ def bench_runtime(engines: Engines, rid: str, ids: np.ndarray, repeats: int) -> 
         "load_seconds": round(session.load_seconds, 3),
         "info": {k: v for k, v in session.info.items() if k in INFO_KEYS or k in INFO_KEYS_COREAI},
     }
+
+
+def single_review(
+    engines: Engines,
+    rid: str,
+    row: np.ndarray,
+    repeats: int,
+    facts: Callable[[str, Session], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """{p50_ms, p95_ms, load_seconds, **facts(rid, session)} for one review, or {error}: the figure the
+    model-by-model benches (zoo, coreml_nn, seed_formats) print per runtime, measured one way."""
+    try:
+        session = engines.session(rid)
+        with step(rid, "run"):
+            lat = session.latency_ms(row, repeats=repeats, warmup=10)
+    except RuntimeFailed as e:
+        return {"error": e.failure.line()}
+    summary = latency_summary(lat)
+    out = {"p50_ms": summary["p50"], "p95_ms": summary["p95"], "load_seconds": round(session.load_seconds, 2)}
+    return {**out, **(facts(rid, session) if facts else {})}

@@ -8,7 +8,8 @@ becomes a bundle once, under the cache (keyed by this module's source, tf_keras'
 the tokenizer), so its exports are cached too. Beside the layers model: the same model as a
 TF.js graph model (tfjs-wasm) and on LiteRT, and any Core ML NeuralNetwork runtime this checkout
 registers. Latency is measured inside each engine after warm-up on one held-out review; a
-runtime that cannot run the model gives its failure line.
+runtime that cannot run the model gives its failure line. `python -m harness.bench.seed_formats`
+prints just these figures.
 """
 
 from __future__ import annotations
@@ -19,15 +20,14 @@ from typing import Any
 
 import numpy as np
 
+from harness.bench.runtimes import single_review
 from harness.core import bundle
 from harness.core.atomic import file_lock
-from harness.core.latency import latency_summary
 from harness.core.paths import cache_dir
 from harness.core.versions import dist_version
 from harness.data.make_bundle import make_bundle
 from harness.run.engines import Engines
 from runtimes import registry, tokenizers
-from runtimes.failures import RuntimeFailed, step
 from runtimes.selection import select
 
 WIDTH = 32
@@ -39,6 +39,7 @@ CANDIDATES = (
     "tfjs-wasm",
     "tflite",
     "coreml-nn-ref",
+    "coreml-nn-ref@f16",
 )
 
 
@@ -46,6 +47,11 @@ def runtimes() -> list[str]:
     """The candidates this checkout registers (coreml-nn-ref arrives with the NeuralNetwork target)."""
     known = set(registry.ids())
     return [rid for rid in CANDIDATES if rid in known]
+
+
+def artifact_format(manifest: dict[str, Any]) -> str | None:
+    """What the runtime ran: a TF.js or LiteRT manifest's model_format, a NeuralNetwork's model_type."""
+    return manifest.get("model_format") or manifest.get("model_type")
 
 
 def seed_bundle(like: bundle.Bundle) -> bundle.Bundle:
@@ -90,18 +96,25 @@ def bench_seed_formats(like: bundle.Bundle, text: str, repeats: int = 100) -> di
         figures["runtimes"][rid] = {"error": f"cannot run here: {missing}"}
     with Engines(b, chosen.runtimes) as engines:
         for rid in engines.runtime_ids:
-            try:
-                session = engines.session(rid)
-                with step(rid, "run"):
-                    lat = session.latency_ms(row, repeats=repeats, warmup=10)
-            except RuntimeFailed as e:
-                figures["runtimes"][rid] = {"error": e.failure.line()}
-                continue
-            summary = latency_summary(lat)
-            figures["runtimes"][rid] = {
-                "p50_ms": summary["p50"],
-                "p95_ms": summary["p95"],
-                "load_seconds": round(session.load_seconds, 2),
-                "artifact": engines.artifacts.get(rid, {}).get("model_format"),
-            }
+            figures["runtimes"][rid] = single_review(
+                engines,
+                rid,
+                row,
+                repeats,
+                lambda rid, _: {"artifact": artifact_format(engines.artifacts.get(rid, {}))},
+            )
     return figures
+
+
+def main() -> None:
+    """`python -m harness.bench.seed_formats`: just these figures (make bench prints them with the rest)."""
+    import json
+
+    from harness.data.corpus import held_out
+
+    b = bundle.load(None)
+    print(json.dumps(bench_seed_formats(b, held_out(b)[0].text), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -16,16 +16,15 @@ from typing import Any
 
 import numpy as np
 
+from harness.bench.runtimes import single_review
 from harness.core import bundle
 from harness.core.atomic import file_lock
-from harness.core.latency import latency_summary
 from harness.core.paths import cache_dir
 from harness.core.versions import dist_version
 from harness.data import zoo
 from harness.data.make_bundle import make_bundle
 from harness.run.engines import Engines
 from runtimes import tokenizers
-from runtimes.failures import RuntimeFailed, step
 from runtimes.selection import select
 
 RUNTIMES = ("keras", "tfjs-wasm", "coreml-ref")
@@ -45,25 +44,8 @@ def zoo_bundle(kind: str, like: bundle.Bundle, length: int) -> bundle.Bundle:
 
 
 def bench_model(b: bundle.Bundle, row: np.ndarray, repeats: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
     with Engines(b, select(",".join(RUNTIMES)).runtimes) as engines:
-        for rid in RUNTIMES:
-            if rid not in engines.runtimes:
-                continue
-            try:
-                session = engines.session(rid)
-                with step(rid, "run"):
-                    lat = session.latency_ms(row, repeats=repeats, warmup=10)
-            except RuntimeFailed as e:
-                out[rid] = {"error": e.failure.line()}
-                continue
-            summary = latency_summary(lat)
-            out[rid] = {
-                "p50_ms": summary["p50"],
-                "p95_ms": summary["p95"],
-                "load_seconds": round(session.load_seconds, 2),
-            }
-    return out
+        return {rid: single_review(engines, rid, row, repeats) for rid in RUNTIMES if rid in engines.runtimes}
 
 
 def bench_zoo(like: bundle.Bundle, text: str, repeats: int = 100, length: int | None = None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
+from harness.core.keras_file import KERAS2
 from harness.export import Artifact, Exporter
 from runtimes import coreai_env
 from runtimes.coreai import MODEL_DIR
@@ -49,10 +50,17 @@ class CoreaiExporter(Exporter):
             )
         except HarnessError as e:
             path = "Keras (torch backend) -> torch.export -> coreai-torch"
-            raise HarnessError(f"export {self.target}: the conversion ({path}) failed: {e}") from None
+            why = KERAS2_WHY if bundle.model_framework == KERAS2 else ""
+            raise HarnessError(f"export {self.target}: the conversion ({path}) failed: {e}{why}") from None
         return {"main": MODEL_DIR, "model_format": "Core AI .aimodel", **reply["facts"]}
 
 
+# the Core AI environment has Keras 3 on torch and no tf_keras: a Keras 2 file loads there only when
+# Keras 3 reads its config (a tf_keras CNN does; a tf_keras LSTM's `time_major` does not)
+KERAS2_WHY = (
+    "; the bundle's model was saved by tf_keras (Keras 2), and the Core AI converter loads it with Keras 3 "
+    "on torch (.venv-coreai has no tf_keras)"
+)
 _CONVERTER: list[Worker] = []
 
 

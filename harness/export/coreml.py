@@ -40,19 +40,27 @@ class CoremlExporter(Exporter):
     version = 3  # 3: Manifest.json with identifiers derived from the items (byte-reproducible, canonical.py)
 
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
-        from runtimes.frameworks import load_keras_file
-
         with quiet():
-            try:  # a Keras 2 model (tf_keras) is loaded by tf_keras: Keras 3 cannot read its LSTM config
-                model = load_keras_file(bundle.model_path, bundle.model_framework)
-            except Exception as e:  # keras raises many types for a bad file
-                raise HarnessError(
-                    f"{bundle.model_path}: Keras cannot load it ({str(e).splitlines()[0][:200]})"
-                ) from None
-            mlmodel, facts = convert(model, self.precision, bundle.model_path)
+            mlmodel, facts = convert(load_model(bundle), self.precision, bundle.model_path)
             mlmodel.save(str(out / PACKAGE))
         mlpackage_manifest(out / PACKAGE)
         return facts
+
+
+def load_model(bundle: Bundle) -> Any:
+    """The bundle's model, by the Keras that wrote it (a tf_keras model by tf_keras: Keras 3 cannot
+    read a Keras 2 LSTM's config), for both Core ML formats; one-line HarnessError if it cannot."""
+    from runtimes.frameworks import load_keras_file
+
+    try:
+        return load_keras_file(bundle.model_path, bundle.model_framework)
+    except Exception as e:  # keras raises many types for a bad file
+        raise HarnessError(f"{bundle.model_path}: Keras cannot load it ({str(e).splitlines()[0][:200]})") from None
+
+
+def token_ids_input(ct: Any, length: int) -> list[Any]:
+    """Both converters' `inputs`: int32 token ids [batch in 1..MAX_BATCH, length] named INPUT_NAME."""
+    return [ct.TensorType(name=INPUT_NAME, shape=(ct.RangeDim(1, MAX_BATCH, default=1), length), dtype=np.int32)]
 
 
 def convert(
@@ -63,31 +71,36 @@ def convert(
     `fp16_op`: Core ML's per-op precision selection (FP16ComputePrecision's op_selector; False
     keeps an op in float32), for `harness reduce` (harness/check/reduce.py)."""
     ct = import_coremltools()
-    with quiet():
-        function, plan, length = concrete_function(model, path)
-        try:
-            with frozen_heap():
-                mlmodel = ct.convert(
-                    [function],
-                    source="tensorflow",
-                    convert_to="mlprogram",
-                    compute_precision=_compute_precision(ct, precision, fp16_op),
-                    minimum_deployment_target=getattr(ct.target, DEPLOYMENT_TARGET),
-                    inputs=[
-                        ct.TensorType(
-                            name=INPUT_NAME, shape=(ct.RangeDim(1, MAX_BATCH, default=1), length), dtype=np.int32
-                        )
-                    ],
-                )
-        except Exception as e:  # the converter raises bare ValueError/NotImplementedError
-            raise HarnessError(
-                f"{path}: coremltools {ct.__version__} cannot convert it ({str(e).splitlines()[0][:300]})"
-                + _loop_hint(function)
-            ) from None
+    mlmodel, plan = convert_function(
+        model,
+        path,
+        "",
+        convert_to="mlprogram",
+        compute_precision=_compute_precision(ct, precision, fp16_op),
+        minimum_deployment_target=getattr(ct.target, DEPLOYMENT_TARGET),
+    )
     facts = _facts(mlmodel, precision)
     if plan:
         facts["recurrent"] = plan
     return _rename_output(ct, mlmodel, facts), facts
+
+
+def convert_function(model: Any, path: Path, to: str, **options: Any) -> tuple[Any, list[dict[str, str]]]:
+    """(the converted model, the recurrent-layer plan) for both Core ML formats: the model's
+    concrete function through `ct.convert(..., **options)` with int32 token-id inputs. A refusal
+    is one HarnessError line naming the file, coremltools' version, `to` (" to a NeuralNetwork";
+    "" for an ML Program) and, for a traced while loop, why it fails."""
+    ct = import_coremltools()
+    with quiet():
+        function, plan, length = concrete_function(model, path)
+        try:
+            with frozen_heap():
+                return ct.convert([function], source="tensorflow", inputs=token_ids_input(ct, length), **options), plan
+        except Exception as e:  # the converter raises bare ValueError/NotImplementedError
+            raise HarnessError(
+                f"{path}: coremltools {ct.__version__} cannot convert it{to} ({str(e).splitlines()[0][:300]})"
+                + _loop_hint(function)
+            ) from None
 
 
 def concrete_function(model: Any, path: Path) -> tuple[Any, list[dict[str, str]], int]:

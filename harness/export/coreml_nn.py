@@ -17,15 +17,20 @@ import io
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from harness.core.bundle import Bundle
-from harness.core.errors import HarnessError
 from harness.export import Artifact, Exporter
-from harness.export.coreml import INPUT_NAME, MAX_BATCH, OUTPUT_NAME, _loop_hint, concrete_function, frozen_heap
+from harness.export.coreml import (
+    MAX_BATCH,
+    OUTPUT_NAME,
+    convert_function,
+    load_model,
+)
 from runtimes.coreml_nn_ref import MODEL_FILE
 from runtimes.frameworks import coreml_quiet as quiet
 from runtimes.frameworks import import_coremltools
+
+# the sub-networks of the control-flow layers (NeuralNetwork.proto LoopLayerParams, BranchLayerParams)
+SUB_NETWORKS = {"loop": ("conditionNetwork", "bodyNetwork"), "branch": ("ifBranch", "elseBranch")}
 
 
 class CoremlNnExporter(Exporter):
@@ -34,17 +39,8 @@ class CoremlNnExporter(Exporter):
     version = 1
 
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
-        from runtimes.frameworks import import_keras
-
         with quiet():
-            keras = import_keras()
-            try:
-                model = keras.saving.load_model(bundle.model_path, compile=False)
-            except Exception as e:  # keras raises many types for a bad file
-                raise HarnessError(
-                    f"{bundle.model_path}: Keras cannot load it ({str(e).splitlines()[0][:200]})"
-                ) from None
-            mlmodel, facts = convert_nn(model, self.precision, bundle.model_path)
+            mlmodel, facts = convert_nn(load_model(bundle), self.precision, bundle.model_path)
             mlmodel.save(str(out / MODEL_FILE))
         return facts
 
@@ -52,28 +48,11 @@ class CoremlNnExporter(Exporter):
 def convert_nn(model: Any, precision: str, path: Path) -> tuple[Any, dict[str, Any]]:
     """The NeuralNetwork for a loaded Keras model (`precision` "float32" or "float16" weights) and
     the facts the artifact manifest records; `path` names the model in errors."""
-    ct = import_coremltools()
-    with quiet():
-        function, plan, length = concrete_function(model, path)
-        try:
-            with frozen_heap():
-                mlmodel = ct.convert(
-                    [function],
-                    source="tensorflow",
-                    convert_to="neuralnetwork",
-                    inputs=[
-                        ct.TensorType(
-                            name=INPUT_NAME, shape=(ct.RangeDim(1, MAX_BATCH, default=1), length), dtype=np.int32
-                        )
-                    ],
-                )
-        except Exception as e:  # the converter raises bare ValueError/NotImplementedError
-            raise HarnessError(
-                f"{path}: coremltools {ct.__version__} cannot convert it to a NeuralNetwork "
-                f"({str(e).splitlines()[0][:300]})" + _loop_hint(function)
-            ) from None
-        if precision == "float16":
+    mlmodel, plan = convert_function(model, path, " to a NeuralNetwork", convert_to="neuralnetwork")
+    if precision == "float16":
+        with quiet():
             mlmodel = weights_to_float16(mlmodel)
+    ct = import_coremltools()
     spec = mlmodel.get_spec()
     if spec.description.output[0].name != OUTPUT_NAME:  # TF names it `Identity`; the app reads `scores`
         ct.utils.rename_feature(spec, spec.description.output[0].name, OUTPUT_NAME)
@@ -101,8 +80,8 @@ def nn_facts(spec: Any, precision: str) -> dict[str, Any]:
             kind = layer.WhichOneof("layer")
             kinds.add(kind)
             params = getattr(layer, kind)
-            for sub in ("bodyNetwork", "conditionNetwork", "ifBranch", "elseBranch"):
-                if kind in ("loop", "branch") and params.HasField(sub):
+            for sub in SUB_NETWORKS.get(kind, ()):  # HasField of another message's field raises ValueError
+                if params.HasField(sub):
                     walk(getattr(params, sub).layers)
 
     walk(spec.neuralNetwork.layers)

@@ -21,7 +21,6 @@ Importing this package imports no coremltools.
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,7 +30,8 @@ import numpy as np
 
 from harness.core.bundle import positive_scores
 from harness.core.errors import HarnessError
-from runtimes.base import Availability, RunResult, Runtime, Session
+from runtimes.base import RunResult, Session
+from runtimes.coreml_ref import CoremlRefRuntime
 from runtimes.tensors import CannotExpose, TensorGraph
 
 MODEL_FILE = "model.mlmodel"  # the artifact's default entry point (its manifest names it as `main`)
@@ -99,28 +99,18 @@ class CoremlNnRefSession(Session):
         return {n: np.asarray(env[n]) for n in names}
 
 
-class CoremlNnRefRuntime(Runtime):
-    def availability(self) -> Availability:
-        # find_spec, not import: coremltools imports TensorFlow, ~6 s, too slow for a listing.
-        if importlib.util.find_spec("coremltools") is None:
-            return Availability(False, "coremltools is not installed", "pip install coremltools==9.0 (make setup)")
-        return Availability(True)
+class CoremlNnRefRuntime(CoremlRefRuntime):
+    """Runs wherever coreml-ref runs (coremltools reads the spec; numpy computes): its availability."""
 
     def context(self) -> str:
         return f"coreml-nn-ref (numpy {np.__version__})"
 
-    def open(self, bundle: Any, artifact: Any | None) -> Session:
-        if artifact is None:
-            raise HarnessError(f"{self.id} needs a Core ML NeuralNetwork artifact (target {self.spec.target})")
+    artifact_kind = "Core ML NeuralNetwork"
+    main_file = MODEL_FILE
+
+    def _evaluator(self, path: Path, sig: Any) -> Session:
         from runtimes.coreml_nn_ref.network import Network
 
-        artifact.verify()
-        started = time.perf_counter()
-        sig = bundle.signature()
-        path = artifact.main_file(MODEL_FILE)
         network = Network(path)
         check_network_io(path, network, sig.length)
-        session = CoremlNnRefSession(network, sig.length, sig.vocab_size, sig.positive_index)
-        session.load_seconds = time.perf_counter() - started
-        session.info["artifact"] = artifact.target
-        return session
+        return CoremlNnRefSession(network, sig.length, sig.vocab_size, sig.positive_index)

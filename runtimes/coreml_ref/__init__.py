@@ -103,18 +103,23 @@ class CoremlRefRuntime(Runtime):
             return Availability(False, "coremltools is not installed", "pip install coremltools==9.0 (make setup)")
         return Availability(True)
 
+    artifact_kind = "Core ML"  # what `open` asks for when the target has no artifact
+    main_file = PACKAGE  # the artifact's default entry point (its manifest may name another)
+
     def open(self, bundle: Any, artifact: Any | None) -> Session:
         if artifact is None:
-            raise HarnessError(f"{self.id} needs a Core ML artifact (target {self.spec.target})")
-        from runtimes.coreml_ref.evaluator import Program
-
+            raise HarnessError(f"{self.id} needs a {self.artifact_kind} artifact (target {self.spec.target})")
         artifact.verify()
         started = time.perf_counter()
-        sig = bundle.signature()
-        path = artifact.main_file(PACKAGE)
-        program = Program(path)
-        check_program_io(path, program.inputs, program.outputs, sig.length)
-        session = CoremlRefSession(program, sig.length, sig.vocab_size, sig.positive_index)
+        session = self._evaluator(artifact.main_file(self.main_file), bundle.signature())
         session.load_seconds = time.perf_counter() - started
         session.info["artifact"] = artifact.target
         return session
+
+    def _evaluator(self, path: Path, sig: Any) -> Session:
+        """The session evaluating the model file at `path` (read and checked against `sig`)."""
+        from runtimes.coreml_ref.evaluator import Program
+
+        program = Program(path)
+        check_program_io(path, program.inputs, program.outputs, sig.length)
+        return CoremlRefSession(program, sig.length, sig.vocab_size, sig.positive_index)

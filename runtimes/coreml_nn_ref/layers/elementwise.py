@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from runtimes.coreml_nn_ref.layers.registry import Run, Unsupported, Weights, f32, layer
+from runtimes.coreml_nn_ref.layers.registry import Run, Unsupported, Weights, f32, layer, layers_from
 
 
 def _fold(fn: Any, p: Any) -> Run:
@@ -45,18 +45,13 @@ _BINARY = {
 }
 
 
-def _binary(name: str) -> None:
-    fn = _BINARY[name]
+def _binary(name: str, fn: Any, p: Any) -> Run:
+    def run(xs: list[np.ndarray]) -> np.ndarray:
+        if len(xs) != 2:
+            raise Unsupported(f"{name} takes 2 inputs, got {len(xs)}")
+        return f32(fn(xs[0], xs[1]))
 
-    def build(p: Any, w: Weights) -> Run:
-        def run(xs: list[np.ndarray]) -> np.ndarray:
-            if len(xs) != 2:
-                raise Unsupported(f"{name} takes 2 inputs, got {len(xs)}")
-            return f32(fn(xs[0], xs[1]))
-
-        return run
-
-    layer(name)(build)
+    return run
 
 
 _COMPARE = {
@@ -69,23 +64,16 @@ _COMPARE = {
 }
 
 
-def _compare(name: str) -> None:
-    fn = _COMPARE[name]
+def _compare(name: str, fn: Any, p: Any) -> Run:
+    def run(xs: list[np.ndarray]) -> np.ndarray:
+        other = xs[1] if len(xs) == 2 else np.float32(p.alpha)
+        return f32(fn(xs[0], other))
 
-    def build(p: Any, w: Weights) -> Run:
-        def run(xs: list[np.ndarray]) -> np.ndarray:
-            other = xs[1] if len(xs) == 2 else np.float32(p.alpha)
-            return f32(fn(xs[0], other))
-
-        return run
-
-    layer(name)(build)
+    return run
 
 
-for _name in _BINARY:
-    _binary(_name)
-for _name in _COMPARE:
-    _compare(_name)
+layers_from(_BINARY, _binary)
+layers_from(_COMPARE, _compare)
 
 
 @layer()

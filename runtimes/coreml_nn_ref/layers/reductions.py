@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from runtimes.coreml_nn_ref.layers.registry import Run, Weights, axis_of, f32, layer
+from runtimes.coreml_nn_ref.layers.registry import Run, Weights, axis_of, f32, layer, layers_from
 
 _REDUCE: dict[str, Callable[..., Any]] = {
     "reduceMax": np.max,
@@ -22,22 +22,16 @@ _REDUCE: dict[str, Callable[..., Any]] = {
 }
 
 
-def _reduce(name: str) -> None:
-    fn = _REDUCE[name]
+def _reduce(name: str, fn: Any, p: Any) -> Run:
+    def run(xs: list[np.ndarray]) -> np.ndarray:
+        x = xs[0]
+        axes = None if p.reduceAll else tuple(axis_of(int(a), x.ndim) for a in p.axes)
+        return f32(fn(np.asarray(x, dtype=np.float32), axis=axes, keepdims=bool(p.keepDims)))
 
-    def build(p: Any, w: Weights) -> Run:
-        def run(xs: list[np.ndarray]) -> np.ndarray:
-            x = xs[0]
-            axes = None if p.reduceAll else tuple(axis_of(int(a), x.ndim) for a in p.axes)
-            return f32(fn(np.asarray(x, dtype=np.float32), axis=axes, keepdims=bool(p.keepDims)))
-
-        return run
-
-    layer(name)(build)
+    return run
 
 
-for _name in _REDUCE:
-    _reduce(_name)
+layers_from(_REDUCE, _reduce)
 
 
 @layer()

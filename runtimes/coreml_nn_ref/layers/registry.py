@@ -12,7 +12,7 @@ returns floats, gather reads float indices): that is how the format is defined, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,17 @@ def layer(*names: str) -> Callable[[Builder], Builder]:
         return fn
 
     return register
+
+
+def layers_from(table: Mapping[str, Any], make: Callable[[str, Any, Any], Run]) -> None:
+    """Register one builder per entry of a {layer name: numpy function} table; `make(name, fn,
+    params)` gives the layer's Run. For families whose layers differ only in that function."""
+    for name, fn in table.items():
+
+        def build(p: Any, w: Weights, name: str = name, fn: Any = fn) -> Run:
+            return make(name, fn, p)
+
+        LAYERS[name] = build
 
 
 class Weights:
