@@ -102,6 +102,9 @@ def server(built, tmp_path_factory):
     (broken / "model" / "model.json").write_text('{"modelTopology": {"node": [', encoding="utf-8")
     srv = serve.app_server(webapp.DIST, prefix="/app/")
     srv.mount("/broken/", broken)
+    # The browsers live in a loopback-only namespace: forward this server's port in (open_tab
+    # does it for pages the harness opens; this test drives Playwright's own pages).
+    browser_host.BrowserHost.shared().driver("chromium").reach(srv.url("/app/"))
     yield srv
     srv.close()
 
