@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.check.token_classes import DivergenceClass, Finding, classes, findings
+from harness.check.token_classes import DivergenceClass, TokenClassFinding, classes, findings
 from harness.core.app_tokenizer import AppTokenizer
 from harness.core.bundle import Bundle
 from harness.core.cases import Case
@@ -26,7 +26,7 @@ class Parity:
         return sum(1 for r in self.rows if r["agree"])
 
 
-def row(case: Case, i: int, results: dict[str, list[Outcome]], found: list[Finding]) -> dict[str, Any]:
+def row(case: Case, i: int, results: dict[str, list[Outcome]], found: list[TokenClassFinding]) -> dict[str, Any]:
     ids: dict[str, list[int]] = {}
     errors: dict[str, str] = {}
     for tid, outs in results.items():
@@ -69,7 +69,7 @@ def _minimize(
     def run(text: str) -> dict[str, Outcome]:
         return {tid: tokenizers.outcomes(tid, bundle, [text], app)[0] for tid in involved}
 
-    def shows(text: str) -> list[Finding]:
+    def shows(text: str) -> list[TokenClassFinding]:
         return [f for f in findings(run(text), reference, tok) if f.key == (cls.runtime, cls.name)]
 
     try:  # Hypothesis is a test dependency; without it the class keeps its shortest case, marked unshrunk

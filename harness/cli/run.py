@@ -10,7 +10,7 @@ from typing import Any
 from harness.cli.output import print_jsonl, say_failures, say_unavailable
 from harness.core import json_reader
 from harness.core.errors import HarnessError
-from runtimes.failures import RuntimeFailure
+from runtimes.failures import StepFailure
 
 
 def cmd_runtimes(args: argparse.Namespace) -> int:
@@ -71,7 +71,7 @@ def cmd_runtimes(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reported(command: str, failures: dict[str, RuntimeFailure], said: set[str]) -> dict[str, str]:
+def _reported(command: str, failures: dict[str, StepFailure], said: set[str]) -> dict[str, str]:
     """Each new failure said once on stderr; every failure so far as the rows' `errors` object."""
     say_failures(command, {k: f for k, f in failures.items() if k not in said})
     said.update(failures)
@@ -98,7 +98,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
         raise HarnessError("--maxlen, --padding and --truncating describe a --tokenizer FILE; give one")
     app = AppTokenizer.parse(args.app_tokenizer, args.app_asset) if args.app_tokenizer else None
     found: dict[tuple[str, str], Any] = {}
-    failures: dict[str, RuntimeFailure] = {}
+    failures: dict[str, StepFailure] = {}
     said: set[str] = set()
     total = agree = 0
     ran: list[str] = []

@@ -21,7 +21,7 @@ import numpy as np
 
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
-from harness.export import Artifact, Exporter
+from harness.export import ArtifactFolder, Exporter
 from harness.export.coreml import INPUT_NAME, MAX_BATCH, OUTPUT_NAME, _loop_hint, concrete_function, frozen_heap
 from runtimes.coreml_nn_ref import MODEL_FILE
 from runtimes.frameworks import coreml_quiet as quiet
@@ -33,7 +33,7 @@ class CoremlNnExporter(Exporter):
     precision = "float32"
     version = 1
 
-    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, ArtifactFolder]) -> dict[str, Any]:
         from runtimes.frameworks import import_keras
 
         with quiet():
@@ -122,19 +122,19 @@ def nn_facts(spec: Any, precision: str) -> dict[str, Any]:
     }
 
 
-class _Fp32(CoremlNnExporter):
+class _NnFp32(CoremlNnExporter):
     target = "coreml-nn"
     precision = "float32"
 
 
-class _Fp16(CoremlNnExporter):
+class _NnFp16(CoremlNnExporter):
     """The float32 artifact's `.mlmodel` with its weights stored as float16: one conversion for both."""
 
     target = "coreml-nn-f16"
     precision = "float16"
     requires = ("coreml-nn",)
 
-    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, ArtifactFolder]) -> dict[str, Any]:
         source = inputs["coreml-nn"]
         source.verify()
         ct = import_coremltools()
@@ -149,8 +149,8 @@ class _Fp16(CoremlNnExporter):
 
 
 def coreml_nn_fp32() -> Exporter:
-    return _Fp32()
+    return _NnFp32()
 
 
 def coreml_nn_fp16() -> Exporter:
-    return _Fp16()
+    return _NnFp16()

@@ -35,7 +35,7 @@ from harness.data import corpus
 from harness.release import signing
 from harness.release.recompute import Inconsistent, Local, recompute
 from harness.report import schema
-from harness.report.model import CheckedInput, Gate, Report
+from harness.results import CheckedInput, Gate, Report
 from runtimes import registry
 
 # Packages whose versions a machine must report to have run a runtime of this family.
@@ -159,10 +159,7 @@ def check(source: object, report: Report, local: Local, artifact_hash: ArtifactH
         raise HarnessError(f"{source}: {e}") from None
     mine = {g.id: g for g in judged}
     gates = [mine.get(g.id, g).model_copy(update={"waived": None}) for g in report.gates]
-    data = report.model_dump(mode="json", by_alias=True)
-    data["gates"] = [g.model_dump(mode="json") for g in gates]
-    data.pop("verdict", None)
-    return Report.model_validate(data)
+    return report.revised(gates=gates)
 
 
 def file_sha256(path: Path) -> str:

@@ -21,7 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 from harness.report import chart_svg, charts, emulator_vs_apple, fmt, layer_graph
-from harness.report.model import ERROR_GATE, Environment, Gate, HistoryEntry, Latency, Report, RowVerdict
+from harness.results import ERROR_GATE, Environment, Gate, HistoryEntry, Latency, Report, RowVerdict
 
 GATE_COLUMNS = {  # gate kind -> column heading, in table order
     "agreement": "agreement",
