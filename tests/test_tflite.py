@@ -58,7 +58,7 @@ def open_session(rid: str, b: bundle.Bundle) -> Any:
 
 def judge(rid: str, reference: np.ndarray, got: np.ndarray) -> Any:
     tol = config.tolerance(rid, registry.spec(rid).precision)
-    return compare(rid, reference, got, tol, config.threshold())
+    return compare(rid, reference, got, tol=tol, threshold=config.threshold())
 
 
 @pytest.mark.parametrize("rid", ["tflite", "tflite-ref"])

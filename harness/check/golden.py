@@ -105,7 +105,7 @@ def read_expected(path: Path | None = None, command: str = UPDATE_COMMAND) -> Ex
 
 
 def ensure_current(
-    bundle: Bundle, expected: Expected, texts_path: Path | None = None, golden_file: Path | None = None
+    bundle: Bundle, expected: Expected, *, texts_path: Path | None = None, golden_file: Path | None = None
 ) -> None:
     """A golden file made for another bundle or other texts is stale: say how to regenerate."""
     texts_path, golden_file = texts_path or TEXTS, golden_file or expected_path(bundle)
@@ -162,7 +162,12 @@ def _first_difference(a: list[int], b: list[int]) -> int:
 
 
 def check(
-    bundle: Bundle, engines: Engines, cases: list[Case], expected: Expected, known: list[divergences.DeclaredDivergence]
+    bundle: Bundle,
+    engines: Engines,
+    cases: list[Case],
+    *,
+    expected: Expected,
+    known: list[divergences.DeclaredDivergence],
 ) -> GoldenCheck:
     """Every tokenizer runtime against the reference ids, every model runtime against the scores."""
     missing = [c.id for c in cases if c.id not in expected.ids]
@@ -194,7 +199,7 @@ def check(
         keep = np.asarray(
             [divergences.declared(known, kind="score", runtime_id=rid, case_id=c.id) is None for c in cases]
         )
-        cmp = judge(engines, rid, ref_scores[keep], got_scores[keep])
+        cmp = judge(engines, rid, reference=ref_scores[keep], other=got_scores[keep])
         result.comparisons[rid] = cmp
         tol = engines.tolerance(rid)
         kept_idx = np.flatnonzero(keep)
@@ -204,7 +209,7 @@ def check(
             detail = f"score {got_scores[i]:.6f} vs expected {ref_scores[i]:.6f} (|diff| {diff:.3g}, atol {tol.atol:g})"
             result.findings.append(Finding(kind="score", runtime=rid, case_id=cases[i].id, detail=detail))
         for i in np.flatnonzero(~keep):  # declared: does it still diverge?
-            if not judge(engines, rid, ref_scores[i : i + 1], got_scores[i : i + 1]).passed:
+            if not judge(engines, rid, reference=ref_scores[i : i + 1], other=got_scores[i : i + 1]).passed:
                 _add(
                     result,
                     known,

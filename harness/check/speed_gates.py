@@ -39,7 +39,7 @@ def judged_budget(written: float, factor: float, *, at_most: bool) -> float:
     return written * factor if at_most else written / factor
 
 
-def speed_gate(gate: str, runtime_id: str, latency: dict[str, Any], budget: dict[str, float]) -> Gate | None:
+def speed_gate(gate: str, runtime_id: str, *, latency: dict[str, Any], budget: dict[str, float]) -> Gate | None:
     key, (field, sub), budget_key, factor_key, unit, at_most = _SPEC[gate]
     value = latency.get(field)
     if isinstance(value, dict):
@@ -119,4 +119,4 @@ def wall_clock_budget(written: float, calibration: dict[str, Any] | None) -> tup
 
 def speed_gates(runtime_id: str, latency: dict[str, Any], budget: dict[str, float]) -> list[Gate]:
     """latency_p50, latency_p95 and throughput of one runtime (those it has figures for)."""
-    return [g for name in _SPEC if (g := speed_gate(name, runtime_id, latency, budget)) is not None]
+    return [g for name in _SPEC if (g := speed_gate(name, runtime_id, latency=latency, budget=budget)) is not None]

@@ -120,7 +120,7 @@ class DivergenceClass:
 
 
 def classes(
-    case_ids: list[str], texts: list[str], rows: dict[str, list[Outcome]], reference: str, tok: TokenizerInfo
+    case_ids: list[str], texts: list[str], rows: dict[str, list[Outcome]], *, reference: str, tok: TokenizerInfo
 ) -> tuple[list[list[TokenClassFinding]], list[DivergenceClass]]:
     """(findings per case, the divergence classes over all cases, in order of first appearance)."""
     per_case: list[list[TokenClassFinding]] = []

@@ -57,7 +57,7 @@ def _merge(paths: list[str], out: str | None, bundle_dir: str | None, allow_unsi
     target = Path(out)
     merge.check_out(target, [Path(p) for p in paths])
     b = bundle.load(bundle_dir)
-    checked = evidence.load_inputs(paths, b, allow_unsigned)
+    checked = evidence.load_inputs(paths, b, allow_unsigned=allow_unsigned)
     merged = merge.merge([(path, report) for path, report, _ in checked])
     merged = merge.with_inputs(merged, [record for _, _, record in checked])
     if key:

@@ -116,10 +116,12 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
             prepare(app)  # a module no browser can import (an import that does not resolve) is refused here
         say_unavailable("tokenize", unavailable)
         for batch in cases.batched(items, BATCH):
-            results, failed = tokenize_cases(b, [t for t in chosen if t not in failures], [c.text for c in batch], app)
+            results, failed = tokenize_cases(
+                b, [t for t in chosen if t not in failures], [c.text for c in batch], app=app
+            )
             failures.update(failed)
             errors = _reported("tokenize", failures, said)
-            parity = check(b, batch, results, app, minimize=False)
+            parity = check(b, batch, results, app=app, minimize=False)
             merge_classes(found, parity.classes)
             for r in parity.rows:
                 if errors:
@@ -129,7 +131,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
             total, agree, ran, reference = total + len(batch), agree + parity.agree, list(results), parity.reference
         classes = list(found.values())
         if len(ran) > 1:
-            shrink(b, classes, reference, app)
+            shrink(b, classes, reference, app=app)
     if len(ran) > 1 or classes:
         verdict = f"{agree} of {total} cases agree ({', '.join(ran)})"
         print(f"harness tokenize: {verdict}; reference {reference}", file=sys.stderr)
@@ -252,7 +254,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         say_unavailable("compare", selection.unavailable)
         out: list[str] = []
         code = run_layers(
-            b, found, selection, args.json, out, isolated=args.isolate, model_explorer=args.model_explorer
+            b, found, selection, as_json=args.json, out=out, isolated=args.isolate, model_explorer=args.model_explorer
         )
         print("\n".join(out))
         return code
@@ -264,6 +266,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     tokenizer_ids, _ = tokenizers.select(args.tokenizers, b)
     say_unavailable("compare", selection.unavailable)
     lines: list[str] = []
-    code = run_compare(b, texts, selection, tokenizer_ids, lines)
+    code = run_compare(b, texts, selection, tokenizer_ids=tokenizer_ids, out=lines)
     print("\n".join(lines))
     return code

@@ -142,7 +142,7 @@ def _compare_gates(report: Report, judged: list[Gate]) -> None:
             raise Inconsistent(f"gates.{g.id}: not a gate its results imply")
 
 
-def check(source: object, report: Report, local: Local, artifact_hash: ArtifactHash) -> Report:
+def check(source: object, report: Report, *, local: Local, artifact_hash: ArtifactHash) -> Report:
     """`report` with its gates as judged here, or HarnessError naming the first inconsistency."""
     try:
         if report.bundle_hash != local.bundle_hash:
@@ -167,7 +167,7 @@ def file_sha256(path: Path) -> str:
 
 
 def load_inputs(
-    paths: list[str], bundle: Bundle, allow_unsigned: bool, artifact_hash: ArtifactHash | None = None
+    paths: list[str], bundle: Bundle, *, allow_unsigned: bool, artifact_hash: ArtifactHash | None = None
 ) -> list[tuple[Path, Report, CheckedInput]]:
     """Every report in `paths`, checked (see the module docstring), in order."""
     seen: dict[str, Path] = {}
@@ -194,7 +194,7 @@ def load_inputs(
     hashes = artifact_hash or exported_hash(bundle)
     for path, report, digest, verified in loaded:
         assert local is not None
-        judged = check(path, report, local, hashes)
+        judged = check(path, report, local=local, artifact_hash=hashes)
         record = CheckedInput(
             file=str(path),
             sha256=digest,

@@ -48,7 +48,7 @@ def accuracy(scores: np.ndarray, labels: np.ndarray, threshold: float) -> float:
     return round(float(np.mean((scores > threshold) == (labels == 1))), 6)
 
 
-def runtime_gates(rid: str, row: RuntimeRow, reference: RuntimeRow, report: Report, local: Local) -> list[Gate]:
+def runtime_gates(rid: str, row: RuntimeRow, *, reference: RuntimeRow, report: Report, local: Local) -> list[Gate]:
     """The gates one runtime's results imply, judged here."""
     precision = row.spec.precision
     tol = config.tolerance(rid, precision)
@@ -62,7 +62,7 @@ def runtime_gates(rid: str, row: RuntimeRow, reference: RuntimeRow, report: Repo
         raise Inconsistent(
             f"runtimes.{rid}.accuracy: {row.accuracy} claimed, its scores give {acc} on this bundle's held-out labels"
         )
-    cmp = compare(rid, ref, got, tol, local.threshold)
+    cmp = compare(rid, ref, got, tol=tol, threshold=local.threshold)
     out = [
         Gate.make(
             "agreement",
@@ -81,11 +81,11 @@ def runtime_gates(rid: str, row: RuntimeRow, reference: RuntimeRow, report: Repo
         latency: dict[str, Any] = row.latency.model_dump(mode="json")
         out += gates.latency_gates(rid, latency, gates.latency_budget(rid))
     if local.expected is not None:
-        out.append(golden_gate(rid, report, local, tol))
+        out.append(golden_gate(rid, report, local=local, tol=tol))
     return out
 
 
-def golden_gate(rid: str, report: Report, local: Local, tol: config.Tolerance) -> Gate:
+def golden_gate(rid: str, report: Report, *, local: Local, tol: config.Tolerance) -> Gate:
     ev = report.evidence
     if ev is None or rid not in ev.golden_scores:
         raise Inconsistent(f"evidence.golden_scores: no per-case golden scores for {rid}")
@@ -99,7 +99,7 @@ def golden_gate(rid: str, report: Report, local: Local, tol: config.Tolerance) -
     keep = np.asarray(
         [divergences.declared(local.known, kind="score", runtime_id=rid, case_id=c) is None for c in local.golden_cases]
     )
-    cmp = compare(rid, want[keep], got[keep], tol, local.threshold)
+    cmp = compare(rid, want[keep], got[keep], tol=tol, threshold=local.threshold)
     bad = len(cmp.failing)
     detail = f"{bad} golden case(s) differ" if bad else f"{len(local.golden_cases)} cases"
     return Gate.make("golden", rid, cmp.passed, detail=detail, value=float(bad), budget=0.0, unit="cases")
@@ -126,7 +126,7 @@ def recompute(report: Report, local: Local) -> list[Gate]:
         if reference is None:
             raise Inconsistent(f"runtimes.{report.reference}: the reference did not run, so nothing can be judged")
         for rid, row in ran.items():
-            out += runtime_gates(rid, row, reference, report, local)
+            out += runtime_gates(rid, row, reference=reference, report=report, local=local)
     for rid, row in report.runtimes.items():
         if row.status == "error" and row.error is not None:
             out.append(Gate.make(ERROR_GATE, rid, False, detail=f"{row.error.step}: {row.error.message}"))

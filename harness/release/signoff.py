@@ -139,7 +139,9 @@ def run_signoff(
     selection = select(runtimes, with_reference=True)
     model_bundle = bundle.load(bundle_dir)
     report.preflight(model_bundle)
-    checked = evidence.load_inputs(with_reports, model_bundle, allow_unsigned)  # refused here, before anything runs
+    checked = evidence.load_inputs(
+        with_reports, model_bundle, allow_unsigned=allow_unsigned
+    )  # refused here, before anything runs
     check_waivers(waivers, expected_gates(selection, [r for _, r, _ in checked]))
     rep = report.run(model_bundle, report.Options(runtimes=runtimes, kind="signoff", require_all=True))
     if rep.status != "complete":

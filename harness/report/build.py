@@ -112,7 +112,7 @@ def build(model_bundle: bundle.Bundle, opts: Options, report: dict[str, Any]) ->
         add(agreement_gates(engines, rows, ids_by_tok))
         report["worst_cases"] = worst_cases(reviews, rows, selection.reference)
         if opts.layers:
-            worst_layers.attach(engines, report["worst_cases"], rows, _say)
+            worst_layers.attach(engines, report["worst_cases"], rows, on_progress=_say)
         if opts.latency and tokenizers.REFERENCE in ids_by_tok:
             add(latency_gates(engines, rows, ids_by_tok, on_progress=_say))
         if opts.golden:

@@ -25,7 +25,7 @@ def golden_gates(model_bundle: Bundle, engines: Engines, report: dict[str, Any],
     expected = golden.load_current(model_bundle)
     cases = read_cases(golden.TEXTS)
     known = divergences.load()
-    result = golden.check(model_bundle, engines, cases, expected, known)
+    result = golden.check(model_bundle, engines, cases, expected=expected, known=known)
     report["cases"].golden = len(cases)
     evidence = report.get("evidence") or Evidence()
     report["evidence"] = evidence.model_copy(

@@ -31,7 +31,7 @@ from runtimes import tokenizers
 from runtimes.failures import RuntimeFailed, StepFailure, step
 
 
-def failed_row(engines: Engines, rid: str, failure: StepFailure, machine: str) -> RuntimeRow:
+def failed_row(engines: Engines, rid: str, failure: StepFailure, *, machine: str) -> RuntimeRow:
     """A runtime that could not export, load, tokenize or run: its reason instead of its figures."""
     return RuntimeRow(
         spec=_spec(engines, rid),
@@ -65,9 +65,9 @@ def held_out_rows(
             tok, ids = engines.app_ids(rid, texts, ids_by_tok)
             result = engines.run(rid, ids)
         except RuntimeFailed as e:
-            rows[rid] = failed_row(engines, rid, e.failure, machine)
+            rows[rid] = failed_row(engines, rid, e.failure, machine=machine)
             continue
-        parity = preprocessing_parity(engines, tok, ids, texts, ids_by_tok)
+        parity = preprocessing_parity(engines, tok, ids, texts=texts, cache=ids_by_tok)
         manifest = engines.artifacts.get(rid)
         rows[rid] = RuntimeRow(
             spec=_spec(engines, rid),
@@ -89,7 +89,7 @@ def held_out_rows(
         for rid, row in rows.items():
             if rid != reference and row.status == "ran":
                 failure = StepFailure(rid, "run", f"the reference {reference} failed: {why}")
-                rows[rid] = failed_row(engines, rid, failure, machine)
+                rows[rid] = failed_row(engines, rid, failure, machine=machine)
 
 
 def artifact_record(manifest: dict[str, Any]) -> Artifact:
@@ -112,7 +112,7 @@ def artifact_provenance(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def preprocessing_parity(
-    engines: Engines, tok: str, ids: np.ndarray, texts: list[str], cache: dict[str, np.ndarray]
+    engines: Engines, tok: str, ids: np.ndarray, *, texts: list[str], cache: dict[str, np.ndarray]
 ) -> dict[str, Any]:
     """How many reviews the app's tokenizer fed differently from the reference tokenizer, so a
     score disagreement that comes from preprocessing reads as such, not as a model error."""
@@ -147,7 +147,7 @@ def agreement_gates(
     out = []
     for rid, row in ran.items():
         scores = np.asarray(row.scores)
-        cmp = judge(engines, rid, ref, scores)
+        cmp = judge(engines, rid, reference=ref, other=scores)
         tol = engines.tolerance(rid)
         row.agreement = Agreement(
             passed=cmp.passed,
@@ -266,7 +266,7 @@ def latency_gates(
         try:
             latency = measure_latency(engines, rid, row=row_ids, batch=batch, budget=budget, policy=policy)
         except RuntimeFailed as e:
-            rows[rid] = failed_row(engines, rid, e.failure, row.machine)
+            rows[rid] = failed_row(engines, rid, e.failure, machine=row.machine)
             continue
         row.latency, row.batch_seconds = latency, None
         judged = gates.latency_gates(rid, latency.model_dump(exclude_none=True), budget)
@@ -279,7 +279,7 @@ def latency_gates(
 
 
 def worst_cases(
-    reviews: list[corpus.Review], rows: dict[str, RuntimeRow], reference: str, per_runtime: int = 3
+    reviews: list[corpus.Review], rows: dict[str, RuntimeRow], reference: str, *, per_runtime: int = 3
 ) -> list[WorstCase]:
     ref_row = rows.get(reference)
     if ref_row is None or ref_row.status != "ran":

@@ -32,7 +32,7 @@ def wanted(engines: Engines, rows: dict[str, RuntimeRow]) -> list[str]:
 
 
 def attach(
-    engines: Engines, worst: list[WorstCase], rows: dict[str, RuntimeRow], on_progress: Callable[[str], None]
+    engines: Engines, worst: list[WorstCase], rows: dict[str, RuntimeRow], *, on_progress: Callable[[str], None]
 ) -> None:
     """Fill `layers` (and `layers_atol`) of each chosen runtime's worst case, in place."""
     for rid in wanted(engines, rows):
@@ -41,7 +41,7 @@ def attach(
             continue
         on_progress(f"{rid}: worst case layer by layer")
         try:
-            reference = trace(engines, case.text, case.case_id, [rid])
+            reference = trace(engines, case.text, case.case_id, runtime_ids=[rid])
             found = reference.runtimes[0]
         except RuntimeFailed:
             continue  # the reference could not show its tensors: no chart, the rows say why elsewhere

@@ -42,7 +42,7 @@ class Gate(Record):
     inconclusive: bool = False
 
     @classmethod
-    def make(  # noqa: PLR0913 (one keyword per optional field of the record)
+    def make(
         cls,
         gate: str,
         subject: str,

@@ -53,7 +53,7 @@ class Engines:
         """The step context for `key`; a failure is remembered so the runtime is not retried."""
         if key in self.failures:
             raise RuntimeFailed(self.failures[key])
-        return _Recording(self, key, name, context)
+        return _Recording(self, key, name, context=context)
 
     def prepare(self) -> Engines:
         """Export (or verify the cached artifact of) every runtime before any of them runs, so an
@@ -198,7 +198,7 @@ def _row_keys(ids: np.ndarray) -> list[bytes]:
 class _Recording:
     """`step(...)` that also records the failure in the Engines, keyed by runtime or tokenizer."""
 
-    def __init__(self, engines: Engines, key: str, name: str, context: str) -> None:
+    def __init__(self, engines: Engines, key: str, name: str, *, context: str) -> None:
         self._engines, self._key = engines, key
         self._step = step(key, name, context)
 

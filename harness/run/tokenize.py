@@ -31,7 +31,7 @@ def tokenize_all(
 
 
 def tokenize_cases(
-    bundle: Bundle, tokenizer_ids: list[str], texts: list[str], app: AppTokenizer | None = None
+    bundle: Bundle, tokenizer_ids: list[str], texts: list[str], *, app: AppTokenizer | None = None
 ) -> tuple[dict[str, list[Outcome]], dict[str, StepFailure]]:
     """Per tokenizer runtime, what each text gave (ids, or what it threw or returned instead),
     and the runtimes that could not run at all with their reason."""
