@@ -47,7 +47,7 @@ def golden_result(reference_bundle, engines, golden_cases):
     if not golden.expected_path(reference_bundle).is_file():
         pytest.skip(f"no golden file for this bundle; create it with `{golden.update_command(reference_bundle)}`")
     expected = golden.load_current(reference_bundle)
-    return golden.check(reference_bundle, engines, list(golden_cases.values()), expected, KNOWN)
+    return golden.check(reference_bundle, engines, list(golden_cases.values()), expected=expected, known=KNOWN)
 
 
 def test_golden_file_is_current(reference_bundle):

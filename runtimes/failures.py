@@ -1,7 +1,7 @@
 """A runtime that cannot export, load or run a model is that runtime's result, not the run's end.
 
 Every step a runtime takes (export its artifact, load it, tokenize for it, run it) goes through
-`step`, which turns whatever the engine raised into one `RuntimeFailure`: the runtime, the step
+`step`, which turns whatever the engine raised into one `StepFailure`: the runtime, the step
 and the engine's own words in one line. Callers keep the other runtimes going and show the
 failure beside their results.
 """
@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from harness.core import limitations
 from harness.core.errors import HarnessError, IntegrityError
 from harness.core.limitations import Limitation
+from harness.results import KnownLimitation, RuntimeFailure
 
 STEPS = ("export", "load", "tokenize", "run")
 MAX_MESSAGE = 300
 
 
 @dataclass(frozen=True)
-class RuntimeFailure:
+class StepFailure:
+    """One runtime's failed step as it happens: which runtime, and the live limitation it is.
+    What a report keeps of it is `record()`, a `harness.results.RuntimeFailure`."""
+
     runtime: str
     step: str  # one of STEPS
     message: str  # the engine's words, one line
@@ -35,11 +39,16 @@ class RuntimeFailure:
     def __str__(self) -> str:
         return f"{self.runtime}: {self.line()}"
 
+    def record(self) -> RuntimeFailure:
+        """The report's `error` of the runtime: the step, the engine's words, the limitation it is."""
+        known = KnownLimitation.model_validate(self.limitation.record()) if self.limitation else None
+        return RuntimeFailure.model_validate({"step": self.step, "message": self.message, "limitation": known})
+
 
 class RuntimeFailed(HarnessError):
     """Raised by a step of one runtime; carries the failure so callers can record it."""
 
-    def __init__(self, failure: RuntimeFailure) -> None:
+    def __init__(self, failure: StepFailure) -> None:
         super().__init__(str(failure))
         self.failure = failure
 
@@ -69,4 +78,4 @@ def step(runtime_id: str, name: str, context: str = "") -> Iterator[None]:
         if context and context not in words:
             words = f"{words} ({context})"
         known = limitations.matching(runtime_id, name, f"{e} ({context})")  # all of it, not the first line
-        raise RuntimeFailed(RuntimeFailure(runtime_id, name, words, known)) from None
+        raise RuntimeFailed(StepFailure(runtime_id, name, words, known)) from None

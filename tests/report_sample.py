@@ -14,7 +14,7 @@ import math
 import random
 from typing import Any
 
-from harness.report.model import (
+from harness.results import (
     Agreement,
     Artifact,
     CaseCounts,
@@ -103,12 +103,20 @@ def _row(rid: str, precision: str, tok: str, scores: list[float], keras: list[fl
         artifact=Artifact(target=s.target, artifact_hash="ab" * 32, bytes=1, gzip_bytes=1) if s.target else None,
     )  # fmt: skip
     gates = [
-        Gate.make("agreement", rid, passed, max(diffs), atol, "", "; ".join(reasons)),
-        Gate.make("accuracy", rid, True, accuracy, 0.75, "", f"{accuracy:.4f} (keras 0.7810)"),
-        Gate.make("latency_p50", rid, samples[100] <= b50, samples[100], b50, "ms"),
-        Gate.make("latency_p95", rid, p95 <= b95, p95, b95, "ms", "" if p95 <= b95 else "failed twice (re-measured once)"),
-        Gate.make("throughput", rid, True, 1000 / p50 * 8, 200 if rid == "tfjs-webgl" else 500, "reviews/s"),
-        Gate.make("load_time", rid, True, 0.8 + p50 / 20, 15, "s"),
+        Gate.make("agreement", rid, passed, value=max(diffs), budget=atol, detail="; ".join(reasons)),
+        Gate.make("accuracy", rid, True, value=accuracy, budget=0.75, detail=f"{accuracy:.4f} (keras 0.7810)"),
+        Gate.make("latency_p50", rid, samples[100] <= b50, value=samples[100], budget=b50, unit="ms"),
+        Gate.make(
+            "latency_p95",
+            rid,
+            p95 <= b95,
+            value=p95,
+            budget=b95,
+            unit="ms",
+            detail="" if p95 <= b95 else "failed twice (re-measured once)",
+        ),
+        Gate.make("throughput", rid, True, value=1000 / p50 * 8, budget=200 if rid == "tfjs-webgl" else 500, unit="reviews/s"),
+        Gate.make("load_time", rid, True, value=0.8 + p50 / 20, budget=15, unit="s"),
     ]  # fmt: skip
     return row, gates
 
@@ -135,8 +143,10 @@ def synthetic_report(status: str = "complete") -> Report:
         files = {"model.json": FileSize(bytes=9_000, gzip_bytes=1_500),
                  "group1-shard1of1.bin": FileSize(bytes=int(gz * 1.08), gzip_bytes=gz - 9_000)}  # fmt: skip
         sizes[key] = SizeEntry(files=files, bytes=int(gz * 1.1), gzip_bytes=gz, budget_gzip_bytes=budget, passed=gz <= budget)  # fmt: skip
-        gates.append(Gate.make("size", key, gz <= budget, gz, budget, "bytes gzip"))
-    gates.append(Gate.make("golden", "suite", True, 64, None, "cases", "64 golden cases, no undeclared divergence"))
+        gates.append(Gate.make("size", key, gz <= budget, value=gz, budget=budget, unit="bytes gzip"))
+    gates.append(
+        Gate.make("golden", "suite", True, value=64, unit="cases", detail="64 golden cases, no undeclared divergence")
+    )
     native = Gate.make("available", "coreml-native", False, detail=f"{WHY_MAC}; {HOW_MAC}")
     native.waived = Waiver(reason=WAIVER)
     gates.append(native)

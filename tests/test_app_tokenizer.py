@@ -254,6 +254,7 @@ def test_report_rows_say_when_preprocessing_differs(keras_files: KerasFiles, tmp
     from harness.core import bundle
     from harness.data.corpus import Review
     from harness.report.runtime_rows import agreement_gates, held_out_rows
+    from harness.results import RuntimeRow
     from harness.run.engines import Engines
     from runtimes import registry
 
@@ -261,19 +262,19 @@ def test_report_rows_say_when_preprocessing_differs(keras_files: KerasFiles, tmp
     model = small_model(tmp_path / "m.keras", NUM_WORDS, MAXLEN)
     b = bundle.load(make_keras_bundle(keras_files, model, tmp_path / "b", "bug_unknown_is_zero.js"))
     reviews = [Review(c["id"], c["text"], i % 2) for i, c in enumerate(CASES)]
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, RuntimeRow] = {}
     with Engines(b, [registry.get("keras"), registry.get("tfjs-cpu")]) as engines:
-        held_out_rows(engines, reviews, "here", {}, rows, lambda _: None)
+        held_out_rows(engines, reviews, machine="here", ids_by_tok={}, rows=rows, on_progress=lambda _: None)
         gates = {g.id: g for g in agreement_gates(engines, rows)}
-    assert rows["tfjs-cpu"]["info"]["tokenizer_used"] == "js"
+    assert rows["tfjs-cpu"].info["tokenizer_used"] == "js"
     # "a zebra film" and the JS object keys feed unknown words as 0 instead of the OOV id; nothing else differs
-    assert rows["tfjs-cpu"]["info"]["tokenizer_parity"] == {
+    assert rows["tfjs-cpu"].info["tokenizer_parity"] == {
         "reference": "py",
         "differing_reviews": 2,
         "reviews": len(CASES),
     }
     assert "preprocessing: js ids differ from py on 2 of 7 reviews" in gates["agreement:tfjs-cpu"].detail
-    assert "tokenizer_parity" not in rows["keras"]["info"]
+    assert "tokenizer_parity" not in rows["keras"].info
 
 
 @pytest.mark.slow

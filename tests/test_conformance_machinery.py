@@ -51,7 +51,7 @@ def test_edited_golden_score_fails_naming_case_and_runtime(reference_bundle, gol
     expected.write_text("\n".join(lines) + "\n")
     exp = golden.read_expected(expected)
     with Engines(reference_bundle, [registry.get("keras")], ["py"]) as engines:
-        result = golden.check(reference_bundle, engines, read_cases(texts), exp, [])
+        result = golden.check(reference_bundle, engines, read_cases(texts), expected=exp, known=[])
     assert not result.passed
     [finding] = result.undeclared
     assert (finding.runtime, finding.case_id, finding.kind) == ("keras", row["id"], "score")
@@ -65,14 +65,14 @@ def test_stale_bundle_hash_fails_with_the_regenerate_command(reference_bundle, g
     meta["bundle_hash"] = "0" * 64
     expected.write_text("\n".join([json.dumps(meta), *lines[1:]]) + "\n")
     with pytest.raises(HarnessError, match="regenerate with `harness golden update`"):
-        golden.ensure_current(reference_bundle, golden.read_expected(expected), texts, expected)
+        golden.ensure_current(reference_bundle, golden.read_expected(expected), texts_path=texts, golden_file=expected)
 
 
 def test_edited_texts_make_the_golden_file_stale(reference_bundle, golden_copy):
     texts, expected = golden_copy
     texts.write_text(texts.read_text().replace("mr-", "mr-x", 1))
     with pytest.raises(HarnessError, match="texts edited"):
-        golden.ensure_current(reference_bundle, golden.read_expected(expected), texts, expected)
+        golden.ensure_current(reference_bundle, golden.read_expected(expected), texts_path=texts, golden_file=expected)
 
 
 def test_declared_divergence_is_expected_and_removing_it_fails(reference_bundle, perturbed_engines, tmp_path):
@@ -83,9 +83,9 @@ def test_declared_divergence_is_expected_and_removing_it_fails(reference_bundle,
     toml.write_text(
         f'[[divergence]]\nid = "perturbed-good"\nkind = "score"\nruntimes = ["{PERTURBED_ID}"]\ncases = [{ids}]\ncause = "test"\n'
     )
-    declared = golden.check(reference_bundle, perturbed_engines, cases, exp, divergences.load(toml))
+    declared = golden.check(reference_bundle, perturbed_engines, cases, expected=exp, known=divergences.load(toml))
     assert declared.passed and declared.findings and all(f.declared == "perturbed-good" for f in declared.findings)
-    undeclared = golden.check(reference_bundle, perturbed_engines, cases, exp, [])
+    undeclared = golden.check(reference_bundle, perturbed_engines, cases, expected=exp, known=[])
     assert not undeclared.passed and {f.runtime for f in undeclared.undeclared} == {PERTURBED_ID}
 
 
@@ -96,7 +96,9 @@ def test_declared_divergence_that_no_longer_happens_fails(reference_bundle, tmp_
     )
     cases = read_cases(golden.TEXTS)[:5]
     with Engines(reference_bundle, [registry.get("keras")], ["py"]) as engines:
-        result = golden.check(reference_bundle, engines, cases, golden.read_expected(), divergences.load(toml))
+        result = golden.check(
+            reference_bundle, engines, cases, expected=golden.read_expected(), known=divergences.load(toml)
+        )
     assert result.unused_divergences == ["stale"] and not result.passed
 
 

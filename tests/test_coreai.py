@@ -93,7 +93,7 @@ def test_every_golden_case_within_policy(tmp_cache, reference_bundle, golden):
             assert worker in descendants(os.getpid())
         assert worker not in descendants(os.getpid())  # stopped by pid when the session closed
         tol = config.tolerance(rid, registry.spec(rid).precision)
-        verdict = compare(rid, keras, got, tol, config.threshold())
+        verdict = compare(rid, keras, got, tol=tol, threshold=config.threshold())
         assert verdict.passed, verdict.reasons
         assert np.array_equal(got > 0.5, keras > 0.5)
         if rid == "coreai":

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from harness.report import emulator_vs_apple, html
-from harness.report.parts import RuntimeSpecInfo
+from harness.results import RuntimeSpecInfo
 from tests.report_sample import synthetic_report
 
 

@@ -57,7 +57,9 @@ def test_zoo_model_within_policy_on_core_ai(tmp_cache, reference_bundle, test_sp
     keras = _scores("keras", b, ids)
     for rid in ("coreai", "coreai@f16"):
         got = _scores(rid, b, ids)
-        verdict = compare(rid, keras, got, config.tolerance(rid, registry.spec(rid).precision), config.threshold())
+        verdict = compare(
+            rid, keras, got, tol=config.tolerance(rid, registry.spec(rid).precision), threshold=config.threshold()
+        )
         assert verdict.passed, (kind, rid, verdict.reasons)
         bound = 1e-6 if rid == "coreai" else 5e-3  # float32: summation order only; float16: a few roundings
         assert np.abs(got - keras).max() < bound, (kind, rid, float(np.abs(got - keras).max()))

@@ -95,7 +95,7 @@ def ct_spec(path: Path) -> Any:
 
 def _within_policy(rid: str, keras: np.ndarray, got: np.ndarray) -> None:
     spec = registry.spec(rid)
-    result = compare(rid, keras, got, config.tolerance(rid, spec.precision), config.threshold())
+    result = compare(rid, keras, got, tol=config.tolerance(rid, spec.precision), threshold=config.threshold())
     assert result.passed, f"{rid}: {result.reasons} (max |diff| {result.max_abs_diff:.3g})"
 
 

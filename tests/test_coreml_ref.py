@@ -18,7 +18,7 @@ from harness import export
 from harness.core import bundle
 from harness.core.errors import HarnessError
 from harness.core.paths import REFERENCE_BUNDLE, cache_dir
-from harness.export import Artifact, describe_files
+from harness.export import ArtifactFolder, describe_files
 from runtimes import registry
 from runtimes.coreml_ref import ops
 
@@ -174,7 +174,7 @@ def test_truncated_or_edited_package_is_refused_by_hash(artifacts, ref, tmp_path
     shutil.copytree(art.path, truncated)
     w = truncated / weights_rel
     w.write_bytes(w.read_bytes()[:-64])
-    bad = Artifact("coreml", truncated, art.manifest)
+    bad = ArtifactFolder("coreml", truncated, art.manifest)
     with pytest.raises(HarnessError, match=r"weight\.bin: \d+ bytes, manifest says \d+ \(truncated or edited"):
         bad.verify()
     with pytest.raises(HarnessError, match=r"weight\.bin"):
@@ -187,10 +187,10 @@ def test_truncated_or_edited_package_is_refused_by_hash(artifacts, ref, tmp_path
     data[len(data) // 2] ^= 0x01
     spec.write_bytes(bytes(data))
     with pytest.raises(HarnessError, match=r"model\.mlmodel: sha256 does not match the manifest"):
-        Artifact("coreml", edited, art.manifest).verify()
+        ArtifactFolder("coreml", edited, art.manifest).verify()
 
 
-def _hand_built_artifact(folder: Path, build) -> Artifact:
+def _hand_built_artifact(folder: Path, build) -> ArtifactFolder:
     """A tiny ML Program made with coremltools' builder, wrapped as an artifact."""
     from runtimes.frameworks import coreml_quiet as quiet
     from runtimes.frameworks import import_coremltools
@@ -203,7 +203,7 @@ def _hand_built_artifact(folder: Path, build) -> Artifact:
         model = ct.convert(prog, convert_to="mlprogram", minimum_deployment_target=ct.target.iOS15)
         folder.mkdir(parents=True)
         model.save(str(folder / "model.mlpackage"))
-    return Artifact("coreml", folder, {"files": describe_files(folder), "main": "model.mlpackage"})
+    return ArtifactFolder("coreml", folder, {"files": describe_files(folder), "main": "model.mlpackage"})
 
 
 def test_program_with_wrong_input_is_refused_naming_both_shapes(ref, tmp_path):

@@ -22,7 +22,7 @@ from harness import cli
 from harness.core.errors import HarnessError
 from harness.release import evidence, merge, signing
 from harness.report import schema
-from harness.report.model import Report
+from harness.results import Report
 from runtimes import registry
 
 GENUINE_RUNTIMES = "keras,coreml-ref@fp32"

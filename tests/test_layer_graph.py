@@ -9,7 +9,7 @@ from report_sample import synthetic_report
 from test_report_views import EXTERNAL, revalidated, section
 
 from harness.report import html, layer_graph
-from harness.report.model import LayerDiff
+from harness.results import LayerDiff
 
 
 def layers() -> list[LayerDiff]:

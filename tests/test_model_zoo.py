@@ -168,7 +168,7 @@ def test_zoo_model_on_runtime(zoo_run: Zoo, kind: str, runtime: str) -> None:
             pytest.fail(f"{kind} on {rid}: {error}", pytrace=False)
         got = result["scores"][rid]
         tol = config.tolerance(rid, registry.spec(rid).precision)
-        cmp = compare(rid, ref, got, tol, config.threshold())
+        cmp = compare(rid, ref, got, tol=tol, threshold=config.threshold())
         row[rid] = f"{cmp.max_abs_diff:.1e}"
         print(f"{kind} {rid}: max |diff| {cmp.max_abs_diff:.2e} (atol {tol.atol:g}), agreement {cmp.agreement:.3f}")
         assert cmp.passed, f"{kind} on {rid}: {'; '.join(cmp.reasons)} (max |diff| {cmp.max_abs_diff:.2e})"

@@ -80,7 +80,7 @@ def test_zoo_model_on_the_phone_runtimes(kind: str, cases: Path, tmp_path: Path,
             if kind in FEED_FORWARD:
                 assert diff <= tol.atol, f"{kind} on {rid}: {diff:.3g} on reviews whose ids float16 keeps"
             continue
-        cmp = compare(rid, ref, got, tol, config.threshold())
+        cmp = compare(rid, ref, got, tol=tol, threshold=config.threshold())
         figures.append(f"{rid} {cmp.max_abs_diff:.1e}")
         assert cmp.passed, f"{kind} on {rid}: {'; '.join(cmp.reasons)}"
     terminal_summary.append(f"phones zoo {kind}: " + ", ".join(figures))

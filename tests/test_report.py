@@ -16,6 +16,7 @@ from harness.core.errors import HarnessError
 from harness.core.paths import REPO
 from harness.release import merge
 from harness.report import history
+from harness.results import Gate
 
 FAST = "keras,coreml-ref@fp32,tfjs-wasm@u8"
 
@@ -44,7 +45,7 @@ def fast_report(reports_dir, reference_bundle):
 
 def _model(data: dict):
     """A report's JSON data as the typed Report (what merge and signoff take)."""
-    from harness.report.model import Report
+    from harness.results import Report
 
     return Report.model_validate(data)
 
@@ -160,7 +161,7 @@ def test_signoff_waiver_without_reason_or_unknown_gate_is_refused(tmp_path):
 
     with pytest.raises(HarnessError, match="matches no gate"):
         signoff._waive(
-            [{"id": "available:coreml-native", "subject": "coreml-native", "passed": False}], {"coreml-nativ": "typo"}
+            [Gate.make("available", "coreml-native", False, detail="not on macOS")], {"coreml-nativ": "typo"}
         )
 
 

@@ -16,7 +16,7 @@ from report_sample import synthetic_report, with_engines
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO
 from harness.report import schema
-from harness.report.model import Gate, Report
+from harness.results import Gate, Report
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from report_sample import ENV, HOSTILE, history, spec, synthetic_report, with_en
 
 from harness.core.paths import REPO
 from harness.report import html, junit
-from harness.report.model import Gate, LayerDiff, Report, Unavailable
+from harness.results import Gate, LayerDiff, Report, Unavailable
 
 WORKFLOW = REPO / ".github" / "workflows" / "nightly.yml"
 

@@ -136,22 +136,23 @@ def test_a_wrong_artifact_is_refused_in_one_line(team_files: dict[str, Path], tm
 
 
 def test_report_rows_say_where_the_artifact_came_from(shipped_bundle: Path, test_split):
-    from harness.report.parts import RuntimeRow
     from harness.report.runtime_rows import held_out_rows
+    from harness.results import RuntimeRow
     from harness.run.engines import Engines
 
     b = bundle.load(shipped_bundle)
     runtimes = [registry.get(rid) for rid in ("keras", "tflite", "tflite#exported")]
-    rows: dict = {}
+    rows: dict[str, RuntimeRow] = {}
     with Engines(b, runtimes) as engines:
-        held_out_rows(engines, test_split[:40], "here", {}, rows, lambda _: None)
-    assert rows["keras"]["artifact_origin"] is None
-    assert rows["tflite"]["artifact_origin"] == "shipped"
-    assert rows["tflite"]["artifact"]["source"].endswith("sentiment.tflite")
-    assert rows["tflite#exported"]["artifact_origin"] == "exported"
-    assert rows["tflite#exported"]["artifact"]["recorded_by"]["tensorflow"]
+        held_out_rows(engines, test_split[:40], machine="here", ids_by_tok={}, rows=rows, on_progress=lambda _: None)
+    assert rows["keras"].artifact_origin is None
+    assert rows["tflite"].artifact_origin == "shipped"
+    assert rows["tflite"].artifact is not None and rows["tflite"].artifact.source is not None
+    assert rows["tflite"].artifact.source.endswith("sentiment.tflite")
+    assert rows["tflite#exported"].artifact_origin == "exported"
+    assert rows["tflite#exported"].artifact is not None and rows["tflite#exported"].artifact.recorded_by["tensorflow"]
     for row in rows.values():
-        RuntimeRow.model_validate(row)  # the report schema takes them
+        RuntimeRow.model_validate(row.model_dump())  # the report schema takes them
 
 
 def test_compare_export_adds_a_fresh_export_beside_each_shipped_runtime(shipped_bundle: Path):

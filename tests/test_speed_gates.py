@@ -179,8 +179,8 @@ def test_step_change_against_history(current: float, flagged: bool) -> None:
 
 def test_history_of_this_machine_only_flags_a_step_and_the_page_shows_it() -> None:
     from harness.report import html
-    from harness.report.model import HistoryEntry
     from harness.report.speed_trends import compare
+    from harness.results import HistoryEntry
     from tests.report_sample import synthetic_report
 
     report = synthetic_report()

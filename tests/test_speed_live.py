@@ -22,6 +22,7 @@ from harness.core import bundle
 from harness.core.paths import REFERENCE_BUNDLE
 from harness.data import corpus
 from harness.report.runtime_rows import latency_gates
+from harness.results import RuntimeRow, RuntimeSpecInfo
 from harness.run.engines import Engines
 from runtimes import registry, tokenizers
 
@@ -70,9 +71,17 @@ def speed_gates_of(b: bundle.Bundle, runtime_ids: list[str], reviews: list[corpu
     """The report's speed gates of each runtime, measured as `harness report` measures them."""
     with Engines(b, [registry.get(rid) for rid in runtime_ids]) as engines:
         ids = engines.tokenize(tokenizers.REFERENCE, [r.text for r in reviews])
-        rows: dict[str, dict[str, Any]] = {rid: {"status": "ran", "machine": "here"} for rid in runtime_ids}
-        found = latency_gates(engines, rows, {tokenizers.REFERENCE: ids}, len(reviews), lambda _: None)
-        errors = {rid: row["error"] for rid, row in rows.items() if row["status"] != "ran"}
+        rows = {
+            rid: RuntimeRow(
+                spec=RuntimeSpecInfo.model_validate(engines.runtimes[rid].spec.describe()),
+                status="ran",
+                machine="here",
+                scores=[],
+            )
+            for rid in runtime_ids
+        }
+        found = latency_gates(engines, rows, {tokenizers.REFERENCE: ids}, on_progress=lambda _: None)
+        errors = {rid: row.error for rid, row in rows.items() if row.status != "ran"}
     assert not errors, errors
     return {g.id: g for g in found if g.gate in SPEED_GATES} | {"rows": rows}
 
@@ -117,5 +126,7 @@ def test_a_busy_machine_fails_no_speed_gate_of_a_healthy_build(test_split: list[
     assert gates and all(g.passed or g.inconclusive for g in gates), [g.id for g in gates if not g.passed]
     widths = [(g.interval[1] - g.interval[0]) / g.value for g in gates if None not in g.interval and g.value]
     print(f"widest relative interval: {max(widths):.3f}")
-    factors = [row["latency"]["calibration"]["p50_factor"] for row in found["rows"].values()]
+    calibrations = [row.latency.calibration if row.latency else None for row in found["rows"].values()]
+    assert all(calibrations), calibrations  # every runtime was timed beside its calibration
+    factors = [c["p50_factor"] for c in calibrations if c]
     print(f"calibration p50 factors: {factors}")

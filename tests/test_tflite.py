@@ -58,7 +58,7 @@ def open_session(rid: str, b: bundle.Bundle) -> Any:
 
 def judge(rid: str, reference: np.ndarray, got: np.ndarray) -> Any:
     tol = config.tolerance(rid, registry.spec(rid).precision)
-    return compare(rid, reference, got, tol, config.threshold())
+    return compare(rid, reference, got, tol=tol, threshold=config.threshold())
 
 
 @pytest.mark.parametrize("rid", ["tflite", "tflite-ref"])
@@ -86,15 +86,25 @@ def test_quantized_variants_within_policy_and_accuracy_gate(reference_bundle, go
     assert verdict.agreement >= 0.99 and set(verdict.flips) == set(verdict.allowed_flips)
     keras_acc = reference_bundle.metrics()["splits"]["test"]["accuracy"]
     acc = float(np.mean((ho > config.threshold()) == (labels == 1)))
-    gate = gates.accuracy_gate(rid, registry.spec(rid).precision, acc, keras_acc, gates.accuracy_budget())
+    gate = gates.accuracy_gate(
+        rid,
+        precision=registry.spec(rid).precision,
+        accuracy=acc,
+        reference_accuracy=keras_acc,
+        budget=gates.accuracy_budget(),
+    )
     assert gate.passed, gate.detail
 
 
 def test_accuracy_gate_holds_int8_classes_to_the_quantized_budget():
     budget = {"floor": 0.75, "max_drop_points": 0.5}
     for precision in ("int8w", "int8"):
-        assert not gates.accuracy_gate("x", precision, 0.770, 0.7778, budget).passed  # 0.78 points lost
-        assert gates.accuracy_gate("x", precision, 0.7759, 0.7778, budget).passed  # 0.19 points: int8's figure
+        assert not gates.accuracy_gate(
+            "x", precision=precision, accuracy=0.770, reference_accuracy=0.7778, budget=budget
+        ).passed  # 0.78 points lost
+        assert gates.accuracy_gate(
+            "x", precision=precision, accuracy=0.7759, reference_accuracy=0.7778, budget=budget
+        ).passed  # 0.19 points: int8's figure
 
 
 def test_exports_are_cached_reproducible_and_describe_themselves(reference_bundle):

@@ -77,17 +77,16 @@ def test_advisory_targets_leave_the_verdict_and_show_in_the_report() -> None:
     show as their own row in report.html; required, the same misses fail it."""
     from report_sample import synthetic_report
 
-    from harness.release.recompute import gates_to_model
     from harness.report import html
 
     base = synthetic_report()
     passing = [g for g in base.gates if not g.blocking]
     cfg = copy.deepcopy(config.load())
-    advisory = [gates_to_model(g) for g in gates.target_gates(FIGURES, cfg)]
+    advisory = gates.target_gates(FIGURES, cfg)
     report = base.model_copy(update={"gates": passing + advisory})
     assert report.decide_verdict() == "pass"
     page = html.render(report)
     assert gates.TARGET_SUBJECT in page and "the shipped reference model" in page
     cfg["budgets"]["webapp_targets"]["required"] = True
-    required = [gates_to_model(g) for g in gates.target_gates(FIGURES, cfg)]
+    required = gates.target_gates(FIGURES, cfg)
     assert base.model_copy(update={"gates": passing + required}).decide_verdict() == "fail"

@@ -13,11 +13,11 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from harness.check.gates import Gate
 from harness.core import json_reader
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO
 from harness.core.versions import dist_version
+from harness.results import Gate
 
 SUMMARY = REPO / "reports" / "apple-ops" / "summary.json"
 SOURCES = REPO / "runtimes" / "coreml_ref"
@@ -40,7 +40,7 @@ def provenance(sample: bool) -> dict[str, Any]:
 
 def gate(summary: Path = SUMMARY) -> Gate:
     def fail(detail: str) -> Gate:
-        return Gate("apple_ops", SUBJECT, False, None, 0.0, "mismatches", detail)
+        return Gate.make("apple_ops", SUBJECT, False, budget=0.0, unit="mismatches", detail=detail)
 
     if not summary.is_file():
         return fail(f"no replay summary at {summary}; {HOW}")
@@ -62,4 +62,4 @@ def gate(summary: Path = SUMMARY) -> Gate:
         if data.get(key) != here[key]:
             return fail(f"{summary}: made for other {what} ({str(data.get(key))[:12]}, here {here[key][:12]}); {HOW}")
     detail = f"{passed} of Apple's op test cases passed (fp16 + fp32), {bad} mismatched or errors"
-    return Gate("apple_ops", SUBJECT, bad == 0, float(bad), 0.0, "mismatches", detail)
+    return Gate.make("apple_ops", SUBJECT, bad == 0, value=float(bad), budget=0.0, unit="mismatches", detail=detail)

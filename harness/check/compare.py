@@ -37,7 +37,7 @@ class Comparison:
 
 
 def compare(
-    runtime_id: str, reference: np.ndarray, other: np.ndarray, tol: Tolerance, threshold: float = 0.5
+    runtime_id: str, reference: np.ndarray, other: np.ndarray, *, tol: Tolerance, threshold: float = 0.5
 ) -> Comparison:
     ref = np.asarray(reference, dtype=np.float64).reshape(-1)
     got = np.asarray(other, dtype=np.float64).reshape(-1)
@@ -94,6 +94,6 @@ class _Judging(Protocol):
     def tolerance(self, runtime_id: str) -> Tolerance: ...
 
 
-def judge(engines: _Judging, runtime_id: str, reference: np.ndarray, other: np.ndarray) -> Comparison:
+def judge(engines: _Judging, runtime_id: str, *, reference: np.ndarray, other: np.ndarray) -> Comparison:
     """`compare` under the runtime's own tolerance policy and the configured decision threshold."""
-    return compare(runtime_id, reference, other, engines.tolerance(runtime_id), engines.threshold)
+    return compare(runtime_id, reference, other, tol=engines.tolerance(runtime_id), threshold=engines.threshold)

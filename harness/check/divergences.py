@@ -14,13 +14,17 @@ from pathlib import Path
 
 from harness.core.errors import HarnessError
 from harness.core.paths import GOLDEN
+from harness.results import Divergence
 
 DIVERGENCES = GOLDEN / "known_divergences.toml"
 REQUIRED = ("id", "kind", "runtimes", "cause")
 
 
 @dataclass(frozen=True)
-class Divergence:
+class DeclaredDivergence:
+    """One entry of known_divergences.toml as declared: it may name its cases by a pattern and
+    it decides which findings it covers; the report records it as a `results.Divergence`."""
+
     id: str
     kind: str  # "tokens" or "score"
     runtimes: tuple[str, ...]
@@ -35,8 +39,20 @@ class Divergence:
             return False
         return case_id in self.cases or bool(self.case_pattern and re.fullmatch(self.case_pattern, case_id))
 
+    def record(self) -> Divergence:
+        """What a report keeps of the declaration (the pattern stays in the file)."""
+        return Divergence(
+            id=self.id,
+            kind=self.kind,
+            runtimes=list(self.runtimes),
+            cases=list(self.cases),
+            input_class=self.input_class,
+            cause=self.cause,
+            link=self.link,
+        )
 
-def load(path: Path = DIVERGENCES) -> list[Divergence]:
+
+def load(path: Path = DIVERGENCES) -> list[DeclaredDivergence]:
     if not path.is_file():
         return []
     try:
@@ -53,7 +69,7 @@ def load(path: Path = DIVERGENCES) -> list[Divergence]:
         if not entry.get("cases") and not entry.get("case_pattern"):
             raise HarnessError(f"{path}: divergence {entry['id']!r} names no cases (cases or case_pattern)")
         out.append(
-            Divergence(
+            DeclaredDivergence(
                 id=entry["id"],
                 kind=entry["kind"],
                 runtimes=tuple(entry["runtimes"]),
@@ -67,5 +83,7 @@ def load(path: Path = DIVERGENCES) -> list[Divergence]:
     return out
 
 
-def declared(divergences: list[Divergence], kind: str, runtime_id: str, case_id: str) -> Divergence | None:
+def declared(
+    divergences: list[DeclaredDivergence], *, kind: str, runtime_id: str, case_id: str
+) -> DeclaredDivergence | None:
     return next((d for d in divergences if d.covers(kind, runtime_id, case_id)), None)

@@ -31,7 +31,7 @@ from harness.core.limitations import Limitation
 from harness.data import traits
 from harness.run.engines import Engines
 from runtimes import registry, tokenizers
-from runtimes.failures import RuntimeFailed, RuntimeFailure
+from runtimes.failures import RuntimeFailed, StepFailure
 from runtimes.selection import Selection
 
 TEXTS = ("a gorgeous, witty and moving film", "dull, flat and far too long")
@@ -120,7 +120,7 @@ def _how_it_ran(engines: Engines, rid: str) -> str:
     return "; ".join(bits)
 
 
-def _failed(engines: Engines, rid: str, failure: RuntimeFailure, seconds: float) -> Row:
+def _failed(engines: Engines, rid: str, failure: StepFailure, *, seconds: float) -> Row:
     lim = failure.limitation
     if lim is None:
         return Row(
@@ -204,7 +204,7 @@ def diagnose(bundle: Bundle, selection: Selection, try_known: bool = False) -> l
             try:
                 scores = engines.scores(rid, ids)
             except RuntimeFailed as e:
-                rows[rid] = _failed(engines, rid, e.failure, time.perf_counter() - started)
+                rows[rid] = _failed(engines, rid, e.failure, seconds=time.perf_counter() - started)
                 continue
             row = Row(rid, "runs", seconds=round(time.perf_counter() - started, 2), engine=_engine(engines, rid))
             row.detail = _how_it_ran(engines, rid)

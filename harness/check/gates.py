@@ -4,40 +4,11 @@ the value beside its budget. Budgets come from conformance.toml; this module onl
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.core import config
 from harness.core.errors import HarnessError
-
-
-@dataclass
-class Gate:
-    # agreement, accuracy, latency_p50, latency_p95, throughput, load_time, size, golden, available, conformance
-    gate: str
-    subject: str  # runtime id, size target, or "suite"
-    passed: bool
-    value: float | None = None
-    budget: float | None = None
-    unit: str = ""
-    detail: str = ""
-    required: bool = True
-    waived: dict[str, str] | None = None
-    evaluated: bool = True  # False: the gate could not be judged here (detail says why); never a pass
-    # speed gates (speed_gates.py): the figure's interval [low, high] (None: unbounded side), its
-    # confidence, the calibration factor the written budget was scaled by, and whether the
-    # interval straddled the budget (then advisory: required False)
-    interval: list[float | None] | None = None
-    confidence: float | None = None
-    budget_factor: float | None = None
-    inconclusive: bool = False
-
-    @property
-    def id(self) -> str:
-        return f"{self.gate}:{self.subject}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, **asdict(self)}
+from harness.results import Gate
 
 
 def latency_budget(runtime_id: str, cfg: dict[str, Any] | None = None) -> dict[str, float]:
@@ -79,28 +50,28 @@ def webapp_gates(figures: dict[str, Any], cfg: dict[str, Any] | None = None) -> 
     budget = _budget("webapp", ("gzip_bytes", "time_to_first_prediction_ms"), cfg)
     size = figures["gzip_download_bytes"]
     out = [
-        Gate(
+        Gate.make(
             "size",
             "web-app",
             size <= budget["gzip_bytes"],
-            size,
-            budget["gzip_bytes"],
-            "gzip bytes",
-            "JS + wasm + model + tokenizer",
+            value=size,
+            budget=budget["gzip_bytes"],
+            unit="gzip bytes",
+            detail="JS + wasm + model + tokenizer",
         )
     ]
     first_visit = figures.get("first_visit_gzip_bytes")
     if first_visit is not None and "first_visit_gzip_bytes" in budget:
         limit = budget["first_visit_gzip_bytes"]
         out.append(
-            Gate(
+            Gate.make(
                 "first_visit",
                 "web-app",
                 first_visit <= limit,
-                first_visit,
-                limit,
-                "gzip bytes",
-                "fetched by a cold visit before its first prediction",
+                value=first_visit,
+                budget=limit,
+                unit="gzip bytes",
+                detail="fetched by a cold visit before its first prediction",
             )
         )
     ttfp = figures.get("time_to_first_prediction_ms")
@@ -109,14 +80,14 @@ def webapp_gates(figures: dict[str, Any], cfg: dict[str, Any] | None = None) -> 
 
         limit, why = wall_clock_budget(budget["time_to_first_prediction_ms"], figures.get("calibration"))
         out.append(
-            Gate(
+            Gate.make(
                 "first_prediction",
                 "web-app",
                 ttfp <= limit,
-                ttfp,
-                limit,
-                "ms",
-                f"{figures.get('backend')}, median of cold visits{why}",
+                value=ttfp,
+                budget=limit,
+                unit="ms",
+                detail=f"{figures.get('backend')}, median of cold visits{why}",
             )
         )
     mobile = figures.get("mobile")
@@ -125,25 +96,25 @@ def webapp_gates(figures: dict[str, Any], cfg: dict[str, Any] | None = None) -> 
         ttfp, p50 = mobile["time_to_first_prediction_ms"], mobile["wasm_single_ms"]["p50"]
         name = mobile["profile"]["name"]
         out.append(
-            Gate(
+            Gate.make(
                 "first_prediction_mobile",
                 "web-app",
                 ttfp <= phone["time_to_first_prediction_ms"],
-                ttfp,
-                phone["time_to_first_prediction_ms"],
-                "ms",
-                f"{name} profile, median of cold visits",
+                value=ttfp,
+                budget=phone["time_to_first_prediction_ms"],
+                unit="ms",
+                detail=f"{name} profile, median of cold visits",
             )
         )
         out.append(
-            Gate(
+            Gate.make(
                 "latency_p50_mobile",
                 "web-app",
                 p50 <= phone["wasm_p50_ms"],
-                p50,
-                phone["wasm_p50_ms"],
-                "ms",
-                f"wasm single review, {name} profile",
+                value=p50,
+                budget=phone["wasm_p50_ms"],
+                unit="ms",
+                detail=f"wasm single review, {name} profile",
             )
         )
     return out + target_gates(figures, cfg)
@@ -194,10 +165,10 @@ def target_gates(figures: dict[str, Any], cfg: dict[str, Any] | None = None) -> 
             continue
         passed = value <= table[key]
         out.append(
-            Gate(
-                gate=gate,
-                subject=TARGET_SUBJECT,
-                passed=passed,
+            Gate.make(
+                gate,
+                TARGET_SUBJECT,
+                passed,
                 value=value,
                 budget=table[key],
                 unit=unit,
@@ -217,12 +188,12 @@ def latency_gates(runtime_id: str, latency: dict[str, Any], budget: dict[str, fl
     load = latency["load_seconds"]
     return [
         *speed_gates(runtime_id, latency, budget),
-        Gate("load_time", runtime_id, load <= limit, load, limit, "s", why.lstrip("; ")),
+        Gate.make("load_time", runtime_id, load <= limit, value=load, budget=limit, unit="s", detail=why.lstrip("; ")),
     ]
 
 
 def accuracy_gate(
-    runtime_id: str, precision: str, accuracy: float, reference_accuracy: float, budget: dict[str, float]
+    runtime_id: str, *, precision: str, accuracy: float, reference_accuracy: float, budget: dict[str, float]
 ) -> Gate:
     drop = (reference_accuracy - accuracy) * 100
     reasons = []
@@ -231,4 +202,4 @@ def accuracy_gate(
     if precision != "float32" and drop > budget["max_drop_points"]:
         reasons.append(f"loses {drop:.2f} points against keras (max {budget['max_drop_points']})")
     detail = "; ".join(reasons) or f"{accuracy:.4f} (keras {reference_accuracy:.4f})"
-    return Gate("accuracy", runtime_id, not reasons, accuracy, budget["floor"], "", detail)
+    return Gate.make("accuracy", runtime_id, not reasons, value=accuracy, budget=budget["floor"], detail=detail)

@@ -23,9 +23,10 @@ from harness.core.bundle import Bundle
 from harness.core.cases import Case, read_cases
 from harness.core.errors import HarnessError, where
 from harness.core.paths import GOLDEN, REFERENCE_BUNDLE
+from harness.results import Finding
 from harness.run.engines import Engines
 from runtimes import registry, tokenizers
-from runtimes.failures import RuntimeFailed, RuntimeFailure
+from runtimes.failures import RuntimeFailed, StepFailure
 
 TEXTS = GOLDEN / "texts.jsonl"
 EXPECTED = GOLDEN / "expected.jsonl"
@@ -41,21 +42,12 @@ class Expected:
 
 
 @dataclass
-class Finding:
-    kind: str  # "tokens" or "score"
-    runtime: str
-    case_id: str
-    detail: str
-    declared: str | None = None  # id of the known divergence that covers it
-
-
-@dataclass
 class GoldenCheck:
     cases: int
     findings: list[Finding] = field(default_factory=list)
     comparisons: dict[str, Comparison] = field(default_factory=dict)
     unused_divergences: list[str] = field(default_factory=list)
-    errors: dict[str, RuntimeFailure] = field(default_factory=dict)  # runtimes/tokenizers that could not run
+    errors: dict[str, StepFailure] = field(default_factory=dict)  # runtimes/tokenizers that could not run
     scores: dict[str, np.ndarray] = field(default_factory=dict)  # runtime id -> its score per case (evidence)
     ids_sha256: dict[str, str] = field(default_factory=dict)  # tokenizer id -> ids_sha256 of its ids
 
@@ -113,7 +105,7 @@ def read_expected(path: Path | None = None, command: str = UPDATE_COMMAND) -> Ex
 
 
 def ensure_current(
-    bundle: Bundle, expected: Expected, texts_path: Path | None = None, golden_file: Path | None = None
+    bundle: Bundle, expected: Expected, *, texts_path: Path | None = None, golden_file: Path | None = None
 ) -> None:
     """A golden file made for another bundle or other texts is stale: say how to regenerate."""
     texts_path, golden_file = texts_path or TEXTS, golden_file or expected_path(bundle)
@@ -170,7 +162,12 @@ def _first_difference(a: list[int], b: list[int]) -> int:
 
 
 def check(
-    bundle: Bundle, engines: Engines, cases: list[Case], expected: Expected, known: list[divergences.Divergence]
+    bundle: Bundle,
+    engines: Engines,
+    cases: list[Case],
+    *,
+    expected: Expected,
+    known: list[divergences.DeclaredDivergence],
 ) -> GoldenCheck:
     """Every tokenizer runtime against the reference ids, every model runtime against the scores."""
     missing = [c.id for c in cases if c.id not in expected.ids]
@@ -191,7 +188,7 @@ def check(
             pos = _first_difference(got[i].tolist(), ref_ids[i].tolist())
             expected, found = ref_ids[i][pos : pos + 5].tolist(), got[i][pos : pos + 5].tolist()
             detail = f"ids differ from position {pos}: expected {expected}, got {found}"
-            _add(result, known, Finding("tokens", tok, cases[i].id, detail))
+            _add(result, known, Finding(kind="tokens", runtime=tok, case_id=cases[i].id, detail=detail))
     for rid in engines.runtime_ids:
         try:
             got_scores = engines.scores(rid, ref_ids)
@@ -199,8 +196,10 @@ def check(
             result.errors[rid] = e.failure
             continue
         result.scores[rid] = got_scores
-        keep = np.asarray([divergences.declared(known, "score", rid, c.id) is None for c in cases])
-        cmp = judge(engines, rid, ref_scores[keep], got_scores[keep])
+        keep = np.asarray(
+            [divergences.declared(known, kind="score", runtime_id=rid, case_id=c.id) is None for c in cases]
+        )
+        cmp = judge(engines, rid, reference=ref_scores[keep], other=got_scores[keep])
         result.comparisons[rid] = cmp
         tol = engines.tolerance(rid)
         kept_idx = np.flatnonzero(keep)
@@ -208,13 +207,18 @@ def check(
             i = int(kept_idx[j])
             diff = abs(got_scores[i] - ref_scores[i])
             detail = f"score {got_scores[i]:.6f} vs expected {ref_scores[i]:.6f} (|diff| {diff:.3g}, atol {tol.atol:g})"
-            result.findings.append(Finding("score", rid, cases[i].id, detail))
+            result.findings.append(Finding(kind="score", runtime=rid, case_id=cases[i].id, detail=detail))
         for i in np.flatnonzero(~keep):  # declared: does it still diverge?
-            if not judge(engines, rid, ref_scores[i : i + 1], got_scores[i : i + 1]).passed:
+            if not judge(engines, rid, reference=ref_scores[i : i + 1], other=got_scores[i : i + 1]).passed:
                 _add(
                     result,
                     known,
-                    Finding("score", rid, cases[i].id, f"score {got_scores[i]:.6f} vs expected {ref_scores[i]:.6f}"),
+                    Finding(
+                        kind="score",
+                        runtime=rid,
+                        case_id=cases[i].id,
+                        detail=f"score {got_scores[i]:.6f} vs expected {ref_scores[i]:.6f}",
+                    ),
                 )
     seen = {f.declared for f in result.findings if f.declared}
     checked = (set(engines.runtime_ids) | set(engines.tokenizer_ids)) - set(result.errors)
@@ -222,7 +226,7 @@ def check(
     return result
 
 
-def _add(result: GoldenCheck, known: list[divergences.Divergence], finding: Finding) -> None:
-    d = divergences.declared(known, finding.kind, finding.runtime, finding.case_id)
+def _add(result: GoldenCheck, known: list[divergences.DeclaredDivergence], finding: Finding) -> None:
+    d = divergences.declared(known, kind=finding.kind, runtime_id=finding.runtime, case_id=finding.case_id)
     finding.declared = d.id if d else None
     result.findings.append(finding)

@@ -47,6 +47,7 @@ def isolate(
     session: Any,
     ids: np.ndarray,
     matched: list[tuple[str, str | None]],
+    *,
     reference: dict[str, np.ndarray],
     values: dict[str, np.ndarray],
 ) -> dict[str, IsolatedDiff]:

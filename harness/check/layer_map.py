@@ -143,7 +143,7 @@ def candidates(reference: TensorGraph, graph: TensorGraph) -> list[Candidates]:
             )
             continue
         if probe.kind == STATE_C:
-            out.append(_state_candidates(probe, pool, by_name, where))
+            out.append(_state_candidates(probe, pool, by_name=by_name, where=where))
             continue
         found = Candidates(probe)
         picked = pool
@@ -192,7 +192,7 @@ def _ancestors(name: str, by_name: dict[str, GraphNode]) -> set[str]:
 
 
 def _state_candidates(
-    probe: Probe, pool: list[str], by_name: dict[str, GraphNode], where: dict[str, tuple[str, str] | None]
+    probe: Probe, pool: list[str], *, by_name: dict[str, GraphNode], where: dict[str, tuple[str, str] | None]
 ) -> Candidates:
     """Rule 4, part one: a fused lstm op's c output (in the probe's half of a Bidirectional)."""
     found = Candidates(probe)

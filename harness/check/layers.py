@@ -116,8 +116,8 @@ def trace(
     engines: Engines,
     text: str,
     case_id: str = "arg-1",
-    runtime_ids: list[str] | None = None,
     *,
+    runtime_ids: list[str] | None = None,
     isolated: bool = False,
 ) -> LayerTrace:
     """`text` through the reference and every other runtime of `engines` (or `runtime_ids`),
@@ -145,7 +145,7 @@ def trace(
         for p in reference.probes
     ]
     runtimes = [
-        _runtime(engines, rid, ids, reference, ref_values, ref_score, isolated=isolated)
+        _runtime(engines, rid, ids, reference=reference, ref=ref_values, ref_score=ref_score, isolated=isolated)
         for rid in (runtime_ids or engines.runtime_ids)
         if rid != ref_id
     ]
@@ -158,10 +158,10 @@ def _runtime(
     engines: Engines,
     rid: str,
     ids: np.ndarray,
+    *,
     reference: TensorGraph,
     ref: dict[str, np.ndarray],
     ref_score: float,
-    *,
     isolated: bool = False,
 ) -> RuntimeTrace:
     spec = engines.runtimes[rid].spec
@@ -173,7 +173,7 @@ def _runtime(
         with step(rid, "run", engines.runtimes[rid].context()):
             try:
                 graph = session.tensor_graph()
-                values, rows = _match(session, graph, reference, ids)
+                values, rows = _match(session, graph, reference=reference, ids=ids)
             except CannotExpose as e:
                 out.cannot_expose = str(e)
                 out.rows = [TensorDiff(p.name, p.label, detail=f"cannot expose: {e}") for p in reference.probes]
@@ -183,22 +183,22 @@ def _runtime(
         return out
     for row in rows:
         if row.node is not None:
-            _diff(row, ref[row.probe], values[row.node], atol, rtol)
+            _diff(row, ref[row.probe], values[row.node], atol=atol, rtol=rtol)
     out.rows = rows
     if isolated:
-        _isolate(engines, out, ids, ref, values)
+        _isolate(engines, out, ids, ref=ref, values=values)
     return out
 
 
 def _isolate(
-    engines: Engines, out: RuntimeTrace, ids: np.ndarray, ref: dict[str, np.ndarray], values: dict[str, np.ndarray]
+    engines: Engines, out: RuntimeTrace, ids: np.ndarray, *, ref: dict[str, np.ndarray], values: dict[str, np.ndarray]
 ) -> None:
     """Fill each row's `introduced`, or the runtime's `cannot_isolate` (the engine's reason)."""
     matched = [(r.probe, r.node if r.max_abs_diff is not None else None) for r in out.rows]
     try:
         with step(out.runtime, "isolate", engines.runtimes[out.runtime].context()):
             try:
-                found = isolate.isolate(engines.session(out.runtime), ids, matched, ref, values)
+                found = isolate.isolate(engines.session(out.runtime), ids, matched, reference=ref, values=values)
             except CannotExpose as e:
                 out.cannot_isolate = str(e)
                 return
@@ -210,7 +210,7 @@ def _isolate(
 
 
 def _match(
-    session: Any, graph: TensorGraph, reference: TensorGraph, ids: np.ndarray
+    session: Any, graph: TensorGraph, *, reference: TensorGraph, ids: np.ndarray
 ) -> tuple[dict[str, np.ndarray], list[TensorDiff]]:
     """Each probe's tensor in this runtime: the first candidate with the Keras tensor's shape."""
     probes = {p.name: p for p in reference.probes}
@@ -272,7 +272,7 @@ def _fits(value: np.ndarray | None, shape: tuple[int, ...]) -> bool:
     return tuple(d for d in value.shape if d != 1) == shape
 
 
-def _diff(row: TensorDiff, ref: np.ndarray, got: np.ndarray, atol: float, rtol: float) -> None:
+def _diff(row: TensorDiff, ref: np.ndarray, got: np.ndarray, *, atol: float, rtol: float) -> None:
     want = np.asarray(ref, dtype=np.float64)
     d = tensor_metrics.abs_diff(want, got)
     m = tensor_metrics.measure(want, got)

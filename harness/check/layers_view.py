@@ -23,9 +23,9 @@ def run_layers(
     bundle: Bundle,
     cases: list[Case],
     selection: Selection,
+    *,
     as_json: bool,
     out: list[str],
-    *,
     isolated: bool = False,
     model_explorer: str | None = None,
 ) -> int:

@@ -102,7 +102,7 @@ def score_disagreements(engines: Engines, texts: list[str], scores: dict[str, np
     for rid, got in scores.items():
         if rid == reference:
             continue
-        cmp = judge(engines, rid, ref, got)
+        cmp = judge(engines, rid, reference=ref, other=got)
         if cmp.passed:
             continue
         for i in cmp.failing[:3]:

@@ -137,7 +137,7 @@ def _reducible(spec: Any) -> bool:
 
 
 def reduce(
-    bundle: Bundle, runtime_id: str, ids: np.ndarray, on_trial: Callable[[Trial], None] | None = None
+    bundle: Bundle, runtime_id: str, ids: np.ndarray, *, on_trial: Callable[[Trial], None] | None = None
 ) -> Reduction:
     """The bisect above for `runtime_id` on the token ids `ids` ([N, L])."""
     spec = registry.get(runtime_id).spec

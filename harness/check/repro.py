@@ -24,9 +24,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -58,10 +57,14 @@ VENDORED = (
 )
 STUB_PACKAGES = ("runtimes", "runtimes/coreml_ref", "harness", "harness/core")
 
-Writer = Callable[[Path, RuntimeSpec, Any, dict[str, Any]], list[str]]  # (folder, spec, artifact, repro) -> how to run
+
+class Writer(Protocol):
+    """Adds one engine family's files to a reproducer folder; returns how to run it."""
+
+    def __call__(self, folder: Path, spec: RuntimeSpec, artifact: Any, *, repro: dict[str, Any]) -> list[str]: ...
 
 
-def _tfjs(folder: Path, spec: RuntimeSpec, artifact: Any, repro: dict[str, Any]) -> list[str]:
+def _tfjs(folder: Path, spec: RuntimeSpec, artifact: Any, *, repro: dict[str, Any]) -> list[str]:
     from runtimes.tfjs import read_execution
 
     if spec.backend not in ("wasm", "cpu", "webgl"):
@@ -83,7 +86,7 @@ def _tfjs(folder: Path, spec: RuntimeSpec, artifact: Any, repro: dict[str, Any])
     ]
 
 
-def _coreml(folder: Path, spec: RuntimeSpec, artifact: Any, repro: dict[str, Any]) -> list[str]:
+def _coreml(folder: Path, spec: RuntimeSpec, artifact: Any, *, repro: dict[str, Any]) -> list[str]:
     from runtimes.coreml_ref import PACKAGE
 
     shutil.copytree(artifact.main_file(PACKAGE), folder / "model.mlpackage")
@@ -107,7 +110,7 @@ def _coreml(folder: Path, spec: RuntimeSpec, artifact: Any, repro: dict[str, Any
 WRITERS: dict[str, Writer] = {"tfjs": _tfjs, "coreml": _coreml}
 
 
-def write(bundle: Bundle, case: Case, runtime_id: str, out: Path) -> dict[str, Any]:
+def write(bundle: Bundle, case: Case, runtime_id: str, *, out: Path) -> dict[str, Any]:
     """Run `case` through the reference and `runtime_id`, write the folder at `out`; its repro.json."""
     from harness.export import export
 
@@ -149,7 +152,7 @@ def write(bundle: Bundle, case: Case, runtime_id: str, out: Path) -> dict[str, A
     parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
     try:
-        how = writer(stage, spec, artifact, repro)
+        how = writer(stage, spec, artifact, repro=repro)
         (stage / "repro.json").write_text(json.dumps(repro, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (stage / "README.md").write_text(readme(repro, how), encoding="utf-8")
         if out.exists():

@@ -32,7 +32,7 @@ def command_for(text: str, runtimes: list[str] | None = None, layers: bool = Fal
 
 
 def run_compare(
-    bundle: Bundle, texts: list[str], selection: Selection, tokenizer_ids: list[str], out: list[str]
+    bundle: Bundle, texts: list[str], selection: Selection, *, tokenizer_ids: list[str], out: list[str]
 ) -> int:
     """Lines of the side-by-side view into `out`; 1 when anything is outside tolerance or failed."""
     info = bundle.tokenizer_info()
@@ -73,7 +73,7 @@ def run_compare(
                 if ref is None or rid == engines.reference:
                     out.append(f"  {rid:<20} {s:>10.6f} {'-':>10}  {'-':<6} {'-':>9}  {used[rid]}")
                     continue
-                cmp = judge(engines, rid, ref[i : i + 1], scores[rid][i : i + 1])
+                cmp = judge(engines, rid, reference=ref[i : i + 1], other=scores[rid][i : i + 1])
                 failed += 0 if cmp.passed else 1
                 verdict = "yes" if cmp.passed else "NO"
                 out.append(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from harness.check.gates import Gate
+from harness.results import Gate
 
 # gate -> (figure's interval key, point value, budget key, calibration factor key, unit, at_most)
 _SPEC = {
@@ -39,7 +39,7 @@ def judged_budget(written: float, factor: float, *, at_most: bool) -> float:
     return written * factor if at_most else written / factor
 
 
-def speed_gate(gate: str, runtime_id: str, latency: dict[str, Any], budget: dict[str, float]) -> Gate | None:
+def speed_gate(gate: str, runtime_id: str, *, latency: dict[str, Any], budget: dict[str, float]) -> Gate | None:
     key, (field, sub), budget_key, factor_key, unit, at_most = _SPEC[gate]
     value = latency.get(field)
     if isinstance(value, dict):
@@ -57,7 +57,8 @@ def speed_gate(gate: str, runtime_id: str, latency: dict[str, Any], budget: dict
     scaled = f"{_num(written)} {unit} x {factor:.2f} calibration" if factor != 1.0 else f"{_num(written)} {unit}"
     if not interval:
         passed = value <= limit if at_most else value >= limit
-        return Gate(gate, runtime_id, passed, value, limit, unit, "" if passed else "one measurement, no interval")
+        detail = "" if passed else "one measurement, no interval"
+        return Gate.make(gate, runtime_id, passed, value=value, budget=limit, unit=unit, detail=detail)
     low = -math.inf if interval[0] is None else float(interval[0])
     high = math.inf if interval[1] is None else float(interval[1])
     conf = float(latency.get("confidence", 0.95))
@@ -67,14 +68,14 @@ def speed_gate(gate: str, runtime_id: str, latency: dict[str, Any], budget: dict
     if inside or (beyond and not too_busy):
         where = "within" if inside else "beyond"
         detail = f"{figures} {where} the budget {relation} {scaled}"
-        return Gate(
+        return Gate.make(
             gate,
             runtime_id,
             inside,
-            value,
-            limit,
-            unit,
-            detail,
+            value=value,
+            budget=limit,
+            unit=unit,
+            detail=detail,
             interval=[interval[0], interval[1]],
             confidence=conf,
             budget_factor=factor,
@@ -87,14 +88,14 @@ def speed_gate(gate: str, runtime_id: str, latency: dict[str, Any], budget: dict
     )
     detail = f"inconclusive ({why}): {figures} {'beyond' if beyond else 'straddles'} the budget {relation} {scaled}"
 
-    return Gate(
+    return Gate.make(
         gate,
         runtime_id,
         False,
-        value,
-        limit,
-        unit,
-        detail,
+        value=value,
+        budget=limit,
+        unit=unit,
+        detail=detail,
         required=False,
         interval=[interval[0], interval[1]],
         confidence=conf,
@@ -118,4 +119,4 @@ def wall_clock_budget(written: float, calibration: dict[str, Any] | None) -> tup
 
 def speed_gates(runtime_id: str, latency: dict[str, Any], budget: dict[str, float]) -> list[Gate]:
     """latency_p50, latency_p95 and throughput of one runtime (those it has figures for)."""
-    return [g for name in _SPEC if (g := speed_gate(name, runtime_id, latency, budget)) is not None]
+    return [g for name in _SPEC if (g := speed_gate(name, runtime_id, latency=latency, budget=budget)) is not None]

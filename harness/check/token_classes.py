@@ -29,7 +29,7 @@ MALFORMED = "malformed"
 
 
 @dataclass(frozen=True)
-class Finding:
+class TokenClassFinding:
     """One class one runtime shows on one input, with what this input shows of it."""
 
     runtime: str
@@ -50,32 +50,32 @@ def _shown(row: list[int], positions: list[int], tok: TokenizerInfo) -> str:
     return "[" + ", ".join(tok.name_of(row[p]) if p < len(row) else "-" for p in positions) + "]"
 
 
-def findings(rows: dict[str, Outcome], reference: str, tok: TokenizerInfo) -> list[Finding]:
+def findings(rows: dict[str, Outcome], reference: str, tok: TokenizerInfo) -> list[TokenClassFinding]:
     """Every class any runtime shows on one input (none: they all agree)."""
     vocab_size = tok.vocab_size
-    out: list[Finding] = []
+    out: list[TokenClassFinding] = []
     ref = rows.get(reference)
     for rid, got in rows.items():
         if isinstance(got, Thrown):
-            out.append(Finding(rid, EXCEPTION, got.message, got.name))
+            out.append(TokenClassFinding(rid, EXCEPTION, got.message, got.name))
             continue
         if isinstance(got, Malformed):
-            out.append(Finding(rid, MALFORMED, got.message))
+            out.append(TokenClassFinding(rid, MALFORMED, got.message))
             continue
         bad = sorted({i for i in got if not 0 <= i < vocab_size})
         if bad:
             shown = ", ".join(map(str, bad[:5])) + (", ..." if len(bad) > 5 else "")
-            out.append(Finding(rid, OUT_OF_RANGE, f"ids {shown} outside [0, {vocab_size})"))
+            out.append(TokenClassFinding(rid, OUT_OF_RANGE, f"ids {shown} outside [0, {vocab_size})"))
         if rid == reference or not isinstance(ref, list):
             continue
         if len(got) != len(ref):
-            out.append(Finding(rid, LENGTH, f"{len(got)} ids, {reference} gave {len(ref)}"))
+            out.append(TokenClassFinding(rid, LENGTH, f"{len(got)} ids, {reference} gave {len(ref)}"))
         positions = [p for p in range(min(len(got), len(ref))) if got[p] != ref[p]]
         if positions:
             head = positions[:8]
             more = f" (+{len(positions) - 8} more)" if len(positions) > 8 else ""
             out.append(
-                Finding(
+                TokenClassFinding(
                     rid,
                     POSITIONS,
                     f"at positions {head}{more}: {reference} {_shown(ref, head, tok)}, {rid} {_shown(got, head, tok)}",
@@ -120,10 +120,10 @@ class DivergenceClass:
 
 
 def classes(
-    case_ids: list[str], texts: list[str], rows: dict[str, list[Outcome]], reference: str, tok: TokenizerInfo
-) -> tuple[list[list[Finding]], list[DivergenceClass]]:
+    case_ids: list[str], texts: list[str], rows: dict[str, list[Outcome]], *, reference: str, tok: TokenizerInfo
+) -> tuple[list[list[TokenClassFinding]], list[DivergenceClass]]:
     """(findings per case, the divergence classes over all cases, in order of first appearance)."""
-    per_case: list[list[Finding]] = []
+    per_case: list[list[TokenClassFinding]] = []
     found: dict[tuple[str, str], DivergenceClass] = {}
     for i, (cid, text) in enumerate(zip(case_ids, texts, strict=True)):
         here = findings({rid: out[i] for rid, out in rows.items()}, reference, tok)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.check.token_classes import DivergenceClass, Finding, classes, findings
+from harness.check.token_classes import DivergenceClass, TokenClassFinding, classes, findings
 from harness.core.app_tokenizer import AppTokenizer
 from harness.core.bundle import Bundle
 from harness.core.cases import Case
@@ -26,7 +26,7 @@ class Parity:
         return sum(1 for r in self.rows if r["agree"])
 
 
-def row(case: Case, i: int, results: dict[str, list[Outcome]], found: list[Finding]) -> dict[str, Any]:
+def row(case: Case, i: int, results: dict[str, list[Outcome]], *, found: list[TokenClassFinding]) -> dict[str, Any]:
     ids: dict[str, list[int]] = {}
     errors: dict[str, str] = {}
     for tid, outs in results.items():
@@ -47,29 +47,30 @@ def check(
     bundle: Bundle,
     items: list[Case],
     results: dict[str, list[Outcome]],
+    *,
     app: AppTokenizer | None = None,
     minimize: bool = True,
 ) -> Parity:
     """Rows and classes of `results` (each runtime's outcome per case), each class shrunk."""
     reference = tokenizers.REFERENCE if tokenizers.REFERENCE in results else next(iter(results), "")
     tok = bundle.tokenizer_info()
-    per_case, found = classes([c.id for c in items], [c.text for c in items], results, reference, tok)
-    rows = [row(case, i, results, per_case[i]) for i, case in enumerate(items)]
+    per_case, found = classes([c.id for c in items], [c.text for c in items], results, reference=reference, tok=tok)
+    rows = [row(case, i, results, found=per_case[i]) for i, case in enumerate(items)]
     if minimize:
         for cls in found:
-            _minimize(bundle, cls, reference, tok, app)
+            _minimize(bundle, cls, reference=reference, tok=tok, app=app)
     return Parity(rows, found, reference)
 
 
 def _minimize(
-    bundle: Bundle, cls: DivergenceClass, reference: str, tok: TokenizerInfo, app: AppTokenizer | None
+    bundle: Bundle, cls: DivergenceClass, *, reference: str, tok: TokenizerInfo, app: AppTokenizer | None
 ) -> None:
     involved = list(dict.fromkeys([reference, cls.runtime]))
 
     def run(text: str) -> dict[str, Outcome]:
         return {tid: tokenizers.outcomes(tid, bundle, [text], app)[0] for tid in involved}
 
-    def shows(text: str) -> list[Finding]:
+    def shows(text: str) -> list[TokenClassFinding]:
         return [f for f in findings(run(text), reference, tok) if f.key == (cls.runtime, cls.name)]
 
     try:  # Hypothesis is a test dependency; without it the class keeps its shortest case, marked unshrunk
@@ -100,8 +101,8 @@ def merge_classes(into: dict[tuple[str, str], DivergenceClass], found: list[Dive
             have.seed, have.seed_detail = cls.seed, cls.seed_detail
 
 
-def shrink(bundle: Bundle, found: list[DivergenceClass], reference: str, app: AppTokenizer | None = None) -> None:
+def shrink(bundle: Bundle, found: list[DivergenceClass], reference: str, *, app: AppTokenizer | None = None) -> None:
     """Each class shrunk to a minimal input (what `check(minimize=True)` does for one batch)."""
     tok = bundle.tokenizer_info()
     for cls in found:
-        _minimize(bundle, cls, reference, tok, app)
+        _minimize(bundle, cls, reference=reference, tok=tok, app=app)

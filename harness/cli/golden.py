@@ -32,7 +32,7 @@ def cmd_golden(args: argparse.Namespace) -> int:
     cases = read_cases(golden.TEXTS)  # module attributes, so tests can point them elsewhere
     say_unavailable("golden", selection.unavailable)
     with Engines(b, selection.runtimes, tokenizer_ids) as engines:
-        result = golden.check(b, engines, cases, expected, divergences.load())
+        result = golden.check(b, engines, cases, expected=expected, known=divergences.load())
     for f in result.findings:
         tag = f"declared ({f.declared})" if f.declared else "FAIL"
         print(f"{tag}: {f.kind} {f.runtime} case {f.case_id}: {f.detail}")

@@ -57,7 +57,7 @@ def _merge(paths: list[str], out: str | None, bundle_dir: str | None, allow_unsi
     target = Path(out)
     merge.check_out(target, [Path(p) for p in paths])
     b = bundle.load(bundle_dir)
-    checked = evidence.load_inputs(paths, b, allow_unsigned)
+    checked = evidence.load_inputs(paths, b, allow_unsigned=allow_unsigned)
     merged = merge.merge([(path, report) for path, report, _ in checked])
     merged = merge.with_inputs(merged, [record for _, _, record in checked])
     if key:
@@ -80,9 +80,9 @@ def cmd_signoff(args: argparse.Namespace) -> int:
         args.bundle,
         out,
         waivers,
-        args.with_reports,
-        args.profile,
-        args.runtimes,
+        with_reports=args.with_reports,
+        profile=args.profile,
+        runtimes=args.runtimes,
         allow_unsigned=args.allow_unsigned,
         key=signing.signing_key(args.sign),
         apple_ops_summary=Path(args.apple_ops) if args.apple_ops else None,

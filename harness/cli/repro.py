@@ -19,7 +19,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
     found, _ = _compare_cases(args)
     if len(found) != 1:
         raise HarnessError(f"repro writes one case; {len(found)} given (pick one with --case ID)")
-    written = repro.write(bundle.load(args.bundle), found[0], args.runtime, args.out)
+    written = repro.write(bundle.load(args.bundle), found[0], args.runtime, out=args.out)
     print(f"{written['runtime']}: {written['score']!r}  ({written['reference']}: {written['reference_score']!r})")
     print(f"wrote {args.out}: run `python3 {args.out}/run.py`; README.md is the bug report")
     return 0
@@ -47,7 +47,7 @@ def cmd_reduce(args: argparse.Namespace) -> int:
         )
 
     print(f"reduce {args.runtime}: {len(found)} cases; trials:")
-    r = reduce(b, args.runtime, np.asarray(ids), say)
+    r = reduce(b, args.runtime, np.asarray(ids), on_trial=say)
     print(f"policy: |diff| <= {r.atol:g} + {r.rtol:g}*|keras| on every case; layers with ops: {', '.join(r.layers)}")
     if r.keep is None:
         print(f"no set found: {r.verdict}")

@@ -10,7 +10,7 @@ from typing import Any
 from harness.cli.output import print_jsonl, say_failures, say_unavailable
 from harness.core import json_reader
 from harness.core.errors import HarnessError
-from runtimes.failures import RuntimeFailure
+from runtimes.failures import StepFailure
 
 
 def cmd_runtimes(args: argparse.Namespace) -> int:
@@ -71,7 +71,7 @@ def cmd_runtimes(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reported(command: str, failures: dict[str, RuntimeFailure], said: set[str]) -> dict[str, str]:
+def _reported(command: str, failures: dict[str, StepFailure], said: set[str]) -> dict[str, str]:
     """Each new failure said once on stderr; every failure so far as the rows' `errors` object."""
     say_failures(command, {k: f for k, f in failures.items() if k not in said})
     said.update(failures)
@@ -98,7 +98,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
         raise HarnessError("--maxlen, --padding and --truncating describe a --tokenizer FILE; give one")
     app = AppTokenizer.parse(args.app_tokenizer, args.app_asset) if args.app_tokenizer else None
     found: dict[tuple[str, str], Any] = {}
-    failures: dict[str, RuntimeFailure] = {}
+    failures: dict[str, StepFailure] = {}
     said: set[str] = set()
     total = agree = 0
     ran: list[str] = []
@@ -116,10 +116,12 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
             prepare(app)  # a module no browser can import (an import that does not resolve) is refused here
         say_unavailable("tokenize", unavailable)
         for batch in cases.batched(items, BATCH):
-            results, failed = tokenize_cases(b, [t for t in chosen if t not in failures], [c.text for c in batch], app)
+            results, failed = tokenize_cases(
+                b, [t for t in chosen if t not in failures], [c.text for c in batch], app=app
+            )
             failures.update(failed)
             errors = _reported("tokenize", failures, said)
-            parity = check(b, batch, results, app, minimize=False)
+            parity = check(b, batch, results, app=app, minimize=False)
             merge_classes(found, parity.classes)
             for r in parity.rows:
                 if errors:
@@ -129,7 +131,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
             total, agree, ran, reference = total + len(batch), agree + parity.agree, list(results), parity.reference
         classes = list(found.values())
         if len(ran) > 1:
-            shrink(b, classes, reference, app)
+            shrink(b, classes, reference, app=app)
     if len(ran) > 1 or classes:
         verdict = f"{agree} of {total} cases agree ({', '.join(ran)})"
         print(f"harness tokenize: {verdict}; reference {reference}", file=sys.stderr)
@@ -252,7 +254,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         say_unavailable("compare", selection.unavailable)
         out: list[str] = []
         code = run_layers(
-            b, found, selection, args.json, out, isolated=args.isolate, model_explorer=args.model_explorer
+            b, found, selection, as_json=args.json, out=out, isolated=args.isolate, model_explorer=args.model_explorer
         )
         print("\n".join(out))
         return code
@@ -264,6 +266,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     tokenizer_ids, _ = tokenizers.select(args.tokenizers, b)
     say_unavailable("compare", selection.unavailable)
     lines: list[str] = []
-    code = run_compare(b, texts, selection, tokenizer_ids, lines)
+    code = run_compare(b, texts, selection, tokenizer_ids=tokenizer_ids, out=lines)
     print("\n".join(lines))
     return code

@@ -21,7 +21,10 @@ ARTIFACT_MANIFEST = "artifact.json"
 
 
 @dataclass
-class Artifact:
+class ArtifactFolder:
+    """An artifact on disk (an export or an adopted shipped file) and its manifest; what a report
+    records of it is a `harness.results.Artifact`."""
+
     target: str
     path: Path
     manifest: dict[str, Any]
@@ -61,7 +64,7 @@ def rebuild_hint(target: str) -> str:
     return f"rebuild it with `harness export --targets {target} --force`"
 
 
-def load_artifact(folder: Path, target: str) -> Artifact | None:
+def load_artifact(folder: Path, target: str) -> ArtifactFolder | None:
     """The cached artifact in `folder` (None if there is none), its manifest checked field by
     field and every file it lists verified; the export cache is regenerable, so every refusal
     says how to rebuild it."""
@@ -73,7 +76,7 @@ def load_artifact(folder: Path, target: str) -> Artifact | None:
     manifest = validate.parse(ArtifactManifest, data, path, hint)
     if manifest.target != target:
         raise HarnessError(f"{path}: $.target: expected {target!r}, got {manifest.target!r}; {hint}")
-    art = Artifact(target, folder, data)
+    art = ArtifactFolder(target, folder, data)
     art.verify()
     if hash_of_entries(art.files) != manifest.artifact_hash:  # recomputed: the list itself may be edited
         raise IntegrityError(f"{path}: artifact_hash does not match its file list (edited manifest); {hint}")

@@ -36,7 +36,7 @@ SHIPPED_DIR = "shipped"  # artifacts a team ships, adopted with `harness bundle 
 SHIPPED = "shipped.json"  # where each adopted artifact came from and what its file records
 MODEL_H5 = "model.h5"  # a Keras 2 (tf_keras) model kept in its own HDF5 format
 MAKE_HINT = "bundles are made by `harness train` or `harness bundle`"
-__all__ = ["BUNDLE_FORMAT", "Bundle", "Signature", "load", "positive_scores", "write_manifest"]
+__all__ = ["BUNDLE_FORMAT", "Bundle", "ModelContract", "load", "positive_scores", "write_manifest"]
 
 
 def file_entries(folder: Path, names: list[str]) -> dict[str, dict[str, Any]]:
@@ -71,7 +71,7 @@ def verify_files(folder: Path, entries: dict[str, dict[str, Any]], what: str) ->
 
 
 @dataclass(frozen=True)
-class Signature:
+class ModelContract:
     """The model's contract: int32 [N, length] ids in, positive-class probability out."""
 
     length: int
@@ -170,9 +170,9 @@ class Bundle:
                 ) from None
         return self._tokenizer
 
-    def signature(self) -> Signature:
+    def signature(self) -> ModelContract:
         sig = validate.load(ModelSignature, self.path / SIGNATURE, "model signature", MAKE_HINT)
-        return Signature(
+        return ModelContract(
             sig.input.shape[1],
             sig.input.vocab_size,
             sig.output.kind,

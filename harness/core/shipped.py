@@ -9,7 +9,7 @@ target's export everywhere (harness.export asks here first): it is never rebuilt
 point is to test the bytes that ship, not bytes the harness would have made.
 
 The artifact a runtime receives is assembled from the bundle's own manifest entries (sha256 and
-bytes), so `Artifact.verify` checks the copy against the hashes recorded at adoption.
+bytes), so `ArtifactFolder.verify` checks the copy against the hashes recorded at adoption.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from harness.core import validate
-from harness.core.artifact import Artifact
+from harness.core.artifact import ArtifactFolder
 from harness.core.bundle import SHIPPED, SHIPPED_DIR, Bundle, verify_files
 from harness.core.errors import IntegrityError
 from harness.core.hashing import hash_of_entries
@@ -53,7 +53,7 @@ class ShippedFile(BaseModel):
     artifacts: dict[str, ShippedRecord]
 
 
-class ShippedArtifact(Artifact):
+class ShippedArtifact(ArtifactFolder):
     """An adopted artifact: an edited copy is refused with how to adopt it again (not rebuilt)."""
 
     def verify(self) -> None:
@@ -74,7 +74,7 @@ def targets(bundle: Bundle) -> list[str]:
     return sorted(records(bundle))
 
 
-def load(bundle: Bundle, target: str) -> Artifact | None:
+def load(bundle: Bundle, target: str) -> ArtifactFolder | None:
     """The bundle's adopted artifact for `target`, verified against the bundle manifest, or None."""
     record = records(bundle).get(target)
     if record is None:

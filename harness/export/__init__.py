@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.core import atomic, shipped
-from harness.core.artifact import ARTIFACT_MANIFEST, Artifact, describe_files, load_artifact
+from harness.core.artifact import ARTIFACT_MANIFEST, ArtifactFolder, describe_files, load_artifact
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError, IntegrityError
 from harness.core.hashing import hash_of_entries
 from harness.core.paths import cache_dir
 from harness.core.versions import dist_version
 
-__all__ = ["ARTIFACT_MANIFEST", "Artifact", "DEFAULT_TARGETS", "Exporter", "describe_files", "export", "exporter"]
+__all__ = ["ARTIFACT_MANIFEST", "ArtifactFolder", "DEFAULT_TARGETS", "Exporter", "describe_files", "export", "exporter"]
 
 # target -> "module:factory"; a factory returns an Exporter. Imported only when used.
 EXPORTERS: dict[str, str] = {
@@ -71,7 +71,7 @@ class Exporter:
     def tool_versions(self) -> dict[str, str]:
         return {p: dist_version(p) for p in self.packages}
 
-    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, ArtifactFolder]) -> dict[str, Any]:
         """Write the artifact's files into `out`; return facts for the manifest."""
         raise NotImplementedError
 
@@ -96,7 +96,7 @@ def artifact_dir(bundle: Bundle, exp: Exporter) -> Path:
 _REFUSED: dict[Path, HarnessError] = {}  # artifact folder -> why its exporter refused, this process
 
 
-def export(bundle: Bundle, target: str, force: bool = False, fresh: bool = False) -> Artifact:
+def export(bundle: Bundle, target: str, force: bool = False, fresh: bool = False) -> ArtifactFolder:
     """The artifact for `target`: the file the team ships when the bundle adopted one
     (core/shipped.py; never rebuilt), else from cache when its key matches, else built now.
     `fresh` ignores an adopted file and exports (`harness report --compare-export`).
@@ -119,7 +119,7 @@ def export(bundle: Bundle, target: str, force: bool = False, fresh: bool = False
         raise
 
 
-def _export(bundle: Bundle, exp: Exporter, folder: Path, force: bool) -> Artifact:
+def _export(bundle: Bundle, exp: Exporter, folder: Path, force: bool) -> ArtifactFolder:
     target = exp.target
     with atomic.file_lock(folder.parent / f"{folder.name}.lock"):  # a second run waits, then reuses
         if not force:
@@ -146,6 +146,6 @@ def _export(bundle: Bundle, exp: Exporter, folder: Path, force: bool) -> Artifac
                 "files": files,
             }
             atomic.write_json(stage / ARTIFACT_MANIFEST, manifest)
-    art = Artifact(target, folder, manifest)
+    art = ArtifactFolder(target, folder, manifest)
     art.manifest["cached"] = False
     return art

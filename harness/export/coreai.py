@@ -19,7 +19,7 @@ from typing import Any
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
 from harness.core.keras_file import KERAS2
-from harness.export import Artifact, Exporter
+from harness.export import ArtifactFolder, Exporter
 from runtimes import coreai_env
 from runtimes.coreai import MODEL_DIR
 from runtimes.coreai_client import Worker
@@ -39,7 +39,7 @@ class CoreaiExporter(Exporter):
     def tool_versions(self) -> dict[str, str]:
         return coreai_env.versions()  # the other environment's, not this process's
 
-    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, ArtifactFolder]) -> dict[str, Any]:
         st = coreai_env.status()
         if not st.ok:
             raise HarnessError(f"export {self.target}: Core AI is unavailable: {st.reason}")

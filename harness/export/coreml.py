@@ -21,7 +21,7 @@ import numpy as np
 
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
-from harness.export import Artifact, Exporter
+from harness.export import ArtifactFolder, Exporter
 from harness.export.canonical import mlpackage_manifest
 from harness.export.recurrent import convertible, recurrent_layers
 from runtimes.coreml_ref import PACKAGE
@@ -39,7 +39,7 @@ class CoremlExporter(Exporter):
     precision = "float16"
     version = 3  # 3: Manifest.json with identifiers derived from the items (byte-reproducible, canonical.py)
 
-    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, ArtifactFolder]) -> dict[str, Any]:
         with quiet():
             mlmodel, facts = convert(load_model(bundle), self.precision, bundle.model_path)
             mlmodel.save(str(out / PACKAGE))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.bundle import Bundle
-from harness.export import Artifact, Exporter
+from harness.export import ArtifactFolder, Exporter
 from harness.export.coreml import (
     MAX_BATCH,
     OUTPUT_NAME,
@@ -38,7 +38,7 @@ class CoremlNnExporter(Exporter):
     precision = "float32"
     version = 1
 
-    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, ArtifactFolder]) -> dict[str, Any]:
         with quiet():
             mlmodel, facts = convert_nn(load_model(bundle), self.precision, bundle.model_path)
             mlmodel.save(str(out / MODEL_FILE))
@@ -101,19 +101,19 @@ def nn_facts(spec: Any, precision: str) -> dict[str, Any]:
     }
 
 
-class _Fp32(CoremlNnExporter):
+class _NnFp32(CoremlNnExporter):
     target = "coreml-nn"
     precision = "float32"
 
 
-class _Fp16(CoremlNnExporter):
+class _NnFp16(CoremlNnExporter):
     """The float32 artifact's `.mlmodel` with its weights stored as float16: one conversion for both."""
 
     target = "coreml-nn-f16"
     precision = "float16"
     requires = ("coreml-nn",)
 
-    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, ArtifactFolder]) -> dict[str, Any]:
         source = inputs["coreml-nn"]
         source.verify()
         ct = import_coremltools()
@@ -128,8 +128,8 @@ class _Fp16(CoremlNnExporter):
 
 
 def coreml_nn_fp32() -> Exporter:
-    return _Fp32()
+    return _NnFp32()
 
 
 def coreml_nn_fp16() -> Exporter:
-    return _Fp16()
+    return _NnFp16()

@@ -22,7 +22,7 @@ from harness.core.errors import HarnessError
 from harness.core.keras_file import KERAS2
 from harness.core.quiet import native_stderr
 from harness.core.versions import dist_version
-from harness.export import Artifact, Exporter
+from harness.export import ArtifactFolder, Exporter
 from harness.export.canonical import sorted_json
 from harness.export.graph_rewrites import UNFUSE_WHY, portable_trace, unfuse_matmuls
 
@@ -41,7 +41,7 @@ class SavedModelExporter(Exporter):
         self.target = target
         self.portable = portable
 
-    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, ArtifactFolder]) -> dict[str, Any]:
         from runtimes.frameworks import import_keras
 
         if bundle.model_framework == KERAS2:
@@ -79,7 +79,7 @@ class TfjsGraphExporter(Exporter):
         self.target = target
         self.quantize = quantize
 
-    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, ArtifactFolder]) -> dict[str, Any]:
         with contextlib.redirect_stdout(io.StringIO()), native_stderr():  # ydf prints a banner on import
             from tensorflowjs.converters import tf_saved_model_conversion_v2 as conv
 

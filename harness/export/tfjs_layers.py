@@ -22,7 +22,7 @@ from harness.core.errors import HarnessError
 from harness.core.keras_file import KERAS2
 from harness.core.quiet import native_stderr
 from harness.core.versions import dist_version
-from harness.export import Artifact, Exporter
+from harness.export import ArtifactFolder, Exporter
 from harness.export.canonical import sorted_json
 
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # else it imports IPython when stdout is redirected
@@ -41,7 +41,7 @@ class TfjsLayersExporter(Exporter):
         self.target = target
         self.quantize = quantize
 
-    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, ArtifactFolder]) -> dict[str, Any]:
         if bundle.model_framework != KERAS2:
             raise HarnessError(f"{bundle.model_path}: {KERAS3_REFUSAL}")
         from runtimes.frameworks import load_keras_file

@@ -41,7 +41,7 @@ from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
 from harness.core.quiet import native_stderr
 from harness.data import corpus
-from harness.export import Artifact, Exporter
+from harness.export import ArtifactFolder, Exporter
 from harness.export.tflite_flatbuffer import describe
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -63,7 +63,7 @@ class TfliteExporter(Exporter):
         self.target = target
         self.quantization = quantization
 
-    def build(self, bundle: Bundle, out: Path, inputs: dict[str, Artifact]) -> dict[str, Any]:
+    def build(self, bundle: Bundle, out: Path, inputs: dict[str, ArtifactFolder]) -> dict[str, Any]:
         ids = calibration_ids(bundle) if self.quantization == "int8" else None
         data, facts = convert(
             inputs["savedmodel"].path / "savedmodel",

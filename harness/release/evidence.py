@@ -35,7 +35,7 @@ from harness.data import corpus
 from harness.release import signing
 from harness.release.recompute import Inconsistent, Local, recompute
 from harness.report import schema
-from harness.report.model import CheckedInput, Gate, Report
+from harness.results import CheckedInput, Gate, Report
 from runtimes import registry
 
 # Packages whose versions a machine must report to have run a runtime of this family.
@@ -142,7 +142,7 @@ def _compare_gates(report: Report, judged: list[Gate]) -> None:
             raise Inconsistent(f"gates.{g.id}: not a gate its results imply")
 
 
-def check(source: object, report: Report, local: Local, artifact_hash: ArtifactHash) -> Report:
+def check(source: object, report: Report, *, local: Local, artifact_hash: ArtifactHash) -> Report:
     """`report` with its gates as judged here, or HarnessError naming the first inconsistency."""
     try:
         if report.bundle_hash != local.bundle_hash:
@@ -159,10 +159,7 @@ def check(source: object, report: Report, local: Local, artifact_hash: ArtifactH
         raise HarnessError(f"{source}: {e}") from None
     mine = {g.id: g for g in judged}
     gates = [mine.get(g.id, g).model_copy(update={"waived": None}) for g in report.gates]
-    data = report.model_dump(mode="json", by_alias=True)
-    data["gates"] = [g.model_dump(mode="json") for g in gates]
-    data.pop("verdict", None)
-    return Report.model_validate(data)
+    return report.revised(gates=gates)
 
 
 def file_sha256(path: Path) -> str:
@@ -170,7 +167,7 @@ def file_sha256(path: Path) -> str:
 
 
 def load_inputs(
-    paths: list[str], bundle: Bundle, allow_unsigned: bool, artifact_hash: ArtifactHash | None = None
+    paths: list[str], bundle: Bundle, *, allow_unsigned: bool, artifact_hash: ArtifactHash | None = None
 ) -> list[tuple[Path, Report, CheckedInput]]:
     """Every report in `paths`, checked (see the module docstring), in order."""
     seen: dict[str, Path] = {}
@@ -197,7 +194,7 @@ def load_inputs(
     hashes = artifact_hash or exported_hash(bundle)
     for path, report, digest, verified in loaded:
         assert local is not None
-        judged = check(path, report, local, hashes)
+        judged = check(path, report, local=local, artifact_hash=hashes)
         record = CheckedInput(
             file=str(path),
             sha256=digest,

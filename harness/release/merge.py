@@ -11,14 +11,13 @@ Before merging, the CLI checks every input as evidence (harness/release/evidence
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from harness.core import config
 from harness.core.errors import HarnessError
 from harness.report import schema
-from harness.report.model import CheckedInput, Report, RuntimeRow
+from harness.results import CheckedInput, Evidence, Gate, Report, RuntimeRow
 
 
 def check_out(out: Path, inputs: list[Path]) -> None:
@@ -35,12 +34,8 @@ def check_out(out: Path, inputs: list[Path]) -> None:
 
 def with_inputs(report: Report, records: list[CheckedInput]) -> Report:
     """The merged report with the inputs as they were checked recorded in its evidence."""
-    data = report.model_dump(mode="json", by_alias=True)
-    evidence = data.get("evidence") or {}
-    evidence["inputs"] = [r.model_dump(mode="json") for r in records]
-    data["evidence"] = evidence
-    data.pop("verdict", None)
-    return Report.model_validate(data)
+    evidence = (report.evidence or Evidence()).model_copy(update={"inputs": list(records)})
+    return report.revised(evidence=evidence)
 
 
 def load(path: Path) -> Report:
@@ -59,31 +54,32 @@ def merge(reports: list[tuple[Path, Report]]) -> Report:
                 f"(bundle {first.bundle_hash[:12]}): different models"
             )
     _refuse_repeats_and_disagreements(reports)
-    data = [r.model_dump(mode="json", by_alias=True) for _, r in reports]  # plain data, merged, then validated
-    merged: dict[str, Any] = {**data[0]}
-    merged["merged_from"] = [str(p) for p, _ in reports]
-    merged["machines"] = [m for d in data for m in (d["machines"] or [d["environment"]])]
-    merged["status"] = "complete" if all(d["status"] == "complete" for d in data) else "incomplete"
-    merged["requested"] = list(dict.fromkeys(rid for d in data for rid in d["requested"]))
-    merged["runtimes"] = dict(data[0]["runtimes"])
-    for d in data[1:]:
-        for rid, row in d["runtimes"].items():
-            merged["runtimes"].setdefault(rid, row)
-        merged["sizes"] = {**d["sizes"], **merged["sizes"]}
-    measured = set(merged["runtimes"])
-    merged["unavailable"] = {rid: why for d in data for rid, why in d["unavailable"].items() if rid not in measured}
-    gates: dict[str, dict[str, Any]] = {}
-    for d in data:
-        for g in d["gates"]:
-            if g["gate"] == "available" and g["subject"] in measured:
+    measured_somewhere = [r for _, r in reports]
+    runtimes = dict(first.runtimes)
+    sizes = dict(first.sizes)
+    for r in measured_somewhere[1:]:
+        for rid, row in r.runtimes.items():
+            runtimes.setdefault(rid, row)
+        sizes = {**r.sizes, **sizes}
+    gates: dict[str, Gate] = {}
+    for r in measured_somewhere:
+        for g in r.gates:
+            if g.gate == "available" and g.subject in runtimes:
                 continue  # another machine ran it
-            if g["id"] not in gates or not g["passed"]:  # a failure on any machine stays a failure
-                gates[g["id"]] = g
-    merged["gates"] = list(gates.values())
-    merged["evidence"] = _merged_evidence(data)
-    merged["signature"] = None  # a merge is a new document: sign it with `report merge --sign`
-    merged.pop("verdict", None)  # recomputed from the merged gates
-    return Report.model_validate(merged)
+            if g.id not in gates or not g.passed:  # a failure on any machine stays a failure
+                gates[g.id] = g
+    return first.revised(  # the verdict is recomputed from the merged gates
+        merged_from=[str(p) for p, _ in reports],
+        machines=[m for r in measured_somewhere for m in r.all_machines()],
+        status="complete" if all(r.status == "complete" for r in measured_somewhere) else "incomplete",
+        requested=list(dict.fromkeys(rid for r in measured_somewhere for rid in r.requested)),
+        runtimes=runtimes,
+        sizes=sizes,
+        unavailable={rid: why for r in measured_somewhere for rid, why in r.unavailable.items() if rid not in runtimes},
+        gates=list(gates.values()),
+        evidence=_merged_evidence(measured_somewhere),
+        signature=None,  # a merge is a new document: sign it with `report merge --sign`
+    )
 
 
 def _refuse_repeats_and_disagreements(reports: list[tuple[Path, Report]]) -> None:
@@ -123,28 +119,26 @@ def disagreement(rid: str, a: RuntimeRow, b: RuntimeRow) -> str:
     return ""
 
 
-def _merged_evidence(data: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _merged_evidence(reports: list[Report]) -> Evidence | None:
     """Every input's evidence in one block; the first one's golden cases (they must all match)."""
-    found = [d["evidence"] for d in data if d.get("evidence")]
+    found = [r.evidence for r in reports if r.evidence is not None]
     if not found:
         return None
-    out: dict[str, Any] = {
-        "golden_cases": [],
-        "golden_texts_sha256": None,
-        "golden_scores": {},
-        "golden_ids_sha256": {},
-        "artifacts": {},
-        "inputs": [],
-    }
+    out = Evidence()
     for ev in found:
-        if ev["golden_cases"]:
-            if out["golden_cases"] and ev["golden_cases"] != out["golden_cases"]:
+        if ev.golden_cases:
+            if out.golden_cases and ev.golden_cases != out.golden_cases:
                 raise HarnessError("refusing to merge: the reports were made with different golden cases")
-            out["golden_cases"], out["golden_texts_sha256"] = ev["golden_cases"], ev["golden_texts_sha256"]
-        for key in ("golden_scores", "golden_ids_sha256", "artifacts"):
-            for k, v in ev[key].items():
-                if key == "artifacts" and out[key].get(k, v) != v:
-                    raise HarnessError(f"refusing to merge: two different {k} artifacts ({out[key][k][:12]}, {v[:12]})")
-                out[key].setdefault(k, v)
-        out["inputs"] += ev.get("inputs", [])
+            out.golden_cases, out.golden_texts_sha256 = ev.golden_cases, ev.golden_texts_sha256
+        for rid, scores in ev.golden_scores.items():
+            out.golden_scores.setdefault(rid, scores)
+        for tok, digest in ev.golden_ids_sha256.items():
+            out.golden_ids_sha256.setdefault(tok, digest)
+        for target, artifact_hash in ev.artifacts.items():
+            earlier = out.artifacts.setdefault(target, artifact_hash)
+            if earlier != artifact_hash:
+                raise HarnessError(
+                    f"refusing to merge: two different {target} artifacts ({earlier[:12]}, {artifact_hash[:12]})"
+                )
+        out.inputs += ev.inputs
     return out

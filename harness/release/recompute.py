@@ -19,7 +19,7 @@ from harness.check import divergences, gates
 from harness.check.compare import compare
 from harness.check.golden import Expected
 from harness.core import config
-from harness.report.model import ERROR_GATE, Gate, Report, RuntimeRow
+from harness.results import ERROR_GATE, Gate, Report, RuntimeRow
 from runtimes import tokenizers
 
 
@@ -32,25 +32,12 @@ class Local:
     expected: Expected | None  # the bundle's golden file (None: it has none)
     golden_cases: list[str]  # golden case ids, in order
     golden_texts_sha256: str
-    known: list[divergences.Divergence]
+    known: list[divergences.DeclaredDivergence]
     threshold: float
 
 
 class Inconsistent(Exception):
     """The first thing in a report that does not add up, in words (the caller names the file)."""
-
-
-def _gate(
-    kind: str,
-    subject: str,
-    passed: bool,
-    detail: str = "",
-    value: float | None = None,
-    budget: float | None = None,
-    unit: str = "",
-    evaluated: bool = True,
-) -> Gate:
-    return Gate.make(kind, subject, passed, value, budget, unit, detail, evaluated=evaluated)
 
 
 def _scores(values: list[float | None] | None) -> np.ndarray:
@@ -61,7 +48,7 @@ def accuracy(scores: np.ndarray, labels: np.ndarray, threshold: float) -> float:
     return round(float(np.mean((scores > threshold) == (labels == 1))), 6)
 
 
-def runtime_gates(rid: str, row: RuntimeRow, reference: RuntimeRow, report: Report, local: Local) -> list[Gate]:
+def runtime_gates(rid: str, row: RuntimeRow, *, reference: RuntimeRow, report: Report, local: Local) -> list[Gate]:
     """The gates one runtime's results imply, judged here."""
     precision = row.spec.precision
     tol = config.tolerance(rid, precision)
@@ -75,29 +62,30 @@ def runtime_gates(rid: str, row: RuntimeRow, reference: RuntimeRow, report: Repo
         raise Inconsistent(
             f"runtimes.{rid}.accuracy: {row.accuracy} claimed, its scores give {acc} on this bundle's held-out labels"
         )
-    cmp = compare(rid, ref, got, tol, local.threshold)
+    cmp = compare(rid, ref, got, tol=tol, threshold=local.threshold)
     out = [
-        _gate(
+        Gate.make(
             "agreement",
             rid,
             cmp.passed,
-            "; ".join(cmp.reasons) or f"agreement {cmp.agreement:.4f}",
-            cmp.max_abs_diff,
-            tol.atol,
+            detail="; ".join(cmp.reasons) or f"agreement {cmp.agreement:.4f}",
+            value=cmp.max_abs_diff,
+            budget=tol.atol,
         )
     ]
     ref_acc = accuracy(ref, local.labels, local.threshold)
-    out.append(gates_to_model(gates.accuracy_gate(rid, precision, acc, ref_acc, gates.accuracy_budget())))
-    out.append(_gate(ERROR_GATE, rid, True, "exported, loaded and ran"))
+    budget = gates.accuracy_budget()
+    out.append(gates.accuracy_gate(rid, precision=precision, accuracy=acc, reference_accuracy=ref_acc, budget=budget))
+    out.append(Gate.make(ERROR_GATE, rid, True, detail="exported, loaded and ran"))
     if row.latency is not None:
         latency: dict[str, Any] = row.latency.model_dump(mode="json")
-        out += [gates_to_model(g) for g in gates.latency_gates(rid, latency, gates.latency_budget(rid))]
+        out += gates.latency_gates(rid, latency, gates.latency_budget(rid))
     if local.expected is not None:
-        out.append(golden_gate(rid, report, local, tol))
+        out.append(golden_gate(rid, report, local=local, tol=tol))
     return out
 
 
-def golden_gate(rid: str, report: Report, local: Local, tol: config.Tolerance) -> Gate:
+def golden_gate(rid: str, report: Report, *, local: Local, tol: config.Tolerance) -> Gate:
     ev = report.evidence
     if ev is None or rid not in ev.golden_scores:
         raise Inconsistent(f"evidence.golden_scores: no per-case golden scores for {rid}")
@@ -108,11 +96,13 @@ def golden_gate(rid: str, report: Report, local: Local, tol: config.Tolerance) -
     assert local.expected is not None
     got = _scores(ev.golden_scores[rid])
     want = np.asarray([local.expected.scores[c] for c in local.golden_cases], dtype=np.float64)
-    keep = np.asarray([divergences.declared(local.known, "score", rid, c) is None for c in local.golden_cases])
-    cmp = compare(rid, want[keep], got[keep], tol, local.threshold)
+    keep = np.asarray(
+        [divergences.declared(local.known, kind="score", runtime_id=rid, case_id=c) is None for c in local.golden_cases]
+    )
+    cmp = compare(rid, want[keep], got[keep], tol=tol, threshold=local.threshold)
     bad = len(cmp.failing)
     detail = f"{bad} golden case(s) differ" if bad else f"{len(local.golden_cases)} cases"
-    return _gate("golden", rid, cmp.passed, detail, float(bad), 0.0, "cases")
+    return Gate.make("golden", rid, cmp.passed, detail=detail, value=float(bad), budget=0.0, unit="cases")
 
 
 def tokenizer_gate(tok: str, report: Report, local: Local) -> Gate:
@@ -123,21 +113,8 @@ def tokenizer_gate(tok: str, report: Report, local: Local) -> Gate:
     got = report.evidence.golden_ids_sha256.get(tok) if report.evidence else None
     if got is None:
         raise Inconsistent(f"evidence.golden_ids_sha256: no golden ids hash for tokenizer {tok}")
-    return _gate(
-        "golden", tok, got == want, "ids equal the golden ids" if got == want else "ids differ from the golden ids"
-    )
-
-
-def gates_to_model(g: gates.Gate) -> Gate:
-    made = Gate.make(g.gate, g.subject, g.passed, g.value, g.budget, g.unit, g.detail, g.required, g.evaluated)
-    return made.model_copy(
-        update={
-            "interval": g.interval,
-            "confidence": g.confidence,
-            "budget_factor": g.budget_factor,
-            "inconclusive": g.inconclusive,
-        }
-    )
+    detail = "ids equal the golden ids" if got == want else "ids differ from the golden ids"
+    return Gate.make("golden", tok, got == want, detail=detail)
 
 
 def recompute(report: Report, local: Local) -> list[Gate]:
@@ -149,10 +126,10 @@ def recompute(report: Report, local: Local) -> list[Gate]:
         if reference is None:
             raise Inconsistent(f"runtimes.{report.reference}: the reference did not run, so nothing can be judged")
         for rid, row in ran.items():
-            out += runtime_gates(rid, row, reference, report, local)
+            out += runtime_gates(rid, row, reference=reference, report=report, local=local)
     for rid, row in report.runtimes.items():
         if row.status == "error" and row.error is not None:
-            out.append(_gate(ERROR_GATE, rid, False, f"{row.error.step}: {row.error.message}"))
+            out.append(Gate.make(ERROR_GATE, rid, False, detail=f"{row.error.step}: {row.error.message}"))
     if local.expected is not None:
         for g in report.gates:
             if g.gate == "golden" and g.subject in tokenizers.SPECS:
@@ -162,17 +139,17 @@ def recompute(report: Report, local: Local) -> list[Gate]:
         if target in budgets:
             ok = size.gzip_bytes is not None and size.gzip_bytes <= budgets[target]
             out.append(
-                _gate(
+                Gate.make(
                     "size",
                     target,
                     ok,
-                    size.error or "",
-                    size.gzip_bytes,
-                    budgets[target],
-                    "gzip bytes",
+                    detail=size.error or "",
+                    value=size.gzip_bytes,
+                    budget=budgets[target],
+                    unit="gzip bytes",
                     evaluated=size.error is None,
                 )
             )
     if report.webapp is not None:
-        out += [gates_to_model(g) for g in gates.webapp_gates(report.webapp.model_dump(mode="json"))]
+        out += gates.webapp_gates(report.webapp.model_dump(mode="json"))
     return out

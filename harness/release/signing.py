@@ -41,7 +41,7 @@ from typing import Any
 from harness.core.errors import HarnessError
 from harness.core.paths import GOLDEN
 from harness.report import schema
-from harness.report.model import Report
+from harness.results import Report
 
 NAMESPACE = "harness-report"
 KEY_ENV = "HARNESS_SIGNING_KEY"

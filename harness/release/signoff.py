@@ -28,7 +28,7 @@ from harness.core.paths import REPO
 from harness.release import evidence, merge, signing
 from harness.report import build as report
 from harness.report import writer
-from harness.report.model import Report
+from harness.results import Gate, Report, Waiver
 from runtimes import tokenizers
 from runtimes.selection import Selection, select
 
@@ -104,19 +104,20 @@ def check_waivers(waivers: dict[str, str], expected: set[str]) -> None:
             )
 
 
-def _waive(gate_dicts: list[dict[str, Any]], waivers: dict[str, str]) -> list[dict[str, Any]]:
+def _waive(judged: list[Gate], waivers: dict[str, str]) -> list[dict[str, Any]]:
+    """Mark each failing gate a waiver names as waived, with its reason; what signoff.json records."""
     records = []
     for key, reason in waivers.items():
-        hits = [g for g in gate_dicts if key in (g["id"], g["subject"])]
+        hits = [g for g in judged if key in (g.id, g.subject)]
         if not hits:
             raise HarnessError(
                 f"--waive {key}: matches no gate (ids look like 'available:coreml-native'; a runtime id "
                 "waives all its gates)"
             )
         for g in hits:
-            if not g["passed"]:
-                g["waived"] = {"reason": reason}
-        records.append({"id": key, "reason": reason, "gates": [g["id"] for g in hits if g.get("waived")]})
+            if not g.passed:
+                g.waived = Waiver(reason=reason)
+        records.append({"id": key, "reason": reason, "gates": [g.id for g in hits if g.waived]})
     return records
 
 
@@ -124,6 +125,7 @@ def run_signoff(
     bundle_dir: str | None,
     out: Path,
     waivers: dict[str, str],
+    *,
     with_reports: list[str],
     profile: str,
     runtimes: str,
@@ -135,11 +137,13 @@ def run_signoff(
     if key:
         signing.check_key(key)
     selection = select(runtimes, with_reference=True)
-    b = bundle.load(bundle_dir)
-    report.preflight(b)
-    checked = evidence.load_inputs(with_reports, b, allow_unsigned)  # refused here, before anything runs
+    model_bundle = bundle.load(bundle_dir)
+    report.preflight(model_bundle)
+    checked = evidence.load_inputs(
+        with_reports, model_bundle, allow_unsigned=allow_unsigned
+    )  # refused here, before anything runs
     check_waivers(waivers, expected_gates(selection, [r for _, r, _ in checked]))
-    rep = report.run(b, report.Options(runtimes=runtimes, kind="signoff", require_all=True))
+    rep = report.run(model_bundle, report.Options(runtimes=runtimes, kind="signoff", require_all=True))
     if rep.status != "complete":
         where = writer.write(rep, out)
         print(f"signoff interrupted; partial report in {where}", file=sys.stderr)
@@ -147,29 +151,27 @@ def run_signoff(
     if checked:
         rep = merge.merge([(out / "report.json", rep), *((p, r) for p, r, _ in checked)])
         rep = merge.with_inputs(rep, [record for _, _, record in checked])
-    data = rep.model_dump(mode="json", by_alias=True)
-    data["kind"] = "signoff"
-    here = data["environment"]["hostname"]
-    ran_here = [rid for rid, row in data["runtimes"].items() if row["machine"] == here and row["status"] == "ran"]
+    here = rep.environment.hostname
+    ran_here = [rid for rid, row in rep.runtimes.items() if row.machine == here and row.status == "ran"]
     out.mkdir(parents=True, exist_ok=True)
     suite = run_suite(ran_here, profile, out / "conformance-junit.xml")
     passed = suite["exit_code"] == 0
-    data["gates"].append(
-        gates.Gate(
+    judged = [g.model_copy() for g in rep.gates]  # waivers mark these, not the report's own
+    judged.append(
+        Gate.make(
             "conformance",
             "suite",
             passed,
-            float(suite["failures"] + suite["errors"]),
-            0.0,
-            "failures",
-            f"pytest -m conformance ({profile} profile): {suite['summary']}",
-        ).as_dict()
+            value=float(suite["failures"] + suite["errors"]),
+            budget=0.0,
+            unit="failures",
+            detail=f"pytest -m conformance ({profile} profile): {suite['summary']}",
+        )
     )
     if apple_ops.SUBJECT in ran_here:  # coreml-ref vouched for by Apple's own op tests (make apple-ops)
-        data["gates"].append(apple_ops.gate(apple_ops_summary or apple_ops.SUMMARY).as_dict())
-    waiver_records = _waive(data["gates"], waivers)
-    data.pop("verdict", None)  # the model's one rule decides, after the waivers
-    rep = Report.model_validate(data)
+        judged.append(apple_ops.gate(apple_ops_summary or apple_ops.SUMMARY))
+    waiver_records = _waive(judged, waivers)
+    rep = rep.revised(kind="signoff", gates=judged)  # the model's one rule decides, after the waivers
     if key:
         rep = signing.signed(rep, key)
     writer.write(rep, out)
@@ -179,8 +181,8 @@ def run_signoff(
         "bundle_hash": rep.bundle_hash,
         "signed_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "by": getpass.getuser(),
-        "machines": data["machines"],
-        "tool_versions": data["environment"]["tool_versions"],
+        "machines": [m.model_dump(mode="json") for m in rep.machines],
+        "tool_versions": rep.environment.tool_versions,
         "artifacts": {row.artifact.target: row.artifact.artifact_hash for row in rep.runtimes.values() if row.artifact},
         "gates": [g.model_dump(mode="json") for g in rep.gates],
         "waivers": waiver_records,

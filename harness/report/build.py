@@ -1,9 +1,10 @@
 """`harness report`: the held-out split and the golden cases through every runtime, judged
 against every gate, written as report.json (+ report.html, junit.xml) and one history line.
 
-The report is built as plain data step by step (so an interruption keeps everything that
-finished) and becomes a typed `Report` (schema harness-report/2) when it is done, which checks
-it: a row, gate or verdict that does not add up fails here, not in a reader.
+The report is built step by step from typed records (harness.results: rows, gates, sizes, ...)
+held in a mapping of the Report's fields, so an interruption keeps everything that finished;
+it becomes a `Report` (schema harness-report/2) when it is done, which checks it again: a row,
+gate or verdict that does not add up fails here, not in a reader.
 
 Reliability: every file is written atomically; SIGINT or SIGTERM mid-run still writes a
 report marked "incomplete" holding what finished; the history line is appended whole,
@@ -31,9 +32,21 @@ from harness.data import corpus
 from harness.report import speed_trends, summary, worst_layers, writer
 from harness.report.environment import describe
 from harness.report.golden_gates import golden_gates
-from harness.report.model import ERROR_GATE, SCHEMA, Report
-from harness.report.parts import RuntimeFailure as RuntimeFailureRecord
 from harness.report.runtime_rows import agreement_gates, held_out_rows, latency_gates, worst_cases
+from harness.results import (
+    ERROR_GATE,
+    SCHEMA,
+    CaseCounts,
+    Environment,
+    Evidence,
+    Gate,
+    Report,
+    RuntimeRow,
+    RuntimeSpecInfo,
+    SizeEntry,
+    Unavailable,
+    WebApp,
+)
 from harness.run.engines import Engines
 from runtimes import tokenizers
 from runtimes.browser.host import BrowserHost
@@ -63,90 +76,86 @@ def _say(message: str) -> None:
         print(f"… {message}", file=sys.stderr, flush=True)
 
 
-def build(b: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
-    """Fill `report` step by step, so an interruption leaves everything finished so far."""
+def build(model_bundle: bundle.Bundle, opts: Options, report: dict[str, Any]) -> None:
+    """Fill `report` step by step with typed records, so an interruption leaves everything
+    finished so far; `run` validates the whole as a `Report`."""
     selection = select(opts.runtimes, with_reference=True)
     report["reference"] = selection.reference
     report["requested"] = selection.requested
     report["unavailable"] = _unavailable(selection)
 
-    def add(found: list[gates.Gate]) -> None:  # gates land in the report as they are judged
-        report["gates"].extend(g.as_dict() for g in found)
+    def add(found: list[Gate]) -> None:  # gates land in the report as they are judged
+        report["gates"].extend(found)
+
+    def unavailable_gates() -> list[Gate]:
+        return [
+            Gate.make("available", rid, False, detail=str(m), required=opts.require_all)
+            for rid, m in selection.unavailable.items()
+        ]
 
     if not any(rid in selection.ids for rid in selection.requested):  # nothing asked for can run here
-        add(
-            [
-                gates.Gate("available", rid, False, detail=str(m), required=opts.require_all)
-                for rid, m in selection.unavailable.items()
-            ]
-        )
+        add(unavailable_gates())
         return
-    reviews = corpus.held_out(b)
-    report["cases"] = {"held_out": len(reviews)}
-    tokenizer_ids, _ = tokenizers.select("all", b)
+    reviews = corpus.held_out(model_bundle)
+    report["cases"] = CaseCounts(held_out=len(reviews))
+    tokenizer_ids, _ = tokenizers.select("all", model_bundle)
 
-    machine = report["environment"]["hostname"]
-    rows: dict[str, dict[str, Any]] = report["runtimes"]
-    with Engines(b, selection.runtimes, tokenizer_ids) as engines:
+    machine = report["environment"].hostname
+    rows: dict[str, RuntimeRow] = report["runtimes"]
+    with Engines(model_bundle, selection.runtimes, tokenizer_ids) as engines:
         engines.prepare()
         ids_by_tok: dict[str, np.ndarray] = {}
-        held_out_rows(engines, reviews, machine, ids_by_tok, rows, _say)
-        report["evidence"] = {
-            "artifacts": {
-                r["artifact"]["target"]: r["artifact"]["artifact_hash"] for r in rows.values() if r.get("artifact")
-            }
-        }
+        held_out_rows(engines, reviews, machine=machine, ids_by_tok=ids_by_tok, rows=rows, on_progress=_say)
+        report["evidence"] = Evidence(
+            artifacts={r.artifact.target: r.artifact.artifact_hash for r in rows.values() if r.artifact}
+        )
         add(agreement_gates(engines, rows, ids_by_tok))
         report["worst_cases"] = worst_cases(reviews, rows, selection.reference)
         if opts.layers:
-            worst_layers.attach(engines, report["worst_cases"], rows, _say)
+            worst_layers.attach(engines, report["worst_cases"], rows, on_progress=_say)
         if opts.latency and tokenizers.REFERENCE in ids_by_tok:
-            add(latency_gates(engines, rows, ids_by_tok, len(reviews), _say))
+            add(latency_gates(engines, rows, ids_by_tok, on_progress=_say))
         if opts.golden:
             _say("golden cases")
-            add(golden_gates(b, engines, report, opts.require_all))
-    report["environment"]["browsers"] = _browsers()
+            add(golden_gates(model_bundle, engines, report, require=opts.require_all))
+    report["environment"].browsers = _browsers()
     for rid, row in rows.items():  # one gate per runtime: it ran, or the step and reason it did not
-        err = row.get("error")
-        detail = RuntimeFailureRecord(**err).line() if err else "exported, loaded and ran"
-        add([gates.Gate(ERROR_GATE, rid, err is None, detail=detail)])
+        detail = row.error.line() if row.error else "exported, loaded and ran"
+        add([Gate.make(ERROR_GATE, rid, row.error is None, detail=detail)])
     everything = opts.runtimes.strip() in ("all", "matrix")
     if opts.sizes:
         _say("sizes")  # what the selected runtimes ship (a macOS run of Core ML measures only the .mlpackage)
         targets = {rt.spec.target for rt in selection.runtimes}
         budgets = {k: v for k, v in gates.size_budgets().items() if everything or k.partition(":")[2] in targets}
-        report["sizes"] = measure_sizes(b, budgets)
-        add(
-            [
-                gates.Gate(
-                    "size",
-                    t,
-                    s["passed"],
-                    s["gzip_bytes"],
-                    s["budget_gzip_bytes"],
-                    "gzip bytes",
-                    s.get("error") or "",
-                    evaluated="error" not in s,
-                )
-                for t, s in report["sizes"].items()
-            ]
-        )
+        sizes = {t: SizeEntry.model_validate(s) for t, s in measure_sizes(model_bundle, budgets).items()}
+        report["sizes"] = sizes
+        add([_size_gate(target, entry) for target, entry in sizes.items()])
     if opts.webapp and (everything or any(rt.spec.platform == "web" for rt in selection.runtimes)):
         _say("web app: build and time to first prediction")
-        add(_webapp(b, report))
-    add(
-        [
-            gates.Gate("available", rid, False, detail=str(m), required=opts.require_all)
-            for rid, m in selection.unavailable.items()
-        ]
+        add(_webapp(model_bundle, report))
+    add(unavailable_gates())
+
+
+def _size_gate(target: str, entry: SizeEntry) -> Gate:
+    return Gate.make(
+        "size",
+        target,
+        entry.passed,
+        value=entry.gzip_bytes,
+        budget=entry.budget_gzip_bytes,
+        unit="gzip bytes",
+        detail=entry.error or "",
+        evaluated=entry.error is None,
     )
 
 
-def _unavailable(selection: Selection) -> dict[str, dict[str, Any]]:
+def _unavailable(selection: Selection) -> dict[str, Unavailable]:
     from runtimes import registry
 
     return {
-        rid: {"reason": m.reason, "install": m.install, "spec": registry.spec(rid).describe()}
+        rid: Unavailable(
+            reason=m.reason, install=m.install, spec=RuntimeSpecInfo.model_validate(registry.spec(rid).describe())
+        )
         for rid, m in selection.unavailable.items()
     }
 
@@ -159,25 +168,25 @@ def _browsers() -> dict[str, str]:
     return {engine: str(d.facts.get("browser", "")) for engine, d in host.drivers.items() if d.facts}
 
 
-def _webapp(b: bundle.Bundle, report: dict[str, Any]) -> list[gates.Gate]:
+def _webapp(model_bundle: bundle.Bundle, report: dict[str, Any]) -> list[Gate]:
     from harness.app import measure
     from harness.core.tokenizer_kinds import HARNESS
 
-    if b.tokenizer_kind != HARNESS:  # apps/web reads only the harness's own tokenizer.json
-        report["webapp"] = None
+    report["webapp"] = None
+    if model_bundle.tokenizer_kind != HARNESS:  # apps/web reads only the harness's own tokenizer.json
         why = (
-            f"apps/web ships the harness's own tokenizer and this bundle's is {b.tokenizer_kind}; "
+            f"apps/web ships the harness's own tokenizer and this bundle's is {model_bundle.tokenizer_kind}; "
             "the team's app is measured through its app tokenizer (the js tokenizer runtime)"
         )
-        return [gates.Gate("size", "web-app", False, detail=why, evaluated=False, required=False)]  # advisory
+        return [Gate.make("size", "web-app", False, detail=why, evaluated=False, required=False)]  # advisory
     try:
         with step("web-app", "run"):
-            report["webapp"] = measure.figures(b, mobile_runs=1)  # `make bench` visits more often
-            report["webapp"]["calibration"] = _calibration()  # after the visits: the load they ran under
+            figures = measure.figures(model_bundle, mobile_runs=1)  # `make bench` visits more often
+            figures["calibration"] = _calibration()  # after the visits: the load they ran under
     except RuntimeFailed as e:  # the app cannot be built or scored with this bundle's export
-        report["webapp"] = None
-        return [gates.Gate("size", "web-app", False, detail=e.failure.line(), evaluated=False)]
-    return gates.webapp_gates(report["webapp"])
+        return [Gate.make("size", "web-app", False, detail=e.failure.line(), evaluated=False)]
+    report["webapp"] = WebApp.model_validate(figures)
+    return gates.webapp_gates(figures)
 
 
 def _calibration() -> dict[str, Any]:
@@ -190,8 +199,9 @@ def _calibration() -> dict[str, Any]:
     return speed.scale(policy, cal, absolute=False).record(cal)
 
 
-def new_report(b: bundle.Bundle, kind: str) -> dict[str, Any]:
-    env = describe()
+def new_report(model_bundle: bundle.Bundle, kind: str) -> dict[str, Any]:
+    """The report's fields before anything ran: what an interruption at once would write."""
+    env = Environment.model_validate(describe())
     return {
         "schema": SCHEMA,
         "status": "incomplete",
@@ -199,12 +209,12 @@ def new_report(b: bundle.Bundle, kind: str) -> dict[str, Any]:
         "started_at": _now(),
         "finished_at": None,
         "seconds": None,
-        "bundle_hash": b.hash,
-        "bundle_metrics": b.metrics().get("splits", {}),
+        "bundle_hash": model_bundle.hash,
+        "bundle_metrics": model_bundle.metrics().get("splits", {}),
         "reference": "",
         "environment": env,
         "machines": [env],
-        "cases": {},
+        "cases": CaseCounts(),
         "runtimes": {},
         "unavailable": {},
         "gates": [],
@@ -215,12 +225,12 @@ def new_report(b: bundle.Bundle, kind: str) -> dict[str, Any]:
     }
 
 
-def run(b: bundle.Bundle, opts: Options) -> Report:
+def run(model_bundle: bundle.Bundle, opts: Options) -> Report:
     """Build a report; on SIGINT/SIGTERM return what finished, marked incomplete."""
-    data = new_report(b, opts.kind)
+    data = new_report(model_bundle, opts.kind)
     started = time.perf_counter()
     try:
-        build(b, opts, data)
+        build(model_bundle, opts, data)
         data["status"] = "complete"
     except KeyboardInterrupt as e:
         data["status"] = "incomplete"
@@ -234,13 +244,11 @@ def run(b: bundle.Bundle, opts: Options) -> Report:
 def _close_interrupted(data: dict[str, Any]) -> None:
     """What an interruption left half-made: rows without a judged outcome stay as they are
     (scores only), and an error row keeps its `runs` gate so the report still validates."""
-    done = {g["id"] for g in data["gates"]}
-    for rid, row in data["runtimes"].items():
-        if row.get("status") == "error" and f"{ERROR_GATE}:{rid}" not in done:
-            err = row["error"]
-            data["gates"].append(
-                gates.Gate(ERROR_GATE, rid, False, detail=RuntimeFailureRecord(**err).line()).as_dict()
-            )
+    done = {g.id for g in data["gates"]}
+    rows: dict[str, RuntimeRow] = data["runtimes"]
+    for rid, row in rows.items():
+        if row.error is not None and f"{ERROR_GATE}:{rid}" not in done:
+            data["gates"].append(Gate.make(ERROR_GATE, rid, False, detail=row.error.line()))
 
 
 NOTHING_RAN = "incomplete: no requested runtime ran"
@@ -252,14 +260,14 @@ def nothing_ran_line(report: Report) -> str:
     return f"{NOTHING_RAN} ({why})" if why else NOTHING_RAN
 
 
-def preflight(b: bundle.Bundle) -> None:
+def preflight(model_bundle: bundle.Bundle) -> None:
     """What would otherwise fail only after every runtime ran: the golden texts, and a golden
     file of this bundle that is stale (made for another bundle or other texts)."""
     from harness.check import golden
 
     read_cases(golden.TEXTS)
-    if golden.expected_path(b).is_file():
-        golden.load_current(b)
+    if golden.expected_path(model_bundle).is_file():
+        golden.load_current(model_bundle)
 
 
 def run_report(
@@ -271,9 +279,9 @@ def run_report(
     checking the key, so the report layer needs no knowledge of release trust."""
     writer.check_out(out if out is not None else writer.default_out())  # writable, and ours, before measuring
     select(selection, with_reference=True)  # unknown ids are refused before anything runs
-    b = bundle.load(bundle_dir)
-    preflight(b)
-    report = run(b, Options(runtimes=selection))
+    model_bundle = bundle.load(bundle_dir)
+    preflight(model_bundle)
+    report = run(model_bundle, Options(runtimes=selection))
     report = speed_trends.attach(report, writer.HISTORY)
     if sign is not None and report.status == "complete":
         report = sign(report)

@@ -88,6 +88,7 @@ def forget() -> None:
 def figure(
     width: float,
     height: float,
+    *,
     left: float = 1.3,
     right: float = 3.0,
     top: float = 0.1,
@@ -138,7 +139,7 @@ def inline_svg(fig: Figure, key: str, label: str) -> Markup:
     return Markup(text.strip())
 
 
-def note(ax, y: float, text: str, bad: bool, transform=None) -> None:
+def note(ax, y: float, text: str, *, bad: bool, transform=None) -> None:
     ax.text(
         1.01,
         y,

@@ -46,7 +46,7 @@ class ScorePanel:
     note: str
 
 
-def _dots(ax, xs: list[float], ys: list[float], color: str, width: float, alpha: float) -> None:
+def _dots(ax, xs: list[float], ys: list[float], *, color: str, width: float, alpha: float) -> None:
     """Points as zero-length round-capped segments of one path, one per 1/160 cell (about a point): a thousand
     cases cost a few kB instead of one <use> element each."""
     cells = dict.fromkeys((round(x * 160), round(y * 160)) for x, y in zip(xs, ys, strict=True))
@@ -80,8 +80,8 @@ def scores(panels: Sequence[ScorePanel], reference_id: str) -> Markup | None:
                 into[0].append(x)
                 into[1].append(y)
             ax.plot([0, 1], [0, 1], color=MUTED, lw=0.8, ls=(0, (3, 3)))
-            _dots(ax, *good, BLUE, 2.6, 0.55)
-            _dots(ax, *bad, FAIL, 3.6, 0.9)
+            _dots(ax, *good, color=BLUE, width=2.6, alpha=0.55)
+            _dots(ax, *bad, color=FAIL, width=3.6, alpha=0.9)
             ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xticks=[0, 0.5, 1], yticks=[0, 0.5, 1], aspect="equal")
             ax.set_title(p.label)
             ax.set_xlabel(p.note, fontsize=7, color=SUB)
@@ -103,7 +103,7 @@ class DiffRow:
 
 
 @memo
-def diffs(rows: Sequence[DiffRow], reference_id: str, lo: int = -9, per_decade: int = 4) -> Markup | None:
+def diffs(rows: Sequence[DiffRow], reference_id: str, *, lo: int = -9, per_decade: int = 4) -> Markup | None:
     """Per runtime a histogram of |diff| on log-spaced bins (bar height: sqrt of the count, so
     a single case shows), exact zeros in their own bin at the left, atol as a red line."""
     if not rows:
@@ -134,7 +134,7 @@ def diffs(rows: Sequence[DiffRow], reference_id: str, lo: int = -9, per_decade: 
             if math.isfinite(limit):
                 ax.vlines(limit, y - 0.05, y + 0.9, color=FAIL, lw=1.6)
             ax.axhline(y, color=MUTED, lw=0.6)
-            note(ax, y + 0.4, row.note, row.bad, ax.get_yaxis_transform())
+            note(ax, y + 0.4, row.note, bad=row.bad, transform=ax.get_yaxis_transform())
         ax.set_yticks([y + 0.4 for y in ys], [r.label for r in rows], fontsize=8, color=INK)
         ax.tick_params(axis="y", length=0)
         ax.grid(False, axis="y")
@@ -212,7 +212,7 @@ def latency(rows: Sequence[LatencyRow]) -> Markup | None:
         ax.grid(False, axis="y")
         ax.set_xlabel("ms per review, in the runtime after warm-up (log scale); box: quartiles, bar: median")
         for r, y in zip(rows, ys, strict=True):
-            note(ax, y, r.note, r.bad, ax.get_yaxis_transform())
+            note(ax, y, r.note, bad=r.bad, transform=ax.get_yaxis_transform())
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3)
         return inline_svg(fig, "latency", "single-review latency per runtime, log scale, with budgets")
 
@@ -249,7 +249,7 @@ def sizes(rows: Sequence[SizeRow]) -> Markup | None:
         ax.set_xlim(0, max([1, *(r.gzip_bytes for r in rows), *(b for b, _ in budgets)]) * 1.08)
         ax.grid(False, axis="y")
         for r, y in zip(rows, ys, strict=True):
-            note(ax, y, r.note, r.passed is False, ax.get_yaxis_transform())
+            note(ax, y, r.note, bad=r.passed is False, transform=ax.get_yaxis_transform())
         return inline_svg(fig, "sizes", "shipped size (gzip bytes) per target against budget")
 
 

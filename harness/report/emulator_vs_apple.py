@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.report.model import Report
+from harness.results import Report
 
 # (our emulator, Apple's engine at the same precision)
 PAIRS = (("coreml-ref", "coreai@f16"), ("coreml-ref@fp32", "coreai"))

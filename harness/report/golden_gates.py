@@ -10,53 +10,43 @@ from harness.check import divergences, gates, golden
 from harness.core import float16_ids
 from harness.core.bundle import Bundle
 from harness.core.cases import read_cases
+from harness.results import Evidence, Gate, GoldenSummary
 from harness.run.engines import Engines
 
 
-def golden_gates(b: Bundle, engines: Engines, report: dict[str, Any], require: bool) -> list[gates.Gate]:
+def golden_gates(model_bundle: Bundle, engines: Engines, report: dict[str, Any], *, require: bool) -> list[Gate]:
     """One golden gate per runtime and tokenizer; not evaluated (with the reason) for a bundle
     that has no golden file of its own."""
-    if not golden.expected_path(b).is_file():
-        why = f"no golden file for bundle {b.hash[:12]}; create it with `{golden.update_command(b)}`"
+    if not golden.expected_path(model_bundle).is_file():
+        command = golden.update_command(model_bundle)
+        why = f"no golden file for bundle {model_bundle.hash[:12]}; create it with `{command}`"
         report["golden"] = None
-        return [gates.Gate("golden", "suite", False, detail=why, evaluated=False, required=require)]
-    expected = golden.load_current(b)
+        return [Gate.make("golden", "suite", False, detail=why, evaluated=False, required=require)]
+    expected = golden.load_current(model_bundle)
     cases = read_cases(golden.TEXTS)
     known = divergences.load()
-    result = golden.check(b, engines, cases, expected, known)
-    report["cases"]["golden"] = len(cases)
-    report["evidence"] = {
-        **report.get("evidence", {}),
-        "golden_cases": [c.id for c in cases],
-        "golden_texts_sha256": golden.texts_hash(golden.TEXTS),
-        "golden_scores": {rid: [float(x) for x in s] for rid, s in result.scores.items()},
-        "golden_ids_sha256": dict(result.ids_sha256),
-    }
-    report["golden"] = {
-        "passed": result.passed,
-        "cases": len(cases),
-        "unused_divergences": result.unused_divergences,
-        "findings": [
-            {"kind": f.kind, "runtime": f.runtime, "case_id": f.case_id, "detail": f.detail, "declared": f.declared}
-            for f in result.findings[:200]
-        ],
-    }
-    report["divergences"] = [
-        {
-            "id": d.id,
-            "kind": d.kind,
-            "runtimes": list(d.runtimes),
-            "cases": list(d.cases),
-            "input_class": d.input_class,
-            "cause": d.cause,
-            "link": d.link,
+    result = golden.check(model_bundle, engines, cases, expected=expected, known=known)
+    report["cases"].golden = len(cases)
+    evidence = report.get("evidence") or Evidence()
+    report["evidence"] = evidence.model_copy(
+        update={
+            "golden_cases": [c.id for c in cases],
+            "golden_texts_sha256": golden.texts_hash(golden.TEXTS),
+            "golden_scores": {rid: [float(x) for x in s] for rid, s in result.scores.items()},
+            "golden_ids_sha256": dict(result.ids_sha256),
         }
-        for d in known
-    ]
+    )
+    report["golden"] = GoldenSummary(
+        passed=result.passed,
+        cases=len(cases),
+        unused_divergences=result.unused_divergences,
+        findings=result.findings[:200],
+    )
+    report["divergences"] = [d.record() for d in known]
     out = []
     for subject in [*engines.runtime_ids, *engines.tokenizer_ids]:
         if subject in result.errors:
-            out.append(gates.Gate("golden", subject, False, detail=result.errors[subject].line()))
+            out.append(Gate.make("golden", subject, False, detail=result.errors[subject].line()))
             continue
         bad = [f for f in result.undeclared if f.runtime == subject]
         detail = (
@@ -64,7 +54,7 @@ def golden_gates(b: Bundle, engines: Engines, report: dict[str, Any], require: b
             if bad
             else f"{len(cases)} cases"
         )
-        gate = gates.Gate("golden", subject, not bad, float(len(bad)), 0.0, "cases", detail)
+        gate = Gate.make("golden", subject, not bad, value=float(len(bad)), budget=0.0, unit="cases", detail=detail)
         spec = engines.runtimes[subject].spec if subject in engines.runtimes else None
         if bad and spec is not None and spec.options.get("float16_ids"):  # webgl16: say which ids did it
             rounded = sum(bool(float16_ids.rounded(np.asarray(expected.ids[f.case_id])).any()) for f in bad)
@@ -78,5 +68,5 @@ def golden_gates(b: Bundle, engines: Engines, report: dict[str, Any], require: b
         out.append(gate)
     if result.unused_divergences:
         unused = ", ".join(result.unused_divergences)
-        out.append(gates.Gate("golden", "known_divergences", False, detail=f"declared but not seen: {unused}"))
+        out.append(Gate.make("golden", "known_divergences", False, detail=f"declared but not seen: {unused}"))
     return out

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from harness.core import strict_json
-from harness.report.model import HistoryEntry, Report
+from harness.results import HistoryEntry, Report
 
 
 def append(path: Path, report: Report) -> None:

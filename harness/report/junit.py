@@ -15,7 +15,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 
 from harness.report.fmt import clean
-from harness.report.model import ERROR_GATE, Gate, Report, RuntimeRow
+from harness.results import ERROR_GATE, Gate, Report, RuntimeRow
 
 
 def render(report: Report) -> str:

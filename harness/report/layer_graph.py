@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from harness.report.parts import LayerDiff
+from harness.results import LayerDiff
 
 # (lowest SNR in dB, colour, legend): first match from the top.
 BANDS = (

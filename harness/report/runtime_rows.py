@@ -15,37 +15,44 @@ from harness.core import calibration, float16_ids, shipped, speed_policy
 from harness.core.latency import latency_summary
 from harness.core.speed_policy import SpeedPolicy
 from harness.data import corpus
+from harness.results import (
+    Agreement,
+    Artifact,
+    Gate,
+    Latency,
+    LatencySummary,
+    RuntimeRow,
+    RuntimeSpecInfo,
+    WorstCase,
+)
 from harness.run import speed
 from harness.run.engines import Engines
 from runtimes import tokenizers
-from runtimes.failures import RuntimeFailed, RuntimeFailure, step
+from runtimes.failures import RuntimeFailed, StepFailure, step
 
 
-def error_record(failure: RuntimeFailure) -> dict[str, Any]:
-    """The report's `error` of a failed runtime: step, the engine's words, the limitation it is."""
-    out: dict[str, Any] = {"step": failure.step, "message": failure.message}
-    if failure.limitation is not None:
-        out["limitation"] = failure.limitation.record()
-    return out
-
-
-def failed_row(engines: Engines, rid: str, failure: RuntimeFailure, machine: str) -> dict[str, Any]:
+def failed_row(engines: Engines, rid: str, failure: StepFailure, *, machine: str) -> RuntimeRow:
     """A runtime that could not export, load, tokenize or run: its reason instead of its figures."""
-    return {
-        "spec": engines.runtimes[rid].spec.describe(),
-        "status": "error",
-        "machine": machine,
-        "error": error_record(failure),
-        "info": engines.info.get(rid, {}),
-    }
+    return RuntimeRow(
+        spec=_spec(engines, rid),
+        status="error",
+        machine=machine,
+        error=failure.record(),
+        info=engines.info.get(rid, {}),
+    )
+
+
+def _spec(engines: Engines, rid: str) -> RuntimeSpecInfo:
+    return RuntimeSpecInfo.model_validate(engines.runtimes[rid].spec.describe())
 
 
 def held_out_rows(
     engines: Engines,
     reviews: list[corpus.Review],
+    *,
     machine: str,
     ids_by_tok: dict[str, np.ndarray],
-    rows: dict[str, dict[str, Any]],
+    rows: dict[str, RuntimeRow],
     on_progress: Callable[[str], None],
 ) -> None:
     """Every runtime on the held-out reviews, fed by its app's tokenizer, into `rows` as each
@@ -58,37 +65,42 @@ def held_out_rows(
             tok, ids = engines.app_ids(rid, texts, ids_by_tok)
             result = engines.run(rid, ids)
         except RuntimeFailed as e:
-            rows[rid] = failed_row(engines, rid, e.failure, machine)
+            rows[rid] = failed_row(engines, rid, e.failure, machine=machine)
             continue
-        parity = preprocessing_parity(engines, tok, ids, texts, ids_by_tok)
-        art = engines.artifacts.get(rid)
-        rows[rid] = {
-            "spec": engines.runtimes[rid].spec.describe(),
-            "status": "ran",
-            "machine": machine,
-            "scores": [round(float(s), 7) for s in result.scores],
-            "accuracy": round(float(np.mean((result.scores > engines.threshold) == (labels == 1))), 6),
-            "info": {**engines.info.get(rid, {}), "tokenizer_used": tok, **parity},
-            "artifact": {
-                "target": art["target"],
-                "artifact_hash": art["artifact_hash"],
-                "bytes": sum(f["bytes"] for f in art["files"].values()),
-                "gzip_bytes": sum(f["gzip_bytes"] for f in art["files"].values()),
-                **artifact_provenance(art),
-            }
-            if art
+        parity = preprocessing_parity(engines, tok, ids, texts=texts, cache=ids_by_tok)
+        manifest = engines.artifacts.get(rid)
+        rows[rid] = RuntimeRow(
+            spec=_spec(engines, rid),
+            status="ran",
+            machine=machine,
+            scores=[round(float(s), 7) for s in result.scores],
+            accuracy=round(float(np.mean((result.scores > engines.threshold) == (labels == 1))), 6),
+            info={**engines.info.get(rid, {}), "tokenizer_used": tok, **parity},
+            artifact=artifact_record(manifest) if manifest else None,
+            artifact_origin=("shipped" if shipped.origin(manifest) == shipped.ORIGIN_SHIPPED else "exported")
+            if manifest
             else None,
-            "artifact_origin": shipped.origin(art) if art else None,
-            "batch_seconds": round(result.seconds, 4),
-        }
+            batch_seconds=round(result.seconds, 4),
+        )
     reference = engines.reference
-    if rows.get(reference, {}).get("status") != "ran":  # nothing can be judged without the reference
-        why = rows[reference]["error"]["message"] if reference in rows else "not run"
+    ref_row = rows.get(reference)
+    if ref_row is None or ref_row.status != "ran":  # nothing can be judged without the reference
+        why = ref_row.error.message if ref_row is not None and ref_row.error is not None else "not run"
         for rid, row in rows.items():
-            if rid != reference and row["status"] == "ran":
-                rows[rid] = failed_row(
-                    engines, rid, RuntimeFailure(rid, "run", f"the reference {reference} failed: {why}"), machine
-                )
+            if rid != reference and row.status == "ran":
+                failure = StepFailure(rid, "run", f"the reference {reference} failed: {why}")
+                rows[rid] = failed_row(engines, rid, failure, machine=machine)
+
+
+def artifact_record(manifest: dict[str, Any]) -> Artifact:
+    """The artifact a runtime executed: its hash, its bytes and gzip bytes, and who made it."""
+    return Artifact(
+        target=manifest["target"],
+        artifact_hash=manifest["artifact_hash"],
+        bytes=sum(f["bytes"] for f in manifest["files"].values()),
+        gzip_bytes=sum(f["gzip_bytes"] for f in manifest["files"].values()),
+        **artifact_provenance(manifest),
+    )
 
 
 def artifact_provenance(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +112,7 @@ def artifact_provenance(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def preprocessing_parity(
-    engines: Engines, tok: str, ids: np.ndarray, texts: list[str], cache: dict[str, np.ndarray]
+    engines: Engines, tok: str, ids: np.ndarray, *, texts: list[str], cache: dict[str, np.ndarray]
 ) -> dict[str, Any]:
     """How many reviews the app's tokenizer fed differently from the reference tokenizer, so a
     score disagreement that comes from preprocessing reads as such, not as a model error."""
@@ -121,48 +133,53 @@ def preprocessing_parity(
 
 
 def agreement_gates(
-    engines: Engines, rows: dict[str, dict[str, Any]], ids_by_tok: dict[str, np.ndarray] | None = None
-) -> list[gates.Gate]:
+    engines: Engines, rows: dict[str, RuntimeRow], ids_by_tok: dict[str, np.ndarray] | None = None
+) -> list[Gate]:
     """Agreement with the reference and the accuracy floor, per runtime that ran. A runtime that
     stores ids as float16 (webgl16) gets the share of its disagreement the rounded ids explain,
     from the ids it was fed (`ids_by_tok`); conformance.toml [advisory] makes its gates advisory."""
-    ran = {rid: row for rid, row in rows.items() if row["status"] == "ran"}
+    ran = {rid: row for rid, row in rows.items() if row.status == "ran"}
     if engines.reference not in ran:
         return []
     ref_row = ran[engines.reference]
-    ref = np.asarray(ref_row["scores"])
+    ref = np.asarray(ref_row.scores)
     budget = gates.accuracy_budget()
     out = []
     for rid, row in ran.items():
-        cmp = judge(engines, rid, ref, np.asarray(row["scores"]))
+        scores = np.asarray(row.scores)
+        cmp = judge(engines, rid, reference=ref, other=scores)
         tol = engines.tolerance(rid)
-        row["agreement"] = {
-            "passed": cmp.passed,
-            "max_abs_diff": cmp.max_abs_diff,
-            "mean_abs_diff": cmp.mean_abs_diff,
-            "min_atol": cmp.min_atol,
-            "decision_agreement": cmp.agreement,
-            "atol": tol.atol,
-            "required_agreement": tol.agreement,
-            "flips": len(cmp.flips),
-            "reasons": cmp.reasons,
-        }
+        row.agreement = Agreement(
+            passed=cmp.passed,
+            max_abs_diff=cmp.max_abs_diff,
+            mean_abs_diff=cmp.mean_abs_diff,
+            min_atol=cmp.min_atol,
+            decision_agreement=cmp.agreement,
+            atol=tol.atol,
+            required_agreement=tol.agreement,
+            flips=len(cmp.flips),
+            reasons=cmp.reasons,
+        )
         detail = "; ".join(cmp.reasons) or f"agreement {cmp.agreement:.4f}"
-        parity = row["info"].get("tokenizer_parity")
+        parity = row.info.get("tokenizer_parity")
         if isinstance(parity, dict) and parity.get("differing_reviews"):
             detail += (
-                f"; preprocessing: {row['info']['tokenizer_used']} ids differ from {parity['reference']} "
+                f"; preprocessing: {row.info['tokenizer_used']} ids differ from {parity['reference']} "
                 f"on {parity['differing_reviews']} of {parity['reviews']} reviews"
             )
         spec = engines.runtimes[rid].spec
-        fed = (ids_by_tok or {}).get(str(row["info"].get("tokenizer_used")))
+        fed = (ids_by_tok or {}).get(str(row.info.get("tokenizer_used")))
         if spec.options.get("float16_ids") and fed is not None:
-            row["info"]["float16_ids"] = float16_ids.explain(fed, ref, np.asarray(row["scores"]), tol.atol)
-            if not cmp.passed and row["info"]["float16_ids"]["cause"]:
-                detail = f"cause: {row['info']['float16_ids']['cause']}; {detail}"
+            explained = float16_ids.explain(fed, ref, scores, tol.atol)
+            row.info["float16_ids"] = explained
+            if not cmp.passed and explained["cause"]:
+                detail = f"cause: {explained['cause']}; {detail}"
+        assert row.accuracy is not None and ref_row.accuracy is not None  # held_out_rows sets it on every row that ran
         judged = [
-            gates.Gate("agreement", rid, cmp.passed, cmp.max_abs_diff, tol.atol, "", detail),
-            gates.accuracy_gate(rid, spec.precision, row["accuracy"], ref_row["accuracy"], budget),
+            Gate.make("agreement", rid, cmp.passed, value=cmp.max_abs_diff, budget=tol.atol, detail=detail),
+            gates.accuracy_gate(
+                rid, precision=spec.precision, accuracy=row.accuracy, reference_accuracy=ref_row.accuracy, budget=budget
+            ),
         ]
         why = gates.advisory(rid)
         for gate in judged:
@@ -178,8 +195,8 @@ def typical_row(ids: np.ndarray, pad_id: int = 0) -> np.ndarray:
 
 
 def measure_latency(
-    engines: Engines, rid: str, row: np.ndarray, batch: np.ndarray, budget: dict[str, float], policy: SpeedPolicy
-) -> dict[str, Any]:
+    engines: Engines, rid: str, *, row: np.ndarray, batch: np.ndarray, budget: dict[str, float], policy: SpeedPolicy
+) -> Latency:
     """Calibration, then single-review latency and batch throughput, each from its own loop
     sampled until its interval decides the (calibrated) budget or the cap (harness/run/speed.py)."""
     session = engines.session(rid)
@@ -209,48 +226,50 @@ def measure_latency(
             policy=policy,
         )
         seconds, rate, rate_s, size = speed.sample_throughput(run_batch, batch, budget=floor, policy=policy)
-    return {
-        "remeasured": False,
-        "load_seconds": round(session.load_seconds, 3),
-        "single_ms": {**latency_summary(samples), "samples": [round(float(x), 4) for x in samples]},
-        "batch_reviews_per_second": round(rate.estimate, 1),
-        "confidence": policy.confidence,
-        "p50_interval": p50.as_list(),
-        "p95_interval": p95.as_list(),
-        "throughput_interval": rate.as_list(),
-        "throughput_batch": size,
-        "throughput_batches": len(seconds),
-        "calibration": factors.record(cal),
-        "seconds": round(lat_s + rate_s, 3),
-    }
+    return Latency(
+        remeasured=False,
+        load_seconds=round(session.load_seconds, 3),
+        single_ms=LatencySummary.model_validate(
+            {**latency_summary(samples), "samples": [round(float(x), 4) for x in samples]}
+        ),
+        batch_reviews_per_second=round(rate.estimate, 1),
+        confidence=policy.confidence,
+        p50_interval=p50.as_list(),
+        p95_interval=p95.as_list(),
+        throughput_interval=rate.as_list(),
+        throughput_batch=size,
+        throughput_batches=len(seconds),
+        calibration=factors.record(cal),
+        seconds=round(lat_s + rate_s, 3),
+    )
 
 
 def latency_gates(
     engines: Engines,
-    rows: dict[str, dict[str, Any]],
+    rows: dict[str, RuntimeRow],
     ids_by_tok: dict[str, np.ndarray],
-    reviews: int,
+    *,
     on_progress: Callable[[str], None],
-) -> list[gates.Gate]:
+) -> list[Gate]:
     """Latency and throughput inside each engine that ran, judged from intervals against its
     (calibrated) budget; a runtime that fails while being timed becomes an error row."""
-    out: list[gates.Gate] = []
+    out: list[Gate] = []
     ids = ids_by_tok[tokenizers.REFERENCE]
     row_ids = typical_row(ids)
     policy = speed_policy.load()
     batch = ids[: policy.throughput_batch]
     for rid, row in rows.items():
-        if row["status"] != "ran":
+        if row.status != "ran":
             continue
         on_progress(f"{rid}: latency and throughput")
         budget = gates.latency_budget(rid)
         try:
-            row["latency"] = measure_latency(engines, rid, row_ids, batch, budget, policy)
+            latency = measure_latency(engines, rid, row=row_ids, batch=batch, budget=budget, policy=policy)
         except RuntimeFailed as e:
-            rows[rid] = failed_row(engines, rid, e.failure, row["machine"])
+            rows[rid] = failed_row(engines, rid, e.failure, machine=row.machine)
             continue
-        row.pop("batch_seconds", None)
-        judged = gates.latency_gates(rid, row["latency"], budget)
+        row.latency, row.batch_seconds = latency, None
+        judged = gates.latency_gates(rid, latency.model_dump(exclude_none=True), budget)
         if engines.runtimes[rid].spec.options.get("emulated"):  # an emulated CPU's time is not a phone's
             for gate in judged:
                 gate.detail = f"emulated CPU (shown, never judged): {gate.value} {gate.unit}, budget {gate.budget}"
@@ -260,29 +279,30 @@ def latency_gates(
 
 
 def worst_cases(
-    reviews: list[corpus.Review], rows: dict[str, dict[str, Any]], reference: str, per_runtime: int = 3
-) -> list[dict[str, Any]]:
-    if rows.get(reference, {}).get("status") != "ran":
+    reviews: list[corpus.Review], rows: dict[str, RuntimeRow], reference: str, *, per_runtime: int = 3
+) -> list[WorstCase]:
+    ref_row = rows.get(reference)
+    if ref_row is None or ref_row.status != "ran":
         return []
-    ref = np.asarray(rows[reference]["scores"])
-    out: list[dict[str, Any]] = []
+    ref = np.asarray(ref_row.scores)
+    out: list[WorstCase] = []
     for rid, row in rows.items():
-        if rid == reference or row["status"] != "ran":
+        if rid == reference or row.status != "ran":
             continue
-        scores = np.asarray(row["scores"])
+        scores = np.asarray(row.scores)
         diff = np.abs(scores - ref)
         for i in np.argsort(-diff)[:per_runtime]:
             r = reviews[int(i)]
             out.append(
-                {
-                    "runtime": rid,
-                    "case_id": r.id,
-                    "text": r.text,
-                    "reference": float(ref[i]),
-                    "score": float(scores[i]),
-                    "diff": float(diff[i]),
-                    "command": command_for(r.text, [reference, rid]),
-                    "layers_command": command_for(r.text, [reference, rid], layers=True),
-                }
+                WorstCase(
+                    runtime=rid,
+                    case_id=r.id,
+                    text=r.text,
+                    reference=float(ref[i]),
+                    score=float(scores[i]),
+                    diff=float(diff[i]),
+                    command=command_for(r.text, [reference, rid]),
+                    layers_command=command_for(r.text, [reference, rid], layers=True),
+                )
             )
-    return sorted(out, key=lambda w: -float(w["diff"]))[:20]
+    return sorted(out, key=lambda w: -float(w.diff or 0.0))[:20]

@@ -1,6 +1,6 @@
 """The committed JSON Schema of harness-report/2, and validation against it.
 
-The schema is generated from the pydantic models (model.py) and committed beside them
+The schema is generated from the pydantic models (harness/results/) and committed here
 (harness-report-2.schema.json), so a report can be checked by any tool that speaks JSON
 Schema, and a change to the models shows up as a diff of the contract. A test keeps the file
 equal to what the models generate; regenerate it with
@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 from harness.core import json_reader
 from harness.core.errors import HarnessError
-from harness.report.model import SCHEMA, Report
+from harness.results import SCHEMA, Report
 
 SCHEMA_FILE = Path(__file__).with_name("harness-report-2.schema.json")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

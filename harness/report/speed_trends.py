@@ -22,7 +22,7 @@ import numpy as np
 from harness.core.speed_policy import HistoryPolicy
 from harness.core.speed_policy import load as load_policy
 from harness.report import history
-from harness.report.model import HistoryEntry, Report, SpeedTrend
+from harness.results import HistoryEntry, Report, SpeedTrend
 
 Figure = Literal["p50_ms", "p95_ms", "reviews_per_second"]
 # history field -> (what it is, True when bigger is slower)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.report.fmt import sig
-from harness.report.model import Gate, Report
+from harness.results import Gate, Report
 
 
 def _subject_verdict(gs: list[Gate]) -> str:

@@ -13,55 +13,54 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.check.layers import TensorDiff, trace
+from harness.results import LayerDiff, RuntimeRow, WorstCase
 from harness.run.engines import Engines
 from runtimes.failures import RuntimeFailed
 from runtimes.tensors import OUTPUT
 
 
-def wanted(engines: Engines, rows: dict[str, dict[str, Any]]) -> list[str]:
+def wanted(engines: Engines, rows: dict[str, RuntimeRow]) -> list[str]:
     """Runtimes whose worst case gets the layer view: failing agreement, or not float32."""
     out = []
     for rid, row in rows.items():
-        if rid == engines.reference or row.get("status") != "ran":
+        if rid == engines.reference or row.status != "ran":
             continue
-        failing = not row.get("agreement", {}).get("passed", True)
+        failing = row.agreement is not None and not row.agreement.passed
         if failing or engines.runtimes[rid].spec.precision != "float32":
             out.append(rid)
     return out
 
 
 def attach(
-    engines: Engines, worst: list[dict[str, Any]], rows: dict[str, dict[str, Any]], on_progress: Callable[[str], None]
+    engines: Engines, worst: list[WorstCase], rows: dict[str, RuntimeRow], *, on_progress: Callable[[str], None]
 ) -> None:
     """Fill `layers` (and `layers_atol`) of each chosen runtime's worst case, in place."""
     for rid in wanted(engines, rows):
-        case = next((w for w in worst if w["runtime"] == rid), None)
+        case = next((w for w in worst if w.runtime == rid), None)
         if case is None:
             continue
         on_progress(f"{rid}: worst case layer by layer")
         try:
-            reference = trace(engines, case["text"], case["case_id"], [rid])
+            reference = trace(engines, case.text, case.case_id, runtime_ids=[rid])
             found = reference.runtimes[0]
         except RuntimeFailed:
             continue  # the reference could not show its tensors: no chart, the rows say why elsewhere
         if found.error is not None:
             continue
-        case["layers_atol"], case["layers_rtol"] = found.atol, found.rtol
-        case["layers"] = [
-            {
-                "layer": r.label,
-                "max_abs_diff": r.max_abs_diff,
-                "mean_abs_diff": r.mean_abs_diff,
-                "detail": r.detail,
-                "over": r.over,
-            }
+        case.layers_atol, case.layers_rtol = found.atol, found.rtol
+        inbound = {t.probe: t.inbound for t in reference.tensors if t.kind == OUTPUT}
+        case.layers = [
+            LayerDiff(
+                layer=r.label,
+                max_abs_diff=r.max_abs_diff,
+                mean_abs_diff=r.mean_abs_diff,
+                detail=r.detail,
+                over=r.over,
+                **scale_free(r),
+                inbound=inbound.get(r.probe),
+            )
             for r in found.rows
         ]
-        inbound = {t.probe: t.inbound for t in reference.tensors if t.kind == OUTPUT}
-        for row, r in zip(case["layers"], found.rows, strict=True):
-            row.update(scale_free(r))
-            if r.probe in inbound:
-                row["inbound"] = inbound[r.probe]
 
 
 def scale_free(row: TensorDiff) -> dict[str, Any]:

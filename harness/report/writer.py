@@ -23,7 +23,7 @@ from harness.core import atomic, json_reader
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO
 from harness.report import history, schema
-from harness.report.model import Report
+from harness.results import Report
 
 REPORTS = Path(os.environ.get("HARNESS_REPORTS", REPO / "reports"))
 HISTORY = REPORTS / "history.jsonl"

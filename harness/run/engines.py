@@ -17,11 +17,11 @@ import numpy as np
 
 from harness import export
 from harness.core import config
-from harness.core.artifact import Artifact
+from harness.core.artifact import ArtifactFolder
 from harness.core.bundle import Bundle
 from runtimes import tokenizers
 from runtimes.base import RunResult, Runtime, Session
-from runtimes.failures import RuntimeFailed, RuntimeFailure, step
+from runtimes.failures import RuntimeFailed, StepFailure, step
 
 
 class Engines:
@@ -34,9 +34,9 @@ class Engines:
         self.threshold = config.threshold()
         self.info: dict[str, dict[str, Any]] = {}
         self.artifacts: dict[str, dict[str, Any]] = {}
-        self.failures: dict[str, RuntimeFailure] = {}  # model runtime id or tokenizer id -> why it stopped
+        self.failures: dict[str, StepFailure] = {}  # model runtime id or tokenizer id -> why it stopped
         self._sessions: dict[str, Session] = {}
-        self._artifacts: dict[str, Artifact] = {}
+        self._artifacts: dict[str, ArtifactFolder] = {}
         self._ids: dict[str, dict[str, tuple[int, ...]]] = {}  # tokenizer -> text -> ids, this run
         self._scores: dict[str, dict[bytes, float]] = {}  # runtime -> id row -> score, this run
 
@@ -53,7 +53,7 @@ class Engines:
         """The step context for `key`; a failure is remembered so the runtime is not retried."""
         if key in self.failures:
             raise RuntimeFailed(self.failures[key])
-        return _Recording(self, key, name, context)
+        return _Recording(self, key, name, context=context)
 
     def prepare(self) -> Engines:
         """Export (or verify the cached artifact of) every runtime before any of them runs, so an
@@ -65,7 +65,7 @@ class Engines:
                 continue
         return self
 
-    def _artifact(self, runtime_id: str) -> Artifact | None:
+    def _artifact(self, runtime_id: str) -> ArtifactFolder | None:
         rt = self.runtimes[runtime_id]
         if rt.spec.target is None:
             return None
@@ -171,7 +171,7 @@ class Engines:
             try:
                 cache[tok] = self.tokenize(tok, texts)
             except RuntimeFailed as e:
-                failure = RuntimeFailure(runtime_id, "tokenize", f"tokenizer {tok}: {e.failure.message}")
+                failure = StepFailure(runtime_id, "tokenize", f"tokenizer {tok}: {e.failure.message}")
                 self.failures[runtime_id] = failure
                 raise RuntimeFailed(failure) from None
         return tok, cache[tok]
@@ -198,7 +198,7 @@ def _row_keys(ids: np.ndarray) -> list[bytes]:
 class _Recording:
     """`step(...)` that also records the failure in the Engines, keyed by runtime or tokenizer."""
 
-    def __init__(self, engines: Engines, key: str, name: str, context: str) -> None:
+    def __init__(self, engines: Engines, key: str, name: str, *, context: str) -> None:
         self._engines, self._key = engines, key
         self._step = step(key, name, context)
 

@@ -16,7 +16,7 @@ from harness.core import float16_ids
 from harness.core.bundle import Bundle
 from harness.core.cases import Case
 from harness.run.engines import Engines
-from runtimes.failures import RuntimeFailure
+from runtimes.failures import StepFailure
 from runtimes.selection import Selection
 
 BATCH = 2048  # cases per batch: one page call per browser runtime, a few MB of ids
@@ -27,7 +27,7 @@ class ScoredBatch:
     cases: list[Case]
     scores: dict[str, np.ndarray]  # runtime id -> scores of these cases (runtimes that ran)
     tokenized_by: dict[str, str]  # runtime id -> the tokenizer that fed it
-    failures: dict[str, RuntimeFailure]  # every runtime that has failed so far, with its reason
+    failures: dict[str, StepFailure]  # every runtime that has failed so far, with its reason
     # runtime id -> per case, whether float16 id storage (webgl16) changed one of its ids
     rounded_ids: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -51,7 +51,7 @@ def predict_batches(bundle: Bundle, selection: Selection, batches: Iterable[list
 
 def predict(
     bundle: Bundle, selection: Selection, texts: list[str]
-) -> tuple[dict[str, np.ndarray], dict[str, str], dict[str, RuntimeFailure]]:
+) -> tuple[dict[str, np.ndarray], dict[str, str], dict[str, StepFailure]]:
     """(scores per runtime that ran, tokenizer used per runtime, failures per runtime that did not)."""
     with Engines(bundle, selection.runtimes) as engines:
         engines.prepare()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from harness.core.app_tokenizer import AppTokenizer
 from harness.core.bundle import Bundle
 from runtimes import tokenizers
-from runtimes.failures import RuntimeFailed, RuntimeFailure, step
+from runtimes.failures import RuntimeFailed, StepFailure, step
 from runtimes.tokenizers.outcome import Outcome
 
 BATCH = 2048  # cases per batch
@@ -17,10 +17,10 @@ BATCH = 2048  # cases per batch
 
 def tokenize_all(
     bundle: Bundle, tokenizer_ids: list[str], texts: list[str]
-) -> tuple[dict[str, list[list[int]]], dict[str, RuntimeFailure]]:
+) -> tuple[dict[str, list[list[int]]], dict[str, StepFailure]]:
     """Ids per tokenizer runtime, and the ones that failed with their reason."""
     results: dict[str, list[list[int]]] = {}
-    failures: dict[str, RuntimeFailure] = {}
+    failures: dict[str, StepFailure] = {}
     for tid in tokenizer_ids:
         try:
             with step(tid, "tokenize"):
@@ -31,12 +31,12 @@ def tokenize_all(
 
 
 def tokenize_cases(
-    bundle: Bundle, tokenizer_ids: list[str], texts: list[str], app: AppTokenizer | None = None
-) -> tuple[dict[str, list[Outcome]], dict[str, RuntimeFailure]]:
+    bundle: Bundle, tokenizer_ids: list[str], texts: list[str], *, app: AppTokenizer | None = None
+) -> tuple[dict[str, list[Outcome]], dict[str, StepFailure]]:
     """Per tokenizer runtime, what each text gave (ids, or what it threw or returned instead),
     and the runtimes that could not run at all with their reason."""
     results: dict[str, list[Outcome]] = {}
-    failures: dict[str, RuntimeFailure] = {}
+    failures: dict[str, StepFailure] = {}
     for tid in tokenizer_ids:
         try:
             with step(tid, "tokenize"):

@@ -27,7 +27,7 @@ EXACT_ARRAY_MAPPING = 1  # NeuralNetworkMultiArrayShapeMapping: shapes as given 
 
 class LayerRefused(HarnessError):
     """coreml-nn-ref cannot run this model: layer `layer_type` is not in the table (`reason`
-    None), or refused this use of it (`reason`, from layers.Unsupported)."""
+    None), or refused this use of it (`reason`, from layers.UnsupportedLayer)."""
 
     def __init__(self, message: str, layer_type: str, reason: str | None = None) -> None:
         super().__init__(message)
@@ -43,13 +43,13 @@ class _Continue(Exception):
 
 
 @dataclass
-class Step:
+class LayerStep:
     layer_type: str
     name: str
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     run: Any = None  # compiled layer function (None for control flow)
-    blocks: dict[str, list[Step]] = field(default_factory=dict)  # control flow's sub-networks
+    blocks: dict[str, list[LayerStep]] = field(default_factory=dict)  # control flow's sub-networks
     params: Any = None  # control flow's proto message
 
 
@@ -87,12 +87,12 @@ class Network:
         self.layer_types: set[str] = set()
         self.steps = self._compile(nn.layers)
 
-    def _compile(self, specs: Any) -> list[Step]:
+    def _compile(self, specs: Any) -> list[LayerStep]:
         steps = []
         for spec in specs:
             kind = spec.WhichOneof("layer")
             self.layer_types.add(kind)
-            step = Step(kind, spec.name, tuple(spec.input), tuple(spec.output))
+            step = LayerStep(kind, spec.name, tuple(spec.input), tuple(spec.output))
             params = getattr(spec, kind)
             if kind == "loop":
                 step.params = params
@@ -112,7 +112,7 @@ class Network:
                     )
                 try:
                     step.run = build(params, self.weights)
-                except layers.Unsupported as e:
+                except layers.UnsupportedLayer as e:
                     raise LayerRefused(
                         f"{self.path}: layer {kind!r} ({spec.name}): {e}; coreml-nn-ref cannot run it", kind, str(e)
                     ) from None
@@ -136,14 +136,14 @@ class Network:
         self.run(feeds, keep=env)
         return env
 
-    def _walk(self, steps: list[Step], env: dict[str, np.ndarray]) -> None:
+    def _walk(self, steps: list[LayerStep], env: dict[str, np.ndarray]) -> None:
         for step in steps:
             try:
                 if step.run is not None:
                     result = step.run([env[n] for n in step.inputs])
                     values = result if isinstance(result, list) else [result]
                     if len(values) != len(step.outputs):
-                        raise layers.Unsupported(f"{len(values)} results for {len(step.outputs)} outputs")
+                        raise layers.UnsupportedLayer(f"{len(values)} results for {len(step.outputs)} outputs")
                     # No rank-0 blobs in the format: a "scalar" is a length-1 tensor (BranchLayerParams:
                     # "Must be a scalar (length 1 tensor)"), so a fully squeezed or reduced result is [1].
                     env.update(
@@ -151,7 +151,7 @@ class Network:
                     )
                 else:
                     self._control(step, env)
-            except layers.Unsupported as e:
+            except layers.UnsupportedLayer as e:
                 raise LayerRefused(
                     f"{self.path}: layer {step.layer_type!r} ({step.name}): {e}; coreml-nn-ref cannot run it",
                     step.layer_type,
@@ -164,7 +164,7 @@ class Network:
                     "undefined input",
                 ) from None
 
-    def _control(self, step: Step, env: dict[str, np.ndarray]) -> None:
+    def _control(self, step: LayerStep, env: dict[str, np.ndarray]) -> None:
         kind = step.layer_type
         if kind == "copy":
             env[step.outputs[0]] = env[step.inputs[0]].copy()
@@ -179,7 +179,7 @@ class Network:
         elif kind == "loopContinue":
             raise _Continue
 
-    def _loop(self, step: Step, env: dict[str, np.ndarray]) -> None:
+    def _loop(self, step: LayerStep, env: dict[str, np.ndarray]) -> None:
         """LoopLayerParams' three cases: no condition network is a for loop of the maximum count;
         a condition with neither a count nor an input is a while loop; with both, the joint
         condition. A condition value "close to 0.0f is treated as False" (|v| <= 1e-6, as branch)."""
@@ -209,7 +209,7 @@ class Network:
         """One node per layer output, in spec order (sub-networks inlined where they sit)."""
         nodes: list[GraphNode] = []
 
-        def add(steps: list[Step]) -> None:
+        def add(steps: list[LayerStep]) -> None:
             for st in steps:
                 for i, out in enumerate(st.outputs):
                     nodes.append(GraphNode(out, st.layer_type, st.inputs, output_index=i, alias=st.name))
@@ -223,5 +223,5 @@ class Network:
 def _scalar(x: np.ndarray, what: str) -> float:
     x = np.asarray(x)
     if x.size != 1:
-        raise layers.Unsupported(f"{what} of shape {list(x.shape)}; expected a scalar")
+        raise layers.UnsupportedLayer(f"{what} of shape {list(x.shape)}; expected a scalar")
     return float(x.reshape(-1)[0])

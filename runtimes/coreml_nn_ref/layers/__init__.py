@@ -19,6 +19,6 @@ from runtimes.coreml_nn_ref.layers import (  # noqa: F401  (importing a module r
     reductions,
     shape,
 )
-from runtimes.coreml_nn_ref.layers.registry import LAYERS, Unsupported, Weights, layer
+from runtimes.coreml_nn_ref.layers.registry import LAYERS, UnsupportedLayer, Weights, layer
 
-__all__ = ["LAYERS", "Unsupported", "Weights", "layer"]
+__all__ = ["LAYERS", "UnsupportedLayer", "Weights", "layer"]

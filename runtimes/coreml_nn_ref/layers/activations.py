@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from runtimes.coreml_nn_ref.layers.registry import Run, Unsupported, Weights, f32, layer
+from runtimes.coreml_nn_ref.layers.registry import Run, UnsupportedLayer, Weights, f32, layer
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -36,7 +36,7 @@ def nonlinearity(kind: str, q: Any) -> Any:
         "softplus": lambda x: np.logaddexp(0, x),
     }
     if kind not in fns:
-        raise Unsupported(f"activation {kind!r} is not implemented")
+        raise UnsupportedLayer(f"activation {kind!r} is not implemented")
     return fns[kind]
 
 

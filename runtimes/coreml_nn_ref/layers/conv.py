@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from runtimes.coreml_nn_ref.layers.registry import Run, Unsupported, Weights, f32, layer
+from runtimes.coreml_nn_ref.layers.registry import Run, UnsupportedLayer, Weights, f32, layer
 
 
 def _same(size: int, stride: int, extent: int, top_left_heavy: bool) -> tuple[int, int]:
@@ -26,7 +26,7 @@ def _same(size: int, stride: int, extent: int, top_left_heavy: bool) -> tuple[in
 @layer()
 def convolution(p: Any, w: Weights) -> Run:
     if p.isDeconvolution:
-        raise Unsupported("deconvolution is not implemented")
+        raise UnsupportedLayer("deconvolution is not implemented")
     groups = max(1, int(p.nGroups))
     kh, kw = (int(k) for k in (list(p.kernelSize) or [3, 3]))
     sh, sw = (int(s) for s in (list(p.stride) or [1, 1]))
@@ -39,14 +39,14 @@ def convolution(p: Any, w: Weights) -> Run:
         borders = [(int(b.startEdgeSize), int(b.endEdgeSize)) for b in p.valid.paddingAmounts.borderAmounts]
         borders = (borders + [(0, 0), (0, 0)])[:2]
     elif kind != "same":
-        raise Unsupported(f"convolution padding {kind!r}")
+        raise UnsupportedLayer(f"convolution padding {kind!r}")
 
     def run(xs: list[np.ndarray]) -> np.ndarray:
         if len(xs) != 1:
-            raise Unsupported("convolution with a weights input is not implemented")
+            raise UnsupportedLayer("convolution with a weights input is not implemented")
         x = xs[0]
         if x.ndim < 4 or x.shape[-3] != k_in * groups:
-            raise Unsupported(f"convolution input {list(x.shape)} for {k_in * groups} channels")
+            raise UnsupportedLayer(f"convolution input {list(x.shape)} for {k_in * groups} channels")
         lead = x.shape[:-3]
         x = x.reshape((-1,) + x.shape[-3:])
         if kind == "same":
@@ -58,7 +58,7 @@ def convolution(p: Any, w: Weights) -> Run:
         h_out = (x.shape[2] - (kh - 1) * dh - 1) // sh + 1
         w_out = (x.shape[3] - (kw - 1) * dw - 1) // sw + 1
         if h_out < 1 or w_out < 1:
-            raise Unsupported(f"convolution of a {list(x.shape[2:])} input by a {kh}x{kw} kernel leaves nothing")
+            raise UnsupportedLayer(f"convolution of a {list(x.shape[2:])} input by a {kh}x{kw} kernel leaves nothing")
         per = c_out // groups
         parts = []
         for g in range(groups):

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from runtimes.coreml_nn_ref.layers.registry import Run, Unsupported, Weights, f32, layer, layers_from
+from runtimes.coreml_nn_ref.layers.registry import Run, UnsupportedLayer, Weights, f32, layer, layers_from
 
 
 def _fold(fn: Any, p: Any) -> Run:
@@ -48,7 +48,7 @@ _BINARY = {
 def _binary(name: str, fn: Any, p: Any) -> Run:
     def run(xs: list[np.ndarray]) -> np.ndarray:
         if len(xs) != 2:
-            raise Unsupported(f"{name} takes 2 inputs, got {len(xs)}")
+            raise UnsupportedLayer(f"{name} takes 2 inputs, got {len(xs)}")
         return f32(fn(xs[0], xs[1]))
 
     return run
@@ -115,6 +115,6 @@ def unary(p: Any, w: Weights) -> Run:
     then the function; epsilon 0 means 1e-6 (RSQRT, INVERSE)."""
     fn = _UNARY.get(int(p.type))
     if fn is None:
-        raise Unsupported(f"unary function {int(p.type)}")
+        raise UnsupportedLayer(f"unary function {int(p.type)}")
     scale, eps = np.float32(p.scale or 1.0), np.float32(p.epsilon or 1e-6)
     return lambda xs: f32(fn(scale * xs[0] + np.float32(p.shift), p, eps))

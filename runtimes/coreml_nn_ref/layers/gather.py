@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from runtimes.coreml_nn_ref.layers.registry import Run, Unsupported, Weights, axis_of, f32, index, layer
+from runtimes.coreml_nn_ref.layers.registry import Run, UnsupportedLayer, Weights, axis_of, f32, index, layer
 
 
 def _wrapped(indices: np.ndarray, extent: int, what: str) -> np.ndarray:
     ids = index(indices, what)
     if ids.size and (ids.min() < -extent or ids.max() >= extent):
-        raise Unsupported(f"{what} index outside [-{extent}, {extent})")
+        raise UnsupportedLayer(f"{what} index outside [-{extent}, {extent})")
     return np.where(ids < 0, ids + extent, ids)
 
 
@@ -54,7 +54,7 @@ def scatter(p: Any, w: Weights) -> Run:
     never repeats an index)."""
     mode = int(p.mode)
     if mode not in _MODES:
-        raise Unsupported(f"scatter mode {mode}")
+        raise UnsupportedLayer(f"scatter mode {mode}")
     combine = _MODES[mode]
 
     def run(xs: list[np.ndarray]) -> np.ndarray:
@@ -65,7 +65,7 @@ def scatter(p: Any, w: Weights) -> Run:
         out = np.moveaxis(f32(container).copy(), a, 0)
         want = container.shape[:a] + np.asarray(indices).shape + container.shape[a + 1 :]
         if updates.shape != want:
-            raise Unsupported(f"scatter updates of shape {list(updates.shape)}; expected {list(want)}")
+            raise UnsupportedLayer(f"scatter updates of shape {list(updates.shape)}; expected {list(want)}")
         upd = np.moveaxis(updates, tuple(range(a, a + k)), tuple(range(k))).reshape((len(ids),) + out.shape[1:])
         for i, j in enumerate(ids):
             out[j] = combine(out[j], upd[i])

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from runtimes.coreml_nn_ref.layers.registry import Run, Unsupported, Weights, f32, index, layer
+from runtimes.coreml_nn_ref.layers.registry import Run, UnsupportedLayer, Weights, f32, index, layer
 
 
 def _bias(p: Any, w: Weights, n: int, what: str) -> np.ndarray | None:
@@ -30,10 +30,10 @@ def embeddingND(p: Any, w: Weights) -> Run:
     def run(xs: list[np.ndarray]) -> np.ndarray:
         x = xs[0]
         if x.ndim < 2 or x.shape[-1] != 1:
-            raise Unsupported(f"embeddingND input of shape {list(x.shape)}; the last dimension must be 1")
+            raise UnsupportedLayer(f"embeddingND input of shape {list(x.shape)}; the last dimension must be 1")
         ids = index(x[..., 0], "embeddingND")
         if ids.size and (ids.min() < 0 or ids.max() >= vocab):
-            raise Unsupported(f"embeddingND id outside [0, {vocab}), which the format leaves undefined")
+            raise UnsupportedLayer(f"embeddingND id outside [0, {vocab}), which the format leaves undefined")
         out = table[ids]
         return out + bias if bias is not None else out
 
@@ -45,7 +45,7 @@ def innerProduct(p: Any, w: Weights) -> Run:
     """Rank 1-3 inputs multiply their last axis; ranks 4 and 5 (the legacy [.., C, H, W] layout)
     flatten C*H*W and return [.., C_out, 1, 1], as the proto's table says."""
     if p.int8DynamicQuantize:
-        raise Unsupported("innerProduct with int8DynamicQuantize is not implemented")
+        raise UnsupportedLayer("innerProduct with int8DynamicQuantize is not implemented")
     c_in, c_out = int(p.inputChannels), int(p.outputChannels)
     matrix = np.ascontiguousarray(w(p.weights, (c_out, c_in), "innerProduct weights").T)
     bias = _bias(p, w, c_out, "innerProduct")
@@ -59,9 +59,9 @@ def innerProduct(p: Any, w: Weights) -> Run:
             lead = x.shape[: x.ndim - 3]
             flat, tail = x.reshape(lead + (-1,)), (1, 1)
         else:
-            raise Unsupported(f"innerProduct of a rank-{x.ndim} tensor")
+            raise UnsupportedLayer(f"innerProduct of a rank-{x.ndim} tensor")
         if flat.shape[-1] != c_in:
-            raise Unsupported(f"innerProduct input {list(x.shape)} for {c_in} input channels")
+            raise UnsupportedLayer(f"innerProduct input {list(x.shape)} for {c_in} input channels")
         out = flat @ matrix
         if bias is not None:
             out = out + bias
@@ -75,7 +75,7 @@ def batchedMatmul(p: Any, w: Weights) -> Run:
     """Two inputs: matmul with numpy's broadcasting of the leading axes (rank-1 operands promoted
     as the proto says). One input: the stored [X1, X2] weight (and bias) on the last axis."""
     if p.int8DynamicQuantize:
-        raise Unsupported("batchedMatmul with int8DynamicQuantize is not implemented")
+        raise UnsupportedLayer("batchedMatmul with int8DynamicQuantize is not implemented")
     x1, x2 = int(p.weightMatrixFirstDimension), int(p.weightMatrixSecondDimension)
     matrix = bias = None
     if p.HasField("weights"):
@@ -89,9 +89,9 @@ def batchedMatmul(p: Any, w: Weights) -> Run:
             b = np.swapaxes(b, -1, -2) if p.transposeB and b.ndim > 1 else b
             return f32(np.matmul(a, b))
         if matrix is None:
-            raise Unsupported("one-input batchedMatmul without weights")
+            raise UnsupportedLayer("one-input batchedMatmul without weights")
         if xs[0].shape[-1] != x1:
-            raise Unsupported(f"batchedMatmul input {list(xs[0].shape)} for a [{x1}, {x2}] weight")
+            raise UnsupportedLayer(f"batchedMatmul input {list(xs[0].shape)} for a [{x1}, {x2}] weight")
         out = xs[0] @ matrix
         return f32(out + bias if bias is not None else out)
 

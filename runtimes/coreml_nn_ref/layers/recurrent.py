@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from runtimes.coreml_nn_ref.layers.activations import nonlinearity
-from runtimes.coreml_nn_ref.layers.registry import Run, Unsupported, Weights, f32, layer
+from runtimes.coreml_nn_ref.layers.registry import Run, UnsupportedLayer, Weights, f32, layer
 
 GATES = (("inputGate", "i"), ("forgetGate", "f"), ("blockInput", "z"), ("outputGate", "o"))
 PRE_ACTIVATION_CLIP = 50.0
@@ -29,10 +29,10 @@ PRE_ACTIVATION_CLIP = 50.0
 def uniDirectionalLSTM(p: Any, w: Weights) -> Run:
     q, wp = p.params, p.weightParams
     if q.hasPeepholeVectors or q.coupledInputAndForgetGate:
-        raise Unsupported("LSTM peepholes / coupled input-forget gates are not implemented")
+        raise UnsupportedLayer("LSTM peepholes / coupled input-forget gates are not implemented")
     n_in, n_out = int(p.inputVectorSize), int(p.outputVectorSize)
     if len(p.activations) != 3:
-        raise Unsupported(f"{len(p.activations)} LSTM activations; expected 3 (f, g, h)")
+        raise UnsupportedLayer(f"{len(p.activations)} LSTM activations; expected 3 (f, g, h)")
     f_act, g_act, h_act = (nonlinearity(a.WhichOneof("NonlinearityType"), a) for a in p.activations)
     # one [in, 4*out] and one [out, 4*out] matrix, gates in (i, f, z, o) order: two matmuls per step
     kernel = np.concatenate([w(getattr(wp, f"{g}WeightMatrix"), (n_out, n_in), f"LSTM W_{s}").T for g, s in GATES], 1)
@@ -52,7 +52,7 @@ def uniDirectionalLSTM(p: Any, w: Weights) -> Run:
     def run(xs: list[np.ndarray]) -> list[np.ndarray]:
         x = xs[0]
         if x.ndim < 3 or int(np.prod(x.shape[2:])) != n_in:
-            raise Unsupported(f"LSTM input {list(x.shape)} for {n_in} input features")
+            raise UnsupportedLayer(f"LSTM input {list(x.shape)} for {n_in} input features")
         steps, batch, tail = x.shape[0], x.shape[1], (1,) * (x.ndim - 3)
         seq = x.reshape(steps, batch, n_in)
         h = xs[1].reshape(batch, n_out) if len(xs) > 1 else np.zeros((batch, n_out), np.float32)

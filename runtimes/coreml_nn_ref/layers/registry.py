@@ -22,7 +22,7 @@ Builder = Callable[[Any, "Weights"], Run]  # (the layer's params message, weight
 LAYERS: dict[str, Builder] = {}
 
 
-class Unsupported(Exception):
+class UnsupportedLayer(Exception):
     """The layer, or this use of it, is not implemented; never approximated."""
 
 
@@ -69,13 +69,13 @@ class Weights:
             values, kind = np.frombuffer(params.float16Value, dtype="<f2").astype(np.float32), "float16"
         elif len(params.rawValue) or len(params.int8RawValue):
             bits = params.quantization.numberOfBits
-            raise Unsupported(f"{what}: quantized weights ({bits} bits) are not implemented")
+            raise UnsupportedLayer(f"{what}: quantized weights ({bits} bits) are not implemented")
         elif count == 0:
             values, kind = np.zeros(0, dtype=np.float32), "float32"
         else:
-            raise Unsupported(f"{what}: no weight values stored")
+            raise UnsupportedLayer(f"{what}: no weight values stored")
         if values.size != count:
-            raise Unsupported(f"{what}: {values.size} weight values stored, shape {list(shape)} needs {count}")
+            raise UnsupportedLayer(f"{what}: {values.size} weight values stored, shape {list(shape)} needs {count}")
         self.storage[kind] = self.storage.get(kind, 0) + count
         return values.reshape(shape)
 
@@ -85,14 +85,14 @@ def index(x: np.ndarray, what: str) -> np.ndarray:
     x = np.asarray(x)
     out = np.rint(x).astype(np.int64)
     if x.size and not np.array_equal(out, x):
-        raise Unsupported(f"{what}: non-integral index values")
+        raise UnsupportedLayer(f"{what}: non-integral index values")
     return out
 
 
 def axis_of(axis: int, rank: int) -> int:
     """A (possibly negative) axis in [-rank, rank) as a non-negative one; refused outside."""
     if not -rank <= axis < max(rank, 1):
-        raise Unsupported(f"axis {axis} for a rank-{rank} tensor")
+        raise UnsupportedLayer(f"axis {axis} for a rank-{rank} tensor")
     return axis % max(rank, 1)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from runtimes.coreml_nn_ref.layers.registry import Run, Unsupported, Weights, axis_of, f32, index, layer
+from runtimes.coreml_nn_ref.layers.registry import Run, UnsupportedLayer, Weights, axis_of, f32, index, layer
 
 
 @layer()
@@ -42,7 +42,7 @@ def sliceStatic(p: Any, w: Weights) -> Run:
     def run(xs: list[np.ndarray]) -> np.ndarray:
         x = xs[0]
         if len(begins) != x.ndim:
-            raise Unsupported(f"sliceStatic: {len(begins)} begin ids for a rank-{x.ndim} tensor")
+            raise UnsupportedLayer(f"sliceStatic: {len(begins)} begin ids for a rank-{x.ndim} tensor")
         keys: list[Any] = []
         drop = []
         for a in range(x.ndim):
@@ -78,7 +78,7 @@ def squeeze(p: Any, w: Weights) -> Run:
             return np.squeeze(x)
         axes = tuple(axis_of(a, x.ndim) for a in p.axes)
         if any(x.shape[a] != 1 for a in axes):
-            raise Unsupported(f"squeeze of axes {list(p.axes)} in shape {list(x.shape)}")
+            raise UnsupportedLayer(f"squeeze of axes {list(p.axes)} in shape {list(x.shape)}")
         return np.squeeze(x, axis=axes)
 
     return run
@@ -92,7 +92,7 @@ def transpose(p: Any, w: Weights) -> Run:
 @layer()
 def concatND(p: Any, w: Weights) -> Run:
     if p.interleave:
-        raise Unsupported("concatND with interleave is not implemented")
+        raise UnsupportedLayer("concatND with interleave is not implemented")
     return lambda xs: np.concatenate(xs, axis=axis_of(int(p.axis), xs[0].ndim))
 
 
@@ -107,7 +107,7 @@ def splitND(p: Any, w: Weights) -> Run:
             cuts = np.cumsum([int(s) for s in p.splitSizes])[:-1]
             return list(np.split(x, cuts, axis=a))
         if x.shape[a] % p.numSplits:
-            raise Unsupported(f"splitND: axis of {x.shape[a]} in {p.numSplits} equal parts")
+            raise UnsupportedLayer(f"splitND: axis of {x.shape[a]} in {p.numSplits} equal parts")
         return list(np.split(x, int(p.numSplits), axis=a))
 
     return run
@@ -135,7 +135,7 @@ def reverse(p: Any, w: Weights) -> Run:
     def run(xs: list[np.ndarray]) -> np.ndarray:
         flags = list(p.reverseDim)
         if len(flags) != xs[0].ndim:
-            raise Unsupported(f"reverse: {len(flags)} flags for a rank-{xs[0].ndim} tensor")
+            raise UnsupportedLayer(f"reverse: {len(flags)} flags for a rank-{xs[0].ndim} tensor")
         return np.ascontiguousarray(np.flip(xs[0], axis=tuple(a for a, f in enumerate(flags) if f)))
 
     return run
@@ -165,7 +165,7 @@ def tile(p: Any, w: Weights) -> Run:
     def run(xs: list[np.ndarray]) -> np.ndarray:
         reps = tuple(index(xs[1], "tile reps").reshape(-1)) if len(xs) > 1 else tuple(int(r) for r in p.reps)
         if len(reps) > xs[0].ndim:
-            raise Unsupported(f"tile: {len(reps)} reps for a rank-{xs[0].ndim} tensor")
+            raise UnsupportedLayer(f"tile: {len(reps)} reps for a rank-{xs[0].ndim} tensor")
         return np.tile(xs[0], (1,) * (xs[0].ndim - len(reps)) + reps)
 
     return run

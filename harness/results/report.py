@@ -3,8 +3,8 @@
 report.json is what every later step reads (the HTML and JUnit views, `report merge`,
 `signoff`, history), so it is one pydantic model instead of a dict read with guards in every
 view: a wrong or missing field fails where the report is written or read, with its path, and
-the views trust what they get. The JSON Schema committed beside this file is generated from
-these models (schema.py), so tools outside Python can validate reports too.
+the views trust what they get. The JSON Schema committed in harness/report/ is generated from
+these models (harness/report/schema.py), so tools outside Python can validate reports too.
 
 The rules every reader shares live here as methods, so there is one of each: which gates
 block, the verdict (pass, fail, incomplete), a runtime's own verdict, and how runtimes group
@@ -23,36 +23,17 @@ from typing import Annotated, Final, Literal, TypeGuard
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from harness.report.parts import (
-    Agreement,
-    Artifact,
-    Browser,
-    CaseCounts,
-    Divergence,
-    Environment,
-    FileSize,
-    Finding,
-    Gate,
-    GoldenSummary,
-    HistoryEntry,
-    HistoryPoint,
-    Latency,
-    LatencySummary,
-    LayerDiff,
-    Platform,
-    Record,
-    RuntimeFailure,
-    RuntimeRow,
-    RuntimeSpecInfo,
-    SizeEntry,
-    SplitMetrics,
-    Unavailable,
-    Waiver,
-    WebApp,
-    WorstCase,
-)
-from harness.report.provenance import CheckedInput, Evidence, Signature
-from harness.report.trend_record import SpeedTrend
+from harness.results.base import Browser, Platform, Record
+from harness.results.gate import Gate
+from harness.results.golden import Divergence, GoldenSummary
+from harness.results.history import HistoryEntry, HistoryPoint
+from harness.results.machine import CaseCounts, Environment, SplitMetrics
+from harness.results.provenance import Evidence, Signature
+from harness.results.runtime import RuntimeRow, RuntimeSpecInfo, Unavailable
+from harness.results.sizes import SizeEntry
+from harness.results.speed_trend import SpeedTrend
+from harness.results.webapp import WebApp
+from harness.results.worst_cases import WorstCase
 
 SCHEMA: Final = "harness-report/2"
 Verdict = Literal["pass", "fail", "incomplete"]
@@ -90,7 +71,7 @@ class RuntimeGroup:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class HeldOutDiffs:
     """A runtime's held-out scores beside the reference's; |diff| is inf where either is missing."""
 
     runtime_id: str
@@ -162,6 +143,12 @@ class Report(Record):
                 f"verdict {self.verdict!r} does not follow from the status and gates (they give {decided!r})"
             )
         return self
+
+    def revised(self, **changes: object) -> Report:
+        """This report with `changes` applied (field names, not aliases), validated again, its
+        verdict decided afresh by the rules: merge, the evidence check and waivers change gates."""
+        fields = {name: value for name, value in self if name != "verdict"}
+        return Report.model_validate({**fields, **changes})
 
     # ---- gates and verdicts ---------------------------------------------------------------
 
@@ -260,7 +247,7 @@ class Report(Record):
         row = self.runtimes.get(self.reference)
         return list(row.scores or []) if row is not None else []
 
-    def compared(self) -> list[Comparison]:
+    def compared(self) -> list[HeldOutDiffs]:
         """Every runtime with scores except the reference, beside the reference's scores."""
         ref = self.reference_scores()
         out = []
@@ -271,7 +258,7 @@ class Report(Record):
                 abs(b - a) if _finite(a) and _finite(b) else math.inf for a, b in zip(ref, row.scores, strict=False)
             ]
             diffs += [math.inf] * abs(len(ref) - len(row.scores))
-            out.append(Comparison(rid, row, list(row.scores), diffs))
+            out.append(HeldOutDiffs(rid, row, list(row.scores), diffs))
         return out
 
     def history_entry(self) -> HistoryEntry:
@@ -295,40 +282,3 @@ class Report(Record):
             runtimes=points,
             fingerprint=self.environment.fingerprint,
         )
-
-
-__all__ = [
-    "SCHEMA",
-    "Agreement",
-    "Artifact",
-    "CaseCounts",
-    "CheckedInput",
-    "Comparison",
-    "Divergence",
-    "Environment",
-    "Evidence",
-    "FileSize",
-    "Finding",
-    "Gate",
-    "GoldenSummary",
-    "HistoryEntry",
-    "HistoryPoint",
-    "LayerDiff",
-    "Latency",
-    "LatencySummary",
-    "Report",
-    "RowVerdict",
-    "RuntimeFailure",
-    "RuntimeGroup",
-    "RuntimeRow",
-    "RuntimeSpecInfo",
-    "Signature",
-    "SizeEntry",
-    "SpeedTrend",
-    "SplitMetrics",
-    "Unavailable",
-    "Verdict",
-    "Waiver",
-    "WebApp",
-    "WorstCase",
-]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from harness.report.parts import Record
+from harness.results.base import Record
 
 
 class SpeedTrend(Record):

@@ -1,7 +1,7 @@
 """The report's provenance records: who signed it and the evidence a sign-off recomputes.
 
 They are part of harness-report/2 (the report model holds them), kept apart from the measured
-records in parts.py because they answer another question: not "what did the runtimes do" but
+records (runtime.py, gate.py, ...) because they answer another question: not "what did the runtimes do" but
 "why should another machine believe it" (harness/release/ reads and checks them).
 """
 
@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints, model_validator
 
-from harness.report.parts import Hex, Record
+from harness.results.base import Hex, Record
 
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
