@@ -22,8 +22,9 @@ import pytest
 from harness.core import bundle
 from harness.core.errors import HarnessError
 from harness.core.paths import REFERENCE_BUNDLE
-from harness.data import corpus, tokenizer_build, training
+from harness.data import corpus, training
 from harness.data.model import Hyperparameters
+from harness.data.tokenizer import from_corpus
 
 SEED = 7
 HP = Hyperparameters(max_epochs=2)
@@ -54,7 +55,7 @@ def tiny_corpus_lines(n: int = 200) -> list[dict[str, Any]]:
 def fast_fold_table():
     """The fold table is a pure function of the Unicode database (~3 s CPU): build it once per module."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tokenizer_build, "build_fold_table", functools.cache(tokenizer_build.build_fold_table))
+        mp.setattr(from_corpus, "build_fold_table", functools.cache(from_corpus.build_fold_table))
         yield
 
 

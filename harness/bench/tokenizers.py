@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.core import bundle
-from harness.core.app_tokenizer import AppTokenizer
 from harness.core.paths import REPO
 from harness.core.quiet import native_stderr
+from harness.core.tokenizer.app import AppTokenizer
 from harness.data import corpus
-from harness.data.tokenizer_import import read_tokenizer
+from harness.data.tokenizer.from_file import read_tokenizer
 
 APP_PORT = REPO / "tests" / "fixtures" / "tokenizers" / "keras_tokenizer.js"
 NUM_WORDS = 10_000

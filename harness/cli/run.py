@@ -84,9 +84,9 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
     import sys
     import tempfile
 
-    from harness.check.tokenizer_parity import check, merge_classes, shrink
+    from harness.check.tokenizer.parity import check, merge_classes, shrink
     from harness.core import bundle, cases
-    from harness.core.app_tokenizer import AppTokenizer
+    from harness.core.tokenizer.app import AppTokenizer
     from harness.run.tokenize import BATCH, tokenize_cases
     from runtimes import tokenizers
 
@@ -144,7 +144,7 @@ def _tokenizer_bundle(args: argparse.Namespace, scratch: str) -> Any:
     from pathlib import Path
 
     from harness.core import bundle
-    from harness.data.tokenizer_import import read_tokenizer
+    from harness.data.tokenizer.from_file import read_tokenizer
 
     spec = read_tokenizer(args.tokenizer, args.maxlen, args.padding, args.truncating)
     folder = Path(scratch) / "bundle"

@@ -5,7 +5,7 @@ The model must take int32 [N, L] token ids and end in sigmoid [N, 1] or softmax 
 probabilities (a linear last layer, i.e. logits, is wrapped in the activation and said, or
 refused with --logits refuse: see model_output.py). The tokenizer is the team's own
 (`--tokenizer FILE`: a Keras Tokenizer JSON or TextVectorization config,
-harness/data/tokenizer_import.py) or is reused from an existing bundle (`--like`); either way L
+harness/data/tokenizer/from_file.py) or is reused from an existing bundle (`--like`); either way L
 and the id range must fit the model. `--app-tokenizer` names the app's own JavaScript port,
 which then feeds the web runtimes (app_tokenizer.json).
 
@@ -26,14 +26,14 @@ from typing import Any
 import numpy as np
 
 from harness.core import atomic, bundle, keras_file, model_archive
-from harness.core.app_tokenizer import APP_TOKENIZER, AppTokenizer
 from harness.core.errors import HarnessError
 from harness.core.shipped import SHIPPED_FORMAT
-from harness.core.tokenizer_kinds import TokenizerInfo, info
+from harness.core.tokenizer.app import APP_TOKENIZER, AppTokenizer
+from harness.core.tokenizer.kinds import TokenizerInfo, info
 from harness.data.adopt import adopt
 from harness.data.model_output import ensure_probabilities
 from harness.data.reproducible import normalize_keras_archive
-from harness.data.tokenizer_import import read_tokenizer
+from harness.data.tokenizer.from_file import read_tokenizer
 from harness.data.training import signature
 
 

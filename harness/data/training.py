@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from harness.core import atomic, bundle
-from harness.core.tokenizer import Tokenizer
+from harness.core.tokenizer.spec import Tokenizer
 from harness.data import corpus, model
 from harness.data.progress import EpochProgress
 from harness.data.reproducible import normalize_keras_archive
-from harness.data.tokenizer_build import build_spec
+from harness.data.tokenizer.from_corpus import build_spec
 
 
 def encode_split(tok: Tokenizer, reviews: list[corpus.Review]) -> tuple[np.ndarray, np.ndarray]:

@@ -161,7 +161,7 @@ def _browsers() -> dict[str, str]:
 
 def _webapp(b: bundle.Bundle, report: dict[str, Any]) -> list[gates.Gate]:
     from harness.app import measure
-    from harness.core.tokenizer_kinds import HARNESS
+    from harness.core.tokenizer.kinds import HARNESS
 
     if b.tokenizer_kind != HARNESS:  # apps/web reads only the harness's own tokenizer.json
         report["webapp"] = None

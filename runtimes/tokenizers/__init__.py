@@ -2,7 +2,7 @@
 
 `py` is the reference for the bundle's kind (runtimes/tokenizers/reference.py: the harness's
 own tokenizer, tf_keras's Tokenizer + pad_sequences, or Keras's TextVectorization layer).
-`pyodide` (harness/core/tokenizer.py inside Pyodide) and `js` (the app's own tokenizer: the
+`pyodide` (harness/core/tokenizer/spec.py inside Pyodide) and `js` (the app's own tokenizer: the
 module a bundle names, or the web app's apps/web/src/tokenizer.js) run in a browser through
 `runtimes.tokenizers.browser`, imported only when one of them is used, so listing or
 selecting tokenizers never starts a browser.
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.core.app_tokenizer import AppTokenizer
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError, did_you_mean
+from harness.core.tokenizer.app import AppTokenizer
 from runtimes.base import Availability
 from runtimes.tokenizers.outcome import Malformed, Outcome, Thrown, problem
 

@@ -4,7 +4,7 @@
 `--app-tokenizer PATH.js:FUNCTION`), that module's function, called once per text with the
 app's JSON assets (runtimes/tokenizers/app_module.py serves it); otherwise the web app's own
 module (apps/web/src/tokenizer.js, the very file the app ships). `pyodide` is
-harness/core/tokenizer.py, unchanged, inside Pyodide loaded offline from the npm package, for
+harness/core/tokenizer/spec.py, unchanged, inside Pyodide loaded offline from the npm package, for
 the harness's own kind of spec. They live in one page per browser engine and process
 (runtimes/browser/static/tokenizer.html), opened on first use through the shared browser
 host and the driver interface, so the engine is a parameter (the runtime's spec names it);
@@ -28,12 +28,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from harness.core import tokenizer_kinds
-from harness.core.app_tokenizer import AppTokenizer
 from harness.core.bundle import TOKENIZER, Bundle
 from harness.core.errors import HarnessError
 from harness.core.hashing import file_sha256
 from harness.core.paths import REPO
+from harness.core.tokenizer import kinds as tokenizer_kinds
+from harness.core.tokenizer.app import AppTokenizer
 from runtimes.base import Availability
 from runtimes.browser.call_deadline import page_call_seconds
 from runtimes.browser.driver import CALL_TIMEOUT_S
@@ -42,7 +42,9 @@ from runtimes.tokenizers.outcome import Malformed, Outcome, Thrown
 
 APP_SRC = REPO / "apps" / "web" / "src"
 APP_TOKENIZER = APP_SRC / "tokenizer.js"
-REFERENCE_TOKENIZER = REPO / "harness" / "core" / "tokenizer.py"
+REFERENCE_TOKENIZER = REPO / "harness" / "core" / "tokenizer" / "spec.py"
+# Served from here; the page writes it into Pyodide as harness/core/tokenizer.py (a stdlib-only module).
+REFERENCE_URL_DIR = "/py/harness/core/tokenizer/"
 PAGE = "/page/tokenizer.html"
 READY = "window.tokenizerHarness && window.tokenizerHarness.ready"
 RUNTIMES = ("js", "pyodide")
@@ -130,7 +132,7 @@ class TokenizerPage:
         self.engine = engine
         self.host = BrowserHost.shared()
         self.host.server.mount("/app/src/", APP_SRC, allow=("tokenizer.js",))
-        self.host.server.mount("/py/harness/core/", REFERENCE_TOKENIZER.parent, allow=("tokenizer.py",))
+        self.host.server.mount(REFERENCE_URL_DIR, REFERENCE_TOKENIZER.parent, allow=(REFERENCE_TOKENIZER.name,))
         self.page = self.host.open_page(PAGE, READY, engine=engine)
         self.loaded: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in RUNTIMES}
         self.apps: dict[str, dict[str, Any]] = {}  # app key -> load facts
@@ -214,7 +216,7 @@ class TokenizerPage:
                     "([index, py, key, spec]) => tokenizerHarness.loadPyodide(index, py, key, spec)",
                     [
                         self.host.server.url("/node_modules/pyodide/"),
-                        self.host.server.url("/py/harness/core/tokenizer.py"),
+                        self.host.server.url(REFERENCE_URL_DIR + REFERENCE_TOKENIZER.name),
                         key,
                         url,
                     ],
@@ -222,7 +224,7 @@ class TokenizerPage:
                 expected = file_sha256(REFERENCE_TOKENIZER)
                 if facts.get("tokenizer_py_sha256") != expected:
                     raise HarnessError(
-                        "pyodide imported a tokenizer.py with sha256 "
+                        f"pyodide imported a {REFERENCE_TOKENIZER.name} with sha256 "
                         f"{facts.get('tokenizer_py_sha256')}, expected {expected}"
                     )
             self.loaded[kind][key] = facts

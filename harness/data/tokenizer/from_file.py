@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.core import json_reader
-from harness.core import tokenizer_kinds as kinds
 from harness.core.errors import HarnessError
-from harness.core.tokenizer import Tokenizer, TokenizerSpecError
+from harness.core.tokenizer import kinds
+from harness.core.tokenizer.spec import Tokenizer, TokenizerSpecError
 
 PROBE = "A probe text: does the reference load it?"
 
