@@ -14,10 +14,10 @@ TARGETS = {"mobile_time_to_first_prediction_ms": 2500.0, "mobile_wasm_p50_ms": 1
 TARGETS["mobile_first_visit_gzip_bytes"] = 200_000
 
 
-def bench_webapp(b: Bundle, mobile_runs: int = 3) -> dict[str, Any]:
+def bench_webapp(bundle: Bundle, mobile_runs: int = 3) -> dict[str, Any]:
     from harness.app import measure
 
-    figures = {k: v for k, v in measure.figures(b, mobile_runs=mobile_runs).items() if k != "download"}
+    figures = {k: v for k, v in measure.figures(bundle, mobile_runs=mobile_runs).items() if k != "download"}
     mobile = figures.get("mobile") or {}
     measured = {
         "mobile_time_to_first_prediction_ms": mobile.get("time_to_first_prediction_ms"),

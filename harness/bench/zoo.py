@@ -18,6 +18,7 @@ import numpy as np
 
 from harness.core import bundle
 from harness.core.atomic import file_lock
+from harness.core.bundle import Bundle
 from harness.core.latency import latency_summary
 from harness.core.paths import cache_dir
 from harness.core.versions import dist_version
@@ -44,9 +45,9 @@ def zoo_bundle(kind: str, like: bundle.Bundle, length: int) -> bundle.Bundle:
     return bundle.load(out)
 
 
-def bench_model(b: bundle.Bundle, row: np.ndarray, repeats: int) -> dict[str, Any]:
+def bench_model(bundle: Bundle, row: np.ndarray, repeats: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    with Engines(b, select(",".join(RUNTIMES)).runtimes) as engines:
+    with Engines(bundle, select(",".join(RUNTIMES)).runtimes) as engines:
         for rid in RUNTIMES:
             if rid not in engines.runtimes:
                 continue

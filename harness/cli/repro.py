@@ -39,11 +39,11 @@ def cmd_reduce(args: argparse.Namespace) -> int:
         raise HarnessError(f"{args.input}: no cases")
     ids = tokenizers.tokenize(tokenizers.REFERENCE, b, [c.text for c in found])
 
-    def say(t: Trial) -> None:
-        kept = ", ".join(t.keep) or "(none: as shipped)"
+    def say(trial: Trial) -> None:
+        kept = ", ".join(trial.keep) or "(none: as shipped)"
         print(
-            f"  float32: {kept:<40} max|diff| {t.max_abs_diff:.3g}  "
-            f"{'within' if t.passed else 'OUTSIDE'}  {t.bytes:,} bytes"
+            f"  float32: {kept:<40} max|diff| {trial.max_abs_diff:.3g}  "
+            f"{'within' if trial.passed else 'OUTSIDE'}  {trial.bytes:,} bytes"
         )
 
     print(f"reduce {args.runtime}: {len(found)} cases; trials:")
