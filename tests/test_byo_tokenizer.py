@@ -58,7 +58,7 @@ def test_keras_reference_is_tf_keras_itself(keras_files: KerasFiles, tmp_path: P
     from tf_keras.preprocessing.text import tokenizer_from_json
     from tf_keras.utils import pad_sequences
 
-    spec = read_tokenizer(keras_files.tokenizer, MAXLEN, "post", "pre")
+    spec = read_tokenizer(keras_files.tokenizer, MAXLEN, "post", truncating="pre")
     assert spec["format"] == "keras-tokenizer/1"
     assert spec["sequence"] == {"maxlen": MAXLEN, "padding": "post", "truncating": "pre", "value": 0}
     b = tokenizer_bundle(tmp_path / "b", spec)

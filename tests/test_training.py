@@ -69,7 +69,7 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, tiny_corpus: Path, fast_fold_table: None):
     out = tmp_path_factory.mktemp("bundle") / "tiny"
-    metrics = training.train_bundle(str(tiny_corpus), out, SEED, HP)
+    metrics = training.train_bundle(str(tiny_corpus), out, SEED, hp=HP)
     return out, metrics
 
 
@@ -174,14 +174,14 @@ def test_same_seed_gives_the_same_weights(
     trained: tuple[Path, dict[str, Any]], tiny_corpus: Path, tmp_path: Path
 ) -> None:
     out, first = trained
-    again = training.train_bundle(str(tiny_corpus), tmp_path / "again", SEED, HP)
+    again = training.train_bundle(str(tiny_corpus), tmp_path / "again", SEED, hp=HP)
     assert again["weights_sha256"] == first["weights_sha256"]
     assert again["splits"] == first["splits"]
     assert (tmp_path / "again" / bundle.TOKENIZER).read_bytes() == (out / bundle.TOKENIZER).read_bytes()
     # ...and the same bytes: model.keras carries no save time, metrics.json no training time (issue 16)
     assert (tmp_path / "again" / bundle.MODEL).read_bytes() == (out / bundle.MODEL).read_bytes()
     assert bundle.load(tmp_path / "again").hash == bundle.load(out).hash
-    other = training.train_bundle(str(tiny_corpus), tmp_path / "other", SEED + 1, HP)
+    other = training.train_bundle(str(tiny_corpus), tmp_path / "other", SEED + 1, hp=HP)
     assert other["weights_sha256"] != first["weights_sha256"]
 
 
@@ -190,7 +190,7 @@ def test_too_small_corpus_is_one_line(tmp_path: Path) -> None:
     path = tmp_path / "two.jsonl"  # both reviews in train, none in validation: nothing to early-stop on
     path.write_text("".join(json.dumps({"id": rid, "text": "good", "label": 1}) + "\n" for rid in ids))
     with pytest.raises(HarnessError) as e:
-        training.train_bundle(str(path), tmp_path / "out", SEED, HP)
+        training.train_bundle(str(path), tmp_path / "out", SEED, hp=HP)
     assert "\n" not in str(e.value) and str(path) in str(e.value)
     assert not (tmp_path / "out").exists()
 

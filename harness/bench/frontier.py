@@ -101,7 +101,7 @@ def _scores(bundle: Bundle, runtimes: list[str], texts: list[str]) -> dict[str, 
     return {"scores": scores, "failures": {**missing, **{rid: str(f) for rid, f in failures.items()}}}
 
 
-def _train(variant: Variant, hp_base: Any, seed: int, corpus_name: str, root: Path) -> Bundle:
+def _train(variant: Variant, hp_base: Any, seed: int, *, corpus_name: str, root: Path) -> Bundle:
     """The variant's bundle, trained once per (sizes, seed) and kept in the cache."""
     from dataclasses import replace
 
@@ -113,7 +113,7 @@ def _train(variant: Variant, hp_base: Any, seed: int, corpus_name: str, root: Pa
     except HarnessError:
         pass
     hp = replace(hp_base, embedding_dim=variant.embedding, filters=variant.filters)
-    training.train_bundle(corpus_name, out, seed, hp, max_vocab=variant.vocab)
+    training.train_bundle(corpus_name, out, seed, hp=hp, max_vocab=variant.vocab)
     return load_bundle(out)
 
 
@@ -140,7 +140,7 @@ def _measure_variant(
         }
     )
     corpus_name = reference.metrics().get("corpus", {}).get("name", "movie-reviews")
-    b = _train(variant, hp_base, seed, corpus_name, root)
+    b = _train(variant, hp_base, seed, corpus_name=corpus_name, root=root)
     tokenizer_bytes = _gzip_bytes(b.tokenizer_path)
     artifacts = {target: export.export(b, target) for target in WEIGHTS}
     run = _scores(b, ["keras", *WEIGHTS.values()], texts)

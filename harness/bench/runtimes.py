@@ -27,7 +27,7 @@ INFO_KEYS = (
 INFO_KEYS_COREAI = ("what", "worker_start_seconds", "engine_load_seconds")
 
 
-def bench_runtime(engines: Engines, rid: str, ids: np.ndarray, repeats: int) -> dict[str, Any]:
+def bench_runtime(engines: Engines, rid: str, ids: np.ndarray, *, repeats: int) -> dict[str, Any]:
     try:
         session = engines.session(rid)
         with step(rid, "run"):

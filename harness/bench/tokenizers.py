@@ -75,7 +75,7 @@ def bench_keras_tokenizer(min_seconds: float = 1.0) -> dict[str, Any]:
             return out
         from runtimes.tokenizers.browser import TokenizerPage
 
-        agree = tokenizers.outcomes("py", b, texts) == tokenizers.outcomes("js", b, texts, app)
+        agree = tokenizers.outcomes("py", b, texts) == tokenizers.outcomes("js", b, texts, app=app)
         passes = TokenizerPage.shared("chromium").bench_app(app, texts, min_seconds)
         total_ms = sum(passes)
         out["js"] = {

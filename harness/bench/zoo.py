@@ -40,7 +40,7 @@ def zoo_bundle(kind: str, like: bundle.Bundle, length: int) -> bundle.Bundle:
     out = folder / kind
     with file_lock(folder / f"{kind}.lock"):
         if not (out / bundle.MANIFEST).is_file():
-            model = zoo.save(kind, like.signature().vocab_size, length, folder / "models")
+            model = zoo.save(kind, like.signature().vocab_size, length, folder=folder / "models")
             make_bundle(str(model), None, str(out), tokenizer=str(like.tokenizer_path), maxlen=length)
     return bundle.load(out)
 
@@ -67,7 +67,7 @@ def bench_model(bundle: Bundle, row: np.ndarray, repeats: int) -> dict[str, Any]
     return out
 
 
-def bench_zoo(like: bundle.Bundle, text: str, repeats: int = 100, length: int | None = None) -> dict[str, Any]:
+def bench_zoo(like: bundle.Bundle, text: str, repeats: int = 100, *, length: int | None = None) -> dict[str, Any]:
     """{kind: {runtime: {p50_ms, p95_ms, load_seconds} or {error}}} for every zoo model."""
     length = length or like.signature().length
     figures: dict[str, Any] = {"length": length, "repeats": repeats, "runtimes": list(RUNTIMES), "models": {}}

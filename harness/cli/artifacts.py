@@ -46,12 +46,12 @@ def make_bundle_from(args: argparse.Namespace, out: str) -> str:
         args.model,
         args.like,
         out,
-        args.tokenizer,
-        args.maxlen,
-        args.padding,
-        args.truncating,
-        app,
-        args.logits,
+        tokenizer=args.tokenizer,
+        maxlen=args.maxlen,
+        padding=args.padding,
+        truncating=args.truncating,
+        app=app,
+        logits=args.logits,
         artifacts=artifacts,
     )
 

@@ -12,7 +12,11 @@ from harness.core import strict_json
 def cmd_bench(args: argparse.Namespace) -> int:
     from harness.bench import run_bench
 
-    print(strict_json.dumps(run_bench(args.bundle, args.runtimes, args.repeats, args.zoo, args.large_cases), indent=2))
+    print(
+        strict_json.dumps(
+            run_bench(args.bundle, args.runtimes, args.repeats, zoo=args.zoo, large_cases=args.large_cases), indent=2
+        )
+    )
     return 0
 
 

@@ -79,7 +79,7 @@ def _tokenizer_bundle(args: argparse.Namespace, scratch: str) -> Any:
     from harness.core import bundle
     from harness.data.tokenizer.from_file import read_tokenizer
 
-    spec = read_tokenizer(args.tokenizer, args.maxlen, args.padding, args.truncating)
+    spec = read_tokenizer(args.tokenizer, args.maxlen, args.padding, truncating=args.truncating)
     folder = Path(scratch) / "bundle"
     folder.mkdir()
     (folder / bundle.TOKENIZER).write_text(json.dumps(spec), encoding="ascii")

@@ -172,7 +172,7 @@ class Bundle:
         return self._tokenizer
 
     def signature(self) -> Signature:
-        sig = validate.load(ModelSignature, self.path / SIGNATURE, "model signature", MAKE_HINT)
+        sig = validate.load(ModelSignature, self.path / SIGNATURE, "model signature", hint=MAKE_HINT)
         return Signature(
             sig.input.shape[1],
             sig.input.vocab_size,
@@ -230,7 +230,7 @@ def read_manifest(folder: Path) -> BundleManifest:
     path = folder / MANIFEST
     if not path.is_file():
         raise HarnessError(f"{path}: no bundle manifest ({MAKE_HINT})")
-    return validate.load(BundleManifest, path, "bundle manifest", MAKE_HINT)
+    return validate.load(BundleManifest, path, "bundle manifest", hint=MAKE_HINT)
 
 
 def load(folder: str | Path | None = None, verify: bool = True) -> Bundle:

@@ -60,7 +60,7 @@ def check(bundle_dir: str | None) -> dict[str, Any]:
         )
     tol = tolerance()
     with tempfile.TemporaryDirectory(prefix="harness-retrain-") as tmp:
-        again = training.train_bundle(name, Path(tmp) / "bundle", seed, hp)
+        again = training.train_bundle(name, Path(tmp) / "bundle", seed, hp=hp)
         retrained = bundle.load(Path(tmp) / "bundle")
         old, new = _weights(b.model_path), _weights(retrained.model_path)
         if [w.shape for w in old] != [w.shape for w in new]:

@@ -41,7 +41,7 @@ def evaluate(m: Any, data: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str
     return out
 
 
-def signature(length: int, vocab_size: int, output_kind: str = "sigmoid", classes: int = 1) -> dict[str, Any]:
+def signature(length: int, vocab_size: int, output_kind: str = "sigmoid", *, classes: int = 1) -> dict[str, Any]:
     return {
         "input": {"name": "token_ids", "dtype": "int32", "shape": [None, length], "vocab_size": vocab_size},
         "output": {"kind": output_kind, "classes": classes, "positive_index": 0 if classes == 1 else 1},
@@ -61,7 +61,7 @@ def tool_versions() -> dict[str, str]:
 
 
 def train_bundle(
-    corpus_name: str, out: Path, seed: int, hp: model.Hyperparameters | None = None, *, max_vocab: int = 10_000
+    corpus_name: str, out: Path, seed: int, *, hp: model.Hyperparameters | None = None, max_vocab: int = 10_000
 ) -> dict[str, Any]:
     """`max_vocab` bounds the tokenizer's vocabulary (pad and oov included): `harness frontier` trains smaller ones."""
     hp = hp or model.Hyperparameters()
@@ -75,7 +75,7 @@ def train_bundle(
     data = {s: encode_split(tok, rs) for s, rs in splits.items()}
     started = time.perf_counter()
     with EpochProgress(hp.max_epochs) as progress:
-        m, info = model.train(data, tok.vocab_size, tok.length, seed, hp, on_epoch=progress.update)
+        m, info = model.train(data, tok.vocab_size, tok.length, seed=seed, hp=hp, on_epoch=progress.update)
     seconds = time.perf_counter() - started
     metrics = {  # what is hashed: no time, nothing that depends on where the bundle goes (reproducible.py)
         "splits": evaluate(m, data),

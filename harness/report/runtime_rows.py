@@ -157,7 +157,7 @@ def agreement_gates(
         spec = engines.runtimes[rid].spec
         fed = (ids_by_tok or {}).get(str(row["info"].get("tokenizer_used")))
         if spec.options.get("float16_ids") and fed is not None:
-            row["info"]["float16_ids"] = float16_ids.explain(fed, ref, np.asarray(row["scores"]), tol.atol)
+            row["info"]["float16_ids"] = float16_ids.explain(fed, ref, np.asarray(row["scores"]), atol=tol.atol)
             if not cmp.passed and row["info"]["float16_ids"]["cause"]:
                 detail = f"cause: {row['info']['float16_ids']['cause']}; {detail}"
         judged = [

@@ -40,7 +40,7 @@ def tokenize_cases(
     for tid in tokenizer_ids:
         try:
             with step(tid, "tokenize"):
-                results[tid] = tokenizers.outcomes(tid, bundle, texts, app)
+                results[tid] = tokenizers.outcomes(tid, bundle, texts, app=app)
         except RuntimeFailed as e:
             failures[tid] = e.failure
     return results, failures

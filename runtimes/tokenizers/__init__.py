@@ -60,7 +60,7 @@ def availability(tokenizer_id: str, bundle: Bundle | None = None, app: AppTokeni
     return browser.availability(tokenizer_id, bundle, app)
 
 
-def outcomes(tokenizer_id: str, bundle: Bundle, texts: list[str], app: AppTokenizer | None = None) -> list[Outcome]:
+def outcomes(tokenizer_id: str, bundle: Bundle, texts: list[str], *, app: AppTokenizer | None = None) -> list[Outcome]:
     """Per text: its ids, or what the tokenizer threw or returned instead (that text only).
     `app` overrides the app tokenizer the bundle names, for the app tokenizers (js, firefox:js,
     webkit:js); the others ignore it."""
@@ -72,15 +72,17 @@ def outcomes(tokenizer_id: str, bundle: Bundle, texts: list[str], app: AppTokeni
         return reference.outcomes(bundle, texts)
     from runtimes.tokenizers import browser
 
-    return browser.outcomes(tokenizer_id, bundle, texts, app)
+    return browser.outcomes(tokenizer_id, bundle, texts, app=app)
 
 
-def tokenize(tokenizer_id: str, bundle: Bundle, texts: list[str], app: AppTokenizer | None = None) -> list[list[int]]:
+def tokenize(
+    tokenizer_id: str, bundle: Bundle, texts: list[str], *, app: AppTokenizer | None = None
+) -> list[list[int]]:
     """Ids for every text, each row fit to feed the model; the first text that is not (the
     tokenizer threw, or gave the wrong length or an id outside [0, vocab)) raises, naming it.
     An in-browser tokenizer's error is raised as the engine said it."""
     info = bundle.tokenizer_info()
-    rows = outcomes(tokenizer_id, bundle, texts, app)
+    rows = outcomes(tokenizer_id, bundle, texts, app=app)
     for i, row in enumerate(rows):
         why = problem(row, info.length, info.vocab_size)
         if why is not None:

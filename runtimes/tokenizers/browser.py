@@ -251,7 +251,7 @@ class TokenizerPage:
             )
         return ids, ms
 
-    def bench(self, runtime: str, bundle: Bundle, texts: list[str], min_seconds: float) -> list[float]:
+    def bench(self, runtime: str, bundle: Bundle, texts: list[str], *, min_seconds: float) -> list[float]:
         """Milliseconds of each pass over all `texts`, timed inside the runtime after a warm-up."""
         key, _ = self.load(runtime, bundle)
         return [
@@ -290,7 +290,7 @@ def page_for(runtime: str, bundle: Bundle | None = None, app: AppTokenizer | Non
     return TokenizerPage.shared(_engine(runtime))
 
 
-def outcomes(runtime: str, bundle: Bundle, texts: list[str], app: AppTokenizer | None = None) -> list[Outcome]:
+def outcomes(runtime: str, bundle: Bundle, texts: list[str], *, app: AppTokenizer | None = None) -> list[Outcome]:
     """Per text, what `runtime` gave: the app tokenizer's function when one is named, else the spec's."""
     if not texts:
         return []
@@ -323,7 +323,7 @@ def bench(bundle: Bundle, texts: list[str], min_seconds: float = 1.0) -> dict[st
             continue
         page = TokenizerPage.shared(_engine(runtime))
         _, facts = page.load(runtime, bundle)
-        passes = page.bench(runtime, bundle, texts, min_seconds)
+        passes = page.bench(runtime, bundle, texts, min_seconds=min_seconds)
         total_ms = sum(passes)
         row: dict[str, Any] = {
             "sentences_per_second": round(len(texts) * len(passes) / (total_ms / 1000)) if total_ms > 0 else None,

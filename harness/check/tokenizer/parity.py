@@ -67,7 +67,7 @@ def _minimize(
     involved = list(dict.fromkeys([reference, cls.runtime]))
 
     def run(text: str) -> dict[str, Outcome]:
-        return {tid: tokenizers.outcomes(tid, bundle, [text], app)[0] for tid in involved}
+        return {tid: tokenizers.outcomes(tid, bundle, [text], app=app)[0] for tid in involved}
 
     def shows(text: str) -> list[Finding]:
         return [f for f in findings(run(text), reference, tok) if f.key == (cls.runtime, cls.name)]
