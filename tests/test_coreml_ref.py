@@ -63,7 +63,7 @@ def held_out_ids(ref):
 
 def keras_scores(b: bundle.Bundle, ids: np.ndarray) -> np.ndarray:
     from harness.core.quiet import native_stderr
-    from harness.data.model import scores
+    from harness.data.text_cnn import scores
     from runtimes.frameworks import import_keras
 
     with native_stderr():

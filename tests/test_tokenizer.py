@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.core.tokenizer.spec import APOSTROPHE, SPEC_FORMAT, Tokenizer, TokenizerSpecError
+from harness.core.tokenizer.reference import APOSTROPHE, SPEC_FORMAT, Tokenizer, TokenizerSpecError
 from harness.data.tokenizer.from_corpus import OOV, PAD, build_spec, build_vocab
 
 TRAIN = [

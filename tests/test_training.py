@@ -23,7 +23,7 @@ from harness.core import bundle
 from harness.core.errors import HarnessError
 from harness.core.paths import REFERENCE_BUNDLE
 from harness.data import corpus, training
-from harness.data.model import Hyperparameters
+from harness.data.text_cnn import Hyperparameters
 from harness.data.tokenizer import from_corpus
 
 SEED = 7
@@ -124,7 +124,7 @@ def test_metrics_record_splits_corpus_seed_versions_and_command(
 
 
 def test_weights_hash_is_that_of_the_saved_model(trained: tuple[Path, dict[str, Any]]) -> None:
-    from harness.data.model import weights_hash
+    from harness.data.text_cnn import weights_hash
     from runtimes.frameworks import import_keras
 
     out, metrics = trained
@@ -221,7 +221,7 @@ def test_reference_test_accuracy_reproduces(reference_bundle: bundle.Bundle, tes
     """The recorded accuracy is what the committed model actually scores on the held-out split."""
     import numpy as np
 
-    from harness.data.model import scores
+    from harness.data.text_cnn import scores
     from runtimes.frameworks import import_keras
 
     tok = reference_bundle.tokenizer()
@@ -260,7 +260,7 @@ def test_model_keras_has_fixed_entry_times_and_loads(trained: tuple[Path, dict[s
     with zipfile.ZipFile(out / bundle.MODEL) as z:
         assert {i.date_time for i in z.infolist()} == {EPOCH}
         assert json.loads(z.read("metadata.json"))["date_saved"] == EPOCH_TEXT
-    from harness.data.model import weights_hash
+    from harness.data.text_cnn import weights_hash
 
     assert (
         weights_hash(import_keras().saving.load_model(out / bundle.MODEL, compile=False)) == metrics["weights_sha256"]

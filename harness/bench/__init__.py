@@ -83,8 +83,8 @@ def run_bench(
         result["runtimes"] = {rid: bench_runtime(engines, rid, ids, repeats=repeats) for rid in engines.runtime_ids}
     result["sizes"] = _sizes(b, {s.target for s in specs}, everything)
     result["unavailable"] = {rid: str(m) for rid, m in chosen.unavailable.items()}
-    if everything:  # one `compare --layers` on the reference model (harness/bench/layers.py)
-        from harness.bench.layers import bench_layers
+    if everything:  # one `compare --layers` on the reference model (harness/bench/compare_layers.py)
+        from harness.bench.compare_layers import bench_layers
 
         result["compare_layers"] = bench_layers(b)
     from runtimes.browser.host import BrowserHost

@@ -130,13 +130,13 @@ def _measure_variant(
     root: Path,
 ) -> list[dict[str, Any]]:
     from harness import export
-    from harness.data import model
+    from harness.data import text_cnn
 
-    hp_base = model.Hyperparameters(
+    hp_base = text_cnn.Hyperparameters(
         **{
             k: v
             for k, v in reference.metrics().get("hyperparameters", {}).items()
-            if k in model.Hyperparameters.__dataclass_fields__
+            if k in text_cnn.Hyperparameters.__dataclass_fields__
         }
     )
     corpus_name = reference.metrics().get("corpus", {}).get("name", "movie-reviews")

@@ -23,7 +23,7 @@ from typing import Any
 from harness.core import bundle
 from harness.core.paths import REPO
 from harness.core.quiet import native_stderr
-from harness.core.tokenizer.app import AppTokenizer
+from harness.core.tokenizer.app_tokenizer import AppTokenizer
 from harness.data import corpus
 from harness.data.tokenizer.from_file import read_tokenizer
 
@@ -55,7 +55,7 @@ def _reference_rate(encode: Any, texts: list[str], min_seconds: float) -> dict[s
 
 def bench_keras_tokenizer(min_seconds: float = 1.0) -> dict[str, Any]:
     from runtimes import tokenizers
-    from runtimes.tokenizers import reference
+    from runtimes.tokenizers import in_process
 
     splits = corpus.by_split(corpus.load(corpus.BUILTIN))
     texts = [r.text for r in splits["test"]]
@@ -67,7 +67,7 @@ def bench_keras_tokenizer(min_seconds: float = 1.0) -> dict[str, Any]:
         spec = read_tokenizer(tok_file, MAXLEN)
         (folder / "bundle" / bundle.TOKENIZER).write_text(json.dumps(spec), encoding="ascii")
         b = bundle.tokenizer_only(folder / "bundle")
-        out["py"] = _reference_rate(reference.encoder(b), texts, min_seconds)
+        out["py"] = _reference_rate(in_process.encoder(b), texts, min_seconds)
         app = AppTokenizer(APP_PORT, "encode", (tok_file, seq_file))
         ok = tokenizers.availability("js", b, app)
         if not ok.ok or not APP_PORT.is_file():

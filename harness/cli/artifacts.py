@@ -33,7 +33,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def make_bundle_from(args: argparse.Namespace, out: str) -> str:
     """`harness bundle`'s model and preprocessing options (also `harness doctor --model`) -> a bundle at `out`."""
     from harness.core.errors import HarnessError
-    from harness.core.tokenizer.app import AppTokenizer
+    from harness.core.tokenizer.app_tokenizer import AppTokenizer
     from harness.data.make_bundle import make_bundle
 
     if args.app_asset and not args.app_tokenizer:

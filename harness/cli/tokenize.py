@@ -19,7 +19,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
 
     from harness.check.tokenizer.parity import check, merge_classes, shrink
     from harness.core import bundle, cases
-    from harness.core.tokenizer.app import AppTokenizer
+    from harness.core.tokenizer.app_tokenizer import AppTokenizer
     from harness.run.tokenize import BATCH, tokenize_cases
     from runtimes import tokenizers
 

@@ -23,9 +23,9 @@ from harness.core.hashing import file_sha256, hash_of_entries
 from harness.core.manifests import BUNDLE_FORMAT, BundleManifest
 from harness.core.paths import REFERENCE_BUNDLE
 from harness.core.tokenizer import kinds as tokenizer_kinds
-from harness.core.tokenizer.app import APP_TOKENIZER, AppTokenizer
+from harness.core.tokenizer.app_tokenizer import APP_TOKENIZER, AppTokenizer
 from harness.core.tokenizer.kinds import TokenizerInfo
-from harness.core.tokenizer.spec import Tokenizer, TokenizerSpecError
+from harness.core.tokenizer.reference import Tokenizer, TokenizerSpecError
 
 MANIFEST = "manifest.json"
 MODEL = "model.keras"

@@ -28,7 +28,7 @@ import numpy as np
 from harness.core import atomic, bundle, keras_file, model_archive
 from harness.core.errors import HarnessError
 from harness.core.shipped import SHIPPED_FORMAT
-from harness.core.tokenizer.app import APP_TOKENIZER, AppTokenizer
+from harness.core.tokenizer.app_tokenizer import APP_TOKENIZER, AppTokenizer
 from harness.core.tokenizer.kinds import TokenizerInfo, info
 from harness.data.adopt import adopt
 from harness.data.model_output import ensure_probabilities

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from harness.core import atomic, bundle
-from harness.core.tokenizer.spec import Tokenizer
-from harness.data import corpus, model
+from harness.core.tokenizer.reference import Tokenizer
+from harness.data import corpus, text_cnn
 from harness.data.progress import EpochProgress
 from harness.data.reproducible import normalize_keras_archive
 from harness.data.tokenizer.from_corpus import build_spec
@@ -31,7 +31,7 @@ def evaluate(m: Any, data: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str
     for split, (x, y) in data.items():
         if len(y) == 0:
             continue
-        p = np.clip(model.scores(m, x), 1e-7, 1 - 1e-7)
+        p = np.clip(text_cnn.scores(m, x), 1e-7, 1 - 1e-7)
         loss = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
         out[split] = {
             "accuracy": round(float(np.mean((p > 0.5) == (y > 0.5))), 6),
@@ -61,10 +61,10 @@ def tool_versions() -> dict[str, str]:
 
 
 def train_bundle(
-    corpus_name: str, out: Path, seed: int, *, hp: model.Hyperparameters | None = None, max_vocab: int = 10_000
+    corpus_name: str, out: Path, seed: int, *, hp: text_cnn.Hyperparameters | None = None, max_vocab: int = 10_000
 ) -> dict[str, Any]:
     """`max_vocab` bounds the tokenizer's vocabulary (pad and oov included): `harness frontier` trains smaller ones."""
-    hp = hp or model.Hyperparameters()
+    hp = hp or text_cnn.Hyperparameters()
     bundle.check_replaceable(out)
     reviews = corpus.load(corpus_name)
     splits = corpus.by_split(reviews)
@@ -75,13 +75,13 @@ def train_bundle(
     data = {s: encode_split(tok, rs) for s, rs in splits.items()}
     started = time.perf_counter()
     with EpochProgress(hp.max_epochs) as progress:
-        m, info = model.train(data, tok.vocab_size, tok.length, seed=seed, hp=hp, on_epoch=progress.update)
+        m, info = text_cnn.train(data, tok.vocab_size, tok.length, seed=seed, hp=hp, on_epoch=progress.update)
     seconds = time.perf_counter() - started
     metrics = {  # what is hashed: no time, nothing that depends on where the bundle goes (reproducible.py)
         "splits": evaluate(m, data),
         "corpus": {"name": corpus_name, "sha256": corpus.corpus_hash(reviews), "reviews": len(reviews)},
         "seed": seed,
-        "weights_sha256": model.weights_hash(m),
+        "weights_sha256": text_cnn.weights_hash(m),
         "versions": tool_versions(),
         "command": recorded_command(),
         **info,

@@ -7,7 +7,7 @@ so a large input is held one batch at a time and printed as each batch is done.
 from __future__ import annotations
 
 from harness.core.bundle import Bundle
-from harness.core.tokenizer.app import AppTokenizer
+from harness.core.tokenizer.app_tokenizer import AppTokenizer
 from runtimes import tokenizers
 from runtimes.failures import RuntimeFailed, RuntimeFailure, step
 from runtimes.tokenizers.outcome import Outcome

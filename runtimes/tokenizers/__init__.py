@@ -1,8 +1,8 @@
 """Tokenizer runtimes: implementations of the bundle's preprocessing that must give identical ids.
 
-`py` is the reference for the bundle's kind (runtimes/tokenizers/reference.py: the harness's
+`py` is the reference for the bundle's kind (runtimes/tokenizers/in_process.py: the harness's
 own tokenizer, tf_keras's Tokenizer + pad_sequences, or Keras's TextVectorization layer).
-`pyodide` (harness/core/tokenizer/spec.py inside Pyodide) and `js` (the app's own tokenizer: the
+`pyodide` (harness/core/tokenizer/reference.py inside Pyodide) and `js` (the app's own tokenizer: the
 module a bundle names, or the web app's apps/web/src/tokenizer.js) run in a browser through
 `runtimes.tokenizers.browser`, imported only when one of them is used, so listing or
 selecting tokenizers never starts a browser.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError, did_you_mean
-from harness.core.tokenizer.app import AppTokenizer
+from harness.core.tokenizer.app_tokenizer import AppTokenizer
 from runtimes.base import Availability
 from runtimes.tokenizers.outcome import Malformed, Outcome, Thrown, problem
 
@@ -67,9 +67,9 @@ def outcomes(tokenizer_id: str, bundle: Bundle, texts: list[str], *, app: AppTok
     if not texts:
         return []
     if spec(tokenizer_id).kind == "reference":
-        from runtimes.tokenizers import reference
+        from runtimes.tokenizers import in_process
 
-        return reference.outcomes(bundle, texts)
+        return in_process.outcomes(bundle, texts)
     from runtimes.tokenizers import browser
 
     return browser.outcomes(tokenizer_id, bundle, texts, app=app)

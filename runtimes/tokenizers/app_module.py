@@ -25,7 +25,7 @@ from pathlib import Path
 from harness.core.errors import HarnessError
 from harness.core.hashing import file_sha256
 from harness.core.paths import REPO
-from harness.core.tokenizer.app import AppTokenizer
+from harness.core.tokenizer.app_tokenizer import AppTokenizer
 
 BUNDLERS = ("esbuild", "rolldown")  # preferred first
 WEB_APP_BIN = REPO / "apps" / "web" / "node_modules" / ".bin"

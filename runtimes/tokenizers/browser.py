@@ -4,7 +4,7 @@
 `--app-tokenizer PATH.js:FUNCTION`), that module's function, called once per text with the
 app's JSON assets (runtimes/tokenizers/app_module.py serves it); otherwise the web app's own
 module (apps/web/src/tokenizer.js, the very file the app ships). `pyodide` is
-harness/core/tokenizer/spec.py, unchanged, inside Pyodide loaded offline from the npm package, for
+harness/core/tokenizer/reference.py, unchanged, inside Pyodide loaded offline from the npm package, for
 the harness's own kind of spec. They live in one page per browser engine and process
 (runtimes/browser/static/tokenizer.html), opened on first use through the shared browser
 host and the driver interface, so the engine is a parameter (the runtime's spec names it);
@@ -33,7 +33,7 @@ from harness.core.errors import HarnessError
 from harness.core.hashing import file_sha256
 from harness.core.paths import REPO
 from harness.core.tokenizer import kinds as tokenizer_kinds
-from harness.core.tokenizer.app import AppTokenizer
+from harness.core.tokenizer.app_tokenizer import AppTokenizer
 from runtimes.base import Availability
 from runtimes.browser.call_deadline import page_call_seconds
 from runtimes.browser.driver import CALL_TIMEOUT_S
@@ -42,7 +42,7 @@ from runtimes.tokenizers.outcome import Malformed, Outcome, Thrown
 
 APP_SRC = REPO / "apps" / "web" / "src"
 APP_TOKENIZER = APP_SRC / "tokenizer.js"
-REFERENCE_TOKENIZER = REPO / "harness" / "core" / "tokenizer" / "spec.py"
+REFERENCE_TOKENIZER = REPO / "harness" / "core" / "tokenizer" / "reference.py"
 # Served from here; the page writes it into Pyodide as harness/core/tokenizer.py (a stdlib-only module).
 REFERENCE_URL_DIR = "/py/harness/core/tokenizer/"
 PAGE = "/page/tokenizer.html"

@@ -9,7 +9,7 @@ from typing import Any
 from harness.check.tokenizer.classes import DivergenceClass, Finding, classes, findings
 from harness.core.bundle import Bundle
 from harness.core.cases import Case
-from harness.core.tokenizer.app import AppTokenizer
+from harness.core.tokenizer.app_tokenizer import AppTokenizer
 from harness.core.tokenizer.kinds import TokenizerInfo
 from runtimes import tokenizers
 from runtimes.tokenizers.outcome import Malformed, Outcome, Thrown

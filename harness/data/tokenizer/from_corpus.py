@@ -2,7 +2,7 @@
 
 This is the only place that consults a Unicode database, and it runs once, at training
 time. Its output is data, so every runtime applies the same decisions afterwards whatever
-Unicode version it has (see the docstring of `harness.core.tokenizer.spec`).
+Unicode version it has (see the docstring of `harness.core.tokenizer.reference`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
-from harness.core.tokenizer.spec import APOSTROPHE, SPEC_FORMAT, Tokenizer
+from harness.core.tokenizer.reference import APOSTROPHE, SPEC_FORMAT, Tokenizer
 
 PAD, OOV = "<pad>", "<oov>"
 

@@ -23,7 +23,7 @@ from typing import Any
 from harness.core import json_reader
 from harness.core.errors import HarnessError
 from harness.core.tokenizer import kinds
-from harness.core.tokenizer.spec import Tokenizer, TokenizerSpecError
+from harness.core.tokenizer.reference import Tokenizer, TokenizerSpecError
 
 PROBE = "A probe text: does the reference load it?"
 
@@ -133,7 +133,7 @@ def check_with_reference(path: Path, spec: dict[str, Any]) -> None:
         if kind == kinds.HARNESS:
             Tokenizer(spec).encode(PROBE)
             return
-        from runtimes.tokenizers.reference import build
+        from runtimes.tokenizers.in_process import build
 
         build(kind, spec)([PROBE])
     except (TokenizerSpecError, KeyError, TypeError, ValueError) as e:

@@ -1,6 +1,6 @@
-"""The `py` tokenizer runtime: the reference implementation of the bundle's kind of spec.
+"""The `py` tokenizer runtime, in this process: the reference implementation of the bundle's kind of spec.
 
-harness-tokenizer is harness/core/tokenizer/spec.py (pure stdlib); keras-tokenizer is tf_keras's
+harness-tokenizer is harness/core/tokenizer/reference.py (pure stdlib); keras-tokenizer is tf_keras's
 Tokenizer + pad_sequences; text-vectorization is the Keras 3 layer. The Keras modules are
 imported only for their kind, so the default bundle never imports TensorFlow to tokenize.
 A text the reference itself raises on becomes a `Thrown` for that text alone: the batch is
