@@ -70,7 +70,7 @@ bench: setup golden/reference/manifest.json
 	@$(HARNESS) bench
 
 bench-layers: setup golden/reference/manifest.json  # only the `compare --layers` figure of `make bench`
-	@$(PY) -m harness.bench.layers
+	@$(PY) -m harness.bench.compare_layers
 
 # Apple's own MIL op tests (coremltools 9.0 wheel), fp16 and fp32, replayed against coreml-ref:
 # 20-30 min. Writes the summary (passed / refused by op / mismatched / beyond fp16) and exits

@@ -35,7 +35,7 @@ WHAT = "Apple Core AI, portable CPU engine (coreai-core wheel): not the Neural E
 
 
 class CoreaiSession(Session):
-    def __init__(self, worker: Worker, path: str, length: int, vocab_size: int, positive_index: int | None) -> None:
+    def __init__(self, worker: Worker, path: str, length: int, *, vocab_size: int, positive_index: int | None) -> None:
         super().__init__(length, vocab_size)
         self.worker = worker
         self._positive_index = positive_index
@@ -100,7 +100,9 @@ class CoreaiRuntime(Runtime):
         worker = Worker()
         try:
             path = artifact.main_file(MODEL_DIR)
-            session = CoreaiSession(worker, str(path), sig.length, sig.vocab_size, sig.positive_index)
+            session = CoreaiSession(
+                worker, str(path), sig.length, vocab_size=sig.vocab_size, positive_index=sig.positive_index
+            )
         except BaseException:
             worker.close()
             raise

@@ -31,7 +31,9 @@ def _has_native_library() -> bool:
 
 
 class CoremlNativeSession(Session):
-    def __init__(self, mlmodel: Any, batch_max: int, length: int, vocab_size: int, positive_index: int | None) -> None:
+    def __init__(
+        self, mlmodel: Any, batch_max: int, length: int, *, vocab_size: int, positive_index: int | None
+    ) -> None:
         super().__init__(length, vocab_size)
         self.mlmodel = mlmodel
         spec = mlmodel.get_spec()
@@ -96,8 +98,10 @@ class CoremlNativeRuntime(Runtime):
             units = getattr(ct.ComputeUnit, str(self.spec.options.get("compute_units", "ALL")))
             mlmodel = ct.models.MLModel(str(path), compute_units=units)
         inputs, outputs, batch_max = _io(mlmodel.get_spec())
-        check_program_io(path, inputs, outputs, sig.length)
-        session = CoremlNativeSession(mlmodel, batch_max, sig.length, sig.vocab_size, sig.positive_index)
+        check_program_io(path, inputs, outputs, length=sig.length)
+        session = CoremlNativeSession(
+            mlmodel, batch_max, sig.length, vocab_size=sig.vocab_size, positive_index=sig.positive_index
+        )
         session.load_seconds = time.perf_counter() - started
         session.info = {"engine": "Core ML (macOS)", "coremltools": ct.__version__, "compute_units": units.name}
         session.info["artifact"] = artifact.target

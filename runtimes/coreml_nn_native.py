@@ -52,7 +52,9 @@ class CoremlNnNativeRuntime(CoremlNativeRuntime):
         if spec.WhichOneof("Type") != "neuralNetwork" or len(shape) != 2 or shape[1] != sig.length:
             raise HarnessError(f"{path}: expected a NeuralNetwork taking [N, {sig.length}] token ids")
         batch_max = batch_upper_bound(spec) or 1
-        session = CoremlNnNativeSession(mlmodel, batch_max, sig.length, sig.vocab_size, sig.positive_index)
+        session = CoremlNnNativeSession(
+            mlmodel, batch_max, sig.length, vocab_size=sig.vocab_size, positive_index=sig.positive_index
+        )
         session.load_seconds = time.perf_counter() - started
         session.info = {"engine": "Core ML (macOS)", "coremltools": ct.__version__, "compute_units": units.name}
         session.info["artifact"] = artifact.target

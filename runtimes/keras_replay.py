@@ -26,6 +26,7 @@ def replay(
     model: Any,
     sub: Any,
     probes: Sequence[Probe],
+    *,
     ids: np.ndarray,
     feeds: Mapping[str, np.ndarray],
     names: Sequence[str],
@@ -53,7 +54,9 @@ def replay(
             call = layer._inbound_nodes[0].arguments
             args = keras.tree.map_structure(
                 lambda t, _layer=probe.layer: (
-                    _fed(keras, t, _layer, feeds, inputs, ids) if isinstance(t, keras.KerasTensor) else t
+                    _fed(keras, t, _layer, feeds=feeds, inputs=inputs, ids=ids)
+                    if isinstance(t, keras.KerasTensor)
+                    else t
                 ),
                 call.args,
             )
@@ -65,7 +68,7 @@ def replay(
 
 
 def _fed(
-    keras: Any, tensor: Any, layer: str, feeds: Mapping[str, np.ndarray], inputs: set[str], ids: np.ndarray
+    keras: Any, tensor: Any, layer: str, *, feeds: Mapping[str, np.ndarray], inputs: set[str], ids: np.ndarray
 ) -> Any:
     """The value fed for one of `layer`'s symbolic inputs: its source layer's, or the ids."""
     source = tensor._keras_history.operation.name

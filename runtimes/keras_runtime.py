@@ -21,7 +21,7 @@ from runtimes.tensors import CannotExpose, TensorGraph
 
 
 class KerasSession(Session):
-    def __init__(self, model: Any, length: int, vocab_size: int, positive_index: int | None) -> None:
+    def __init__(self, model: Any, length: int, vocab_size: int, *, positive_index: int | None) -> None:
         super().__init__(length, vocab_size)
         import tensorflow as tf
 
@@ -83,7 +83,7 @@ class KerasSession(Session):
 
         _, probes = self._probe_fn()
         with native_stderr():
-            return replay(self.model, self._sub, probes, self.check_ids(ids), feeds, names)
+            return replay(self.model, self._sub, probes, ids=self.check_ids(ids), feeds=feeds, names=names)
 
     _sub: Any = None  # the probe sub-model, for the pre-activation twins
 
@@ -100,7 +100,7 @@ class KerasRuntime(Runtime):
         with native_stderr():
             model = self.prepare(load_keras_file(bundle.model_path, framework))
             sig = bundle.signature()
-            session = KerasSession(model, sig.length, sig.vocab_size, sig.positive_index)
+            session = KerasSession(model, sig.length, sig.vocab_size, positive_index=sig.positive_index)
         if framework == "tf_keras":
             session.info["keras"] = f"tf_keras {import_tf_keras().__version__}"
         session.load_seconds = time.perf_counter() - started

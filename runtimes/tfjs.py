@@ -80,7 +80,7 @@ def read_execution(model_dir: Path) -> dict[str, Any]:
 
 
 class TfjsSession(Session):
-    def __init__(self, page: Tab, length: int, vocab_size: int, positive_index: int | None) -> None:
+    def __init__(self, page: Tab, length: int, vocab_size: int, *, positive_index: int | None) -> None:
         super().__init__(length, vocab_size)
         self.page = page
         self._positive_index = positive_index
@@ -186,7 +186,7 @@ class TfjsRuntime(Runtime):
         except BaseException:  # the tab would otherwise stay open, its model half loaded
             page.close()
             raise
-        session = TfjsSession(page, sig.length, sig.vocab_size, sig.positive_index)
+        session = TfjsSession(page, sig.length, sig.vocab_size, positive_index=sig.positive_index)
         session.model_json = Path(artifact.path) / "model.json"
         session.load_seconds = time.perf_counter() - started
         rewrites = [r["rewrite"] for r in artifact.manifest.get("graph_rewrites", [])]

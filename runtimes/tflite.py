@@ -61,7 +61,7 @@ def interpreter_api() -> tuple[Any, Any, str]:
         return tf.lite.Interpreter, tf.lite.experimental.OpResolverType, f"tensorflow {tf.__version__} tf.lite"
 
 
-def check_io(path: Path, inp: dict[str, Any], out: dict[str, Any], length: int) -> None:
+def check_io(path: Path, inp: dict[str, Any], out: dict[str, Any], *, length: int) -> None:
     """Refuse a model that does not take int32 [N or 1, length] ids to one [N, C] score tensor."""
     shape = [int(d) for d in inp["shape_signature"]]
     if inp["dtype"] != np.int32 or len(shape) != 2 or shape[1] != length or shape[0] not in (-1, 1):
@@ -84,7 +84,7 @@ class TfliteSession(Session):
         "the LiteRT interpreter runs the whole model from its inputs; it takes no intermediate tensor as input"
     )
 
-    def __init__(self, path: Path, length: int, vocab_size: int, positive_index: int | None, kernels: str) -> None:
+    def __init__(self, path: Path, length: int, vocab_size: int, *, positive_index: int | None, kernels: str) -> None:
         super().__init__(length, vocab_size)
         interpreter, resolvers, engine = interpreter_api()
         resolver = resolvers.AUTO if kernels == "xnnpack" else resolvers.BUILTIN_REF
@@ -99,7 +99,7 @@ class TfliteSession(Session):
         if len(ins) != 1 or len(outs) != 1:
             raise HarnessError(f"{path}: {len(ins)} inputs and {len(outs)} outputs; expected one of each")
         self._inp, self._out = ins[0], outs[0]
-        check_io(path, self._inp, self._out, length)
+        check_io(path, self._inp, self._out, length=length)
         # TF imported in this process lends LiteRT its Flex delegate, so a model with Select TF ops
         # would run here; a phone's plain runtime has none: refuse it.
         flex = sorted({op["op_name"] for op in self._it._get_ops_details() if op["op_name"].startswith("Flex")})
@@ -197,7 +197,13 @@ class TfliteRuntime(Runtime):
         artifact.verify()
         started = time.perf_counter()
         sig = bundle.signature()
-        session = TfliteSession(artifact.main_file(MODEL_FILE), sig.length, sig.vocab_size, sig.positive_index, kernels)
+        session = TfliteSession(
+            artifact.main_file(MODEL_FILE),
+            sig.length,
+            sig.vocab_size,
+            positive_index=sig.positive_index,
+            kernels=kernels,
+        )
         session.load_seconds = time.perf_counter() - started
         session.info["artifact"] = artifact.target
         if "static_batch" in artifact.manifest:

@@ -16,12 +16,13 @@ import pytest
 from byo_tokenizers import MAXLEN, NUM_WORDS, PORTS, SENTENCES, KerasFiles, TvFiles, adapt_text_vectorization, fit_keras
 
 from harness import cli
-from harness.check.token_classes import findings
-from harness.check.token_shrink import shrink
-from harness.core import bundle, tokenizer_kinds
+from harness.check.tokenizer.classes import findings
+from harness.check.tokenizer.shrink import shrink
+from harness.core import bundle
 from harness.core.errors import HarnessError
 from harness.core.paths import REFERENCE_BUNDLE
-from harness.data.tokenizer_import import read_tokenizer
+from harness.core.tokenizer import kinds as tokenizer_kinds
+from harness.data.tokenizer.from_file import read_tokenizer
 from runtimes import tokenizers
 from runtimes.tokenizers.outcome import Malformed, Thrown
 
@@ -57,7 +58,7 @@ def test_keras_reference_is_tf_keras_itself(keras_files: KerasFiles, tmp_path: P
     from tf_keras.preprocessing.text import tokenizer_from_json
     from tf_keras.utils import pad_sequences
 
-    spec = read_tokenizer(keras_files.tokenizer, MAXLEN, "post", "pre")
+    spec = read_tokenizer(keras_files.tokenizer, MAXLEN, "post", truncating="pre")
     assert spec["format"] == "keras-tokenizer/1"
     assert spec["sequence"] == {"maxlen": MAXLEN, "padding": "post", "truncating": "pre", "value": 0}
     b = tokenizer_bundle(tmp_path / "b", spec)

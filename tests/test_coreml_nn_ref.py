@@ -135,7 +135,7 @@ def test_tf_keras_models_converted_by_a_team_build_run_within_policy(kind, ref, 
 def test_reference_bundle_exports_run_within_policy(ref, golden_ids, tmp_path, monkeypatch):
     """The harness's own exports of the Keras 3 reference model, opened as `harness predict` opens them."""
     from harness import export
-    from harness.data.model import scores
+    from harness.data.text_cnn import scores
     from runtimes.frameworks import import_keras
 
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))

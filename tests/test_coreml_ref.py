@@ -63,7 +63,7 @@ def held_out_ids(ref):
 
 def keras_scores(b: bundle.Bundle, ids: np.ndarray) -> np.ndarray:
     from harness.core.quiet import native_stderr
-    from harness.data.model import scores
+    from harness.data.text_cnn import scores
     from runtimes.frameworks import import_keras
 
     with native_stderr():
@@ -363,9 +363,11 @@ def test_native_session_plumbing_with_a_stand_in_engine(ref, held_out_ids, artif
 
     inputs, outputs, batch_max = _io(spec)
     assert batch_max == 1024 and inputs[0].describe() == f"int32 [N, {ref.signature().length}]"
-    check_program_io(path, inputs, outputs, ref.signature().length)
+    check_program_io(path, inputs, outputs, length=ref.signature().length)
     sig = ref.signature()
-    session = CoremlNativeSession(StandIn(), 500, sig.length, sig.vocab_size, sig.positive_index)
+    session = CoremlNativeSession(
+        StandIn(), 500, sig.length, vocab_size=sig.vocab_size, positive_index=sig.positive_index
+    )
     got = session.run(held_out_ids).scores
     assert calls == [min(500, len(held_out_ids) - i) for i in range(0, len(held_out_ids), 500)]
     np.testing.assert_array_equal(got, run_runtime("coreml-ref", ref, held_out_ids))

@@ -39,7 +39,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]
     vocab = bundle.load(REFERENCE_BUNDLE).signature().vocab_size
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HARNESS_CACHE", str(folder / "cache"))
-        yield {kind: zoo.save(kind, vocab, LENGTH, folder) for kind in ("gelu", "lstm")}
+        yield {kind: zoo.save(kind, vocab, LENGTH, folder=folder) for kind in ("gelu", "lstm")}
 
 
 def rows_of(stdout: str) -> dict[str, dict]:

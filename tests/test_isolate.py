@@ -119,4 +119,4 @@ def test_engines_that_cannot_be_entered_in_the_middle_say_why():
     x = keras.layers.Embedding(10, 2, mask_zero=True, name="masked")(ids)
     model = keras.Model(ids, keras.layers.GlobalAveragePooling1D()(x))
     with pytest.raises(CannotExpose, match="masked masks its padding"):
-        replay(model, None, [], np.zeros((1, 4), np.int32), {}, ["masked"])
+        replay(model, None, [], ids=np.zeros((1, 4), np.int32), feeds={}, names=["masked"])

@@ -57,14 +57,14 @@ def test_matching_needs_runtime_step_message_and_the_installed_version(tmp_path:
 
     path = write(tmp_path, ENTRY.format(version=dist_version("tensorflowjs")))
     msg = "tensorflowjs 4.22.0 cannot convert it (Unsupported Ops in the model before optimization: Erfc)"
-    assert limitations.matching("tfjs-wasm@u8", "export", msg, path).id == "x-erfc"
-    assert limitations.matching("coreml-ref", "export", msg, path) is None
-    assert limitations.matching("tfjs-wasm", "load", msg, path) is None
-    assert limitations.matching("tfjs-wasm", "export", "Unsupported Ops: Erf", path) is None
+    assert limitations.matching("tfjs-wasm@u8", "export", msg, path=path).id == "x-erfc"
+    assert limitations.matching("coreml-ref", "export", msg, path=path) is None
+    assert limitations.matching("tfjs-wasm", "load", msg, path=path) is None
+    assert limitations.matching("tfjs-wasm", "export", "Unsupported Ops: Erf", path=path) is None
     assert limitations.predicted("tfjs-cpu", {"activation:gelu", "layer:Dense"}, path).id == "x-erfc"
     assert limitations.predicted("tfjs-cpu", {"activation:relu"}, path) is None
     stale = write(tmp_path, ENTRY.format(version="0.0.1"))
-    assert limitations.matching("tfjs-wasm", "export", msg, stale) is None, "a stale entry must explain nothing"
+    assert limitations.matching("tfjs-wasm", "export", msg, path=stale) is None, "a stale entry must explain nothing"
     assert limitations.predicted("tfjs-cpu", {"activation:gelu"}, stale) is None
     limitations.load.cache_clear()
 

@@ -96,7 +96,7 @@ class Zoo:
     def result(self, kind: str) -> dict[str, Any]:
         if kind not in self.results:
             vocab = bundle.load(REFERENCE_BUNDLE).signature().vocab_size
-            model = zoo.save(kind, vocab, LENGTH, self.folder)
+            model = zoo.save(kind, vocab, LENGTH, folder=self.folder)
             out = self.bundle_dir(kind)
             rc, _, err = cli_run("bundle", "--model", str(model), *SHORT, "--out", str(out))
             assert rc == 0, err

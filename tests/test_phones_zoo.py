@@ -58,7 +58,7 @@ def test_zoo_model_on_the_phone_runtimes(kind: str, cases: Path, tmp_path: Path,
         pytest.skip(f"no phone runtime can run here: {UNAVAILABLE}")
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
     vocab = bundle.load(REFERENCE_BUNDLE).signature().vocab_size
-    model = zoo.save(kind, vocab, LENGTH, tmp_path)
+    model = zoo.save(kind, vocab, LENGTH, folder=tmp_path)
     out = tmp_path / "bundle"
     short = ("--tokenizer", str(REFERENCE_BUNDLE / "tokenizer.json"), "--maxlen", str(LENGTH))
     rc, _, err = _cli("bundle", "--model", str(model), *short, "--out", str(out))

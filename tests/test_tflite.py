@@ -241,7 +241,7 @@ def test_the_runtime_refuses_select_tf_ops(lstm, tmp_path):
     with contextlib.redirect_stdout(io.StringIO()):
         (tmp_path / "flex.tflite").write_bytes(conv.convert())
     with pytest.raises(HarnessError, match=r"needs Select TF ops \(FlexTensorList.*plain Android runtime lacks"):
-        TfliteSession(tmp_path / "flex.tflite", 48, 8930, 0, "xnnpack")
+        TfliteSession(tmp_path / "flex.tflite", 48, 8930, positive_index=0, kernels="xnnpack")
 
 
 # --- the zoo ---------------------------------------------------------------------------------------
@@ -291,11 +291,13 @@ def test_zoo_models_convert_and_litert_matches_keras(kind, tmp_path):
     static, quantizations = ZOO[kind]
     for quantization in quantizations:
         atol = ZOO_ATOL[quantization]
-        data, facts = convert(tmp_path / "sm", quantization, LENGTH, lambda: model, None, kind)
+        data, facts = convert(tmp_path / "sm", quantization, LENGTH, load_model=lambda: model, ids=None, source=kind)
         assert ("static_batch" in facts) == static, facts.get("static_batch")
         assert not any(op.startswith("Flex") for op in facts["ops"])
         (tmp_path / f"{quantization}.tflite").write_bytes(data)
-        with TfliteSession(tmp_path / f"{quantization}.tflite", LENGTH, VOCAB, last, "xnnpack") as s:
+        with TfliteSession(
+            tmp_path / f"{quantization}.tflite", LENGTH, VOCAB, positive_index=last, kernels="xnnpack"
+        ) as s:
             got = s.run(ids).scores
         diff = float(np.abs(got - want).max())
         print(f"{kind} {quantization}: max |diff| {diff:.3g}, ops {facts['ops']}")

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.core.tokenizer import APOSTROPHE, SPEC_FORMAT, Tokenizer, TokenizerSpecError
-from harness.data.tokenizer_build import OOV, PAD, build_spec, build_vocab
+from harness.core.tokenizer.reference import APOSTROPHE, SPEC_FORMAT, Tokenizer, TokenizerSpecError
+from harness.data.tokenizer.from_corpus import OOV, PAD, build_spec, build_vocab
 
 TRAIN = [
     "The Rock is destined to be the 21st Century's new ''Conan''.",

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.check.tokens import IdDiff, diff_ids
+from harness.check.tokenizer.ids import IdDiff, diff_ids
 from harness.core import bundle as bundle_mod
 from harness.core import cases
 from harness.core.bundle import Bundle

@@ -22,8 +22,9 @@ import pytest
 from harness.core import bundle
 from harness.core.errors import HarnessError
 from harness.core.paths import REFERENCE_BUNDLE
-from harness.data import corpus, tokenizer_build, training
-from harness.data.model import Hyperparameters
+from harness.data import corpus, training
+from harness.data.text_cnn import Hyperparameters
+from harness.data.tokenizer import from_corpus
 
 SEED = 7
 HP = Hyperparameters(max_epochs=2)
@@ -54,7 +55,7 @@ def tiny_corpus_lines(n: int = 200) -> list[dict[str, Any]]:
 def fast_fold_table():
     """The fold table is a pure function of the Unicode database (~3 s CPU): build it once per module."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tokenizer_build, "build_fold_table", functools.cache(tokenizer_build.build_fold_table))
+        mp.setattr(from_corpus, "build_fold_table", functools.cache(from_corpus.build_fold_table))
         yield
 
 
@@ -68,7 +69,7 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, tiny_corpus: Path, fast_fold_table: None):
     out = tmp_path_factory.mktemp("bundle") / "tiny"
-    metrics = training.train_bundle(str(tiny_corpus), out, SEED, HP)
+    metrics = training.train_bundle(str(tiny_corpus), out, SEED, hp=HP)
     return out, metrics
 
 
@@ -123,7 +124,7 @@ def test_metrics_record_splits_corpus_seed_versions_and_command(
 
 
 def test_weights_hash_is_that_of_the_saved_model(trained: tuple[Path, dict[str, Any]]) -> None:
-    from harness.data.model import weights_hash
+    from harness.data.text_cnn import weights_hash
     from runtimes.frameworks import import_keras
 
     out, metrics = trained
@@ -173,14 +174,14 @@ def test_same_seed_gives_the_same_weights(
     trained: tuple[Path, dict[str, Any]], tiny_corpus: Path, tmp_path: Path
 ) -> None:
     out, first = trained
-    again = training.train_bundle(str(tiny_corpus), tmp_path / "again", SEED, HP)
+    again = training.train_bundle(str(tiny_corpus), tmp_path / "again", SEED, hp=HP)
     assert again["weights_sha256"] == first["weights_sha256"]
     assert again["splits"] == first["splits"]
     assert (tmp_path / "again" / bundle.TOKENIZER).read_bytes() == (out / bundle.TOKENIZER).read_bytes()
     # ...and the same bytes: model.keras carries no save time, metrics.json no training time (issue 16)
     assert (tmp_path / "again" / bundle.MODEL).read_bytes() == (out / bundle.MODEL).read_bytes()
     assert bundle.load(tmp_path / "again").hash == bundle.load(out).hash
-    other = training.train_bundle(str(tiny_corpus), tmp_path / "other", SEED + 1, HP)
+    other = training.train_bundle(str(tiny_corpus), tmp_path / "other", SEED + 1, hp=HP)
     assert other["weights_sha256"] != first["weights_sha256"]
 
 
@@ -189,7 +190,7 @@ def test_too_small_corpus_is_one_line(tmp_path: Path) -> None:
     path = tmp_path / "two.jsonl"  # both reviews in train, none in validation: nothing to early-stop on
     path.write_text("".join(json.dumps({"id": rid, "text": "good", "label": 1}) + "\n" for rid in ids))
     with pytest.raises(HarnessError) as e:
-        training.train_bundle(str(path), tmp_path / "out", SEED, HP)
+        training.train_bundle(str(path), tmp_path / "out", SEED, hp=HP)
     assert "\n" not in str(e.value) and str(path) in str(e.value)
     assert not (tmp_path / "out").exists()
 
@@ -220,7 +221,7 @@ def test_reference_test_accuracy_reproduces(reference_bundle: bundle.Bundle, tes
     """The recorded accuracy is what the committed model actually scores on the held-out split."""
     import numpy as np
 
-    from harness.data.model import scores
+    from harness.data.text_cnn import scores
     from runtimes.frameworks import import_keras
 
     tok = reference_bundle.tokenizer()
@@ -259,7 +260,7 @@ def test_model_keras_has_fixed_entry_times_and_loads(trained: tuple[Path, dict[s
     with zipfile.ZipFile(out / bundle.MODEL) as z:
         assert {i.date_time for i in z.infolist()} == {EPOCH}
         assert json.loads(z.read("metadata.json"))["date_saved"] == EPOCH_TEXT
-    from harness.data.model import weights_hash
+    from harness.data.text_cnn import weights_hash
 
     assert (
         weights_hash(import_keras().saving.load_model(out / bundle.MODEL, compile=False)) == metrics["weights_sha256"]

@@ -156,7 +156,7 @@ def read_build(dist: Path = DIST) -> dict[str, Any] | None:
     return record if isinstance(record, dict) and record.get("format") == BUILD_FORMAT else None
 
 
-def _copy_model(bundle: Bundle, artifact: Any, target: str, out: Path) -> None:
+def _copy_model(bundle: Bundle, artifact: Any, target: str, *, out: Path) -> None:
     model = out / MODEL_DIR
     model.mkdir(parents=True, exist_ok=True)
     artifact.verify()
@@ -211,7 +211,7 @@ def build(bundle: Bundle | str | Path | None = None, target: str | None = None, 
             vite = ["npx", "--no", "vite", "build", "--outDir", str(stage), "--emptyOutDir"]
             _run(vite, "vite build", env={"HARNESS_MODEL_JSON": str(artifact.path / "model.json")})
             kernels = first_visit.take_kernel_list(stage)
-            _copy_model(b, artifact, target, stage)
+            _copy_model(b, artifact, target, out=stage)
             first_visit.add_preloads(stage / "index.html", stage / MODEL_DIR, (INFO_JSON, compact_tokenizer.COMPACT))
             files = describe(stage)
             record = {

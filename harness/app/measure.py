@@ -57,6 +57,7 @@ def measure_first_prediction(
     driver: BrowserDriver,
     url: str,
     text: str = PROBE_TEXT,
+    *,
     timeout_s: float = 60,
     profile: DeviceProfile | None = None,
 ) -> dict[str, Any]:
@@ -99,7 +100,7 @@ def measure_first_prediction(
 
 
 def mobile_wasm_latency(
-    bundle: Bundle, driver: BrowserDriver, profile: DeviceProfile, repeats: int = 200
+    bundle: Bundle, driver: BrowserDriver, profile: DeviceProfile, *, repeats: int = 200
 ) -> dict[str, Any]:
     """Single-review latency of the app's artifact on the wasm backend, in a page under the device
     profile (the CPU slowdown applies to the page's main thread; wasm's worker threads run free,
@@ -131,7 +132,7 @@ def mobile_wasm_latency(
 
 
 def _visits(
-    driver: BrowserDriver, url: str, runs: int, server: Any, profile: DeviceProfile | None
+    driver: BrowserDriver, url: str, runs: int, *, server: Any, profile: DeviceProfile | None
 ) -> list[dict[str, Any]]:
     samples = []
     before = (len(driver.blocked), len(server.blocked))
@@ -146,7 +147,7 @@ def _visits(
 
 
 def figures(
-    bundle: Bundle | str | Path | None = None, runs: int = 3, engine: str = "chromium", mobile_runs: int = 2
+    bundle: Bundle | str | Path | None = None, runs: int = 3, *, engine: str = "chromium", mobile_runs: int = 2
 ) -> dict[str, Any]:
     """The app's budget figures: gzip download (dist/build.json, and the bytes a cold visit
     really fetched before the first prediction), the median time to first prediction over `runs`
@@ -165,9 +166,9 @@ def figures(
     server = app_server(DIST, prefix="/webapp/")
     try:
         url = server.url("/webapp/index.html")
-        samples = _visits(driver, url, runs, server, None)
+        samples = _visits(driver, url, runs, server=server, profile=None)
         profile = DeviceProfile()
-        phone = _visits(driver, url, mobile_runs, server, profile) if mobile_runs else []
+        phone = _visits(driver, url, mobile_runs, server=server, profile=profile) if mobile_runs else []
     finally:
         server.close()
     out["time_to_first_prediction_ms"] = statistics.median(s["time_to_first_prediction_ms"] for s in samples)

@@ -47,7 +47,7 @@ def _sizes(b: bundle.Bundle, targets: set[str | None], everything: bool) -> dict
 
 
 def run_bench(
-    bundle_dir: str | None, selection: str, repeats: int, zoo: str = "include", large_cases: int = memory.LARGE
+    bundle_dir: str | None, selection: str, repeats: int, *, zoo: str = "include", large_cases: int = memory.LARGE
 ) -> dict[str, Any]:
     """The figures (see the module doc); `zoo` "include" adds the model zoo's latencies to a full
     run (the matrix or all), "only" gives just those, "skip" none; `large_cases` 0 skips the
@@ -80,11 +80,11 @@ def run_bench(
         if everything or family in families:
             result[f"export_{family}"] = bench_exports(b, targets)
     with Engines(b, chosen.runtimes) as engines:
-        result["runtimes"] = {rid: bench_runtime(engines, rid, ids, repeats) for rid in engines.runtime_ids}
+        result["runtimes"] = {rid: bench_runtime(engines, rid, ids, repeats=repeats) for rid in engines.runtime_ids}
     result["sizes"] = _sizes(b, {s.target for s in specs}, everything)
     result["unavailable"] = {rid: str(m) for rid, m in chosen.unavailable.items()}
-    if everything:  # one `compare --layers` on the reference model (harness/bench/layers.py)
-        from harness.bench.layers import bench_layers
+    if everything:  # one `compare --layers` on the reference model (harness/bench/compare_layers.py)
+        from harness.bench.compare_layers import bench_layers
 
         result["compare_layers"] = bench_layers(b)
     from runtimes.browser.host import BrowserHost

@@ -33,7 +33,7 @@ def _layer_types(rid: str, session: Session) -> dict[str, Any]:
 
 def _latencies(b: bundle.Bundle, row: np.ndarray, repeats: int) -> dict[str, Any]:
     with Engines(b, select(",".join(RUNTIMES)).runtimes) as engines:
-        return {rid: single_review(engines, rid, row, repeats, _layer_types) for rid in RUNTIMES}
+        return {rid: single_review(engines, rid, row, repeats=repeats, facts=_layer_types) for rid in RUNTIMES}
 
 
 def bench_coreml_nn(like: bundle.Bundle, text: str, repeats: int = 100) -> dict[str, Any]:

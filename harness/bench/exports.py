@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import export
-from harness.core import bundle
+from harness.core.bundle import Bundle
 from harness.core.paths import cache_dir
 
 # runtime family -> the targets its runtimes execute (with what they are converted from)
@@ -51,12 +51,21 @@ def scratch_cache() -> Iterator[Path]:
                 os.environ["HARNESS_CACHE"] = old
 
 
-def bench_exports(b: bundle.Bundle, targets: list[str]) -> dict[str, Any]:
+def bench_exports(bundle: Bundle, targets: list[str]) -> dict[str, Any]:
     """Whole-command cold and cached times, then per target: its cold conversion time (from the
     manifest), its cached time in this process, bytes and gzip bytes."""
     out: dict[str, Any] = {"targets": targets}
     with scratch_cache():
-        cmd = [sys.executable, "-m", "harness.cli", "export", "--bundle", str(b.path), "--targets", ",".join(targets)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "export",
+            "--bundle",
+            str(bundle.path),
+            "--targets",
+            ",".join(targets),
+        ]
         for label in ("cold_seconds", "cached_process_seconds"):
             started = time.perf_counter()
             proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
@@ -68,7 +77,7 @@ def bench_exports(b: bundle.Bundle, targets: list[str]) -> dict[str, Any]:
         started = time.perf_counter()
         for t in targets:
             t0 = time.perf_counter()
-            art = export.export(b, t)
+            art = export.export(bundle, t)
             per_target[t] = {
                 "cold_export_seconds": art.manifest["export_seconds"],
                 "cached_seconds": round(time.perf_counter() - t0, 4),

@@ -36,7 +36,7 @@ ROUND_TRIPS = 3
 SECONDS_PER_VARIANT = 60.0
 
 
-MIN_COUNT = 2  # the reference tokenizer's (harness/data/tokenizer_build.py build_spec)
+MIN_COUNT = 2  # the reference tokenizer's (harness/data/tokenizer/from_corpus.py build_spec)
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def _scores(bundle: Bundle, runtimes: list[str], texts: list[str]) -> dict[str, 
     return {"scores": scores, "failures": {**missing, **{rid: str(f) for rid, f in failures.items()}}}
 
 
-def _train(variant: Variant, hp_base: Any, seed: int, corpus_name: str, root: Path) -> Bundle:
+def _train(variant: Variant, hp_base: Any, seed: int, *, corpus_name: str, root: Path) -> Bundle:
     """The variant's bundle, trained once per (sizes, seed) and kept in the cache."""
     from dataclasses import replace
 
@@ -131,7 +131,7 @@ def _train(variant: Variant, hp_base: Any, seed: int, corpus_name: str, root: Pa
     except HarnessError:
         pass
     hp = replace(hp_base, embedding_dim=variant.embedding, filters=variant.filters)
-    training.train_bundle(corpus_name, out, seed, hp, max_vocab=variant.vocab, min_count=variant.min_count)
+    training.train_bundle(corpus_name, out, seed, hp=hp, max_vocab=variant.vocab, min_count=variant.min_count)
     return load_bundle(out)
 
 
@@ -148,17 +148,17 @@ def _measure_variant(
     root: Path,
 ) -> list[dict[str, Any]]:
     from harness import export
-    from harness.data import model
+    from harness.data import text_cnn
 
-    hp_base = model.Hyperparameters(
+    hp_base = text_cnn.Hyperparameters(
         **{
             k: v
             for k, v in reference.metrics().get("hyperparameters", {}).items()
-            if k in model.Hyperparameters.__dataclass_fields__
+            if k in text_cnn.Hyperparameters.__dataclass_fields__
         }
     )
     corpus_name = reference.metrics().get("corpus", {}).get("name", "movie-reviews")
-    b = _train(variant, hp_base, seed, corpus_name, root)
+    b = _train(variant, hp_base, seed, corpus_name=corpus_name, root=root)
     tokenizer_bytes = _gzip_bytes(b.tokenizer_path)
     artifacts = {target: export.export(b, target) for target in WEIGHTS}
     run = _scores(b, ["keras", *WEIGHTS.values()], texts)

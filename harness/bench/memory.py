@@ -115,7 +115,7 @@ class Sampler(threading.Thread):
         return mb
 
 
-def measure(runtime: str, cases: Path, n: int, bundle_dir: str | None = None) -> dict[str, Any]:
+def measure(runtime: str, cases: Path, n: int, *, bundle_dir: str | None = None) -> dict[str, Any]:
     """`harness predict --runtimes RUNTIME --input CASES` in a child: memory, speed, lines out."""
     cmd = [sys.executable, "-m", "harness.cli", "predict", "--runtimes", runtime, "--input", str(cases)]
     if bundle_dir:
@@ -162,7 +162,10 @@ def run(bundle_dir: str | None = None, runtimes: tuple[str, ...] = RUNTIMES, n: 
         cases = write_cases(Path(tmp) / "cases.jsonl", texts, n)
         few = write_cases(Path(tmp) / "few.jsonl", texts, min(BASELINE, n))
         for rid in runtimes:
-            large, small = measure(rid, cases, n, bundle_dir), measure(rid, few, min(BASELINE, n), bundle_dir)
+            large, small = (
+                measure(rid, cases, n, bundle_dir=bundle_dir),
+                measure(rid, few, min(BASELINE, n), bundle_dir=bundle_dir),
+            )
             large["growth_private_mb"] = round(large["peak_private_mb"] - small["peak_private_mb"], 1)
             if "peak_browser_pss_mb" in large and "peak_browser_pss_mb" in small:
                 large["growth_browser_pss_mb"] = round(large["peak_browser_pss_mb"] - small["peak_browser_pss_mb"], 1)

@@ -29,7 +29,7 @@ INFO_KEYS = (
 INFO_KEYS_COREAI = ("what", "worker_start_seconds", "engine_load_seconds")
 
 
-def bench_runtime(engines: Engines, rid: str, ids: np.ndarray, repeats: int) -> dict[str, Any]:
+def bench_runtime(engines: Engines, rid: str, ids: np.ndarray, *, repeats: int) -> dict[str, Any]:
     try:
         session = engines.session(rid)
         with step(rid, "run"):
@@ -49,6 +49,7 @@ def single_review(
     engines: Engines,
     rid: str,
     row: np.ndarray,
+    *,
     repeats: int,
     facts: Callable[[str, Session], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:

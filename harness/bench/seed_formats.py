@@ -100,8 +100,8 @@ def bench_seed_formats(like: bundle.Bundle, text: str, repeats: int = 100) -> di
                 engines,
                 rid,
                 row,
-                repeats,
-                lambda rid, _: {"artifact": artifact_format(engines.artifacts.get(rid, {}))},
+                repeats=repeats,
+                facts=lambda rid, _: {"artifact": artifact_format(engines.artifacts.get(rid, {}))},
             )
     return figures
 

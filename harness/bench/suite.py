@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.core import bundle
+from harness.core.bundle import Bundle
 from harness.data import corpus
 
 
@@ -23,8 +23,8 @@ def bench_training(seed: int = 1234) -> dict[str, Any]:
     return {"training_seconds": metrics["training_seconds"], "test_accuracy": metrics["splits"]["test"]["accuracy"]}
 
 
-def bench_tokenizer_py(b: bundle.Bundle, texts: list[str], min_seconds: float = 1.0) -> dict[str, Any]:
-    tok = b.tokenizer()
+def bench_tokenizer_py(bundle: Bundle, texts: list[str], min_seconds: float = 1.0) -> dict[str, Any]:
+    tok = bundle.tokenizer()
     done, started = 0, time.perf_counter()
     while time.perf_counter() - started < min_seconds:
         tok.encode_batch(texts)

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.core import bundle
-from harness.core.app_tokenizer import AppTokenizer
 from harness.core.paths import REPO
 from harness.core.quiet import native_stderr
+from harness.core.tokenizer.app_tokenizer import AppTokenizer
 from harness.data import corpus
-from harness.data.tokenizer_import import read_tokenizer
+from harness.data.tokenizer.from_file import read_tokenizer
 
 APP_PORT = REPO / "tests" / "fixtures" / "tokenizers" / "keras_tokenizer.js"
 NUM_WORDS = 10_000
@@ -55,7 +55,7 @@ def _reference_rate(encode: Any, texts: list[str], min_seconds: float) -> dict[s
 
 def bench_keras_tokenizer(min_seconds: float = 1.0) -> dict[str, Any]:
     from runtimes import tokenizers
-    from runtimes.tokenizers import reference
+    from runtimes.tokenizers import in_process
 
     splits = corpus.by_split(corpus.load(corpus.BUILTIN))
     texts = [r.text for r in splits["test"]]
@@ -67,7 +67,7 @@ def bench_keras_tokenizer(min_seconds: float = 1.0) -> dict[str, Any]:
         spec = read_tokenizer(tok_file, MAXLEN)
         (folder / "bundle" / bundle.TOKENIZER).write_text(json.dumps(spec), encoding="ascii")
         b = bundle.tokenizer_only(folder / "bundle")
-        out["py"] = _reference_rate(reference.encoder(b), texts, min_seconds)
+        out["py"] = _reference_rate(in_process.encoder(b), texts, min_seconds)
         app = AppTokenizer(APP_PORT, "encode", (tok_file, seq_file))
         ok = tokenizers.availability("js", b, app)
         if not ok.ok or not APP_PORT.is_file():
@@ -75,7 +75,7 @@ def bench_keras_tokenizer(min_seconds: float = 1.0) -> dict[str, Any]:
             return out
         from runtimes.tokenizers.browser import TokenizerPage
 
-        agree = tokenizers.outcomes("py", b, texts) == tokenizers.outcomes("js", b, texts, app)
+        agree = tokenizers.outcomes("py", b, texts) == tokenizers.outcomes("js", b, texts, app=app)
         passes = TokenizerPage.shared("chromium").bench_app(app, texts, min_seconds)
         total_ms = sum(passes)
         out["js"] = {

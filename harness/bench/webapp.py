@@ -49,10 +49,10 @@ def _beside_earlier(measured: dict[str, Any], bundle_hash: str) -> dict[str, Any
     return {"today": today, "previous": previous, **EARLIER}
 
 
-def bench_webapp(b: Bundle, mobile_runs: int = 3) -> dict[str, Any]:
+def bench_webapp(bundle: Bundle, mobile_runs: int = 3) -> dict[str, Any]:
     from harness.app import measure
 
-    figures = {k: v for k, v in measure.figures(b, mobile_runs=mobile_runs).items() if k != "download"}
+    figures = {k: v for k, v in measure.figures(bundle, mobile_runs=mobile_runs).items() if k != "download"}
     mobile = figures.get("mobile") or {}
     measured = {
         "mobile_time_to_first_prediction_ms": mobile.get("time_to_first_prediction_ms"),
@@ -62,7 +62,7 @@ def bench_webapp(b: Bundle, mobile_runs: int = 3) -> dict[str, Any]:
         "desktop_download_gzip_bytes": figures.get("gzip_download_bytes"),
     }
     figures["targets"] = {name: _against(measured[name], target) for name, target in TARGETS.items()}
-    figures["phone_beside_earlier"] = _beside_earlier(measured, b.hash)
+    figures["phone_beside_earlier"] = _beside_earlier(measured, bundle.hash)
     return figures
 
 

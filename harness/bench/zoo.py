@@ -19,6 +19,7 @@ import numpy as np
 from harness.bench.runtimes import single_review
 from harness.core import bundle
 from harness.core.atomic import file_lock
+from harness.core.bundle import Bundle
 from harness.core.paths import cache_dir
 from harness.core.versions import dist_version
 from harness.data import zoo
@@ -38,17 +39,17 @@ def zoo_bundle(kind: str, like: bundle.Bundle, length: int) -> bundle.Bundle:
     out = folder / kind
     with file_lock(folder / f"{kind}.lock"):
         if not (out / bundle.MANIFEST).is_file():
-            model = zoo.save(kind, like.signature().vocab_size, length, folder / "models")
+            model = zoo.save(kind, like.signature().vocab_size, length, folder=folder / "models")
             make_bundle(str(model), None, str(out), tokenizer=str(like.tokenizer_path), maxlen=length)
     return bundle.load(out)
 
 
-def bench_model(b: bundle.Bundle, row: np.ndarray, repeats: int) -> dict[str, Any]:
-    with Engines(b, select(",".join(RUNTIMES)).runtimes) as engines:
-        return {rid: single_review(engines, rid, row, repeats) for rid in RUNTIMES if rid in engines.runtimes}
+def bench_model(model_bundle: Bundle, row: np.ndarray, repeats: int) -> dict[str, Any]:
+    with Engines(model_bundle, select(",".join(RUNTIMES)).runtimes) as engines:
+        return {rid: single_review(engines, rid, row, repeats=repeats) for rid in RUNTIMES if rid in engines.runtimes}
 
 
-def bench_zoo(like: bundle.Bundle, text: str, repeats: int = 100, length: int | None = None) -> dict[str, Any]:
+def bench_zoo(like: bundle.Bundle, text: str, repeats: int = 100, *, length: int | None = None) -> dict[str, Any]:
     """{kind: {runtime: {p50_ms, p95_ms, load_seconds} or {error}}} for every zoo model."""
     length = length or like.signature().length
     figures: dict[str, Any] = {"length": length, "repeats": repeats, "runtimes": list(RUNTIMES), "models": {}}

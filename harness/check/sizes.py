@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from harness import export
-from harness.core import compact_tokenizer, tokenizer_kinds
+from harness.core import compact_tokenizer
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO
+from harness.core.tokenizer import kinds as tokenizer_kinds
 from runtimes.failures import RuntimeFailed, step
 
 APP_TOKENIZER = REPO / "apps" / "web" / "src" / "tokenizer.js"

@@ -18,19 +18,21 @@ EXIT_INTERRUPTED = 130
 
 
 def _commands() -> dict[str, Callable[..., int]]:
-    from harness.cli import build, doctor, golden, report, repro, run
+    """Each command's function, from the module of its group (one group per module, imported
+    only here, so `harness --help` imports no command)."""
+    from harness.cli import app, artifacts, bench, compare, doctor, golden, inventory, predict, report, repro, tokenize
 
     return {
-        "train": build.cmd_train,
-        "bundle": build.cmd_bundle,
-        "export": build.cmd_export,
-        "app": build.cmd_app,
-        "bench": build.cmd_bench,
-        "frontier": build.cmd_frontier,
-        "runtimes": run.cmd_runtimes,
-        "tokenize": run.cmd_tokenize,
-        "predict": run.cmd_predict,
-        "compare": run.cmd_compare,
+        "train": artifacts.cmd_train,
+        "bundle": artifacts.cmd_bundle,
+        "export": artifacts.cmd_export,
+        "app": app.cmd_app,
+        "bench": bench.cmd_bench,
+        "frontier": bench.cmd_frontier,
+        "runtimes": inventory.cmd_runtimes,
+        "tokenize": tokenize.cmd_tokenize,
+        "predict": predict.cmd_predict,
+        "compare": compare.cmd_compare,
         "golden": golden.cmd_golden,
         "report": report.cmd_report,
         "signoff": report.cmd_signoff,

@@ -23,7 +23,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         return print_diagnosis(
             args.bundle, args.runtimes, try_known=args.try_known, as_json=args.json, stream=sys.stdout, title=title
         )
-    from harness.cli.build import make_bundle_from
+    from harness.cli.artifacts import make_bundle_from
 
     with tempfile.TemporaryDirectory(prefix="harness-doctor-") as tmp:
         out = Path(tmp) / "bundle"

@@ -23,3 +23,10 @@ def say_failures(command: str, failures: dict[str, StepFailure]) -> None:
 def say_unavailable(command: str, unavailable: Mapping[str, object]) -> None:
     for rid, why in unavailable.items():
         print(f"harness {command}: {rid} cannot run here: {why}", file=sys.stderr)
+
+
+def reported(command: str, failures: dict[str, StepFailure], said: set[str]) -> dict[str, str]:
+    """Each new failure said once on stderr; every failure so far as the rows' `errors` object."""
+    say_failures(command, {k: f for k, f in failures.items() if k not in said})
+    said.update(failures)
+    return {k: f.line() for k, f in failures.items()}

@@ -18,7 +18,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise HarnessError(
                 f"unexpected argument {args.merge[0]!r} (did you mean `harness report merge A.json B.json`?)"
             )
-        return _merge(args.merge[1:], args.out, args.bundle, args.allow_unsigned, key)
+        return _merge(args.merge[1:], args.out, args.bundle, allow_unsigned=args.allow_unsigned, key=key)
     out = Path(args.out) if args.out else None
     if out is not None:
         writer.check_out(out)  # the folder before the key, as before anything runs
@@ -47,7 +47,7 @@ def with_fresh_exports(bundle_dir: str | None, runtimes: str) -> str:
     return ",".join(out)
 
 
-def _merge(paths: list[str], out: str | None, bundle_dir: str | None, allow_unsigned: bool, key: str | None) -> int:
+def _merge(paths: list[str], out: str | None, bundle_dir: str | None, *, allow_unsigned: bool, key: str | None) -> int:
     from harness.core import bundle
     from harness.release import evidence, merge, signing
     from harness.report import summary, writer

@@ -10,13 +10,13 @@ from harness.core.errors import HarnessError
 
 def cmd_repro(args: argparse.Namespace) -> int:
     from harness.check import repro
-    from harness.cli.run import _compare_cases
+    from harness.cli.compare import compare_cases
     from harness.core import bundle
     from harness.core.paths import GOLDEN
 
     if args.case and not (args.input or args.report):
         args.input = str(GOLDEN / "texts.jsonl")  # the golden cases: every id a report or test names
-    found, _ = _compare_cases(args)
+    found, _ = compare_cases(args)
     if len(found) != 1:
         raise HarnessError(f"repro writes one case; {len(found)} given (pick one with --case ID)")
     written = repro.write(bundle.load(args.bundle), found[0], args.runtime, out=args.out)
@@ -39,11 +39,11 @@ def cmd_reduce(args: argparse.Namespace) -> int:
         raise HarnessError(f"{args.input}: no cases")
     ids = tokenizers.tokenize(tokenizers.REFERENCE, b, [c.text for c in found])
 
-    def say(t: Trial) -> None:
-        kept = ", ".join(t.keep) or "(none: as shipped)"
+    def say(trial: Trial) -> None:
+        kept = ", ".join(trial.keep) or "(none: as shipped)"
         print(
-            f"  float32: {kept:<40} max|diff| {t.max_abs_diff:.3g}  "
-            f"{'within' if t.passed else 'OUTSIDE'}  {t.bytes:,} bytes"
+            f"  float32: {kept:<40} max|diff| {trial.max_abs_diff:.3g}  "
+            f"{'within' if trial.passed else 'OUTSIDE'}  {trial.bytes:,} bytes"
         )
 
     print(f"reduce {args.runtime}: {len(found)} cases; trials:")

@@ -73,7 +73,7 @@ def load_artifact(folder: Path, target: str) -> ArtifactFolder | None:
         return None
     hint = rebuild_hint(target)
     data = validate.read_json(path, "artifact manifest", hint)
-    manifest = validate.parse(ArtifactManifest, data, path, hint)
+    manifest = validate.parse(ArtifactManifest, data, path, hint=hint)
     if manifest.target != target:
         raise HarnessError(f"{path}: $.target: expected {target!r}, got {manifest.target!r}; {hint}")
     art = ArtifactFolder(target, folder, data)

@@ -4,7 +4,7 @@ A bundle folder holds model.keras, tokenizer.json, metrics.json and manifest.jso
 when the team's app has its own tokenizer, app_tokenizer.json naming it). The manifest
 lists sha256 and bytes of every other file; the bundle hash is the sha256 of that list, so
 everything downstream (exports, golden files, reports) is keyed by it. tokenizer.json's
-"format" says which kind of preprocessing it is (harness/core/tokenizer_kinds.py).
+"format" says which kind of preprocessing it is (harness/core/tokenizer/kinds.py).
 """
 
 from __future__ import annotations
@@ -15,16 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from harness.core import atomic, keras_file, model_archive, tokenizer_kinds, validate
-from harness.core.app_tokenizer import APP_TOKENIZER, AppTokenizer
+from harness.core import atomic, keras_file, model_archive, validate
 from harness.core.bundle_files import ModelSignature, TokenizerSpecShape, TrainingMetrics
 from harness.core.contained_paths import inside
 from harness.core.errors import HarnessError, IntegrityError
 from harness.core.hashing import file_sha256, hash_of_entries
 from harness.core.manifests import BUNDLE_FORMAT, BundleManifest
 from harness.core.paths import REFERENCE_BUNDLE
-from harness.core.tokenizer import Tokenizer, TokenizerSpecError
-from harness.core.tokenizer_kinds import TokenizerInfo
+from harness.core.tokenizer import kinds as tokenizer_kinds
+from harness.core.tokenizer.app_tokenizer import APP_TOKENIZER, AppTokenizer
+from harness.core.tokenizer.kinds import TokenizerInfo
+from harness.core.tokenizer.reference import Tokenizer, TokenizerSpecError
 
 MANIFEST = "manifest.json"
 MODEL = "model.keras"
@@ -171,7 +172,7 @@ class Bundle:
         return self._tokenizer
 
     def signature(self) -> ModelContract:
-        sig = validate.load(ModelSignature, self.path / SIGNATURE, "model signature", MAKE_HINT)
+        sig = validate.load(ModelSignature, self.path / SIGNATURE, "model signature", hint=MAKE_HINT)
         return ModelContract(
             sig.input.shape[1],
             sig.input.vocab_size,
@@ -229,7 +230,7 @@ def read_manifest(folder: Path) -> BundleManifest:
     path = folder / MANIFEST
     if not path.is_file():
         raise HarnessError(f"{path}: no bundle manifest ({MAKE_HINT})")
-    return validate.load(BundleManifest, path, "bundle manifest", MAKE_HINT)
+    return validate.load(BundleManifest, path, "bundle manifest", hint=MAKE_HINT)
 
 
 def load(folder: str | Path | None = None, verify: bool = True) -> Bundle:

@@ -51,8 +51,8 @@ def _parse(path: object, lineno: int, chunk: bytes) -> Case | None:
     return Case(str(obj["id"]), obj["text"], str(obj.get("origin", "input")))
 
 
-def _lines(f: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    for lineno, raw in enumerate(f, start=1):
+def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    for lineno, raw in enumerate(stream, start=1):
         yield lineno, raw.rstrip(b"\r\n")
 
 

@@ -41,7 +41,7 @@ def vocabulary_warning(vocab_size: int) -> str:
     )
 
 
-def explain(ids: np.ndarray, reference: np.ndarray, scores: np.ndarray, atol: float) -> dict[str, Any]:
+def explain(ids: np.ndarray, reference: np.ndarray, scores: np.ndarray, *, atol: float) -> dict[str, Any]:
     """How much of a runtime's disagreement the rounded ids account for: the reviews that hold one,
     and the largest |diff| with and without them (the cause is the ids when the reviews without
     any are within `atol` and some with one are not)."""

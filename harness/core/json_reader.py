@@ -152,7 +152,7 @@ def parse(text: str, max_depth: int = MAX_DEPTH, lines: bool = True) -> Any:
     return value
 
 
-def loads(text: str | bytes, source: object, line: int | None = None, hint: str = "") -> Any:
+def loads(text: str | bytes, source: object, line: int | None = None, *, hint: str = "") -> Any:
     """`text` (all of a file, or line `line` of a JSON Lines file) as JSON, or HarnessError
     `source:line: what` (the line within the file when known)."""
     tail = f"; {hint}" if hint else ""

@@ -76,7 +76,9 @@ class Limitation:
 
     def summary(self) -> str:
         """One line: the id, what the engine lacks, the cause and the workaround."""
-        return describe(self.id, f"{self.engine_name} {self.version}", self.lacks, self.cause, self.workaround)
+        return describe(
+            self.id, f"{self.engine_name} {self.version}", self.lacks, cause=self.cause, workaround=self.workaround
+        )
 
     def record(self) -> dict[str, str]:
         """What a report records of it (harness-report/2 `KnownLimitation`)."""
@@ -90,7 +92,7 @@ class Limitation:
         }
 
 
-def describe(limitation_id: str, engine: str, lacks: str, cause: str, workaround: str = "") -> str:
+def describe(limitation_id: str, engine: str, lacks: str, *, cause: str, workaround: str = "") -> str:
     """The one line every view shows for a limitation (also used by the report's own record)."""
     text = f"known limitation {limitation_id}: {engine} lacks {lacks}. {cause}"
     if workaround:
@@ -153,7 +155,7 @@ def load(path: Path = LIMITATIONS) -> tuple[Limitation, ...]:
     return tuple(out)
 
 
-def matching(runtime_id: str, step: str, message: str, path: Path = LIMITATIONS) -> Limitation | None:
+def matching(runtime_id: str, step: str, message: str, *, path: Path = LIMITATIONS) -> Limitation | None:
     """The declared limitation this failure is, if any (the first that matches)."""
     return next((lim for lim in load(path) if lim.matches(runtime_id, step, message)), None)
 

@@ -67,7 +67,7 @@ def records(bundle: Bundle) -> dict[str, ShippedRecord]:
     """Every adopted artifact of the bundle by target ({} when it adopted none)."""
     if SHIPPED not in bundle.manifest.get("files", {}):
         return {}
-    return validate.load(ShippedFile, bundle.path / SHIPPED, "shipped artifacts record", ADOPT_HINT).artifacts
+    return validate.load(ShippedFile, bundle.path / SHIPPED, "shipped artifacts record", hint=ADOPT_HINT).artifacts
 
 
 def targets(bundle: Bundle) -> list[str]:

@@ -133,7 +133,7 @@ def describe_error(error: Any) -> str:
     return f"{where}: {one_line(message)}" + (f" (got {peek(got)})" if kind.endswith(("_than", "_equal")) else "")
 
 
-def parse(model: type[M], data: Any, source: object, hint: str = "") -> M:
+def parse(model: type[M], data: Any, source: object, *, hint: str = "") -> M:
     """`data` as `model`, or HarnessError: the source, the first bad field and what was expected."""
     try:
         return model.model_validate(data)
@@ -142,6 +142,6 @@ def parse(model: type[M], data: Any, source: object, hint: str = "") -> M:
         raise HarnessError(f"{source}: {describe_error(e.errors()[0])}{tail}") from None
 
 
-def load(model: type[M], path: Path, what: str, hint: str = "") -> M:
+def load(model: type[M], path: Path, what: str, *, hint: str = "") -> M:
     """A JSON file read and parsed as `model`, every failure one line naming `path`."""
-    return parse(model, read_json(path, what, hint), path, hint)
+    return parse(model, read_json(path, what, hint), path, hint=hint)

@@ -5,7 +5,7 @@ The model must take int32 [N, L] token ids and end in sigmoid [N, 1] or softmax 
 probabilities (a linear last layer, i.e. logits, is wrapped in the activation and said, or
 refused with --logits refuse: see model_output.py). The tokenizer is the team's own
 (`--tokenizer FILE`: a Keras Tokenizer JSON or TextVectorization config,
-harness/data/tokenizer_import.py) or is reused from an existing bundle (`--like`); either way L
+harness/data/tokenizer/from_file.py) or is reused from an existing bundle (`--like`); either way L
 and the id range must fit the model. `--app-tokenizer` names the app's own JavaScript port,
 which then feeds the web runtimes (app_tokenizer.json).
 
@@ -26,14 +26,14 @@ from typing import Any
 import numpy as np
 
 from harness.core import atomic, bundle, keras_file, model_archive
-from harness.core.app_tokenizer import APP_TOKENIZER, AppTokenizer
 from harness.core.errors import HarnessError
 from harness.core.shipped import SHIPPED_FORMAT
-from harness.core.tokenizer_kinds import TokenizerInfo, info
+from harness.core.tokenizer.app_tokenizer import APP_TOKENIZER, AppTokenizer
+from harness.core.tokenizer.kinds import TokenizerInfo, info
 from harness.data.adopt import adopt
 from harness.data.model_output import ensure_probabilities
 from harness.data.reproducible import normalize_keras_archive
-from harness.data.tokenizer_import import read_tokenizer
+from harness.data.tokenizer.from_file import read_tokenizer
 from harness.data.training import signature
 
 
@@ -41,7 +41,7 @@ def _say(message: str) -> None:
     print(f"harness bundle: {message}", file=sys.stderr)
 
 
-def _describe(model: Any, path: Path, length: int, vocab_size: int) -> dict[str, Any]:
+def _describe(model: Any, path: Path, length: int, *, vocab_size: int) -> dict[str, Any]:
     inputs, outputs = model.inputs, model.outputs
     if len(inputs) != 1 or len(outputs) != 1:
         raise HarnessError(f"{path}: expected one input and one output, got {len(inputs)} and {len(outputs)}")
@@ -58,7 +58,7 @@ def _describe(model: Any, path: Path, length: int, vocab_size: int) -> dict[str,
             f"{path}: output shape {list(out_shape)}; expected [None, 1] (sigmoid) or [None, C] (softmax)"
         )
     classes = int(out_shape[1])
-    sig = signature(length, vocab_size, "sigmoid" if classes == 1 else "softmax", classes)
+    sig = signature(length, vocab_size, "sigmoid" if classes == 1 else "softmax", classes=classes)
     embeddings = [layer for layer in model.layers if layer.__class__.__name__ == "Embedding"]
     if embeddings:
         rows = int(embeddings[0].input_dim)
@@ -101,6 +101,7 @@ def make_bundle(
     model_file: str,
     like: str | None,
     out: str,
+    *,
     tokenizer: str | None = None,
     maxlen: int | None = None,
     padding: str | None = None,
@@ -124,13 +125,15 @@ def make_bundle(
         spec = base.tokenizer_spec()
         origin = base.hash
     else:
-        spec = read_tokenizer(str(tokenizer), maxlen, padding, truncating, _model_length(model))
+        spec = read_tokenizer(str(tokenizer), maxlen, padding, truncating=truncating, model_length=_model_length(model))
         origin = str(tokenizer)
     tok = info(spec)
-    sig = _describe(model, source, tok.length, tok.vocab_size)
+    sig = _describe(model, source, tok.length, vocab_size=tok.vocab_size)
     if keras2:  # kept as its team saved it, so a linear last layer is refused rather than rewrapped
         logits = "refuse"
-    model, wrapped = ensure_probabilities(model, source, int(sig["output"]["classes"]), _probe(tok), logits)
+    model, wrapped = ensure_probabilities(
+        model, source, int(sig["output"]["classes"]), probe=_probe(tok), logits=logits
+    )
     if wrapped:
         sig["output"]["wrapped"] = wrapped
         _say(

@@ -63,7 +63,7 @@ def probabilities(out: np.ndarray, classes: int) -> str:
 
 
 def ensure_probabilities(
-    model: Any, source: Path, classes: int, probe: np.ndarray, logits: str
+    model: Any, source: Path, classes: int, *, probe: np.ndarray, logits: str
 ) -> tuple[Any, str | None]:
     """(the model to bundle, the activation added or None); HarnessError if it cannot be."""
     kind = "sigmoid" if classes == 1 else "softmax"

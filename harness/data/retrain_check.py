@@ -21,7 +21,7 @@ import numpy as np
 
 from harness.core import bundle, config
 from harness.core.errors import HarnessError
-from harness.data import corpus, model, training
+from harness.data import corpus, text_cnn, training
 
 DEFAULTS = {"weight_atol": 1e-5, "score_atol": 1e-5, "accuracy_points": 0.1}
 
@@ -31,11 +31,11 @@ def tolerance(cfg: dict[str, Any] | None = None) -> dict[str, float]:
     return {k: float(cfg.get("retrain", {}).get(k, v)) for k, v in DEFAULTS.items()}
 
 
-def _recorded(b: bundle.Bundle) -> tuple[str, int, model.Hyperparameters, str | None]:
+def _recorded(b: bundle.Bundle) -> tuple[str, int, text_cnn.Hyperparameters, str | None]:
     m = b.metrics()
     try:
         name, seed = m["corpus"]["name"], int(m["seed"])
-        hp = model.Hyperparameters(**m.get("hyperparameters", {}))
+        hp = text_cnn.Hyperparameters(**m.get("hyperparameters", {}))
     except (KeyError, TypeError, ValueError) as e:
         raise HarnessError(
             f"{b.path / bundle.METRICS}: does not record how it was trained ({e}); only a bundle made by "
@@ -60,7 +60,7 @@ def check(bundle_dir: str | None) -> dict[str, Any]:
         )
     tol = tolerance()
     with tempfile.TemporaryDirectory(prefix="harness-retrain-") as tmp:
-        again = training.train_bundle(name, Path(tmp) / "bundle", seed, hp)
+        again = training.train_bundle(name, Path(tmp) / "bundle", seed, hp=hp)
         retrained = bundle.load(Path(tmp) / "bundle")
         old, new = _weights(b.model_path), _weights(retrained.model_path)
         if [w.shape for w in old] != [w.shape for w in new]:
@@ -76,8 +76,8 @@ def check(bundle_dir: str | None) -> dict[str, Any]:
         import tensorflow as tf
 
         tf.get_logger().setLevel("ERROR")  # two models predicting in turn: retracing warnings, nothing wrong
-        s_old = model.scores(keras.saving.load_model(b.model_path, compile=False), x)
-        s_new = model.scores(keras.saving.load_model(retrained.model_path, compile=False), x)
+        s_old = text_cnn.scores(keras.saving.load_model(b.model_path, compile=False), x)
+        s_new = text_cnn.scores(keras.saving.load_model(retrained.model_path, compile=False), x)
         score_diff = float(np.max(np.abs(s_old - s_new))) if len(x) else 0.0
         same_hash = retrained.hash == b.hash
     recorded = b.metrics()["splits"]

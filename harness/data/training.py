@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from harness.core import atomic, bundle
-from harness.core.tokenizer import Tokenizer
-from harness.data import corpus, model
+from harness.core.tokenizer.reference import Tokenizer
+from harness.data import corpus, text_cnn
 from harness.data.progress import EpochProgress
 from harness.data.reproducible import normalize_keras_archive
-from harness.data.tokenizer_build import build_spec
+from harness.data.tokenizer.from_corpus import build_spec
 
 
 def encode_split(tok: Tokenizer, reviews: list[corpus.Review]) -> tuple[np.ndarray, np.ndarray]:
@@ -31,7 +31,7 @@ def evaluate(m: Any, data: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str
     for split, (x, y) in data.items():
         if len(y) == 0:
             continue
-        p = np.clip(model.scores(m, x), 1e-7, 1 - 1e-7)
+        p = np.clip(text_cnn.scores(m, x), 1e-7, 1 - 1e-7)
         loss = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
         out[split] = {
             "accuracy": round(float(np.mean((p > 0.5) == (y > 0.5))), 6),
@@ -41,7 +41,7 @@ def evaluate(m: Any, data: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str
     return out
 
 
-def signature(length: int, vocab_size: int, output_kind: str = "sigmoid", classes: int = 1) -> dict[str, Any]:
+def signature(length: int, vocab_size: int, output_kind: str = "sigmoid", *, classes: int = 1) -> dict[str, Any]:
     return {
         "input": {"name": "token_ids", "dtype": "int32", "shape": [None, length], "vocab_size": vocab_size},
         "output": {"kind": output_kind, "classes": classes, "positive_index": 0 if classes == 1 else 1},
@@ -64,14 +64,14 @@ def train_bundle(
     corpus_name: str,
     out: Path,
     seed: int,
-    hp: model.Hyperparameters | None = None,
     *,
+    hp: text_cnn.Hyperparameters | None = None,
     max_vocab: int = 10_000,
     min_count: int = 2,
 ) -> dict[str, Any]:
     """`max_vocab` bounds the tokenizer's vocabulary (pad and oov included) and `min_count` drops the
     words seen fewer times in training: `harness frontier` trains smaller and pruned ones."""
-    hp = hp or model.Hyperparameters()
+    hp = hp or text_cnn.Hyperparameters()
     bundle.check_replaceable(out)
     reviews = corpus.load(corpus_name)
     splits = corpus.by_split(reviews)
@@ -82,13 +82,13 @@ def train_bundle(
     data = {s: encode_split(tok, rs) for s, rs in splits.items()}
     started = time.perf_counter()
     with EpochProgress(hp.max_epochs) as progress:
-        m, info = model.train(data, tok.vocab_size, tok.length, seed, hp, on_epoch=progress.update)
+        m, info = text_cnn.train(data, tok.vocab_size, tok.length, seed=seed, hp=hp, on_epoch=progress.update)
     seconds = time.perf_counter() - started
     metrics = {  # what is hashed: no time, nothing that depends on where the bundle goes (reproducible.py)
         "splits": evaluate(m, data),
         "corpus": {"name": corpus_name, "sha256": corpus.corpus_hash(reviews), "reviews": len(reviews)},
         "seed": seed,
-        "weights_sha256": model.weights_hash(m),
+        "weights_sha256": text_cnn.weights_hash(m),
         "versions": tool_versions(),
         "command": recorded_command(),
         **info,

@@ -59,7 +59,7 @@ def _cumulative(keras: Any) -> Any:
     return _CUSTOM["Cumulative"]
 
 
-def build(kind: str, vocab: int, length: int, seed: int | None = None) -> Any:
+def build(kind: str, vocab: int, length: int, *, seed: int | None = None) -> Any:
     """A fresh Keras model of `kind` taking int32 [N, length] ids below `vocab`."""
     from runtimes.frameworks import import_keras
 
@@ -108,9 +108,9 @@ def build(kind: str, vocab: int, length: int, seed: int | None = None) -> Any:
     return keras.Model(inputs, out, name=f"zoo_{kind}")
 
 
-def save(kind: str, vocab: int, length: int, folder: Path, seed: int | None = None) -> Path:
+def save(kind: str, vocab: int, length: int, *, folder: Path, seed: int | None = None) -> Path:
     """`build` and save as `folder/<kind>.keras` (the file `harness bundle --model` takes)."""
     path = Path(folder) / f"{kind}.keras"
     path.parent.mkdir(parents=True, exist_ok=True)
-    build(kind, vocab, length, seed).save(path)
+    build(kind, vocab, length, seed=seed).save(path)
     return path

@@ -96,7 +96,7 @@ def artifact_dir(bundle: Bundle, exp: Exporter) -> Path:
 _REFUSED: dict[Path, HarnessError] = {}  # artifact folder -> why its exporter refused, this process
 
 
-def export(bundle: Bundle, target: str, force: bool = False, fresh: bool = False) -> ArtifactFolder:
+def export(bundle: Bundle, target: str, force: bool = False, *, fresh: bool = False) -> ArtifactFolder:
     """The artifact for `target`: the file the team ships when the bundle adopted one
     (core/shipped.py; never rebuilt), else from cache when its key matches, else built now.
     `fresh` ignores an adopted file and exports (`harness report --compare-export`).
@@ -112,14 +112,14 @@ def export(bundle: Bundle, target: str, force: bool = False, fresh: bool = False
     if folder in _REFUSED and not force:
         raise _REFUSED[folder]
     try:
-        return _export(bundle, exp, folder, force)
+        return _export(bundle, exp, folder, force=force)
     except HarnessError as e:
         if not isinstance(e, IntegrityError):
             _REFUSED[folder] = e
         raise
 
 
-def _export(bundle: Bundle, exp: Exporter, folder: Path, force: bool) -> ArtifactFolder:
+def _export(bundle: Bundle, exp: Exporter, folder: Path, *, force: bool) -> ArtifactFolder:
     target = exp.target
     with atomic.file_lock(folder.parent / f"{folder.name}.lock"):  # a second run waits, then reuses
         if not force:

@@ -50,7 +50,8 @@ def _fused_lstm(used: set[int]) -> Any:
     import tensorflow as tf
     from keras.src import activations
 
-    def lstm(
+    # Keras's own signature (keras.src.backend.tensorflow.rnn.lstm), which Keras calls positionally.
+    def lstm(  # noqa: PLR0917
         inputs: Any,
         initial_state_h: Any,
         initial_state_c: Any,

@@ -69,9 +69,9 @@ class TfliteExporter(Exporter):
             inputs["savedmodel"].path / "savedmodel",
             self.quantization,
             bundle.signature().length,
-            lambda: load_keras(bundle.model_path),
-            ids,
-            str(bundle.model_path),
+            load_model=lambda: load_keras(bundle.model_path),
+            ids=ids,
+            source=str(bundle.model_path),
         )
         if ids is not None:
             facts["calibration"] = {
@@ -88,6 +88,7 @@ def convert(
     saved: Path,
     quantization: str,
     length: int,
+    *,
     load_model: Callable[[], Any],
     ids: np.ndarray | None,
     source: str,
@@ -99,7 +100,7 @@ def convert(
 
     facts: dict[str, Any] = {}
     conv = configure(
-        tf, tf.lite.TFLiteConverter.from_saved_model(str(saved), signature_keys=[SIGNATURE_KEY]), quantization, ids
+        tf, tf.lite.TFLiteConverter.from_saved_model(str(saved), signature_keys=[SIGNATURE_KEY]), quantization, ids=ids
     )
     try:
         data = run_converter(tf, conv, source)
@@ -111,7 +112,7 @@ def convert(
             ) from None
         with native_stderr(replay=False):  # grappler logs its device count while freezing
             static = static_batch_converter(tf, load_model(), length)
-        conv = configure(tf, static, quantization, ids)
+        conv = configure(tf, static, quantization, ids=ids)
         data = run_converter(tf, conv, source)
         facts["static_batch"] = {"batch": 1, "why": refused.why}
     return data, {
@@ -124,7 +125,7 @@ def convert(
     }
 
 
-def configure(tf: Any, conv: Any, quantization: str, ids: np.ndarray | None) -> Any:
+def configure(tf: Any, conv: Any, quantization: str, *, ids: np.ndarray | None) -> Any:
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantization == "float16":
         conv.optimizations = [tf.lite.Optimize.DEFAULT]

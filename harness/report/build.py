@@ -170,7 +170,7 @@ def _browsers() -> dict[str, str]:
 
 def _webapp(model_bundle: bundle.Bundle, report: dict[str, Any]) -> list[Gate]:
     from harness.app import measure
-    from harness.core.tokenizer_kinds import HARNESS
+    from harness.core.tokenizer.kinds import HARNESS
 
     report["webapp"] = None
     if model_bundle.tokenizer_kind != HARNESS:  # apps/web reads only the harness's own tokenizer.json

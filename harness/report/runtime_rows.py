@@ -170,7 +170,7 @@ def agreement_gates(
         spec = engines.runtimes[rid].spec
         fed = (ids_by_tok or {}).get(str(row.info.get("tokenizer_used")))
         if spec.options.get("float16_ids") and fed is not None:
-            explained = float16_ids.explain(fed, ref, scores, tol.atol)
+            explained = float16_ids.explain(fed, ref, scores, atol=tol.atol)
             row.info["float16_ids"] = explained
             if not cmp.passed and explained["cause"]:
                 detail = f"cause: {explained['cause']}; {detail}"

@@ -58,7 +58,7 @@ class RuntimeFailure(Record):
         lim = self.limitation
         if lim is None:
             return f"{self.step}: {self.message}"
-        return f"{self.step}: {describe(lim.id, lim.engine, lim.lacks, lim.cause, lim.workaround)}"
+        return f"{self.step}: {describe(lim.id, lim.engine, lim.lacks, cause=lim.cause, workaround=lim.workaround)}"
 
 
 class Agreement(Record):

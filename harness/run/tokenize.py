@@ -1,13 +1,13 @@
 """`harness tokenize`: the same texts through several tokenizer runtimes, failures isolated.
 
-The command feeds `tokenize_cases` one batch of BATCH cases at a time (harness/cli/run.py),
+The command feeds `tokenize_cases` one batch of BATCH cases at a time (harness/cli/tokenize.py),
 so a large input is held one batch at a time and printed as each batch is done.
 """
 
 from __future__ import annotations
 
-from harness.core.app_tokenizer import AppTokenizer
 from harness.core.bundle import Bundle
+from harness.core.tokenizer.app_tokenizer import AppTokenizer
 from runtimes import tokenizers
 from runtimes.failures import RuntimeFailed, StepFailure, step
 from runtimes.tokenizers.outcome import Outcome
@@ -40,7 +40,7 @@ def tokenize_cases(
     for tid in tokenizer_ids:
         try:
             with step(tid, "tokenize"):
-                results[tid] = tokenizers.outcomes(tid, bundle, texts, app)
+                results[tid] = tokenizers.outcomes(tid, bundle, texts, app=app)
         except RuntimeFailed as e:
             failures[tid] = e.failure
     return results, failures

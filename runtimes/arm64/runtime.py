@@ -53,9 +53,9 @@ class Arm64Session(Session):
         env: arm64_env.Arm64Env,
         cpu: str,
         path: Path,
+        *,
         length: int,
         vocab_size: int,
-        *,
         positive_index: int | None,
         flags: int,
     ) -> None:
@@ -179,8 +179,8 @@ class Arm64TfliteRuntime(Runtime):
             found,
             cpu_model(),
             artifact.main_file(MODEL_FILE),
-            sig.length,
-            sig.vocab_size,
+            length=sig.length,
+            vocab_size=sig.vocab_size,
             positive_index=sig.positive_index,
             flags=int(self.spec.options.get("xnnpack_flags", 0)),
         )

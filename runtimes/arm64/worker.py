@@ -42,7 +42,7 @@ def hwcap() -> int:
 
 
 class Model:
-    def __init__(self, path: str, length: int, flags: int, threads: int) -> None:
+    def __init__(self, path: str, length: int, flags: int, *, threads: int) -> None:
         self.length, self.flags, self.rows = length, flags, 0
         if flags:
             from ai_edge_litert.compiled_model import CompiledModel
@@ -126,7 +126,7 @@ def serve() -> None:
             op = req["op"]
             if op == "load":
                 started = time.perf_counter()
-                model = Model(req["path"], int(req["length"]), int(req["xnnpack_flags"]), int(req["threads"]))
+                model = Model(req["path"], int(req["length"]), int(req["xnnpack_flags"]), threads=int(req["threads"]))
                 import ai_edge_litert
 
                 answer = {

@@ -121,7 +121,7 @@ class Tab(ABC):
         self.network = driver.network
 
     def call(
-        self, function_source: str, arg: Any = None, timeout_s: float = CALL_TIMEOUT_S, settle_s: float = 0.0
+        self, function_source: str, arg: Any = None, *, timeout_s: float = CALL_TIMEOUT_S, settle_s: float = 0.0
     ) -> Any:
         """`(function_source)(arg)` in the page, awaited; its JSON result, or BrowserError.
 

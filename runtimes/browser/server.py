@@ -110,7 +110,9 @@ class StaticServer:
     `index`: a file name that answers a folder URL (`/`, `/app/`), as a web app's server does.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, index: str | None = None, csp: str | None = CSP) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, index: str | None = None, csp: str | None = CSP
+    ) -> None:
         self.index = index
         self.csp = csp
         self.mounts: dict[str, Mount] = {}

@@ -53,7 +53,7 @@ def check_network_io(path: Path, network: Any, length: int) -> None:
 
 
 class CoremlNnRefSession(Session):
-    def __init__(self, network: Any, length: int, vocab_size: int, positive_index: int | None) -> None:
+    def __init__(self, network: Any, length: int, vocab_size: int, *, positive_index: int | None) -> None:
         super().__init__(length, vocab_size)
         self.network = network
         self._input = network.inputs[0][0]
@@ -113,4 +113,4 @@ class CoremlNnRefRuntime(CoremlRefRuntime):
 
         network = Network(path)
         check_network_io(path, network, sig.length)
-        return CoremlNnRefSession(network, sig.length, sig.vocab_size, sig.positive_index)
+        return CoremlNnRefSession(network, sig.length, sig.vocab_size, positive_index=sig.positive_index)

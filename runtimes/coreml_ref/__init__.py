@@ -23,7 +23,7 @@ PACKAGE = "model.mlpackage"  # the artifact's default entry point (its manifest 
 CHUNK = 512  # rows per evaluator call: bounds memory (the fields of a conv are copied), not results
 
 
-def check_program_io(path: Path, inputs: list[Any], outputs: list[Any], length: int) -> None:
+def check_program_io(path: Path, inputs: list[Any], outputs: list[Any], *, length: int) -> None:
     """Refuse a program that does not take int32 [N, length] token ids to one float output."""
     expected = f"int32 [N, {length}]"
     if len(inputs) != 1:
@@ -37,7 +37,7 @@ def check_program_io(path: Path, inputs: list[Any], outputs: list[Any], length: 
 
 
 class CoremlRefSession(Session):
-    def __init__(self, program: Any, length: int, vocab_size: int, positive_index: int | None) -> None:
+    def __init__(self, program: Any, length: int, vocab_size: int, *, positive_index: int | None) -> None:
         super().__init__(length, vocab_size)
         self.program = program
         self._input = program.inputs[0].name
@@ -121,5 +121,5 @@ class CoremlRefRuntime(Runtime):
         from runtimes.coreml_ref.evaluator import Program
 
         program = Program(path)
-        check_program_io(path, program.inputs, program.outputs, sig.length)
-        return CoremlRefSession(program, sig.length, sig.vocab_size, sig.positive_index)
+        check_program_io(path, program.inputs, program.outputs, length=sig.length)
+        return CoremlRefSession(program, sig.length, sig.vocab_size, positive_index=sig.positive_index)

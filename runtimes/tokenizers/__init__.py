@@ -1,8 +1,8 @@
 """Tokenizer runtimes: implementations of the bundle's preprocessing that must give identical ids.
 
-`py` is the reference for the bundle's kind (runtimes/tokenizers/reference.py: the harness's
+`py` is the reference for the bundle's kind (runtimes/tokenizers/in_process.py: the harness's
 own tokenizer, tf_keras's Tokenizer + pad_sequences, or Keras's TextVectorization layer).
-`pyodide` (harness/core/tokenizer.py inside Pyodide) and `js` (the app's own tokenizer: the
+`pyodide` (harness/core/tokenizer/reference.py inside Pyodide) and `js` (the app's own tokenizer: the
 module a bundle names, or the web app's apps/web/src/tokenizer.js) run in a browser through
 `runtimes.tokenizers.browser`, imported only when one of them is used, so listing or
 selecting tokenizers never starts a browser.
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.core.app_tokenizer import AppTokenizer
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError, did_you_mean
+from harness.core.tokenizer.app_tokenizer import AppTokenizer
 from runtimes.base import Availability
 from runtimes.tokenizers.outcome import Malformed, Outcome, Thrown, problem
 
@@ -60,27 +60,29 @@ def availability(tokenizer_id: str, bundle: Bundle | None = None, app: AppTokeni
     return browser.availability(tokenizer_id, bundle, app)
 
 
-def outcomes(tokenizer_id: str, bundle: Bundle, texts: list[str], app: AppTokenizer | None = None) -> list[Outcome]:
+def outcomes(tokenizer_id: str, bundle: Bundle, texts: list[str], *, app: AppTokenizer | None = None) -> list[Outcome]:
     """Per text: its ids, or what the tokenizer threw or returned instead (that text only).
     `app` overrides the app tokenizer the bundle names, for the app tokenizers (js, firefox:js,
     webkit:js); the others ignore it."""
     if not texts:
         return []
     if spec(tokenizer_id).kind == "reference":
-        from runtimes.tokenizers import reference
+        from runtimes.tokenizers import in_process
 
-        return reference.outcomes(bundle, texts)
+        return in_process.outcomes(bundle, texts)
     from runtimes.tokenizers import browser
 
-    return browser.outcomes(tokenizer_id, bundle, texts, app)
+    return browser.outcomes(tokenizer_id, bundle, texts, app=app)
 
 
-def tokenize(tokenizer_id: str, bundle: Bundle, texts: list[str], app: AppTokenizer | None = None) -> list[list[int]]:
+def tokenize(
+    tokenizer_id: str, bundle: Bundle, texts: list[str], *, app: AppTokenizer | None = None
+) -> list[list[int]]:
     """Ids for every text, each row fit to feed the model; the first text that is not (the
     tokenizer threw, or gave the wrong length or an id outside [0, vocab)) raises, naming it.
     An in-browser tokenizer's error is raised as the engine said it."""
     info = bundle.tokenizer_info()
-    rows = outcomes(tokenizer_id, bundle, texts, app)
+    rows = outcomes(tokenizer_id, bundle, texts, app=app)
     for i, row in enumerate(rows):
         why = problem(row, info.length, info.vocab_size)
         if why is not None:

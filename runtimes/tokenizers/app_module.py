@@ -22,10 +22,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.core.app_tokenizer import AppTokenizer
 from harness.core.errors import HarnessError
 from harness.core.hashing import file_sha256
 from harness.core.paths import REPO
+from harness.core.tokenizer.app_tokenizer import AppTokenizer
 
 BUNDLERS = ("esbuild", "rolldown")  # preferred first
 WEB_APP_BIN = REPO / "apps" / "web" / "node_modules" / ".bin"

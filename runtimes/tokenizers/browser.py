@@ -4,7 +4,7 @@
 `--app-tokenizer PATH.js:FUNCTION`), that module's function, called once per text with the
 app's JSON assets (runtimes/tokenizers/app_module.py serves it); otherwise the web app's own
 module (apps/web/src/tokenizer.js, the very file the app ships). `pyodide` is
-harness/core/tokenizer.py, unchanged, inside Pyodide loaded offline from the npm package, for
+harness/core/tokenizer/reference.py, unchanged, inside Pyodide loaded offline from the npm package, for
 the harness's own kind of spec. They live in one page per browser engine and process
 (runtimes/browser/static/tokenizer.html), opened on first use through the shared browser
 host and the driver interface, so the engine is a parameter (the runtime's spec names it);
@@ -28,12 +28,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from harness.core import tokenizer_kinds
-from harness.core.app_tokenizer import AppTokenizer
 from harness.core.bundle import TOKENIZER, Bundle
 from harness.core.errors import HarnessError
 from harness.core.hashing import file_sha256
 from harness.core.paths import REPO
+from harness.core.tokenizer import kinds as tokenizer_kinds
+from harness.core.tokenizer.app_tokenizer import AppTokenizer
 from runtimes.base import Availability
 from runtimes.browser.call_deadline import page_call_seconds
 from runtimes.browser.driver import CALL_TIMEOUT_S
@@ -42,7 +42,9 @@ from runtimes.tokenizers.outcome import Malformed, Outcome, Thrown
 
 APP_SRC = REPO / "apps" / "web" / "src"
 APP_TOKENIZER = APP_SRC / "tokenizer.js"
-REFERENCE_TOKENIZER = REPO / "harness" / "core" / "tokenizer.py"
+REFERENCE_TOKENIZER = REPO / "harness" / "core" / "tokenizer" / "reference.py"
+# Served from here; the page writes it into Pyodide as harness/core/tokenizer.py (a stdlib-only module).
+REFERENCE_URL_DIR = "/py/harness/core/tokenizer/"
 PAGE = "/page/tokenizer.html"
 READY = "window.tokenizerHarness && window.tokenizerHarness.ready"
 RUNTIMES = ("js", "pyodide")
@@ -130,7 +132,7 @@ class TokenizerPage:
         self.engine = engine
         self.host = BrowserHost.shared()
         self.host.server.mount("/app/src/", APP_SRC, allow=("tokenizer.js",))
-        self.host.server.mount("/py/harness/core/", REFERENCE_TOKENIZER.parent, allow=("tokenizer.py",))
+        self.host.server.mount(REFERENCE_URL_DIR, REFERENCE_TOKENIZER.parent, allow=(REFERENCE_TOKENIZER.name,))
         self.page = self.host.open_page(PAGE, READY, engine=engine)
         self.loaded: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in RUNTIMES}
         self.apps: dict[str, dict[str, Any]] = {}  # app key -> load facts
@@ -214,7 +216,7 @@ class TokenizerPage:
                     "([index, py, key, spec]) => tokenizerHarness.loadPyodide(index, py, key, spec)",
                     [
                         self.host.server.url("/node_modules/pyodide/"),
-                        self.host.server.url("/py/harness/core/tokenizer.py"),
+                        self.host.server.url(REFERENCE_URL_DIR + REFERENCE_TOKENIZER.name),
                         key,
                         url,
                     ],
@@ -222,7 +224,7 @@ class TokenizerPage:
                 expected = file_sha256(REFERENCE_TOKENIZER)
                 if facts.get("tokenizer_py_sha256") != expected:
                     raise HarnessError(
-                        "pyodide imported a tokenizer.py with sha256 "
+                        f"pyodide imported a {REFERENCE_TOKENIZER.name} with sha256 "
                         f"{facts.get('tokenizer_py_sha256')}, expected {expected}"
                     )
             self.loaded[kind][key] = facts
@@ -249,7 +251,7 @@ class TokenizerPage:
             )
         return ids, ms
 
-    def bench(self, runtime: str, bundle: Bundle, texts: list[str], min_seconds: float) -> list[float]:
+    def bench(self, runtime: str, bundle: Bundle, texts: list[str], *, min_seconds: float) -> list[float]:
         """Milliseconds of each pass over all `texts`, timed inside the runtime after a warm-up."""
         key, _ = self.load(runtime, bundle)
         return [
@@ -288,7 +290,7 @@ def page_for(runtime: str, bundle: Bundle | None = None, app: AppTokenizer | Non
     return TokenizerPage.shared(_engine(runtime))
 
 
-def outcomes(runtime: str, bundle: Bundle, texts: list[str], app: AppTokenizer | None = None) -> list[Outcome]:
+def outcomes(runtime: str, bundle: Bundle, texts: list[str], *, app: AppTokenizer | None = None) -> list[Outcome]:
     """Per text, what `runtime` gave: the app tokenizer's function when one is named, else the spec's."""
     if not texts:
         return []
@@ -321,7 +323,7 @@ def bench(bundle: Bundle, texts: list[str], min_seconds: float = 1.0) -> dict[st
             continue
         page = TokenizerPage.shared(_engine(runtime))
         _, facts = page.load(runtime, bundle)
-        passes = page.bench(runtime, bundle, texts, min_seconds)
+        passes = page.bench(runtime, bundle, texts, min_seconds=min_seconds)
         total_ms = sum(passes)
         row: dict[str, Any] = {
             "sentences_per_second": round(len(texts) * len(passes) / (total_ms / 1000)) if total_ms > 0 else None,

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from harness.core.quiet import native_stderr
-from harness.core.tokenizer_kinds import info
+from harness.core.tokenizer.kinds import info
 
 
 class KerasTokenizerReference:

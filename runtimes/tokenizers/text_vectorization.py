@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.core.tokenizer_kinds import info
+from harness.core.tokenizer.kinds import info
 from runtimes.frameworks import import_keras
 
 

@@ -1,6 +1,6 @@
 // The web app's text preprocessing: review text -> fixed-length token ids for the model.
 //
-// It must give exactly the ids of the reference, harness/core/tokenizer.py (the harness proves it
+// It must give exactly the ids of the reference, harness/core/tokenizer/reference.py (the harness proves it
 // in Chromium on every change). So, like the reference, it asks the JavaScript engine no
 // Unicode question at all (no toLowerCase, normalize, \w or \p{...}): V8 knows a newer
 // Unicode than the Python that built the model, and would fold or split new characters

@@ -14,7 +14,7 @@ window.tokenizerHarness = (() => {
   let pyodide = null; // promise of the booted interpreter with harness.tokenizer imported
   let py = null; // Python helpers (load_spec, encode_json, bench), facts and boot times
 
-  // Runs inside Pyodide. harness/core/tokenizer.py itself is written to the file system unchanged.
+  // Runs inside Pyodide. harness/core/tokenizer/reference.py is written to the file system unchanged.
   const PY_HELPERS = `
 import hashlib, json, sys, time
 sys.path.insert(0, "/harness_py")
@@ -191,7 +191,7 @@ def facts():
     });
     const t1 = performance.now();
     const source = new Uint8Array(await (await fetchOk(tokenizerPyUrl)).arrayBuffer());
-    // The same module path as in CPython (harness/core/tokenizer.py), with empty packages above it.
+    // reference.py under one stdlib-only module name (harness/core/tokenizer.py), empty packages above it.
     instance.FS.mkdirTree("/harness_py/harness/core");
     instance.FS.writeFile("/harness_py/harness/__init__.py", "");
     instance.FS.writeFile("/harness_py/harness/core/__init__.py", "");

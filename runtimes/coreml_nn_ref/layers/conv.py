@@ -16,7 +16,7 @@ import numpy as np
 from runtimes.coreml_nn_ref.layers.registry import Run, UnsupportedLayer, Weights, f32, layer
 
 
-def _same(size: int, stride: int, extent: int, top_left_heavy: bool) -> tuple[int, int]:
+def _same(size: int, stride: int, extent: int, *, top_left_heavy: bool) -> tuple[int, int]:
     out = -(-size // stride)
     total = max(0, (out - 1) * stride + extent - size)
     small = total // 2
@@ -51,7 +51,10 @@ def convolution(p: Any, w: Weights) -> Run:
         x = x.reshape((-1,) + x.shape[-3:])
         if kind == "same":
             heavy = p.same.asymmetryMode == 1  # TOP_LEFT_HEAVY
-            pads = [_same(x.shape[2], sh, (kh - 1) * dh + 1, heavy), _same(x.shape[3], sw, (kw - 1) * dw + 1, heavy)]
+            pads = [
+                _same(x.shape[2], sh, (kh - 1) * dh + 1, top_left_heavy=heavy),
+                _same(x.shape[3], sw, (kw - 1) * dw + 1, top_left_heavy=heavy),
+            ]
         else:
             pads = borders
         x = np.pad(x, ((0, 0), (0, 0), pads[0], pads[1]))

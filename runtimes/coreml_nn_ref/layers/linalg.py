@@ -15,7 +15,7 @@ import numpy as np
 from runtimes.coreml_nn_ref.layers.registry import Run, UnsupportedLayer, Weights, f32, index, layer
 
 
-def _bias(p: Any, w: Weights, n: int, what: str) -> np.ndarray | None:
+def _bias(p: Any, w: Weights, n: int, *, what: str) -> np.ndarray | None:
     return w(p.bias, (n,), f"{what} bias") if p.hasBias else None
 
 
@@ -25,7 +25,7 @@ def embeddingND(p: Any, w: Weights) -> Run:
     outside it, so an id outside is refused (the harness never feeds one; a graph computing one is wrong)."""
     vocab, size = int(p.vocabSize), int(p.embeddingSize)
     table = np.ascontiguousarray(w(p.weights, (size, vocab), "embeddingND weights").T)
-    bias = _bias(p, w, size, "embeddingND")
+    bias = _bias(p, w, size, what="embeddingND")
 
     def run(xs: list[np.ndarray]) -> np.ndarray:
         x = xs[0]
@@ -48,7 +48,7 @@ def innerProduct(p: Any, w: Weights) -> Run:
         raise UnsupportedLayer("innerProduct with int8DynamicQuantize is not implemented")
     c_in, c_out = int(p.inputChannels), int(p.outputChannels)
     matrix = np.ascontiguousarray(w(p.weights, (c_out, c_in), "innerProduct weights").T)
-    bias = _bias(p, w, c_out, "innerProduct")
+    bias = _bias(p, w, c_out, what="innerProduct")
 
     def run(xs: list[np.ndarray]) -> np.ndarray:
         x = xs[0]
@@ -80,7 +80,7 @@ def batchedMatmul(p: Any, w: Weights) -> Run:
     matrix = bias = None
     if p.HasField("weights"):
         matrix = np.ascontiguousarray(w(p.weights, (x2, x1), "batchedMatmul weights").T)
-        bias = _bias(p, w, x2, "batchedMatmul")
+        bias = _bias(p, w, x2, what="batchedMatmul")
 
     def run(xs: list[np.ndarray]) -> np.ndarray:
         if len(xs) == 2:

@@ -43,7 +43,7 @@ def layers_from(table: Mapping[str, Any], make: Callable[[str, Any, Any], Run]) 
     params)` gives the layer's Run. For families whose layers differ only in that function."""
     for name, fn in table.items():
 
-        def build(p: Any, w: Weights, name: str = name, fn: Any = fn) -> Run:
+        def build(p: Any, w: Weights, *, name: str = name, fn: Any = fn) -> Run:
             return make(name, fn, p)
 
         LAYERS[name] = build

@@ -53,7 +53,7 @@ def _param(v: Any, x: np.ndarray, axis: Any) -> np.ndarray:
 
 
 @op()
-def quantize(input: Any, scale: Any, output_dtype: Any, zero_point: Any = None, axis: Any = None) -> np.ndarray:
+def quantize(input: Any, scale: Any, output_dtype: Any, *, zero_point: Any = None, axis: Any = None) -> np.ndarray:
     """clip(round(input / scale) + zero_point) to int8 / uint8 (iOS17). The docstring does not say
     how a quotient exactly halfway between integers rounds, so such a tie is refused."""
     target = {"int8": np.int8, "uint8": np.uint8}.get(str(output_dtype))
@@ -69,7 +69,7 @@ def quantize(input: Any, scale: Any, output_dtype: Any, zero_point: Any = None, 
 
 
 @op()
-def dequantize(input: Any, scale: Any, zero_point: Any = None, axis: Any = None) -> np.ndarray:
+def dequantize(input: Any, scale: Any, zero_point: Any = None, *, axis: Any = None) -> np.ndarray:
     """scale * (input - zero_point), in float32."""
     x = np.asarray(input)
     zp = 0 if zero_point is None else _param(zero_point, x, axis).astype(np.float32)

@@ -29,7 +29,7 @@ def _along(v: Any, data: np.ndarray, axis: Any) -> np.ndarray:
 
 
 @op()
-def constexpr_affine_dequantize(quantized_data: Any, zero_point: Any, scale: Any, axis: Any) -> np.ndarray:
+def constexpr_affine_dequantize(quantized_data: Any, zero_point: Any, scale: Any, *, axis: Any) -> np.ndarray:
     """scale * (quantized_data - zero_point), scale and zero_point per `axis` when vectors."""
     q = np.asarray(quantized_data)
     zp = _along(zero_point, q, axis).astype(np.float32)
@@ -79,7 +79,7 @@ def _lut_iOS18(indices: Any, lut: Any, vector_axis: Any) -> np.ndarray:
 
 @op(opset=True)
 def constexpr_lut_to_dense(
-    indices: Any, lut: Any, shape: Any = None, vector_axis: Any = None, *, opset: int = 16
+    indices: Any, lut: Any, shape: Any = None, *, vector_axis: Any = None, opset: int = 16
 ) -> np.ndarray:
     if opset >= 18:
         return _lut_iOS18(indices, lut, vector_axis)
@@ -133,7 +133,7 @@ def constexpr_blockwise_shift_scale(data: Any, scale: Any, offset: Any = None) -
 
 @op()
 def constexpr_lut_to_sparse(
-    indices_mask: Any, indices_nonzero_data: Any, lut: Any, vector_axis: Any = None
+    indices_mask: Any, indices_nonzero_data: Any, lut: Any, *, vector_axis: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(mask, values): the mask repeated VECTOR_SIZE times along vector_axis, and the palettized
     values at its set bits in row-major order."""
@@ -146,7 +146,7 @@ def constexpr_lut_to_sparse(
 
 @op()
 def constexpr_sparse_blockwise_shift_scale(
-    data_mask: Any, nonzero_data: Any, scale: Any, offset: Any = None
+    data_mask: Any, nonzero_data: Any, scale: Any, *, offset: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
     mask = np.asarray(data_mask)
     dense = _shift_scale(_scatter_nonzero(nonzero_data, mask), scale, offset)

@@ -15,6 +15,7 @@ def conv(
     x: Any,
     weight: Any,
     bias: Any = None,
+    *,
     strides: Any = None,
     pad_type: Any = "valid",
     pad: Any = None,
@@ -28,10 +29,10 @@ def conv(
     strides_ = ints(strides) if strides is not None else (1,) * n_sp
     dil = ints(dilations) if dilations is not None else (1,) * n_sp
     span = tuple((k - 1) * d + 1 for k, d in zip(kernel, dil, strict=True))
-    pads = pads_for(str(pad_type), pad, x.shape[2:], span, strides_)
+    pads = pads_for(str(pad_type), pad, x.shape[2:], kernel=span, strides=strides_)
     if any(p for pair in pads for p in pair):
         x = np.pad(x, [(0, 0), (0, 0), *pads])
-    win = windows(x, kernel, strides_, dil)  # [N, C, *out, *K]
+    win = windows(x, kernel, strides_, dilations=dil)  # [N, C, *out, *K]
     groups = int(groups)
     n, c = x.shape[:2]
     c_out = w.shape[0]
@@ -56,6 +57,7 @@ def conv_transpose(
     x: Any,
     weight: Any,
     bias: Any = None,
+    *,
     pad: Any = None,
     output_shape: Any = None,
     pad_type: Any = "valid",

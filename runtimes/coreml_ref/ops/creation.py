@@ -40,7 +40,7 @@ def range_1d(start: Any, end: Any, step: Any) -> np.ndarray:
 
 @op()
 def one_hot(
-    indices: Any, one_hot_vector_size: Any, axis: Any = -1, on_value: Any = 1, off_value: Any = 0
+    indices: Any, one_hot_vector_size: Any, axis: Any = -1, *, on_value: Any = 1, off_value: Any = 0
 ) -> np.ndarray:
     """The new axis of length one_hot_vector_size goes at `axis` of the output (rank D + 1). An
     index outside [0, size) is not specified (TF gives all off_value; the spec is silent): refused."""

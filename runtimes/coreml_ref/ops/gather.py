@@ -16,7 +16,7 @@ import numpy as np
 from runtimes.coreml_ref.ops.registry import Unsupported, axis_of, op
 
 
-def checked(indices: Any, size: int | np.ndarray, opset: int, what: str) -> np.ndarray:
+def checked(indices: Any, size: int | np.ndarray, opset: int, *, what: str) -> np.ndarray:
     """indices (int) as non-negative int64, after refusing any outside the opset's range.
     `size` may be an array broadcasting against indices (gather_nd: one size per column)."""
     idx = np.asarray(indices).astype(np.int64)
@@ -30,7 +30,7 @@ def checked(indices: Any, size: int | np.ndarray, opset: int, what: str) -> np.n
 
 @op(opset=True, moves=True)
 def gather(
-    x: Any, indices: Any, axis: Any = 0, batch_dims: Any = 0, validate_indices: Any = False, *, opset: int = 15
+    x: Any, indices: Any, axis: Any = 0, *, batch_dims: Any = 0, validate_indices: Any = False, opset: int = 15
 ) -> np.ndarray:
     """output shape D[:axis] + N[batch_dims:] + D[axis+1:] (iOS16 docstring): per batch entry
     (the first batch_dims dims of x and indices, which must agree), an np.take along axis."""
@@ -38,8 +38,8 @@ def gather(
     axis, b = axis_of(axis, x.ndim), int(batch_dims)
     d = x.shape[axis]
     if b == 0:
-        return np.take(x, checked(indices, d, opset, "gather"), axis=axis)
-    idx = checked(indices, d, opset, "gather")
+        return np.take(x, checked(indices, d, opset, what="gather"), axis=axis)
+    idx = checked(indices, d, opset, what="gather")
     if b < 0 or b > axis or b > idx.ndim or x.shape[:b] != idx.shape[:b]:
         raise Unsupported(f"gather batch_dims {b} for x {list(x.shape)}, indices {list(idx.shape)}, axis {axis}")
     n = math.prod(x.shape[:b])
@@ -51,11 +51,11 @@ def gather(
 
 @op(opset=True, moves=True)
 def gather_along_axis(
-    x: Any, indices: Any, axis: Any = 0, validate_indices: Any = False, *, opset: int = 15
+    x: Any, indices: Any, axis: Any = 0, *, validate_indices: Any = False, opset: int = 15
 ) -> np.ndarray:
     x = np.asarray(x)
     axis = axis_of(axis, x.ndim)
-    idx = checked(indices, x.shape[axis], opset, "gather_along_axis")
+    idx = checked(indices, x.shape[axis], opset, what="gather_along_axis")
     if idx.ndim != x.ndim:
         raise Unsupported(f"gather_along_axis indices rank {idx.ndim} != x rank {x.ndim}")
     return np.take_along_axis(x, idx, axis=axis)
@@ -63,7 +63,7 @@ def gather_along_axis(
 
 @op(opset=True, moves=True)
 def gather_nd(
-    x: Any, indices: Any, batch_dims: Any = 0, validate_indices: Any = False, *, opset: int = 15
+    x: Any, indices: Any, batch_dims: Any = 0, *, validate_indices: Any = False, opset: int = 15
 ) -> np.ndarray:
     """output shape K[:-1] + D[batch_dims + K[-1]:] (iOS16 docstring): indices[..., :] address
     the dims after the batch dims; batch dims of x and indices must agree."""
@@ -73,7 +73,7 @@ def gather_nd(
     k = idx.shape[-1] if idx.ndim else 0
     if idx.ndim < 1 or b < 0 or b + k > x.ndim or x.shape[:b] != idx.shape[:b]:
         raise Unsupported(f"gather_nd batch_dims {b} for x {list(x.shape)}, indices {list(idx.shape)}")
-    idx = checked(idx, np.asarray(x.shape[b : b + k]), opset, "gather_nd")
+    idx = checked(idx, np.asarray(x.shape[b : b + k]), opset, what="gather_nd")
     n = math.prod(x.shape[:b])
     xr = x.reshape((n, *x.shape[b:]))
     ir = idx.reshape((n, -1, k))

@@ -19,7 +19,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> np.ndarray:
 
 
 @op()
-def matmul(x: Any, y: Any, transpose_x: Any = False, transpose_y: Any = False) -> np.ndarray:
+def matmul(x: Any, y: Any, transpose_x: Any = False, *, transpose_y: Any = False) -> np.ndarray:
     x, y = widen(x), widen(y)
     if bool(transpose_x) and x.ndim >= 2:
         x = np.swapaxes(x, -1, -2)

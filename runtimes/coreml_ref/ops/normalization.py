@@ -35,7 +35,7 @@ def _normalize(x: np.ndarray, axes: tuple[int, ...], epsilon: Any) -> np.ndarray
 
 @op()
 def batch_norm(
-    x: Any, mean: Any, variance: Any, gamma: Any = None, beta: Any = None, epsilon: Any = 1e-5
+    x: Any, mean: Any, variance: Any, *, gamma: Any = None, beta: Any = None, epsilon: Any = 1e-5
 ) -> np.ndarray:
     """gamma_c * (x - mean_c) / sqrt(variance_c + epsilon) + beta_c, x [n, C, *D]."""
     x = widen(x).astype(np.float32, copy=False)
@@ -46,7 +46,7 @@ def batch_norm(
 
 
 @op()
-def instance_norm(x: Any, gamma: Any = None, beta: Any = None, epsilon: Any = 1e-5) -> np.ndarray:
+def instance_norm(x: Any, gamma: Any = None, beta: Any = None, *, epsilon: Any = 1e-5) -> np.ndarray:
     """Per sample and channel, normalized over the spatial dims *D of x [n, C, *D]."""
     x = widen(x).astype(np.float32, copy=False)
     if x.ndim < 3:
@@ -56,7 +56,7 @@ def instance_norm(x: Any, gamma: Any = None, beta: Any = None, epsilon: Any = 1e
 
 
 @op()
-def layer_norm(x: Any, axes: Any = None, gamma: Any = None, beta: Any = None, epsilon: Any = 1e-5) -> np.ndarray:
+def layer_norm(x: Any, axes: Any = None, gamma: Any = None, *, beta: Any = None, epsilon: Any = 1e-5) -> np.ndarray:
     """gamma * (x - E[x]) / sqrt(Var[x] + epsilon) + beta over `axes`; gamma and beta have
     shape x.shape[axes] (the axes in increasing order)."""
     x = widen(x).astype(np.float32, copy=False)

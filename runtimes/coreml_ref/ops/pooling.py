@@ -17,7 +17,7 @@ from runtimes.coreml_ref.ops.registry import Unsupported, ints, op, widen
 from runtimes.coreml_ref.ops.windows import pads_for, windows
 
 
-def _extra(size: int, pads: tuple[int, int], k: int, s: int, ceil_mode: bool) -> int:
+def _extra(size: int, pads: tuple[int, int], k: int, *, s: int, ceil_mode: bool) -> int:
     """How many positions past the padded input the last window reaches (0 without ceil_mode)."""
     total = size + pads[0] + pads[1]
     if not ceil_mode:
@@ -29,7 +29,7 @@ def _extra(size: int, pads: tuple[int, int], k: int, s: int, ceil_mode: bool) ->
 
 
 def _pool(
-    x: Any, kernel_sizes: Any, strides: Any, pad_type: Any, pad: Any, ceil_mode: Any, fill: float
+    x: Any, kernel_sizes: Any, strides: Any, *, pad_type: Any, pad: Any, ceil_mode: Any, fill: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, ...], tuple[int, ...]]:
     """x padded with `fill` (and -inf past the end in ceil mode), plus two 0/1 masks the same
     shape: inside the padded input, and inside the real input."""
@@ -39,10 +39,12 @@ def _pool(
     pad_type, ceil = str(pad_type), bool(ceil_mode)
     if ceil and pad_type not in ("valid", "custom"):
         raise Unsupported(f"ceil_mode with pad_type {pad_type!r} (only valid or custom, per the docstring)")
-    pads = pads_for(pad_type, pad, x.shape[2:], kernel, strides_)
+    pads = pads_for(pad_type, pad, x.shape[2:], kernel=kernel, strides=strides_)
     if ceil and any(a != b for a, b in pads):
         raise Unsupported(f"ceil_mode with asymmetric pad {pads}")
-    extra = [_extra(n, p, k, s, ceil) for n, p, k, s in zip(x.shape[2:], pads, kernel, strides_, strict=True)]
+    extra = [
+        _extra(n, p, k, s=s, ceil_mode=ceil) for n, p, k, s in zip(x.shape[2:], pads, kernel, strides_, strict=True)
+    ]
     spatial = x.shape[2:]
     full = [(0, 0), (0, 0)] + [(a, b + e) for (a, b), e in zip(pads, extra, strict=True)]
     real = np.pad(np.ones((1, 1, *spatial), np.float32), full)
@@ -54,15 +56,19 @@ def _pool(
 
 
 def _sum(a: np.ndarray, kernel: tuple[int, ...], strides: tuple[int, ...]) -> np.ndarray:
-    return windows(a, kernel, strides, (1,) * len(kernel)).sum(axis=tuple(range(-len(kernel), 0)), dtype=np.float32)
+    return windows(a, kernel, strides, dilations=(1,) * len(kernel)).sum(
+        axis=tuple(range(-len(kernel), 0)), dtype=np.float32
+    )
 
 
 @op()
 def max_pool(
-    x: Any, kernel_sizes: Any, strides: Any = None, pad_type: Any = "valid", pad: Any = None, ceil_mode: Any = False
+    x: Any, kernel_sizes: Any, strides: Any = None, *, pad_type: Any = "valid", pad: Any = None, ceil_mode: Any = False
 ) -> np.ndarray:
-    xp, _, _, kernel, strides_ = _pool(x, kernel_sizes, strides, pad_type, pad, ceil_mode, -np.inf)
-    win = windows(xp, kernel, strides_, (1,) * len(kernel))
+    xp, _, _, kernel, strides_ = _pool(
+        x, kernel_sizes, strides, pad_type=pad_type, pad=pad, ceil_mode=ceil_mode, fill=-np.inf
+    )
+    win = windows(xp, kernel, strides_, dilations=(1,) * len(kernel))
     return win.max(axis=tuple(range(-len(kernel), 0)))
 
 
@@ -71,24 +77,27 @@ def avg_pool(
     x: Any,
     kernel_sizes: Any,
     strides: Any = None,
+    *,
     pad_type: Any = "valid",
     pad: Any = None,
     exclude_padding_from_average: Any = False,
     ceil_mode: Any = False,
 ) -> np.ndarray:
     """Padding counts as zeros in the average unless exclude_padding_from_average."""
-    xp, padded, real, kernel, strides_ = _pool(x, kernel_sizes, strides, pad_type, pad, ceil_mode, 0.0)
+    xp, padded, real, kernel, strides_ = _pool(
+        x, kernel_sizes, strides, pad_type=pad_type, pad=pad, ceil_mode=ceil_mode, fill=0.0
+    )
     count = real if bool(exclude_padding_from_average) else padded
     return _sum(xp, kernel, strides_) / _sum(count, kernel, strides_)
 
 
 @op()
 def l2_pool(
-    x: Any, kernel_sizes: Any, strides: Any = None, pad_type: Any = "valid", pad: Any = None, ceil_mode: Any = False
+    x: Any, kernel_sizes: Any, strides: Any = None, *, pad_type: Any = "valid", pad: Any = None, ceil_mode: Any = False
 ) -> np.ndarray:
     """sqrt(sum of squares) over each window; padding is zeros. l2_pool's docstring does not list
     ceil_mode (the Pooling base class has it), so only ceil_mode=False is computed."""
     if bool(ceil_mode):
         raise Unsupported("l2_pool with ceil_mode=True (not in its docstring)")
-    xp, _, _, kernel, strides_ = _pool(x, kernel_sizes, strides, pad_type, pad, False, 0.0)
+    xp, _, _, kernel, strides_ = _pool(x, kernel_sizes, strides, pad_type=pad_type, pad=pad, ceil_mode=False, fill=0.0)
     return np.sqrt(_sum(xp * xp, kernel, strides_))

@@ -69,7 +69,7 @@ def _carry(x: Any) -> Callable[[np.ndarray], np.ndarray]:
     return lambda a: a
 
 
-def _sequence(x: Any, initial: Any, width: int, name: str) -> tuple[np.ndarray, int, int]:
+def _sequence(x: Any, initial: Any, width: int, *, name: str) -> tuple[np.ndarray, int, int]:
     x = np.asarray(x)
     if x.ndim != 3 or x.shape[0] == 0:
         raise Unsupported(f"{name} x of shape {list(x.shape)}; expected [s >= 1, b, I]")
@@ -79,7 +79,7 @@ def _sequence(x: Any, initial: Any, width: int, name: str) -> tuple[np.ndarray, 
     return x, s, b
 
 
-def _weights(w_ih: Any, w_hh: Any, gates: int, input_size: int, name: str) -> tuple[np.ndarray, np.ndarray, int]:
+def _weights(w_ih: Any, w_hh: Any, gates: int, *, input_size: int, name: str) -> tuple[np.ndarray, np.ndarray, int]:
     w_ih, w_hh = _wide(w_ih), _wide(w_hh)
     if w_hh.ndim != 2 or w_ih.ndim != 2:
         raise Unsupported(f"{name} weights of rank {w_ih.ndim} and {w_hh.ndim}; expected 2")
@@ -112,16 +112,16 @@ def _lstm_direction(
     x: np.ndarray,
     h: np.ndarray,
     c: np.ndarray,
-    w_ih: np.ndarray,
-    w_hh: np.ndarray,
-    bias: np.ndarray,
-    peephole: np.ndarray,
+    *,
+    weights: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     reverse: bool,
     acts: tuple[Callable, Callable, Callable],
     clip: float | None,
     carry: Callable[[np.ndarray], np.ndarray],
 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """One direction; returns the h of every step in processing order, and the final h, c."""
+    """One direction; returns the h of every step in processing order, and the final h, c.
+    `weights`: (w_ih, w_hh, bias, peephole) of that direction."""
+    w_ih, w_hh, bias, peephole = weights
     recurrent_act, cell_act, act = acts
     hidden = w_hh.shape[1]
     p_i, p_f, p_o = np.split(peephole, 3)
@@ -151,6 +151,7 @@ def lstm(
     x: Any,
     initial_h: Any,
     initial_c: Any,
+    *,
     weight_ih: Any,
     weight_hh: Any,
     bias: Any = None,
@@ -181,8 +182,8 @@ def lstm(
     if direction not in ("forward", "reverse", "bidirectional"):
         raise Unsupported(f"lstm direction {direction!r}")
     dirs = 2 if direction == "bidirectional" else 1
-    w_ih, w_hh, hidden = _weights(weight_ih, weight_hh, 4, np.shape(x)[-1], "lstm")
-    x, s, b = _sequence(x, initial_h, dirs * hidden, "lstm")
+    w_ih, w_hh, hidden = _weights(weight_ih, weight_hh, 4, input_size=np.shape(x)[-1], name="lstm")
+    x, s, b = _sequence(x, initial_h, dirs * hidden, name="lstm")
     if np.shape(initial_c) != (b, dirs * hidden):
         raise Unsupported(f"lstm initial_c of shape {list(np.shape(initial_c))}; expected [{b}, {dirs * hidden}]")
     acts = (_activation(recurrent_activation), _activation(cell_activation), _activation(activation))
@@ -191,12 +192,14 @@ def lstm(
     xf, h0, c0 = _wide(x), _wide(initial_h), _wide(initial_c)
     fwd = (w_ih, w_hh, _vector(bias, 4 * hidden, "lstm bias"), _vector(peephole, 3 * hidden, "lstm peephole"))
     if dirs == 1:
-        steps, h, c = _lstm_direction(xf, h0, c0, *fwd, direction == "reverse", acts, clip_value, carry)
+        steps, h, c = _lstm_direction(
+            xf, h0, c0, weights=fwd, reverse=direction == "reverse", acts=acts, clip=clip_value, carry=carry
+        )
         seq = np.stack(steps) if bool(output_sequence) else steps[-1][None]
         return seq, h, c
     if weight_ih_back is None or weight_hh_back is None:
         raise Unsupported("bidirectional lstm without weight_ih_back / weight_hh_back")
-    w_ih_b, w_hh_b, hidden_b = _weights(weight_ih_back, weight_hh_back, 4, x.shape[-1], "lstm (back)")
+    w_ih_b, w_hh_b, hidden_b = _weights(weight_ih_back, weight_hh_back, 4, input_size=x.shape[-1], name="lstm (back)")
     if hidden_b != hidden:
         raise Unsupported(f"bidirectional lstm with hidden sizes {hidden} and {hidden_b}")
     bwd = (
@@ -205,8 +208,12 @@ def lstm(
         _vector(bias_back, 4 * hidden, "lstm bias_back"),
         _vector(peephole_back, 3 * hidden, "lstm peephole_back"),
     )
-    f_steps, f_h, f_c = _lstm_direction(xf, h0[:, :hidden], c0[:, :hidden], *fwd, False, acts, clip_value, carry)
-    b_steps, b_h, b_c = _lstm_direction(xf, h0[:, hidden:], c0[:, hidden:], *bwd, True, acts, clip_value, carry)
+    f_steps, f_h, f_c = _lstm_direction(
+        xf, h0[:, :hidden], c0[:, :hidden], weights=fwd, reverse=False, acts=acts, clip=clip_value, carry=carry
+    )
+    b_steps, b_h, b_c = _lstm_direction(
+        xf, h0[:, hidden:], c0[:, hidden:], weights=bwd, reverse=True, acts=acts, clip=clip_value, carry=carry
+    )
     if bool(output_sequence):
         seq = np.concatenate([np.stack(f_steps), np.stack(b_steps[::-1])], axis=-1)  # backward re-aligned
     else:
@@ -222,6 +229,7 @@ def gru(
     x: Any,
     initial_h: Any,
     weight_ih: Any,
+    *,
     weight_hh: Any,
     bias: Any = None,
     direction: Any = "forward",
@@ -246,8 +254,8 @@ def gru(
     direction = str(direction)
     if direction not in ("forward", "reverse"):
         raise Unsupported(f"gru direction {direction!r}")
-    w_ih, w_hh, hidden = _weights(weight_ih, weight_hh, 3, np.shape(x)[-1], "gru")
-    x, s, b = _sequence(x, initial_h, hidden, "gru")
+    w_ih, w_hh, hidden = _weights(weight_ih, weight_hh, 3, input_size=np.shape(x)[-1], name="gru")
+    x, s, b = _sequence(x, initial_h, hidden, name="gru")
     recurrent_act, act = _activation(recurrent_activation), _activation(activation)
     carry = _carry(x)
     bias_ = _vector(bias, 3 * hidden, "gru bias") + _vector(input_bias, 3 * hidden, "gru input_bias")
@@ -274,6 +282,7 @@ def rnn(
     x: Any,
     initial_h: Any,
     weight_ih: Any,
+    *,
     weight_hh: Any,
     bias: Any = None,
     direction: Any = "forward",
@@ -285,8 +294,8 @@ def rnn(
     direction = str(direction)
     if direction not in ("forward", "reverse"):
         raise Unsupported(f"rnn direction {direction!r}")
-    w_ih, w_hh, hidden = _weights(weight_ih, weight_hh, 1, np.shape(x)[-1], "rnn")
-    x, s, b = _sequence(x, initial_h, hidden, "rnn")
+    w_ih, w_hh, hidden = _weights(weight_ih, weight_hh, 1, input_size=np.shape(x)[-1], name="rnn")
+    x, s, b = _sequence(x, initial_h, hidden, name="rnn")
     act = _activation(activation)
     carry = _carry(x)
     xw = _wide(x) @ w_ih.T + _vector(bias, hidden, "rnn bias")

@@ -89,7 +89,7 @@ def reduce_log_sum_exp(x: Any, axes: Any = None, keep_dims: Any = False) -> np.n
     return out if bool(keep_dims) else np.squeeze(out, axis=ax)
 
 
-def _arg(x: Any, axis: Any, keep_dims: Any, pick: Any, name: str) -> np.ndarray:
+def _arg(x: Any, axis: Any, keep_dims: Any, *, pick: Any, name: str) -> np.ndarray:
     """ "In case of ties, the identity of the return value is not guaranteed" (iOS15 docstring):
     a tie for the extreme value along the axis (or a NaN) is refused."""
     x = widen(x)
@@ -102,17 +102,17 @@ def _arg(x: Any, axis: Any, keep_dims: Any, pick: Any, name: str) -> np.ndarray:
 
 
 @op()
-def reduce_argmax(x: Any, axis: Any = -1, keep_dims: Any = False, output_dtype: Any = "int32") -> np.ndarray:
-    return _arg(x, axis, keep_dims, np.argmax, "reduce_argmax")
+def reduce_argmax(x: Any, axis: Any = -1, keep_dims: Any = False, *, output_dtype: Any = "int32") -> np.ndarray:
+    return _arg(x, axis, keep_dims, pick=np.argmax, name="reduce_argmax")
 
 
 @op()
-def reduce_argmin(x: Any, axis: Any = -1, keep_dims: Any = False, output_dtype: Any = "int32") -> np.ndarray:
-    return _arg(x, axis, keep_dims, np.argmin, "reduce_argmin")
+def reduce_argmin(x: Any, axis: Any = -1, keep_dims: Any = False, *, output_dtype: Any = "int32") -> np.ndarray:
+    return _arg(x, axis, keep_dims, pick=np.argmin, name="reduce_argmin")
 
 
 @op()
-def cumsum(x: Any, axis: Any = 0, exclusive: Any = False, reverse: Any = False) -> np.ndarray:
+def cumsum(x: Any, axis: Any = 0, exclusive: Any = False, *, reverse: Any = False) -> np.ndarray:
     """Inclusive running sum along axis; `exclusive` shifts it by one (first element 0), `reverse`
     sums from the end. float32 running sums, rounded once per element; int32 wraps."""
     x = widen(x)

@@ -32,7 +32,7 @@ def crop(x: Any, crop_height: Any, crop_width: Any) -> np.ndarray:
     return x[..., t : h - b, left : w - r]
 
 
-def _repeat(x: np.ndarray, fh: Any, fw: Any, what: str) -> np.ndarray:
+def _repeat(x: np.ndarray, fh: Any, fw: Any, *, what: str) -> np.ndarray:
     sh, sw = float(fh), float(fw)
     if sh != int(sh) or sw != int(sw) or sh < 1 or sw < 1:
         raise Unsupported(f"{what} by {sh} x {sw} (which neighbour a fractional position takes is unspecified)")
@@ -45,7 +45,7 @@ def upsample_nearest_neighbor(x: Any, scale_factor_height: Any = 1, scale_factor
         np.asarray(_spatial(x, "upsample_nearest_neighbor")),
         scale_factor_height,
         scale_factor_width,
-        "upsample_nearest_neighbor",
+        what="upsample_nearest_neighbor",
     )
 
 
@@ -55,7 +55,7 @@ def resize_nearest_neighbor(x: Any, target_size_height: Any, target_size_width: 
     (h, w), th, tw = x.shape[-2:], int(target_size_height), int(target_size_width)
     if th % h or tw % w:
         raise Unsupported(f"resize_nearest_neighbor {[h, w]} -> {[th, tw]} (not whole factors)")
-    return _repeat(x, th // h, tw // w, "resize_nearest_neighbor")
+    return _repeat(x, th // h, tw // w, what="resize_nearest_neighbor")
 
 
 def _grid(n_in: int, n_out: int, mode: str) -> np.ndarray:
@@ -90,7 +90,7 @@ def _lerp(x: np.ndarray, grid: np.ndarray, axis: int) -> np.ndarray:
     return np.take(x, lo, axis=axis) * (1 - w) + np.take(x, hi, axis=axis) * w
 
 
-def _bilinear(x: np.ndarray, th: int, tw: int, mode: str) -> np.ndarray:
+def _bilinear(x: np.ndarray, th: int, tw: int, *, mode: str) -> np.ndarray:
     h, w = x.shape[-2:]
     y = _lerp(x.astype(np.float64), _grid(h, th, mode), -2)
     return _lerp(y, _grid(w, tw, mode), -1)
@@ -98,10 +98,10 @@ def _bilinear(x: np.ndarray, th: int, tw: int, mode: str) -> np.ndarray:
 
 @op()
 def resize_bilinear(
-    x: Any, target_size_height: Any = 1, target_size_width: Any = 1, sampling_mode: Any = "DEFAULT"
+    x: Any, target_size_height: Any = 1, target_size_width: Any = 1, *, sampling_mode: Any = "DEFAULT"
 ) -> np.ndarray:
     x = _spatial(x, "resize_bilinear")
-    return _bilinear(x, int(target_size_height), int(target_size_width), str(sampling_mode))
+    return _bilinear(x, int(target_size_height), int(target_size_width), mode=str(sampling_mode))
 
 
 @op()
@@ -109,6 +109,7 @@ def upsample_bilinear(
     x: Any,
     scale_factor_height: Any = 1,
     scale_factor_width: Any = 1,
+    *,
     align_corners: Any = True,
     half_pixel_centers: Any = None,
 ) -> np.ndarray:
@@ -121,4 +122,4 @@ def upsample_bilinear(
     h, w = x.shape[-2:]
     th, tw = int(np.floor(h * float(scale_factor_height))), int(np.floor(w * float(scale_factor_width)))
     mode = "STRICT_ALIGN_CORNERS" if align else "UNALIGN_CORNERS"
-    return _bilinear(x, th, tw, mode)
+    return _bilinear(x, th, tw, mode=mode)

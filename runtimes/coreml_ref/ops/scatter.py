@@ -17,7 +17,7 @@ from runtimes.coreml_ref.ops.registry import Unsupported, axis_of, is_int, op, w
 _UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "max": np.maximum, "min": np.minimum}
 
 
-def _apply(data: Any, where: tuple[np.ndarray, ...], updates: Any, mode: str, what: str) -> np.ndarray:
+def _apply(data: Any, where: tuple[np.ndarray, ...], updates: Any, *, mode: str, what: str) -> np.ndarray:
     """out = data; out[where] (mode)= updates, `where` a tuple of broadcast index arrays."""
     out = np.array(widen(data), copy=True)
     upd = np.broadcast_to(widen(updates), np.broadcast_shapes(*(w.shape for w in where))).astype(out.dtype)
@@ -44,10 +44,10 @@ def scatter(
     data: Any,
     indices: Any,
     updates: Any,
+    *,
     axis: Any = 0,
     mode: Any = "update",
     validate_indices: Any = False,
-    *,
     opset: int = 15,
 ) -> np.ndarray:
     """updates has shape data.shape[:axis] + indices.shape + data.shape[axis+1:] (a 1-D `indices`
@@ -56,14 +56,14 @@ def scatter(
     data = np.asarray(data)
     axis = axis_of(axis, data.ndim)
     raw = np.asarray(indices)
-    idx = checked(raw, data.shape[axis], opset, "scatter").reshape(-1)
+    idx = checked(raw, data.shape[axis], opset, what="scatter").reshape(-1)
     upd = np.asarray(updates)
     want = data.shape[:axis] + raw.shape + data.shape[axis + 1 :]
     if upd.shape != want:
         raise Unsupported(f"scatter updates {list(upd.shape)} for data {list(data.shape)}, indices {list(raw.shape)}")
     upd = upd.reshape(data.shape[:axis] + (idx.size,) + data.shape[axis + 1 :])
     grid = np.broadcast_arrays(*np.ix_(*[idx if d == axis else np.arange(n) for d, n in enumerate(data.shape)]))
-    return _apply(data, tuple(grid), upd, mode, "scatter")
+    return _apply(data, tuple(grid), upd, mode=mode, what="scatter")
 
 
 @op(opset=True)
@@ -71,28 +71,28 @@ def scatter_along_axis(
     data: Any,
     indices: Any,
     updates: Any,
+    *,
     axis: Any = 0,
     mode: Any = "add",
     validate_indices: Any = False,
-    *,
     opset: int = 15,
 ) -> np.ndarray:
     """output[..., indices[..., i, ...], ...] (mode)= updates[..., i, ...] along `axis`."""
     data = np.asarray(data)
     axis = axis_of(axis, data.ndim)
-    idx = checked(indices, data.shape[axis], opset, "scatter_along_axis")
+    idx = checked(indices, data.shape[axis], opset, what="scatter_along_axis")
     if idx.ndim != data.ndim:
         raise Unsupported(f"scatter_along_axis indices rank {idx.ndim} != data rank {data.ndim}")
     where = tuple(
         idx if d == axis else np.arange(n).reshape([-1 if j == d else 1 for j in range(idx.ndim)])
         for d, n in enumerate(idx.shape)
     )
-    return _apply(data, tuple(np.broadcast_arrays(*where)), updates, mode, "scatter_along_axis")
+    return _apply(data, tuple(np.broadcast_arrays(*where)), updates, mode=mode, what="scatter_along_axis")
 
 
 @op(opset=True)
 def scatter_nd(
-    data: Any, indices: Any, updates: Any, mode: Any = "add", validate_indices: Any = False, *, opset: int = 15
+    data: Any, indices: Any, updates: Any, *, mode: Any = "add", validate_indices: Any = False, opset: int = 15
 ) -> np.ndarray:
     """output[indices[i_0, ..., i_{K-2}]] (mode)= updates[i_0, ..., i_{K-2}]."""
     data = np.asarray(data)
@@ -100,7 +100,7 @@ def scatter_nd(
     k = idx.shape[-1]
     if k > data.ndim:
         raise Unsupported(f"scatter_nd indices {list(idx.shape)} for data {list(data.shape)}")
-    idx = checked(idx, np.asarray(data.shape[:k]), opset, "scatter_nd").reshape(-1, k)
+    idx = checked(idx, np.asarray(data.shape[:k]), opset, what="scatter_nd").reshape(-1, k)
     rest = data.shape[k:]
     lead = tuple(idx[:, j].reshape((-1,) + (1,) * len(rest)) for j in range(k))
     tail = tuple(
@@ -108,4 +108,4 @@ def scatter_nd(
     )
     where = np.broadcast_arrays(*lead, *tail)
     upd = np.asarray(updates).reshape((idx.shape[0], *rest))
-    return _apply(data, tuple(where), upd, mode, "scatter_nd")
+    return _apply(data, tuple(where), upd, mode=mode, what="scatter_nd")

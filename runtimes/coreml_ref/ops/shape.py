@@ -35,7 +35,7 @@ def reshape(x: Any, shape: Any, *, opset: int = 15) -> np.ndarray:
 
 
 @op(moves=True)
-def reshape_like(x: Any, ref_tensors: Any, begins: Any, ends: Any, end_masks: Any) -> np.ndarray:
+def reshape_like(x: Any, ref_tensors: Any, begins: Any, *, ends: Any, end_masks: Any) -> np.ndarray:
     """Output shape: ref_tensors[i].shape[begins[i]:ends[i]] (or [begins[i]:] with end_masks[i]), concatenated."""
     shape: list[int] = []
     for ref, b, e, m in zip(ref_tensors, ints(begins), ints(ends), np.asarray(end_masks).reshape(-1), strict=True):

@@ -32,7 +32,7 @@ def stack(values: Any, axis: Any) -> np.ndarray:
 
 
 @op(moves=True)
-def pad(x: Any, pad: Any, mode: Any = "constant", constant_val: Any = 0.0) -> np.ndarray:
+def pad(x: Any, pad: Any, mode: Any = "constant", *, constant_val: Any = 0.0) -> np.ndarray:
     """`pad` lists (before, after) for the last len(pad)/2 dims; `replicate` is numpy's `edge`.
     (TF lowers a dilated 'same' Conv1D to pad + space-to-batch reshapes + conv.)"""
     x = np.asarray(x)
@@ -55,7 +55,7 @@ def pad(x: Any, pad: Any, mode: Any = "constant", constant_val: Any = 0.0) -> np
 
 
 def _index(
-    x: np.ndarray, begin: Any, end: Any, stride: Any, begin_mask: Any, end_mask: Any, squeeze_mask: Any
+    x: np.ndarray, begin: Any, end: Any, *, stride: Any, begin_mask: Any, end_mask: Any, squeeze_mask: Any
 ) -> tuple[Any, ...]:
     """numpy's x[begin:end:stride, ...]: a masked begin/end is None (numpy's default for the stride's
     sign, as coremltools' value inference), a squeezed dim the pure index begin (0 if masked)."""
@@ -82,13 +82,16 @@ def slice_by_index(
     x: Any,
     begin: Any,
     end: Any,
+    *,
     stride: Any = None,
     begin_mask: Any = None,
     end_mask: Any = None,
     squeeze_mask: Any = None,
 ) -> np.ndarray:
     x = np.asarray(x)
-    return np.asarray(x[_index(x, begin, end, stride, begin_mask, end_mask, squeeze_mask)])
+    return np.asarray(
+        x[_index(x, begin, end, stride=stride, begin_mask=begin_mask, end_mask=end_mask, squeeze_mask=squeeze_mask)]
+    )
 
 
 @op(moves=True)
@@ -96,6 +99,7 @@ def slice_update(
     x: Any,
     update: Any,
     begin: Any,
+    *,
     end: Any,
     stride: Any = None,
     begin_mask: Any = None,
@@ -104,7 +108,7 @@ def slice_update(
 ) -> np.ndarray:
     """x with x[slice] = update, the slice as slice_by_index's (iOS18 docstring)."""
     x = np.array(x, copy=True)
-    index = _index(x, begin, end, stride, begin_mask, end_mask, squeeze_mask)
+    index = _index(x, begin, end, stride=stride, begin_mask=begin_mask, end_mask=end_mask, squeeze_mask=squeeze_mask)
     if x[index].shape != np.shape(update):
         raise Unsupported(f"slice_update of {list(np.shape(update))} into a slice of {list(x[index].shape)}")
     x[index] = update
@@ -122,7 +126,7 @@ def slice_by_size(x: Any, begin: Any, size: Any) -> np.ndarray:
 
 
 @op(moves=True)
-def split(x: Any, axis: Any, num_splits: Any = None, split_sizes: Any = None) -> Any:
+def split(x: Any, axis: Any, num_splits: Any = None, *, split_sizes: Any = None) -> Any:
     """Even pieces from num_splits alone, else the given split_sizes (which must sum to the axis,
     and number num_splits when both are given). One piece is returned as a tensor, not a tuple."""
     x = np.asarray(x)
@@ -162,7 +166,7 @@ def reverse(x: Any, axes: Any = None) -> np.ndarray:
 
 
 @op(moves=True)
-def reverse_sequence(x: Any, lengths: Any, seq_axis: Any = 0, batch_axis: Any = 0) -> np.ndarray:
+def reverse_sequence(x: Any, lengths: Any, seq_axis: Any = 0, *, batch_axis: Any = 0) -> np.ndarray:
     """For each batch entry b, the first lengths[b] elements along seq_axis reversed (tf.reverse_sequence)."""
     x = np.array(x, copy=True)
     s, b = axis_of(seq_axis, x.ndim), axis_of(batch_axis, x.ndim)
@@ -177,7 +181,7 @@ def reverse_sequence(x: Any, lengths: Any, seq_axis: Any = 0, batch_axis: Any = 
 
 
 @op(moves=True)
-def sliding_windows(x: Any, axis: Any, size: Any, stride: Any = 1) -> np.ndarray:
+def sliding_windows(x: Any, axis: Any, size: Any, *, stride: Any = 1) -> np.ndarray:
     """[*d0, (d_axis - size) // stride + 1, size, *dn]: window i holds elements i*stride ... + size - 1."""
     x = np.asarray(x)
     a, k, st = axis_of(axis, x.ndim), int(size), int(stride)

@@ -9,7 +9,7 @@ import numpy as np
 from runtimes.coreml_ref.ops.registry import Unsupported, axis_of, op, widen
 
 
-def _order(x: np.ndarray, axis: int, ascending: bool, keep: int, what: str) -> np.ndarray:
+def _order(x: np.ndarray, axis: int, ascending: bool, *, keep: int, what: str) -> np.ndarray:
     """Indices sorting x along axis; refused if a tie (or NaN) falls within the first `keep` + 1
     (keep = 0: ties do not matter)."""
     if x.dtype.kind == "f" and np.any(np.isnan(x)):
@@ -26,7 +26,7 @@ def _order(x: np.ndarray, axis: int, ascending: bool, keep: int, what: str) -> n
 def argsort(x: Any, axis: Any = -1, ascending: Any = False) -> np.ndarray:
     x = widen(x)
     a = axis_of(axis, x.ndim)
-    return _order(x, a, bool(ascending), x.shape[a], "argsort").astype(np.int32)
+    return _order(x, a, bool(ascending), keep=x.shape[a], what="argsort").astype(np.int32)
 
 
 @op()
@@ -34,6 +34,7 @@ def topk(
     x: Any,
     k: Any = 1,
     axis: Any = -1,
+    *,
     ascending: Any = False,
     sort: Any = True,
     return_indices: Any = True,
@@ -48,6 +49,6 @@ def topk(
         raise Unsupported("topk sort=False (the output order is unspecified)")
     # ties matter only for the indices (which of the equal values) and at the k-th place
     keep = k if bool(return_indices) else 0
-    order = np.take(_order(x, a, bool(ascending), keep, "topk"), np.arange(k), axis=a)
+    order = np.take(_order(x, a, bool(ascending), keep=keep, what="topk"), np.arange(k), axis=a)
     values = np.take_along_axis(x, order, axis=a)
     return (values, order.astype(np.int32)) if bool(return_indices) else values

@@ -12,7 +12,7 @@ from runtimes.coreml_ref.ops.registry import Unsupported, ints
 
 
 def pads_for(
-    pad_type: str, pad: Any, spatial: tuple[int, ...], kernel: tuple[int, ...], strides: tuple[int, ...]
+    pad_type: str, pad: Any, spatial: tuple[int, ...], *, kernel: tuple[int, ...], strides: tuple[int, ...]
 ) -> list[tuple[int, int]]:
     """(before, after) per spatial dim. `same` puts an odd extra pad after (BOTTOM_RIGHT_HEAVY,
     as the NN backend maps it and as TF's SAME), `same_lower` before; `kernel` is dilated."""
@@ -32,7 +32,9 @@ def pads_for(
     raise Unsupported(f"pad_type {pad_type!r}")
 
 
-def windows(x: np.ndarray, kernel: tuple[int, ...], strides: tuple[int, ...], dilations: tuple[int, ...]) -> np.ndarray:
+def windows(
+    x: np.ndarray, kernel: tuple[int, ...], strides: tuple[int, ...], *, dilations: tuple[int, ...]
+) -> np.ndarray:
     """[N, C, *S] (already padded) -> [N, C, *out, *kernel]: a strided view of every receptive
     field (what sliding_window_view gives, built directly: that helper costs ~5x more per call)."""
     span = tuple((k - 1) * d + 1 for k, d in zip(kernel, dilations, strict=True))

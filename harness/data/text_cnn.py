@@ -29,7 +29,7 @@ class Hyperparameters:
     patience: int = 2
 
 
-def build(vocab_size: int, length: int, hp: Hyperparameters, seed: int) -> Any:
+def build(vocab_size: int, length: int, hp: Hyperparameters, *, seed: int) -> Any:
     keras = import_keras()
     init = keras.initializers
     inputs = keras.Input(shape=(length,), dtype="int32", name="token_ids")
@@ -62,6 +62,7 @@ def train(
     data: dict[str, tuple[np.ndarray, np.ndarray]],
     vocab_size: int,
     length: int,
+    *,
     seed: int,
     hp: Hyperparameters = Hyperparameters(),
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
@@ -69,7 +70,7 @@ def train(
     """Fit on data['train'], early-stop on data['validation']; returns an uncompiled model."""
     keras = import_keras()
     make_deterministic(seed)
-    model = build(vocab_size, length, hp, seed)
+    model = build(vocab_size, length, hp, seed=seed)
     model.compile(optimizer=keras.optimizers.Adam(hp.learning_rate), loss="binary_crossentropy", metrics=["accuracy"])
     callbacks: list[Any] = [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=hp.patience, restore_best_weights=True)
@@ -88,7 +89,7 @@ def train(
         verbose=0,
     )
     # Ship the weights only: a fresh, uncompiled twin has no optimizer state to save.
-    shipped = build(vocab_size, length, hp, seed)
+    shipped = build(vocab_size, length, hp, seed=seed)
     shipped.set_weights(model.get_weights())
     info = {"epochs_run": len(history.history["loss"]), "hyperparameters": asdict(hp)}
     return shipped, info

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from harness.core.tokenizer_kinds import TokenizerInfo
+from harness.core.tokenizer.kinds import TokenizerInfo
 from runtimes.tokenizers.outcome import Malformed, Outcome, Thrown
 
 POSITIONS = "positions"

@@ -4,7 +4,7 @@ A team arrives with the preprocessing it trained on; the bundle keeps it as it i
 which kind it is in the file's "format", so every existing bundle (harness-tokenizer/1) reads
 unchanged:
 
-- `harness-tokenizer/1`: the harness's own spec (harness/core/tokenizer.py).
+- `harness-tokenizer/1`: the harness's own spec (harness/core/tokenizer/reference.py).
 - `keras-tokenizer/1`: `{"tokenizer": <tf_keras Tokenizer.to_json(), parsed>, "sequence":
   {"maxlen", "padding", "truncating", "value"}}`: the classic Keras `Tokenizer` +
   `pad_sequences`; ids come from `word_index`, below `num_words` when it is set.

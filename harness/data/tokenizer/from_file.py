@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.core import json_reader
-from harness.core import tokenizer_kinds as kinds
 from harness.core.errors import HarnessError
-from harness.core.tokenizer import Tokenizer, TokenizerSpecError
+from harness.core.tokenizer import kinds
+from harness.core.tokenizer.reference import Tokenizer, TokenizerSpecError
 
 PROBE = "A probe text: does the reference load it?"
 
@@ -32,6 +32,7 @@ def read_tokenizer(
     path: str | Path,
     maxlen: int | None = None,
     padding: str | None = None,
+    *,
     truncating: str | None = None,
     model_length: int | None = None,
 ) -> dict[str, Any]:
@@ -47,11 +48,13 @@ def read_tokenizer(
     length = maxlen or model_length
     try:
         if data.get("format") in kinds.FORMATS:
-            spec = _own(data, maxlen, padding, truncating)
+            spec = _own(data, maxlen, padding, truncating=truncating)
         elif data.get("class_name") == "Tokenizer":
-            spec = _keras(data, length, padding, truncating)
+            spec = _keras(data, length, padding, truncating=truncating)
         elif data.get("class_name") == "TextVectorization" or "output_mode" in data or "standardize" in data:
-            spec = _text_vectorization(data.get("config", data), path.parent, length, padding, truncating)
+            spec = _text_vectorization(
+                data.get("config", data), path.parent, length, padding=padding, truncating=truncating
+            )
         else:
             raise kinds.KindError("not a Keras Tokenizer JSON, a TextVectorization config or a harness spec")
         kinds.info(spec)
@@ -61,7 +64,7 @@ def read_tokenizer(
     return spec
 
 
-def _keras(data: dict[str, Any], length: int | None, padding: str | None, truncating: str | None) -> dict[str, Any]:
+def _keras(data: dict[str, Any], length: int | None, padding: str | None, *, truncating: str | None) -> dict[str, Any]:
     if length is None:
         raise kinds.KindError("a keras-tokenizer needs --maxlen N (the model's input length)")
     sequence = {"maxlen": length, "padding": padding or "pre", "truncating": truncating or "pre", "value": 0}
@@ -69,7 +72,7 @@ def _keras(data: dict[str, Any], length: int | None, padding: str | None, trunca
 
 
 def _text_vectorization(
-    config: dict[str, Any], base: Path, length: int | None, padding: str | None, truncating: str | None
+    config: dict[str, Any], base: Path, length: int | None, *, padding: str | None, truncating: str | None
 ) -> dict[str, Any]:
     if "pre" in (padding, truncating):
         raise kinds.KindError(
@@ -109,7 +112,7 @@ def _vocabulary_file(path: Path) -> list[str]:
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-def _own(data: dict[str, Any], maxlen: int | None, padding: str | None, truncating: str | None) -> dict[str, Any]:
+def _own(data: dict[str, Any], maxlen: int | None, padding: str | None, *, truncating: str | None) -> dict[str, Any]:
     spec = json.loads(json.dumps(data))
     kind = kinds.kind_of(spec)
     if kind == kinds.HARNESS:
@@ -130,7 +133,7 @@ def check_with_reference(path: Path, spec: dict[str, Any]) -> None:
         if kind == kinds.HARNESS:
             Tokenizer(spec).encode(PROBE)
             return
-        from runtimes.tokenizers.reference import build
+        from runtimes.tokenizers.in_process import build
 
         build(kind, spec)([PROBE])
     except (TokenizerSpecError, KeyError, TypeError, ValueError) as e:

@@ -1,6 +1,6 @@
-"""The `py` tokenizer runtime: the reference implementation of the bundle's kind of spec.
+"""The `py` tokenizer runtime, in this process: the reference implementation of the bundle's kind of spec.
 
-harness-tokenizer is harness/core/tokenizer.py (pure stdlib); keras-tokenizer is tf_keras's
+harness-tokenizer is harness/core/tokenizer/reference.py (pure stdlib); keras-tokenizer is tf_keras's
 Tokenizer + pad_sequences; text-vectorization is the Keras 3 layer. The Keras modules are
 imported only for their kind, so the default bundle never imports TensorFlow to tokenize.
 A text the reference itself raises on becomes a `Thrown` for that text alone: the batch is
@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from harness.core import tokenizer_kinds
 from harness.core.bundle import Bundle
 from harness.core.errors import HarnessError
+from harness.core.tokenizer import kinds as tokenizer_kinds
 from runtimes.tokenizers.outcome import Outcome, Thrown
 
 Encoder = Callable[[list[str]], list[list[int]]]

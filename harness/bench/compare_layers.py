@@ -20,6 +20,7 @@ from typing import Any
 
 from harness.check.layers import trace
 from harness.core import bundle
+from harness.core.bundle import Bundle
 from harness.data.corpus import held_out
 from harness.run.engines import Engines
 from runtimes.failures import RuntimeFailed
@@ -29,11 +30,11 @@ RUNTIMES = "keras,tfjs-wasm@u8,coreml-ref"
 TEXT = "a gorgeous, witty film"
 
 
-def bench_layers(b: bundle.Bundle, runtimes: str = RUNTIMES, repeats: int = 5) -> dict[str, Any]:
+def bench_layers(bundle: Bundle, runtimes: str = RUNTIMES, repeats: int = 5) -> dict[str, Any]:
     selection = select(runtimes, with_reference=True)
-    texts = [r.text for r in held_out(b)[:repeats]]
+    texts = [r.text for r in held_out(bundle)[:repeats]]
     out: dict[str, Any] = {"runtimes": selection.ids, "target_warm_seconds": 5.0}
-    with Engines(b, selection.runtimes, ["py"]) as engines:
+    with Engines(bundle, selection.runtimes, ["py"]) as engines:
         started = time.perf_counter()
         try:
             trace(engines, TEXT)
@@ -59,7 +60,7 @@ def bench_layers(b: bundle.Bundle, runtimes: str = RUNTIMES, repeats: int = 5) -
         "compare",
         "--layers",
         "--bundle",
-        str(b.path),
+        str(bundle.path),
         "--runtimes",
         runtimes,
         TEXT,

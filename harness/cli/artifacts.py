@@ -1,4 +1,5 @@
-"""Commands that make things: train, bundle, export, app, bench."""
+"""Commands that make the artifacts under test: train (the reference bundle), bundle (one from any
+Keras model), export (one artifact per target)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def make_bundle_from(args: argparse.Namespace, out: str) -> str:
     """`harness bundle`'s model and preprocessing options (also `harness doctor --model`) -> a bundle at `out`."""
-    from harness.core.app_tokenizer import AppTokenizer
     from harness.core.errors import HarnessError
+    from harness.core.tokenizer.app_tokenizer import AppTokenizer
     from harness.data.make_bundle import make_bundle
 
     if args.app_asset and not args.app_tokenizer:
@@ -45,12 +46,12 @@ def make_bundle_from(args: argparse.Namespace, out: str) -> str:
         args.model,
         args.like,
         out,
-        args.tokenizer,
-        args.maxlen,
-        args.padding,
-        args.truncating,
-        app,
-        args.logits,
+        tokenizer=args.tokenizer,
+        maxlen=args.maxlen,
+        padding=args.padding,
+        truncating=args.truncating,
+        app=app,
+        logits=args.logits,
         artifacts=artifacts,
     )
 
@@ -108,61 +109,4 @@ def cmd_export(args: argparse.Namespace) -> int:
         warning = vocabulary_warning(b.signature().vocab_size)
         if warning:
             print(f"harness export: warning: {warning}", file=sys.stderr)
-    return 0
-
-
-def cmd_app(args: argparse.Namespace) -> int:
-    from harness.app import build, serve
-
-    if args.app_command == "build":
-        record = build.build(args.bundle, args.variant, force=args.force)
-        print(
-            strict_json.dumps(
-                {
-                    "dist": str(build.DIST),
-                    "variant": record["variant"],
-                    "cached": record["cached"],
-                    "build_seconds": record["build_seconds"],
-                    "download": record["download"],
-                },
-                indent=2,
-            )
-        )
-        return 0
-    build.build(args.bundle)
-    serve.serve(args.port)
-    return 0
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from harness.bench import run_bench
-
-    print(strict_json.dumps(run_bench(args.bundle, args.runtimes, args.repeats, args.zoo, args.large_cases), indent=2))
-    return 0
-
-
-def cmd_frontier(args: argparse.Namespace) -> int:
-    """Trains and measures the grid, prints the table, writes frontier.json and frontier.html."""
-    from harness.app.first_visit import app_code_gzip_bytes
-    from harness.bench import frontier
-    from harness.core import atomic
-    from harness.core.paths import REPO
-    from harness.report import frontier_page
-
-    grid = frontier.parse_grid(args.grid) if args.grid else list(frontier.DEFAULT_GRID)
-    out = Path(args.out) if args.out else REPO / "reports" / "frontier"
-    app_bytes = app_code_gzip_bytes(args.bundle)
-    result = frontier.run_frontier(
-        grid,
-        bundle=args.bundle,
-        seed=args.seed,
-        app_code_bytes=app_bytes,
-        budget_seconds=args.budget_seconds,
-        say=lambda m: print(m, file=sys.stderr, flush=True),
-    )
-    out.mkdir(parents=True, exist_ok=True)
-    atomic.write_json(out / "frontier.json", result)
-    atomic.write_text(out / "frontier.html", frontier_page.render(result))
-    print(frontier_page.table(result))
-    print(f"wrote {out / 'frontier.json'} and {out / 'frontier.html'} in {result['seconds']:.0f} s")
     return 0

@@ -1,16 +1,16 @@
 """`harness tokenize`'s verdict: per case whether the runtimes agree, and each divergence class
-with the shortest input that shows it (harness/check/token_classes.py, token_shrink.py)."""
+with the shortest input that shows it (harness/check/tokenizer/classes.py, shrink.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from harness.check.token_classes import DivergenceClass, TokenClassFinding, classes, findings
-from harness.core.app_tokenizer import AppTokenizer
+from harness.check.tokenizer.classes import DivergenceClass, TokenClassFinding, classes, findings
 from harness.core.bundle import Bundle
 from harness.core.cases import Case
-from harness.core.tokenizer_kinds import TokenizerInfo
+from harness.core.tokenizer.app_tokenizer import AppTokenizer
+from harness.core.tokenizer.kinds import TokenizerInfo
 from runtimes import tokenizers
 from runtimes.tokenizers.outcome import Malformed, Outcome, Thrown
 
@@ -68,13 +68,13 @@ def _minimize(
     involved = list(dict.fromkeys([reference, cls.runtime]))
 
     def run(text: str) -> dict[str, Outcome]:
-        return {tid: tokenizers.outcomes(tid, bundle, [text], app)[0] for tid in involved}
+        return {tid: tokenizers.outcomes(tid, bundle, [text], app=app)[0] for tid in involved}
 
     def shows(text: str) -> list[TokenClassFinding]:
         return [f for f in findings(run(text), reference, tok) if f.key == (cls.runtime, cls.name)]
 
     try:  # Hypothesis is a test dependency; without it the class keeps its shortest case, marked unshrunk
-        from harness.check.token_shrink import shrink
+        from harness.check.tokenizer.shrink import shrink
     except ImportError:
         return
     from runtimes.tokenizers.browser import without_report_settle

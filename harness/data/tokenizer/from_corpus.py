@@ -2,7 +2,7 @@
 
 This is the only place that consults a Unicode database, and it runs once, at training
 time. Its output is data, so every runtime applies the same decisions afterwards whatever
-Unicode version it has (see the docstring of `harness.core.tokenizer`).
+Unicode version it has (see the docstring of `harness.core.tokenizer.reference`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
-from harness.core.tokenizer import APOSTROPHE, SPEC_FORMAT, Tokenizer
+from harness.core.tokenizer.reference import APOSTROPHE, SPEC_FORMAT, Tokenizer
 
 PAD, OOV = "<pad>", "<oov>"
 
@@ -131,7 +131,7 @@ def build_fold_table() -> dict[int, str]:
     return table
 
 
-def build_vocab(texts: Iterable[str], base_spec: dict, max_size: int, min_count: int) -> list[str]:
+def build_vocab(texts: Iterable[str], base_spec: dict, max_size: int, *, min_count: int) -> list[str]:
     """Most frequent training tokens (ties by token text), after pad and oov."""
     tok = Tokenizer({**base_spec, "vocab": [PAD, OOV]})
     counts: Counter[str] = Counter()
@@ -141,7 +141,7 @@ def build_vocab(texts: Iterable[str], base_spec: dict, max_size: int, min_count:
     return [PAD, OOV] + ranked[: max_size - 2]
 
 
-def build_spec(train_texts: Iterable[str], length: int = 48, max_vocab: int = 10_000, min_count: int = 2) -> dict:
+def build_spec(train_texts: Iterable[str], length: int = 48, max_vocab: int = 10_000, *, min_count: int = 2) -> dict:
     base = {
         "format": SPEC_FORMAT,
         "length": length,
@@ -153,5 +153,5 @@ def build_spec(train_texts: Iterable[str], length: int = 48, max_vocab: int = 10
         "separators": [[lo, hi] for lo, hi in SEPARATORS],
         "fold": {str(cp): rep for cp, rep in sorted(build_fold_table().items())},
     }
-    base["vocab"] = build_vocab(train_texts, base, max_vocab, min_count)
+    base["vocab"] = build_vocab(train_texts, base, max_vocab, min_count=min_count)
     return base
