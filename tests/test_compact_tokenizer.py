@@ -17,7 +17,7 @@ from harness.core import compact_tokenizer
 from harness.core.cases import read_cases
 from harness.core.errors import HarnessError
 from harness.core.paths import GOLDEN, REPO
-from harness.core.tokenizer import Tokenizer
+from harness.core.tokenizer.reference import Tokenizer
 
 SPEC = GOLDEN / "reference" / "tokenizer.json"
 APP_TOKENIZER = REPO / "apps" / "web" / "src" / "tokenizer.js"

@@ -65,3 +65,14 @@ def test_without_a_namespace_the_run_says_so(monkeypatch: pytest.MonkeyPatch, ca
     assert seen == []
     first.close()
     second.close()
+
+
+def test_only_the_engines_own_service_names_are_not_blamed_on_the_page() -> None:
+    from runtimes.browser.sniffer import Attempt
+
+    assert Attempt("udp", "10.255.255.53:53", "update.googleapis.com.").engine_service
+    assert Attempt("udp", "10.255.255.53:53", "Firefox.Settings.Services.Mozilla.com").engine_service
+    # a name that carries data under a service's domain, another host, a connection: the page's
+    assert not Attempt("udp", "10.255.255.53:53", "a-gorgeous-film.update.googleapis.com").engine_service
+    assert not Attempt("udp", "10.255.255.53:53", "collector.example").engine_service
+    assert not Attempt("tcp", "142.250.0.1:443").engine_service

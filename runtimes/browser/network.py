@@ -141,7 +141,7 @@ class BrowserNetwork:
         if self.sniffer is None:
             return []
         self.sniffer.sync()
-        return self.sniffer.since(mark)
+        return [a for a in self.sniffer.since(mark) if not a.engine_service]
 
     @contextlib.contextmanager
     def watching(self) -> Iterator[list[Attempt]]:

@@ -32,6 +32,29 @@ SNAP = 320  # bytes per packet read: the headers, and a DNS query's name
 MARK_PORT = 9  # discard: the sync markers' destination
 # Names of what is usually behind a UDP port (the channel, said in the error).
 UDP_CHANNELS = {3478: "WebRTC STUN", 19302: "WebRTC STUN", 53: "DNS", 5353: "mDNS"}
+# Names the engines look up by themselves, whatever the page does (Chromium's component updater
+# and Google services despite --disable-background-networking; Firefox's remote settings and
+# push). Dropped in the namespace like every other query, but not a page's attempt: a fixed name
+# carries no review, and blaming the call that happened to be running failed healthy runs.
+ENGINE_SERVICE_NAMES = frozenset(
+    {
+        "update.googleapis.com",
+        "clients2.google.com",
+        "clientservices.googleapis.com",
+        "safebrowsing.googleapis.com",
+        "optimizationguide-pa.googleapis.com",
+        "content-autofill.googleapis.com",
+        "accounts.google.com",
+        "firefox.settings.services.mozilla.com",
+        "push.services.mozilla.com",
+        "detectportal.firefox.com",
+        "content-signature-2.cdn.mozilla.net",
+        "aus5.mozilla.org",
+        "incoming.telemetry.mozilla.org",
+        "shavar.services.mozilla.com",
+        "location.services.mozilla.com",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +62,11 @@ class Attempt:
     protocol: str  # "tcp" (a refused connection) or "udp"
     address: str  # host:port the page tried to reach
     name: str = ""  # the name a DNS query asked for
+
+    @property
+    def engine_service(self) -> bool:
+        """A DNS look-up the engine itself makes (ENGINE_SERVICE_NAMES), not the page."""
+        return self.protocol == "udp" and self.name.lower().rstrip(".") in ENGINE_SERVICE_NAMES
 
     @property
     def channel(self) -> str:
