@@ -5,6 +5,8 @@ can be made the fallback says so, on stderr and in the description the runtime r
 
 from __future__ import annotations
 
+import http.client
+import re
 import socket
 import threading
 
@@ -12,6 +14,7 @@ import pytest
 
 from runtimes.browser import network
 from runtimes.browser.netns import Namespace, NamespaceError
+from runtimes.browser.server import CSP, StaticServer
 
 
 def _namespace_or_skip() -> Namespace:
@@ -65,3 +68,36 @@ def test_without_a_namespace_the_run_says_so(monkeypatch: pytest.MonkeyPatch, ca
     assert seen == []
     first.close()
     second.close()
+
+
+def _policy_through(net: network.BrowserNetwork, server: StaticServer) -> str:
+    """The Content-Security-Policy a browser in `net`'s namespace gets from `server`."""
+    net.expose(server.url("/"))
+    inside = net.namespace.socket()  # type: ignore[union-attr]
+    inside.settimeout(5)
+    inside.connect(("127.0.0.1", server.port))
+    inside.sendall(f"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nConnection: close\r\n\r\n".encode())
+    reply = b""
+    while chunk := inside.recv(65536):
+        reply += chunk
+    inside.close()
+    found = re.search(rb"\r\nContent-Security-Policy: ([^\r]*)", reply)
+    assert found, reply[:300]
+    return found.group(1).decode()
+
+
+def test_a_webkit_namespace_gets_pages_that_run_no_worker() -> None:
+    """WebKit names nothing a worker sends: through its door, and only there, worker-src is 'none'."""
+    _namespace_or_skip().close()
+    webkit, chromium = network.BrowserNetwork.create("webkit"), network.BrowserNetwork.create("chromium")
+    try:
+        with StaticServer() as server:
+            assert "worker-src 'none'" in _policy_through(webkit, server)
+            assert _policy_through(chromium, server) == CSP  # blob: workers stay (TF.js wasm threads)
+            direct = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            direct.request("GET", "/favicon.ico")
+            assert direct.getresponse().getheader("Content-Security-Policy") == CSP
+            direct.close()
+    finally:
+        webkit.close()
+        chromium.close()
