@@ -192,3 +192,16 @@ def test_a_late_report_fails_its_own_engine_not_another(pages: Pages, listener: 
     assert webkit.call(wait, None, timeout_s=20) == 2  # the other engine's call: the report is not its
     with pytest.raises(BrowserError, match=f"127.0.0.1:{listener.port}/collect"):
         chromium.call("() => 3", None, timeout_s=20)
+
+
+@pytest.mark.nightly
+@pytest.mark.parametrize("constructor", ["Worker", "SharedWorker"])
+def test_webkit_refuses_a_served_worker_too_and_names_it(pages: Pages, constructor: str) -> None:
+    """Not only blob: workers: a worker script of the page's own server is refused at construction
+    in WebKit and named by its URL (the make-test cases above prove it for blob: workers)."""
+    tab = pages.tab("webkit")
+    with pytest.raises(BrowserError) as refused:
+        tab.call(f"() => {{ new {constructor}('/page/guard.js'); return 1; }}", None, timeout_s=20, settle_s=0.5)
+    assert str(refused.value) == (
+        f"browser: blocked a request off this machine: {tab.origin}/page/guard.js ({WORKER_REFUSED})"
+    ), refused.value
