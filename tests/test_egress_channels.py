@@ -7,7 +7,7 @@ receives nothing (TCP or UDP). In-process, one engine session per engine for the
 The guard under test: the browsers run in a network namespace holding only loopback (the
 listener is on the machine's loopback, which is not theirs), the Content-Security-Policy, and the
 witnesses that name what was tried (CSP reports, console lines, popups, navigation, the
-namespace's refusals). make test runs Chromium on every channel and WebKit on three; the rest
+namespace's refusals). make test runs Chromium on every channel and WebKit on five; the rest
 (Firefox's session among them) is nightly.
 """
 

@@ -93,6 +93,7 @@ def test_a_webkit_namespace_gets_pages_that_run_no_worker() -> None:
     try:
         with StaticServer() as server:
             assert "worker-src 'none'" in _policy_through(webkit, server)
+            assert webkit.describe().endswith("; pages run no worker")  # the runtime row says so
             assert _policy_through(chromium, server) == CSP  # blob: workers stay (TF.js wasm threads)
             direct = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
             direct.request("GET", "/favicon.ico")

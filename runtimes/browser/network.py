@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from runtimes.browser.forward import Forward
 from runtimes.browser.netns import Namespace, NamespaceError
+from runtimes.browser.server import NO_WORKER_ENGINES
 from runtimes.browser.sniffer import Attempt, Sniffer
 
 ENV = "HARNESS_BROWSER_NETNS"
@@ -91,7 +92,7 @@ class BrowserNetwork:
     def describe(self) -> str:
         """For the runtime row: what the browsers can reach."""
         if self.contained:
-            return CONTAINED
+            return f"{CONTAINED}; pages run no worker" if self.engine in NO_WORKER_ENGINES else CONTAINED
         return f"this machine's network (no namespace: {self.reason}; CSP witness only)"
 
     def entered(self) -> contextlib.AbstractContextManager[None]:
