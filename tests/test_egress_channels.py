@@ -7,7 +7,7 @@ receives nothing (TCP or UDP). In-process, one engine session per engine for the
 The guard under test: the browsers run in a network namespace holding only loopback (the
 listener is on the machine's loopback, which is not theirs), the Content-Security-Policy, and the
 witnesses that name what was tried (CSP reports, console lines, popups, navigation, the
-namespace's refusals). make test runs Chromium on every channel and WebKit on three; the rest
+namespace's refusals). make test runs Chromium on every channel and WebKit on five; the rest
 (Firefox's session among them) is nightly.
 """
 
@@ -22,6 +22,7 @@ import pytest
 
 from runtimes.browser.driver import BrowserError, Tab
 from runtimes.browser.host import BrowserHost, availability
+from runtimes.browser.webkit import WORKER_REFUSED
 
 pytestmark = pytest.mark.browser
 REVIEW = "secretreview"
@@ -61,14 +62,15 @@ CHANNELS = {
 # sent, and a call that sent nothing has nothing to name (the namespace's witness saw nothing).
 # MiniBrowser refuses window.open without a user gesture (it returns null).
 MAY_NOT_TRY = {"preconnect", "dns-prefetch", "WebRTC STUN", "window.open"}
-# WebKit refuses a worker's request under the page's CSP ("Load failed") but sends no report and
-# fires no event: refused, never named (docs/containment.md, Limits).
-UNNAMED = {("webkit", "Worker fetch"), ("webkit", "Worker script")}
-# make test: every channel in Chromium, three in WebKit (an engine launch is 10-20 s on a loaded
+# WebKit refuses a worker's request under the worker's CSP but names it nowhere, so a contained
+# WebKit's pages run no worker (server.py, NO_WORKER_ENGINES): the Worker itself is refused, and
+# named by the page's report, before it can try anything.
+REFUSED_WORKERS = {("webkit", "Worker fetch"), ("webkit", "Worker script")}
+# make test: every channel in Chromium, five in WebKit (an engine launch is 10-20 s on a loaded
 # 2-core machine, so Firefox's session is nightly; its channels are the same there).
 IN_MAKE_TEST = {
     "chromium": set(CHANNELS),
-    "webkit": {"navigation", "window.open", "preconnect"},
+    "webkit": {"navigation", "window.open", "preconnect", "Worker fetch", "Worker script"},
     "firefox": set(),
 }
 
@@ -150,8 +152,6 @@ def _cases() -> list[object]:
     for engine in ("chromium", "firefox", "webkit"):
         for channel in CHANNELS:
             marks = [] if channel in IN_MAKE_TEST[engine] else [pytest.mark.nightly]
-            if (engine, channel) in UNNAMED:
-                marks.append(pytest.mark.xfail(reason="WebKit reports no CSP refusal inside a worker", strict=True))
             out.append(pytest.param(engine, channel, marks=marks, id=f"{engine}-{channel}"))
     return out
 
@@ -176,6 +176,8 @@ def test_a_review_never_leaves_and_the_attempt_is_named(
         assert value in ("no WebRTC", "no window", 1)
         return
     target = f"DNS look-up of {REVIEW}.example" if channel == "dns-prefetch" else f"127.0.0.1:{listener.port}"
+    if (engine, channel) in REFUSED_WORKERS:  # the Worker was refused: it never had an address to try
+        target = f"({WORKER_REFUSED})"
     assert "blocked a request off this machine" in error and target in error, error
     print(f"{engine} {channel}: {error}")
 
@@ -190,3 +192,16 @@ def test_a_late_report_fails_its_own_engine_not_another(pages: Pages, listener: 
     assert webkit.call(wait, None, timeout_s=20) == 2  # the other engine's call: the report is not its
     with pytest.raises(BrowserError, match=f"127.0.0.1:{listener.port}/collect"):
         chromium.call("() => 3", None, timeout_s=20)
+
+
+@pytest.mark.nightly
+@pytest.mark.parametrize("constructor", ["Worker", "SharedWorker"])
+def test_webkit_refuses_a_served_worker_too_and_names_it(pages: Pages, constructor: str) -> None:
+    """Not only blob: workers: a worker script of the page's own server is refused at construction
+    in WebKit and named by its URL (the make-test cases above prove it for blob: workers)."""
+    tab = pages.tab("webkit")
+    with pytest.raises(BrowserError) as refused:
+        tab.call(f"() => {{ new {constructor}('/page/guard.js'); return 1; }}", None, timeout_s=20, settle_s=0.5)
+    assert str(refused.value) == (
+        f"browser: blocked a request off this machine: {tab.origin}/page/guard.js ({WORKER_REFUSED})"
+    ), refused.value

@@ -5,6 +5,8 @@ can be made the fallback says so, on stderr and in the description the runtime r
 
 from __future__ import annotations
 
+import http.client
+import re
 import socket
 import threading
 
@@ -12,6 +14,7 @@ import pytest
 
 from runtimes.browser import network
 from runtimes.browser.netns import Namespace, NamespaceError
+from runtimes.browser.server import CSP, StaticServer
 
 
 def _namespace_or_skip() -> Namespace:
@@ -76,3 +79,37 @@ def test_only_the_engines_own_service_names_are_not_blamed_on_the_page() -> None
     assert not Attempt("udp", "10.255.255.53:53", "a-gorgeous-film.update.googleapis.com").engine_service
     assert not Attempt("udp", "10.255.255.53:53", "collector.example").engine_service
     assert not Attempt("tcp", "142.250.0.1:443").engine_service
+
+
+def _policy_through(net: network.BrowserNetwork, server: StaticServer) -> str:
+    """The Content-Security-Policy a browser in `net`'s namespace gets from `server`."""
+    net.expose(server.url("/"))
+    inside = net.namespace.socket()  # type: ignore[union-attr]
+    inside.settimeout(5)
+    inside.connect(("127.0.0.1", server.port))
+    inside.sendall(f"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nConnection: close\r\n\r\n".encode())
+    reply = b""
+    while chunk := inside.recv(65536):
+        reply += chunk
+    inside.close()
+    found = re.search(rb"\r\nContent-Security-Policy: ([^\r]*)", reply)
+    assert found, reply[:300]
+    return found.group(1).decode()
+
+
+def test_a_webkit_namespace_gets_pages_that_run_no_worker() -> None:
+    """WebKit names nothing a worker sends: through its door, and only there, worker-src is 'none'."""
+    _namespace_or_skip().close()
+    webkit, chromium = network.BrowserNetwork.create("webkit"), network.BrowserNetwork.create("chromium")
+    try:
+        with StaticServer() as server:
+            assert "worker-src 'none'" in _policy_through(webkit, server)
+            assert webkit.describe().endswith("; pages run no worker")  # the runtime row says so
+            assert _policy_through(chromium, server) == CSP  # blob: workers stay (TF.js wasm threads)
+            direct = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            direct.request("GET", "/favicon.ico")
+            assert direct.getresponse().getheader("Content-Security-Policy") == CSP
+            direct.close()
+    finally:
+        webkit.close()
+        chromium.close()

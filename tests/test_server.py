@@ -14,7 +14,7 @@ import time
 import pytest
 
 from runtimes.browser.bounded import MAX_CONNECTIONS
-from runtimes.browser.server import READ_TIMEOUT, StaticServer
+from runtimes.browser.server import READ_TIMEOUT, StaticServer, without_workers
 
 
 @pytest.fixture()
@@ -253,3 +253,17 @@ def test_slow_senders_cannot_keep_a_request_from_being_answered(server):
         sender.join(timeout=10)
         for s in conns:
             s.close()
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        (
+            "default-src 'self'; worker-src 'self' blob:; report-uri /__csp",
+            "default-src 'self'; worker-src 'none'; report-uri /__csp",
+        ),
+        ("default-src 'self'", "default-src 'self'; worker-src 'none'"),
+    ],
+)
+def test_a_policy_without_workers_replaces_or_adds_worker_src(policy, expected):
+    assert without_workers(policy) == expected

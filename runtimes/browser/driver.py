@@ -179,7 +179,7 @@ class Tab(ABC):
         first, as (address, channel): the page's own record (silenceable), the engine's console
         line (names the CSP directive), the page leaving its origin, a window it opened, what
         the namespace refused, and the browser's CSP report to the server (unsilenceable)."""
-        leaks: list[tuple[str, str]] = [(str(u), "") for u in out.get("blocked") or []]
+        leaks: list[tuple[str, str]] = [(str(u), self._refused_as(str(u))) for u in out.get("blocked") or []]
         leaks += [(m.group(1), m.group(2)) for m in map(_CSP_CONSOLE.search, self.errors) if m]
         where = self._where()
         if self.origin and where and not where.startswith(("about:blank",)) and _origin(where) != self.origin:
@@ -188,8 +188,13 @@ class Tab(ABC):
         if dialed:  # an engine's error page names no target: the address the namespace refused does
             leaks = [(dialed[0].address if _error_page(u) else u, c) for u, c in leaks]
         leaks += [(a.address, a.channel) for a in dialed]
-        leaks += [(str(u), "reported to the server") for u in reported]
+        leaks += [(str(u), self._refused_as(str(u)) or "reported to the server") for u in reported]
         return leaks
+
+    def _refused_as(self, url: str) -> str:
+        """The channel a refusal of `url` can only have been, where the engine's policy tells
+        ("": the witness names it, or nothing can)."""
+        return ""
 
     def _network(self) -> BrowserNetwork:
         return self.network if self.network is not None else _UNCONTAINED

@@ -18,16 +18,28 @@ import threading
 from runtimes.browser.netns import Namespace
 
 CHUNK = 256 * 1024
-# The harness-side address of each connection a Forward made -> the reports list of its owner:
-# how a server tells which engine's namespace a request came from.
-_PEERS: dict[tuple[str, int], list[str]] = {}
+# The harness-side address of each connection a Forward made -> that Forward: how a server tells
+# which engine's namespace a request came from (whose reports list, which engine's policy).
+_PEERS: dict[tuple[str, int], Forward] = {}
 _PEERS_LOCK = threading.Lock()
+
+
+def _peer(client: tuple[str, int]) -> Forward | None:
+    with _PEERS_LOCK:
+        return _PEERS.get((str(client[0]), int(client[1])))
 
 
 def reports_of(client: tuple[str, int]) -> list[str] | None:
     """The reports list of the Forward whose connection has this address (None: not forwarded)."""
-    with _PEERS_LOCK:
-        return _PEERS.get((str(client[0]), int(client[1])))
+    peer = _peer(client)
+    return peer.reports if peer is not None else None
+
+
+def engine_of(client: tuple[str, int]) -> str:
+    """The engine whose namespace the connection with this address came from ("": not forwarded,
+    or a door made without one)."""
+    peer = _peer(client)
+    return peer.engine if peer is not None else ""
 
 
 def _pump(source: socket.socket, sink: socket.socket) -> None:
@@ -54,8 +66,10 @@ class Forward:
         connect_in: Namespace | None,
         listen_port: int | None = None,
         reports: list[str] | None = None,
+        engine: str = "",
     ) -> None:
         self.target_port = target_port
+        self.engine = engine  # whose browsers come through this door (a server's policy may differ per engine)
         self.connect_in = connect_in
         self.reports = reports  # where a server files what arrives through this door (CSP reports)
         sock = listen_in.socket() if listen_in is not None else socket.socket()
@@ -82,9 +96,9 @@ class Forward:
             self._open |= {inbound, outbound}
         try:
             outbound.connect(("127.0.0.1", self.target_port))
-            if self.reports is not None:
+            if self.reports is not None or self.engine:
                 with _PEERS_LOCK:
-                    _PEERS[outbound.getsockname()[:2]] = self.reports
+                    _PEERS[outbound.getsockname()[:2]] = self
             for s in (inbound, outbound):
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             back = threading.Thread(target=_pump, args=(outbound, inbound), daemon=True)

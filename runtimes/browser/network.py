@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from runtimes.browser.forward import Forward
 from runtimes.browser.netns import Namespace, NamespaceError
+from runtimes.browser.server import NO_WORKER_ENGINES
 from runtimes.browser.sniffer import Attempt, Sniffer
 
 ENV = "HARNESS_BROWSER_NETNS"
@@ -52,9 +53,10 @@ def _every_address_local(namespace: Namespace) -> None:
 
 
 class BrowserNetwork:
-    def __init__(self, namespace: Namespace | None, reason: str = "") -> None:
+    def __init__(self, namespace: Namespace | None, reason: str = "", engine: str = "") -> None:
         self.namespace = namespace
         self.reason = reason
+        self.engine = engine  # told to the servers through each door (server.py: WebKit runs no workers)
         if namespace is not None:
             _every_address_local(namespace)
         self.sniffer = Sniffer(namespace) if namespace is not None else None
@@ -70,7 +72,7 @@ class BrowserNetwork:
             reason = f"{ENV}=0"
         else:
             try:
-                return cls(Namespace.create())
+                return cls(Namespace.create(), engine=engine)
             except (NamespaceError, OSError) as e:  # no CAP_SYS_ADMIN, a seccomp filter, no AF_PACKET
                 reason = str(e) or type(e).__name__
         if not _said_fallback:
@@ -81,7 +83,7 @@ class BrowserNetwork:
                 flush=True,
             )
             _said_fallback = True
-        return cls(None, reason)
+        return cls(None, reason, engine)
 
     @property
     def contained(self) -> bool:
@@ -90,7 +92,7 @@ class BrowserNetwork:
     def describe(self) -> str:
         """For the runtime row: what the browsers can reach."""
         if self.contained:
-            return CONTAINED
+            return f"{CONTAINED}; pages run no worker" if self.engine in NO_WORKER_ENGINES else CONTAINED
         return f"this machine's network (no namespace: {self.reason}; CSP witness only)"
 
     def entered(self) -> contextlib.AbstractContextManager[None]:
@@ -105,7 +107,9 @@ class BrowserNetwork:
         port = urlsplit(url).port
         if self.namespace is None or port is None or port in self._forwards:
             return
-        self._forwards[port] = Forward(port, listen_in=self.namespace, connect_in=None, reports=self.reports)
+        self._forwards[port] = Forward(
+            port, listen_in=self.namespace, connect_in=None, reports=self.reports, engine=self.engine
+        )
 
     def reach_in(self, port: int) -> int:
         """A port on this machine's loopback that leads to `port` inside (for a driver that

@@ -71,6 +71,13 @@ CSP = (
     "connect-src 'self' blob: data:; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; "
     "font-src 'self' data:; form-action 'self'; base-uri 'self'; report-uri /__csp"
 )
+# WebKit refuses a worker's request to another host under the worker's policy but says so nowhere
+# (no report, no securitypolicyviolation event in the worker or the page, no console line; measured
+# in WebKitGTK 2.50.6), so what a worker tries there could not be named. The pages of a WebKit the
+# harness launched therefore run no worker at all: `worker-src 'none'` makes `new Worker(...)` and
+# `new SharedWorker(...)` throw at once, and the document, where WebKit does report, names it.
+# Nothing there needs one: WebKit has no SharedArrayBuffer, so TF.js's wasm runs without threads.
+NO_WORKER_ENGINES = frozenset({"webkit"})
 CSP_REPORTS = "/__csp"
 GZIP_TYPES = {".html", ".js", ".mjs", ".json", ".css", ".wasm", ".bin", ".svg", ".py", ".map", ".jsonl", ".txt"}
 MAX_REPORT_BYTES = 64 * 1024
@@ -83,6 +90,15 @@ ISOLATION_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
 }
+
+
+def without_workers(csp: str) -> str:
+    """`csp` with its worker-src directive (added if absent) set to 'none'."""
+    directives = [d.strip() for d in csp.split(";") if d.strip()]
+    named = [d for d in directives if d.split()[0].lower() == "worker-src"]
+    if not named:
+        return "; ".join([*directives, "worker-src 'none'"])
+    return "; ".join("worker-src 'none'" if d in named else d for d in directives)
 
 
 class Mount:
@@ -176,6 +192,13 @@ class StaticServer:
             sink = forward.reports_of(client) if client is not None else None
             if sink is not None:
                 sink.append(str(uri or "?"))
+
+    def policy_for(self, client: tuple[str, int]) -> str | None:
+        """The Content-Security-Policy of a response to `client`: stricter for an engine whose
+        workers' refusals cannot be witnessed (told by the door its request came through)."""
+        if self.csp and forward.engine_of(client) in NO_WORKER_ENGINES:
+            return without_workers(self.csp)
+        return self.csp
 
     def allowed_host(self, host: str | None) -> bool:
         return host is not None and host.strip().lower() in self.hosts
@@ -340,8 +363,9 @@ def _handler_for(server: StaticServer) -> type[SimpleHTTPRequestHandler]:
             super().send_response(code, message)
             for name, value in ISOLATION_HEADERS.items():
                 self.send_header(name, value)
-            if server.csp:
-                self.send_header("Content-Security-Policy", server.csp)
+            policy = server.policy_for(self.client_address[:2])
+            if policy:
+                self.send_header("Content-Security-Policy", policy)
 
         def log_message(self, format: str, *args: object) -> None:  # quiet; requests are recorded
             pass

@@ -20,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from runtimes.base import Availability
 from runtimes.browser import procs, xvfb
@@ -70,10 +71,24 @@ def find_minibrowser() -> str | None:
     return None
 
 
+# What a refused worker is called in the run's error (server.py: NO_WORKER_ENGINES).
+WORKER_REFUSED = "a Worker, refused: WebKit names nothing a worker sends, so its pages run none"
+
+
 class WebKitTab(Tab):
     """WebDriver classic has one current window per session: a tab is a window (handle)."""
 
     engine = "webkit"
+
+    def _refused_as(self, url: str) -> str:
+        """Under the policy a contained WebKit's pages get, a refused blob: or same-origin URL can
+        only be a worker's script (worker-src 'none'; every other directive allows both). A CSP
+        report and event give a blob: URL as its scheme alone ("blob")."""
+        network = self.network
+        local = url in ("blob", "blob:") or url.startswith("blob:") or _same_origin(url, self.origin)
+        if network is not None and network.contained and local:
+            return WORKER_REFUSED
+        return ""
 
     def __init__(self, driver: WebKitDriver, handle: str) -> None:
         super().__init__()
@@ -318,6 +333,11 @@ class WebKitDriver(BrowserDriver):
                 wd.quit()  # ends the session (MiniBrowser); the driver process is ours to stop
         self._stop_service()
         self._service = None
+
+
+def _same_origin(url: str, origin: str) -> bool:
+    parts = urlsplit(url)
+    return bool(origin) and f"{parts.scheme}://{parts.netloc}" == origin
 
 
 def _runs(text: str) -> list[tuple[str, bool]]:
