@@ -1,8 +1,8 @@
-"""The harness's uint8 layers model of a recurrent model keeps the recurrent layers' weights float32
-(harness/export/uint8_weights.py says why: uint8 recurrent kernels moved the seed LSTM by 0.059,
-past the uint8 bar of 0.05), says so in its artifact and report row, and still scores within the
-uint8 bar in a real browser; a model without recurrent layers exports exactly as the converter's
-own all-uint8 map writes it.
+"""The harness's uint8 TF.js models (layers and graph) of a recurrent model keep the recurrent
+layers' weights float32 (harness/export/uint8_weights.py says why: uint8 recurrent kernels moved
+the seed LSTM by 0.059, past the uint8 bar of 0.05), say so in their artifact, and score within the
+uint8 bar in a real browser. That a model without recurrent layers exports exactly as the
+converter's own all-uint8 map writes it is in tests/test_seed_pipeline.py (its CNN).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from test_seed_pipeline import cli_run, golden_scores
 
 from harness.core import config
 
-U8_RUNTIME = "tfjs-layers-cpu@u8"
+U8_RUNTIMES = ("tfjs-layers-cpu@u8", "tfjs-cpu@u8")  # the layers model and the graph model
 
 
 def manifest_dtypes(model_json: Path) -> dict[str, str]:
@@ -66,10 +66,24 @@ def test_the_uint8_layers_model_of_an_lstm_keeps_its_recurrent_weights_float32(s
     assert "except recurrent layers (float32)" in art.manifest["weights_note"]
 
 
-def test_the_uint8_layers_model_of_an_lstm_agrees_within_the_uint8_bar(seed_lstm: Path) -> None:
-    scores = golden_scores(seed_lstm, ("keras", U8_RUNTIME), first=40)
-    worst = float(np.abs(scores[U8_RUNTIME] - scores["keras"]).max())
-    assert worst <= config.tolerance(U8_RUNTIME, "uint8").atol, worst
+def test_the_uint8_graph_model_of_an_lstm_keeps_its_recurrent_weights_float32(seed_lstm: Path) -> None:
+    from harness import export
+    from harness.core import bundle
+
+    art = export.export(bundle.load(seed_lstm), "tfjs-u8")
+    dtypes = manifest_dtypes(art.path / "model.json")
+    kept = art.manifest["float32_weights"]
+    assert kept and all("/lstm/" in n and dtypes[n] == "float32" for n in kept), kept
+    quantized = {n for n, d in dtypes.items() if d == "uint8"}
+    assert quantized and not any("/lstm/" in n for n in quantized), quantized  # embedding, dense
+    assert art.manifest["weights_note"].startswith("uint8 weights except recurrent layers (float32)")
+
+
+def test_the_uint8_models_of_an_lstm_agree_within_the_uint8_bar(seed_lstm: Path) -> None:
+    scores = golden_scores(seed_lstm, ("keras", *U8_RUNTIMES), first=40)
+    for rid in U8_RUNTIMES:
+        worst = float(np.abs(scores[rid] - scores["keras"]).max())
+        assert worst <= config.tolerance(rid, "uint8").atol, (rid, worst)
 
 
 def test_gru_simplernn_and_bidirectional_weights_stay_float32_the_rest_uint8(tmp_path: Path) -> None:
@@ -92,3 +106,16 @@ def test_gru_simplernn_and_bidirectional_weights_stay_float32_the_rest_uint8(tmp
     assert float32 == set(kept) and {n.split("/")[0] for n in kept} == {"bigru", "rnn"}
     assert any("backward" in n for n in kept), kept  # both directions of the Bidirectional GRU
     assert {n.split("/")[0] for n, d in dtypes.items() if d == "uint8"} == {"emb", "out"}
+
+
+def test_graph_weights_are_matched_to_recurrent_layers_by_path_segment() -> None:
+    from harness.export.uint8_weights import graph_recurrent_weights
+
+    names = [
+        "StatefulPartitionedCall/zoo_1/lstm_1/lstm_cell_3/Cast/ReadVariableOp",  # Keras 3 scopes `lstm` as lstm_1
+        "StatefulPartitionedCall/seed/lstm/Read/ReadVariableOp",  # tf_keras
+        "StatefulPartitionedCall/seed/lstm_seq/Read/ReadVariableOp",  # another layer whose name starts alike
+        "StatefulPartitionedCall/zoo_1/dense_1/Cast/ReadVariableOp",
+        "unknown",  # the converter's name for an embedding table
+    ]
+    assert graph_recurrent_weights(names, ["lstm"]) == sorted(names[:2])

@@ -16,6 +16,7 @@ A shipped (adopted) file is never re-exported: it is tested as it ships (harness
 from __future__ import annotations
 
 import glob
+import re
 from typing import Any
 
 from harness.core.errors import HarnessError
@@ -44,6 +45,23 @@ def recurrent_weights(model: Any) -> list[str]:
         for w in layer.weights
     }
     return sorted(found)
+
+
+def recurrent_layer_names(model: Any, framework: str) -> list[str]:
+    """Names of the recurrent layers (and Bidirectional wrappers) of a tf_keras or Keras 3 model."""
+    from runtimes.frameworks import import_keras, import_tf_keras
+
+    layers = (import_tf_keras() if framework == "tf_keras" else import_keras()).layers
+    kinds = (layers.RNN, layers.Bidirectional)
+    return sorted({layer.name for layer in model._flatten_layers(include_self=False) if isinstance(layer, kinds)})
+
+
+def graph_recurrent_weights(names: list[str], layer_names: list[str]) -> list[str]:
+    """The graph-model weights that belong to a recurrent layer: a node name has the layer's name
+    as a path segment (tf_keras: `seed/lstm/Read/ReadVariableOp`; Keras 3 scopes it `lstm_1`).
+    A non-recurrent layer named `<recurrent name>_<n>` would also stay float32: the safe side."""
+    segment = re.compile("|".join(rf"{re.escape(n)}(_\d+)?" for n in layer_names))
+    return sorted({n for n in names if any(segment.fullmatch(part) for part in n.split("/"))})
 
 
 def quantization_map(model: Any) -> tuple[dict[str, Any], list[str]]:
