@@ -198,6 +198,8 @@ class TfjsRuntime(Runtime):
             "async_ops": run["async_ops"],
             "graph_rewrites": rewrites,
         }
+        if "weights_note" in artifact.manifest:  # which weights the export left float32, and why (the row says it)
+            session.info["weights"] = artifact.manifest["weights_note"]
         if "label" in self.spec.options:  # what the row stands for, when it is not plainly the engine itself
             session.info["runs_as"] = self.spec.options["label"]
         return session

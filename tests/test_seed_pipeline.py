@@ -115,6 +115,20 @@ def test_the_harness_exports_the_same_bundle_as_a_layers_model(seed_cnn) -> None
     art = export.export(bundle.load(seed_cnn[1]), "tfjs-layers-u8", fresh=True)
     assert art.manifest["model_format"] == "tfjs_layers_model" and art.manifest["weights"] == "uint8"
     assert json.loads((art.path / "model.json").read_text())["format"] == "layers-model"
+    # no recurrent layer: exactly the converter's own all-uint8 layers model (export/uint8_weights.py)
+    assert "weights_note" not in art.manifest and "float32_weights" not in art.manifest
+    from harness.core.quiet import native_stderr
+    from runtimes.frameworks import load_keras_file
+
+    own = seed_cnn[1].parent / "converter-u8"
+    with contextlib.redirect_stdout(io.StringIO()), native_stderr(replay=False):
+        from tensorflowjs.converters import save_keras_model
+
+        save_keras_model(
+            load_keras_file(seed_cnn[0].model, "tf_keras"), str(own), quantization_dtype_map={"uint8": True}
+        )
+    assert json.loads((own / "model.json").read_text()) == json.loads((art.path / "model.json").read_text())
+    assert (own / "group1-shard1of1.bin").read_bytes() == (art.path / "group1-shard1of1.bin").read_bytes()
 
 
 @pytest.mark.nightly

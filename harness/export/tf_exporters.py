@@ -11,9 +11,11 @@ backend runs it with `execute()`; both manifests list the rewrites that changed 
 from __future__ import annotations
 
 import contextlib
+import glob
 import io
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from harness.core.errors import HarnessError
 from harness.core.keras_file import KERAS2
 from harness.core.quiet import native_stderr
 from harness.core.versions import dist_version
-from harness.export import ArtifactFolder, Exporter
+from harness.export import ArtifactFolder, Exporter, uint8_weights
 from harness.export.canonical import sorted_json
 from harness.export.graph_rewrites import UNFUSE_WHY, portable_trace, unfuse_matmuls
 
@@ -78,14 +80,36 @@ class TfjsGraphExporter(Exporter):
     def __init__(self, target: str, quantize: str | None) -> None:
         self.target = target
         self.quantize = quantize
+        if quantize == "uint8":
+            self.version = 5  # 5: a recurrent layer's weights stay float32 (uint8_weights.py)
+
+    def _uint8_map(self, bundle: Bundle, saved: Path, conv: Any) -> tuple[dict[str, Any], list[str]]:
+        """The uint8 map: all weights, or for a model with recurrent layers all but theirs. Graph
+        weights are named after graph nodes, so a float32 conversion first says which are there."""
+        from runtimes.frameworks import load_keras_file
+
+        framework = bundle.model_framework
+        layer_names = uint8_weights.recurrent_layer_names(load_keras_file(bundle.model_path, framework), framework)
+        if not layer_names:
+            return uint8_weights.ALL_UINT8, []
+        with tempfile.TemporaryDirectory() as tmp:
+            with contextlib.redirect_stdout(io.StringIO()), native_stderr(replay=False):
+                conv.convert_tf_saved_model(str(saved), tmp)
+            plain = json.loads((Path(tmp) / "model.json").read_text())
+        floats = [w["name"] for g in plain["weightsManifest"] for w in g["weights"] if w["dtype"] == "float32"]
+        kept = uint8_weights.graph_recurrent_weights(floats, layer_names)
+        return {"uint8": [glob.escape(n) for n in floats if n not in kept]}, kept
 
     def build(self, bundle: Bundle, out: Path, inputs: dict[str, ArtifactFolder]) -> dict[str, Any]:
         with contextlib.redirect_stdout(io.StringIO()), native_stderr():  # ydf prints a banner on import
             from tensorflowjs.converters import tf_saved_model_conversion_v2 as conv
 
         saved = inputs["savedmodel-tfjs"].path / "savedmodel"
-        qmap = {self.quantize: True} if self.quantize else None
+        qmap: dict[str, Any] | None = {self.quantize: True} if self.quantize else None
+        kept: list[str] = []
         try:
+            if self.quantize == "uint8":
+                qmap, kept = self._uint8_map(bundle, saved, conv)
             with contextlib.redirect_stdout(io.StringIO()), native_stderr(replay=False):
                 conv.convert_tf_saved_model(str(saved), str(out), quantization_dtype_map=qmap)
         except ValueError as e:  # "Unsupported Ops in the model before optimization\nErfc, ..."
@@ -94,6 +118,7 @@ class TfjsGraphExporter(Exporter):
                 f"tensorflowjs {dist_version('tensorflowjs')} cannot convert it ({words[:300]})"
             ) from None
         model_json = json.loads((out / "model.json").read_text())
+        uint8_weights.check_kept_float32(model_json, kept)
         rewrites = list(inputs["savedmodel-tfjs"].manifest.get("graph_rewrites", []))
         split = unfuse_matmuls(model_json)
         if split:
@@ -101,7 +126,7 @@ class TfjsGraphExporter(Exporter):
             rewrites.append({"rewrite": "unfuse_matmul", "nodes": split, "why": UNFUSE_WHY})
         sorted_json(out / "model.json")
         signature = model_json.get("signature") or model_json.get("userDefinedMetadata", {}).get("signature", {})
-        return {
+        facts: dict[str, Any] = {
             "model_format": "tfjs_graph_model",
             "weights": self.quantize or "float32",
             "inputs": sorted(signature.get("inputs", {})),
@@ -109,6 +134,10 @@ class TfjsGraphExporter(Exporter):
             "graph_ops": sorted({n["op"] for n in model_json["modelTopology"].get("node", [])}),
             "graph_rewrites": rewrites,
         }
+        if kept:
+            facts["weights_note"] = uint8_weights.NOTE
+            facts["float32_weights"] = kept
+        return facts
 
 
 def savedmodel() -> Exporter:

@@ -180,6 +180,9 @@ def _runtime_row(
         bits.append("exported by the harness")
     if row is not None and multi:
         bits.append(row.machine)
+    weights = row.info.get("weights") if row is not None else None
+    if isinstance(weights, str):  # an export that kept some weights float32 says which (export/uint8_weights.py)
+        bits.append(weights)
     what = row.info.get("what") if row is not None else None
     if isinstance(what, str):  # what the engine is, in its own words (e.g. Core AI: a CPU engine, not the ANE)
         bits.append(what)
