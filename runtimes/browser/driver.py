@@ -164,7 +164,7 @@ class Tab(ABC):
             if any(c == "navigation" for _, c in leaks):
                 with contextlib.suppress(Exception):  # the harness's page is gone: the next call opens a fresh one
                     self.close()
-            if channel not in ("", "reported to the server"):
+            if url not in self.blocked:  # the host's one list (a guard or an uncontained report may have it)
                 self.blocked.append(url)
             named = f" ({channel})" if channel else ""
             raise BrowserError(f"browser: blocked a request off this machine: {url}{named}")
