@@ -79,33 +79,41 @@ class CoremlNativeRuntime(Runtime):
             )
         return Availability(True)
 
+    main_file = PACKAGE  # the artifact's model file, and what it is, as an error names it
+    artifact_kind = "a Core ML artifact"
+
     def open(self, bundle: Any, artifact: Any | None) -> Session:
         ok = self.availability()
         if not ok.ok:
             raise HarnessError(f"{self.id} cannot run here: {ok.reason}")
         if artifact is None:
-            raise HarnessError(f"{self.id} needs a Core ML artifact (target {self.spec.target})")
-        from runtimes.coreml_ref import check_program_io
+            raise HarnessError(f"{self.id} needs {self.artifact_kind} (target {self.spec.target})")
         from runtimes.frameworks import coreml_quiet as quiet
         from runtimes.frameworks import import_coremltools
 
         artifact.verify()
         ct = import_coremltools()
         sig = bundle.signature()
-        path = artifact.main_file(PACKAGE)
+        path = artifact.main_file(self.main_file)
         started = time.perf_counter()
         with quiet():
             units = getattr(ct.ComputeUnit, str(self.spec.options.get("compute_units", "ALL")))
             mlmodel = ct.models.MLModel(str(path), compute_units=units)
-        inputs, outputs, batch_max = _io(mlmodel.get_spec())
-        check_program_io(path, inputs, outputs, length=sig.length)
-        session = CoremlNativeSession(
-            mlmodel, batch_max, sig.length, vocab_size=sig.vocab_size, positive_index=sig.positive_index
-        )
+        session = self._session(mlmodel, path, sig)
         session.load_seconds = time.perf_counter() - started
         session.info = {"engine": "Core ML (macOS)", "coremltools": ct.__version__, "compute_units": units.name}
         session.info["artifact"] = artifact.target
         return session
+
+    def _session(self, mlmodel: Any, path: Path, sig: Any) -> CoremlNativeSession:
+        """The session over the loaded model, its inputs and outputs checked against `sig`."""
+        from runtimes.coreml_ref import check_program_io
+
+        inputs, outputs, batch_max = _io(mlmodel.get_spec())
+        check_program_io(path, inputs, outputs, length=sig.length)
+        return CoremlNativeSession(
+            mlmodel, batch_max, sig.length, vocab_size=sig.vocab_size, positive_index=sig.positive_index
+        )
 
 
 def _io(spec: Any) -> tuple[list[Any], list[Any], int]:
