@@ -80,38 +80,24 @@ def _specs() -> list[RuntimeSpec]:
     for browser, (backends, variants) in TFJS_ENGINES.items():
         prefix = "" if browser == "chromium" else f"{browser}:"
         for backend in backends:
-            for variant, target, precision in TFJS_WEIGHTS:
-                if variant in variants:
-                    specs.append(
-                        RuntimeSpec(
-                            _id(f"{prefix}tfjs-{backend}", variant),
-                            "tfjs",
-                            _TFJS,
-                            "web",
-                            precision,
-                            f"{prefix}js",
-                            target,
-                            backend=backend,
-                            browser=browser,
-                            variant=variant,
+            # the graph model, then the layers model a Keras 2 model also converts to
+            for model, weights in (("tfjs", TFJS_WEIGHTS), ("tfjs-layers", TFJS_LAYERS_WEIGHTS)):
+                for variant, target, precision in weights:
+                    if variant in variants:
+                        specs.append(
+                            RuntimeSpec(
+                                _id(f"{prefix}{model}-{backend}", variant),
+                                "tfjs",
+                                _TFJS,
+                                "web",
+                                precision,
+                                f"{prefix}js",
+                                target,
+                                backend=backend,
+                                browser=browser,
+                                variant=variant,
+                            )
                         )
-                    )
-            for variant, target, precision in TFJS_LAYERS_WEIGHTS:
-                if variant in variants:
-                    specs.append(
-                        RuntimeSpec(
-                            _id(f"{prefix}tfjs-layers-{backend}", variant),
-                            "tfjs",
-                            _TFJS,
-                            "web",
-                            precision,
-                            f"{prefix}js",
-                            target,
-                            backend=backend,
-                            browser=browser,
-                            variant=variant,
-                        )
-                    )
     for browser in TFJS_ENGINES:
         prefix = "" if browser == "chromium" else f"{browser}:"
         for variant, target, _ in TFJS_WEIGHTS:
