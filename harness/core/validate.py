@@ -64,10 +64,14 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
+def with_article(kind: str) -> str:
+    """ "an array" for "array": a JSON type's name as a message says it."""
+    return _ARTICLE.get(kind, kind)
+
+
 def json_type_with_article(value: Any) -> str:
     """ "an array", "null": the JSON type of a value with its article."""
-    kind = json_type(value)
-    return _ARTICLE.get(kind, kind)
+    return with_article(json_type(value))
 
 
 def peek(value: Any, limit: int = 40) -> str:

@@ -30,20 +30,12 @@ from pydantic import ValidationError
 
 from harness.core import json_reader
 from harness.core.errors import HarnessError
+from harness.core.validate import json_type_with_article, with_article
 from harness.results import SCHEMA, Report
 
 SCHEMA_FILE = Path(__file__).with_name("harness-report-2.schema.json")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 OLDER = {"harness-report/1"}
-_ARTICLE = {
-    "object": "an object",
-    "array": "an array",
-    "string": "a string",
-    "number": "a number",
-    "integer": "an integer",
-    "boolean": "true or false",
-    "null": "null",
-}
 
 
 def generate() -> dict[str, Any]:
@@ -68,7 +60,8 @@ def _validator() -> Draft202012Validator:
 def validate(data: Any, source: str = "report") -> Report:
     """A parsed report.json as a Report, or HarnessError naming the first problem in one line."""
     if not isinstance(data, dict):
-        raise HarnessError(f'{source}: not a report: expected an object with "schema": "{SCHEMA}", got {_a(data)}')
+        got = json_type_with_article(data)
+        raise HarnessError(f'{source}: not a report: expected an object with "schema": "{SCHEMA}", got {got}')
     schema = data.get("schema")
     if schema in OLDER:
         raise HarnessError(
@@ -129,21 +122,6 @@ def _finite_only(v: Any) -> Any:
 # ---- one-line messages -------------------------------------------------------------------
 
 
-def _type_of(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "boolean"
-    for t, name in ((dict, "object"), (list, "array"), (str, "string"), (int, "integer"), (float, "number")):
-        if isinstance(v, t):
-            return name
-    return type(v).__name__
-
-
-def _a(v: Any) -> str:
-    return _ARTICLE.get(_type_of(v), _type_of(v))
-
-
 def _peek(v: Any, limit: int = 60) -> str:
     text = json.dumps(v, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -157,11 +135,12 @@ def _one_line(text: str, limit: int = 200) -> str:
 def _expected(error: SchemaError) -> str:
     """What the schema wanted at that place, in words, from the failed keyword."""
     kind, want, got = error.validator, error.validator_value, error.instance
+    got_kind = json_type_with_article(got)
     if kind in ("anyOf", "oneOf") and isinstance(want, list):
-        return f"expected {' or '.join(dict.fromkeys(_describe(sub) for sub in want))}, got {_a(got)}"
+        return f"expected {' or '.join(dict.fromkeys(_describe(sub) for sub in want))}, got {got_kind}"
     if kind == "type":
         wanted = want if isinstance(want, list) else [want]
-        return f"expected {' or '.join(_ARTICLE.get(str(w), str(w)) for w in wanted)}, got {_a(got)}"
+        return f"expected {' or '.join(with_article(str(w)) for w in wanted)}, got {got_kind}"
     if kind == "required":
         missing = next((k for k in want if isinstance(got, dict) and k not in got), "?")
         return f"missing required field {missing!r}"
@@ -189,7 +168,7 @@ def _describe(subschema: Any) -> str:
     if "const" in subschema:
         return json.dumps(subschema["const"])
     kind = subschema.get("type")
-    return _ARTICLE.get(kind, str(kind)) if isinstance(kind, str) else "?"
+    return with_article(kind) if isinstance(kind, str) else "?"
 
 
 def main(argv: list[str] | None = None) -> int:
