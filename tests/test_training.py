@@ -8,6 +8,7 @@ reviews must be.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -330,7 +331,7 @@ sys.path.insert(0, "tests")
 from pathlib import Path
 from test_training import HP, SEED
 from harness.data import training
-training.train_bundle(sys.argv[1], Path(sys.argv[2]), SEED, HP)
+training.train_bundle(sys.argv[1], Path(sys.argv[2]), SEED, hp=HP)
 """
 
 
@@ -357,3 +358,57 @@ def test_two_processes_with_one_seed_make_one_bundle_hash(tmp_path: Path) -> Non
         assert proc.returncode == 0, proc.stderr[-2000:]
         hashes.append(bundle.load(tmp_path / run).hash)
     assert hashes[0] == hashes[1]
+
+
+@pytest.fixture(scope="module")
+def distilled(tmp_path_factory: pytest.TempPathFactory, tiny_corpus: Path, fast_fold_table: None):
+    from harness.data import distill
+
+    teachers = distill.Teachers(
+        hyperparameters=Hyperparameters(embedding_dim=4, filters=4, max_epochs=2),
+        vocabulary=distill.Vocabulary(max_vocab=500, min_count=1),
+        seeds=(3, 4),
+    )
+    out = tmp_path_factory.mktemp("distilled") / "bundle"
+    metrics = training.train_bundle(str(tiny_corpus), out, SEED, hp=HP, teachers=teachers, candidates=2)
+    return out, metrics, teachers
+
+
+def test_distilled_bundle_records_its_teachers_and_the_seeds_tried(distilled) -> None:
+    out, metrics, teachers = distilled
+    recorded = json.loads((out / bundle.METRICS).read_text())
+    assert recorded["distillation"]["seeds"] == [3, 4]
+    assert recorded["distillation"]["label_weight"] == 0.0
+    assert len(recorded["distillation"]["test_accuracy"]) == 2
+    tried = recorded["candidates"]
+    assert [c["seed"] for c in tried] == [SEED, SEED + 1]
+    best = max(tried, key=lambda c: c["validation_accuracy"])  # the first of equals is kept
+    assert recorded["seed"] == best["seed"]
+    assert recorded["vocabulary"] == {"max_vocab": 10_000, "min_count": 3}
+
+
+def test_soft_targets_are_the_teachers_scores_not_the_labels(tiny_corpus: Path, fast_fold_table: None) -> None:
+    import numpy as np
+
+    from harness.data import distill
+
+    splits = corpus.by_split(corpus.load(str(tiny_corpus)))
+    labels = np.asarray([r.label for r in splits["train"]], dtype=np.float32)
+    teachers = distill.Teachers(
+        hyperparameters=Hyperparameters(embedding_dim=4, filters=4, max_epochs=2),
+        vocabulary=distill.Vocabulary(max_vocab=500, min_count=1),
+        seeds=(3,),
+    )
+    targets, _ = distill.soft_targets(teachers, splits, labels)
+    assert targets.shape == labels.shape and np.all((targets > 0) & (targets < 1))
+    half, _ = distill.soft_targets(dataclasses.replace(teachers, label_weight=0.5), splits, labels)
+    assert np.allclose(half, 0.5 * labels + 0.5 * targets, atol=1e-6)
+
+
+def test_train_check_retrains_the_teachers_and_the_candidates(distilled, capsys) -> None:
+    from harness import cli
+
+    out, _, _ = distilled
+    assert cli.main(["train", "--check", "--out", str(out)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["passed"] and result["same_hash"], result

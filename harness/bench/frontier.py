@@ -27,6 +27,7 @@ from harness.core.bundle import Bundle
 from harness.core.bundle import load as load_bundle
 from harness.core.errors import HarnessError
 from harness.core.paths import cache_dir
+from harness.data.distill import Vocabulary
 
 WEIGHTS = {"tfjs-u8": "tfjs-wasm@u8", "tfjs-f16": "tfjs-wasm@f16"}  # export target -> runtime that runs it
 # The round trips before a first prediction when the model files are preloaded beside the script:
@@ -36,7 +37,7 @@ ROUND_TRIPS = 3
 SECONDS_PER_VARIANT = 60.0
 
 
-MIN_COUNT = 2  # the reference tokenizer's (harness/data/tokenizer/from_corpus.py build_spec)
+MIN_COUNT = Vocabulary().min_count  # the reference tokenizer's (harness/data/distill.py)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Variant:
     embedding: int
     filters: int
     # A word seen fewer times than this in the training split is out of vocabulary (the reference
-    # uses 2): pruning the words the model barely saw shrinks the embedding and the tokenizer together.
+    # uses 3): pruning the words the model barely saw shrinks the embedding and the tokenizer together.
     min_count: int = MIN_COUNT
 
     @property
@@ -57,17 +58,15 @@ class Variant:
 
 
 DEFAULT_GRID = (
-    Variant(10_000, 32, 64),  # the reference's sizes, retrained here (the grid's own yardstick)
-    Variant(10_000, 16, 32),
-    # the vocabulary pruned to words seen at least 3 or 5 times in training (first: the likeliest
-    # to stay within a point of the reference while fitting the budgets)
-    Variant(10_000, 16, 32, 3),
-    Variant(10_000, 16, 32, 5),
-    Variant(10_000, 32, 64, 5),
-    Variant(4_000, 32, 64),
-    Variant(4_000, 16, 32),
-    Variant(2_000, 16, 32),
-    Variant(2_000, 8, 16),
+    Variant(10_000, 8, 64),  # the reference's sizes, retrained here (the grid's own yardstick)
+    Variant(10_000, 32, 64, 2),  # the reference until issue 27 (its teachers' sizes), distilled too
+    Variant(10_000, 16, 64),
+    Variant(10_000, 4, 64),
+    Variant(10_000, 8, 32),
+    Variant(10_000, 8, 64, 2),
+    Variant(10_000, 8, 64, 5),
+    Variant(4_000, 8, 64),
+    Variant(2_000, 8, 32),
     Variant(1_000, 8, 16),
 )
 
@@ -119,8 +118,9 @@ def _scores(bundle: Bundle, runtimes: list[str], texts: list[str]) -> dict[str, 
     return {"scores": scores, "failures": {**missing, **{rid: str(f) for rid, f in failures.items()}}}
 
 
-def _train(variant: Variant, hp_base: Any, seed: int, *, corpus_name: str, root: Path) -> Bundle:
-    """The variant's bundle, trained once per (sizes, seed) and kept in the cache."""
+def _train(variant: Variant, reference: Bundle, seed: int, *, root: Path) -> Bundle:
+    """The variant's bundle, trained once per (sizes, seed) and kept in the cache, the way the
+    reference was (its hyperparameters beside the sizes, its teachers if it was distilled)."""
     from dataclasses import replace
 
     from harness.data import training
@@ -130,8 +130,16 @@ def _train(variant: Variant, hp_base: Any, seed: int, *, corpus_name: str, root:
         return load_bundle(out)
     except HarnessError:
         pass
+    from harness.data import distill, text_cnn
+
+    recorded = reference.metrics()
+    fields = text_cnn.Hyperparameters.__dataclass_fields__
+    hp_base = text_cnn.Hyperparameters(**{k: v for k, v in recorded.get("hyperparameters", {}).items() if k in fields})
     hp = replace(hp_base, embedding_dim=variant.embedding, filters=variant.filters)
-    training.train_bundle(corpus_name, out, seed, hp=hp, max_vocab=variant.vocab, min_count=variant.min_count)
+    teachers = distill.Teachers.from_record(recorded["distillation"]) if "distillation" in recorded else None
+    corpus_name = recorded.get("corpus", {}).get("name", "movie-reviews")
+    vocabulary = distill.Vocabulary(max_vocab=variant.vocab, min_count=variant.min_count)
+    training.train_bundle(corpus_name, out, seed, hp=hp, vocabulary=vocabulary, teachers=teachers)
     return load_bundle(out)
 
 
@@ -148,17 +156,8 @@ def _measure_variant(
     root: Path,
 ) -> list[dict[str, Any]]:
     from harness import export
-    from harness.data import text_cnn
 
-    hp_base = text_cnn.Hyperparameters(
-        **{
-            k: v
-            for k, v in reference.metrics().get("hyperparameters", {}).items()
-            if k in text_cnn.Hyperparameters.__dataclass_fields__
-        }
-    )
-    corpus_name = reference.metrics().get("corpus", {}).get("name", "movie-reviews")
-    b = _train(variant, hp_base, seed, corpus_name=corpus_name, root=root)
+    b = _train(variant, reference, seed, root=root)
     tokenizer_bytes = _gzip_bytes(b.tokenizer_path)
     artifacts = {target: export.export(b, target) for target in WEIGHTS}
     run = _scores(b, ["keras", *WEIGHTS.values()], texts)

@@ -24,7 +24,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         verdict = "pass" if result["passed"] else f"FAIL ({'; '.join(result['reasons'])})"
         print(f"train --check: {verdict}", file=sys.stderr)
         return 0 if result["passed"] else 1
-    metrics = training.train_bundle(args.corpus, out, args.seed)
+    from harness.core.errors import HarnessError
+    from harness.data import distill
+
+    if args.candidates < 1:
+        raise HarnessError(f"--candidates {args.candidates}: expected 1 or more seeds to try")
+    teachers = None if args.no_teachers else distill.REFERENCE_TEACHERS
+    metrics = training.train_bundle(args.corpus, out, args.seed, teachers=teachers, candidates=args.candidates)
     summary = {"bundle": str(out), "splits": metrics["splits"], "training_seconds": metrics["training_seconds"]}
     print(strict_json.dumps(summary, indent=2))
     return 0

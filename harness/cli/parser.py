@@ -101,6 +101,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="bundle folder (default: golden/reference)")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument(
+        "--candidates",
+        type=int,
+        default=8,
+        help="train seeds SEED .. SEED+N-1 and keep the one with the best validation accuracy (default 8)",
+    )
+    p.add_argument(
+        "--no-teachers",
+        action="store_true",
+        help="fit the labels, not the scores of the reference's three teacher models (harness/data/distill.py)",
+    )
+    p.add_argument(
         "--check",
         action="store_true",
         help="retrain the bundle at --out from what it records and judge the difference by tolerance (writes nothing)",

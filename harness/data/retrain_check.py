@@ -14,6 +14,7 @@ whether the hash also repeated.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from harness.core import bundle, config
 from harness.core.errors import HarnessError
-from harness.data import corpus, text_cnn, training
+from harness.data import corpus, distill, text_cnn, training
 
 DEFAULTS = {"weight_atol": 1e-5, "score_atol": 1e-5, "accuracy_points": 0.1}
 
@@ -31,17 +32,35 @@ def tolerance(cfg: dict[str, Any] | None = None) -> dict[str, float]:
     return {k: float(cfg.get("retrain", {}).get(k, v)) for k, v in DEFAULTS.items()}
 
 
-def _recorded(b: bundle.Bundle) -> tuple[str, int, text_cnn.Hyperparameters, str | None]:
+@dataclass(frozen=True)
+class Recorded:
+    """How a bundle says it was trained."""
+
+    corpus: str
+    corpus_sha256: str | None
+    seed: int
+    hyperparameters: text_cnn.Hyperparameters
+    vocabulary: distill.Vocabulary
+    teachers: distill.Teachers | None
+    # Seeds tried, the kept one chosen by validation accuracy (training.train_bundle).
+    first_candidate: int
+    candidates: int
+
+
+def _recorded(b: bundle.Bundle) -> Recorded:
     m = b.metrics()
     try:
         name, seed = m["corpus"]["name"], int(m["seed"])
         hp = text_cnn.Hyperparameters(**m.get("hyperparameters", {}))
+        vocabulary = distill.Vocabulary(**m["vocabulary"]) if "vocabulary" in m else distill.LEGACY_VOCABULARY
+        teachers = distill.Teachers.from_record(m["distillation"]) if "distillation" in m else None
+        tried = [int(c["seed"]) for c in m.get("candidates", [])] or [seed]
     except (KeyError, TypeError, ValueError) as e:
         raise HarnessError(
             f"{b.path / bundle.METRICS}: does not record how it was trained ({e}); only a bundle made by "
             "`harness train` can be retrained"
         ) from None
-    return name, seed, hp, m["corpus"].get("sha256")
+    return Recorded(name, m["corpus"].get("sha256"), seed, hp, vocabulary, teachers, tried[0], len(tried))
 
 
 def _weights(path: Path) -> list[np.ndarray]:
@@ -52,15 +71,24 @@ def _weights(path: Path) -> list[np.ndarray]:
 
 def check(bundle_dir: str | None) -> dict[str, Any]:
     b = bundle.load(bundle_dir)
-    name, seed, hp, corpus_sha = _recorded(b)
-    if corpus_sha is not None and corpus.corpus_hash(corpus.load(name)) != corpus_sha:
+    rec = _recorded(b)
+    name = rec.corpus
+    if rec.corpus_sha256 is not None and corpus.corpus_hash(corpus.load(name)) != rec.corpus_sha256:
         raise HarnessError(
             f"{name}: the corpus changed since {b.path} was trained (sha256 differs); retraining would "
             "not check anything"
         )
     tol = tolerance()
     with tempfile.TemporaryDirectory(prefix="harness-retrain-") as tmp:
-        again = training.train_bundle(name, Path(tmp) / "bundle", seed, hp=hp)
+        again = training.train_bundle(
+            name,
+            Path(tmp) / "bundle",
+            rec.first_candidate,
+            hp=rec.hyperparameters,
+            vocabulary=rec.vocabulary,
+            teachers=rec.teachers,
+            candidates=rec.candidates,
+        )
         retrained = bundle.load(Path(tmp) / "bundle")
         old, new = _weights(b.model_path), _weights(retrained.model_path)
         if [w.shape for w in old] != [w.shape for w in new]:
@@ -97,7 +125,7 @@ def check(bundle_dir: str | None) -> dict[str, Any]:
         "retrained_hash": retrained.hash,
         "same_hash": same_hash,
         "corpus": name,
-        "seed": seed,
+        "seed": rec.seed,
         **{k: v for k, (v, _) in checks.items()},
         "tolerance": tol,
         "passed": not failing,
