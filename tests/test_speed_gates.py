@@ -189,10 +189,11 @@ def test_history_of_this_machine_only_flags_a_step_and_the_page_shows_it() -> No
     now = current.runtimes[rid].p95_ms
     rng = np.random.default_rng(5)
 
-    def earlier(fingerprint: str, level: float) -> list[HistoryEntry]:
+    def earlier(fingerprint: str, level: float, bundle_hash: str | None = current.bundle_hash) -> list[HistoryEntry]:
         return [
             HistoryEntry(
                 fingerprint=fingerprint,
+                bundle_hash=bundle_hash,
                 status="complete",
                 runtimes={rid: {"p95_ms": now * level * (1 + rng.normal(0, 0.02))}},
             )
@@ -205,6 +206,7 @@ def test_history_of_this_machine_only_flags_a_step_and_the_page_shows_it() -> No
     step = found[(rid, "p95_ms")]
     assert step.flagged and step.direction == "slower" and len(step.baseline) == 8
     assert not compare(earlier(other, 1 / 1.5), report, policy)  # another machine's history is not a baseline
+    assert not compare(earlier(same, 1 / 1.5, "another-model"), report, policy)  # nor another model's
     steady = {(t.runtime, t.figure): t for t in compare(earlier(same, 1.0), report, policy)}
     assert not steady[(rid, "p95_ms")].flagged
     page = html.render(report.model_copy(update={"speed_trends": [step]}))

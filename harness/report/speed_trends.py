@@ -3,8 +3,9 @@
 A gate compares one run with a budget; a slow creep (10% per release) passes every gate until
 it fails them all. So each speed figure of a report (latency p50 and p95, throughput) is also
 compared with the same figure in the latest earlier reports (reports/history.jsonl) made on the
-same machine fingerprint (machines differ: comparing across them measures the machine) and
-the same runtime. The test: the figure's log lies outside the baseline's prediction interval
+same machine fingerprint (machines differ: comparing across them measures the machine), the
+same bundle (another model is another workload: a smaller model is rightly faster) and the
+same runtime. The test: the figure's log lies outside the baseline's prediction interval
 (Student t on log figures: a new draw from the baseline would fall inside with probability
 1 - alpha), and moved by at least min_change. Flags are advisory (they cannot be re-judged
 on another machine, so they are not gates); report.html draws the trend.
@@ -51,7 +52,11 @@ def step_change(baseline: Sequence[float], current: float, policy: HistoryPolicy
 
 def compare(earlier: Sequence[HistoryEntry], report: Report, policy: HistoryPolicy) -> list[SpeedTrend]:
     current = report.history_entry()
-    same = [h for h in earlier if h.fingerprint == current.fingerprint and h.status == "complete"]
+    same = [
+        h
+        for h in earlier
+        if h.fingerprint == current.fingerprint and h.bundle_hash == current.bundle_hash and h.status == "complete"
+    ]
     out = []
     for rid, point in current.runtimes.items():
         for key, (label, bigger_is_slower) in FIGURES.items():
