@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import itertools
 import json
 import os
 import shutil
@@ -125,8 +126,9 @@ def test_a_tokenizer_that_does_not_match_the_signature_is_refused(tmp_path: Path
     b = copy_bundle(tmp_path)
     edit_json(b / "signature.json", lambda s: {**s, "input": {**s["input"], "vocab_size": 20_000}})
     bundle.write_manifest(b)
+    ids = bundle.load(REFERENCE_BUNDLE).tokenizer().vocab_size
     one_line_error(harness("tokenize", "--bundle", str(b), "--runtimes", "py", "good"), "tokenize",
-                   "input vocab_size 20000 and length 48 do not match tokenizer.json (8930 ids")  # fmt: skip
+                   f"input vocab_size 20000 and length 48 do not match tokenizer.json ({ids} ids")  # fmt: skip
 
 
 @pytest.fixture()
@@ -237,6 +239,10 @@ def small_model(vocab: int, last: str = "sigmoid", units: int = 1, seed: int = 1
     return keras.Model(inputs, x)
 
 
+# The reference tokenizer's id count: a model with this many embedding rows fits it exactly.
+VOCAB = bundle.load(REFERENCE_BUNDLE).tokenizer().vocab_size
+
+
 def bundle_of(tmp_path: Path, model: Any, *extra: str) -> tuple[subprocess.CompletedProcess[str], Path]:
     src = tmp_path / "m.keras"
     model.save(src)
@@ -245,7 +251,7 @@ def bundle_of(tmp_path: Path, model: Any, *extra: str) -> tuple[subprocess.Compl
 
 
 def test_a_logit_output_is_wrapped_in_sigmoid_and_said(tmp_path: Path) -> None:
-    model = small_model(8930, last="linear")
+    model = small_model(VOCAB, last="linear")
     proc, out = bundle_of(tmp_path, model)
     assert proc.returncode == 0, proc.stderr
     assert "the last layer is linear (logits); wrapped in sigmoid" in proc.stderr
@@ -264,32 +270,32 @@ def test_a_logit_output_is_wrapped_in_sigmoid_and_said(tmp_path: Path) -> None:
 
 
 def test_a_logit_output_can_be_refused(tmp_path: Path) -> None:
-    proc, out = bundle_of(tmp_path, small_model(8930, last="linear", units=2), "--logits", "refuse")
+    proc, out = bundle_of(tmp_path, small_model(VOCAB, last="linear", units=2), "--logits", "refuse")
     one_line_error(proc, "bundle", "is linear, so it outputs logits; end the model in softmax")
     assert not out.exists()
 
 
 def test_an_output_that_is_no_probability_is_refused(tmp_path: Path) -> None:
-    proc, out = bundle_of(tmp_path, small_model(8930, last="tanh"))
+    proc, out = bundle_of(tmp_path, small_model(VOCAB, last="tanh"))
     one_line_error(proc, "bundle", "has activation tanh; expected sigmoid")
     assert not out.exists()
 
 
 def test_an_embedding_larger_than_the_vocabulary_is_accepted_with_a_warning(tmp_path: Path) -> None:
-    """The issue's probe: 20,000 rows with an 8,930-word tokenizer was bundled without a word."""
+    """The issue's probe: 20,000 rows with a smaller tokenizer (then 8,930 words) was bundled without a word."""
     proc, out = bundle_of(tmp_path, small_model(20_000))
     assert proc.returncode == 0, proc.stderr
     warning = [line for line in proc.stderr.splitlines() if "warning" in line]
-    assert len(warning) == 1 and "has 20000 rows, the tokenizer emits ids 0..8929 only" in warning[0]
+    assert len(warning) == 1 and f"has 20000 rows, the tokenizer emits ids 0..{VOCAB - 1} only" in warning[0]
     assert json.loads((out / "signature.json").read_text())["input"]["embedding_rows"] == 20_000
     assert bundle.load(out).signature().embedding_rows == 20_000
 
 
 def test_bundle_out_never_deletes_a_users_file(tmp_path: Path) -> None:
-    proc, out = bundle_of(tmp_path, small_model(8930))
+    proc, out = bundle_of(tmp_path, small_model(VOCAB))
     assert proc.returncode == 0, proc.stderr
     (out / "my-notes.txt").write_text("mine")
-    again, _ = bundle_of(tmp_path, small_model(8930, seed=2))
+    again, _ = bundle_of(tmp_path, small_model(VOCAB, seed=2))
     one_line_error(again, "bundle", "holds my-notes.txt, which is not part of the bundle; refusing")
     assert (out / "my-notes.txt").read_text() == "mine"
 
@@ -316,7 +322,8 @@ def test_a_case_line_json_cannot_hold_is_one_line(tmp_path: Path, probe: str) ->
 
 
 MANIFEST_JSON_PROBES = {
-    "huge integer": ('"bytes": ', '"bytes": ' + "9" * 5000, "an integer of 5003 digits (at most 400)"),
+    # the first byte count, written before its own digits: 5,000 nines and then those
+    "huge integer": ('"bytes": ', '"bytes": ' + "9" * 5000, "an integer of {digits} digits (at most 400)"),
     "deep": ('"files": ', '"deep": ' + DEEP + ', "files": ', "nested deeper than 64 levels"),
     "Infinity": ('"bytes": ', '"bytes": Infinity, "x": ', "Infinity is not JSON"),
 }
@@ -330,6 +337,9 @@ def test_a_manifest_json_cannot_hold_is_one_line(tmp_path: Path, probe: str) -> 
     line = text[: text.index(anchor)].count("\n") + 1
     (b / "manifest.json").write_text(text.replace(anchor, replacement, 1))
     proc = harness("tokenize", "--bundle", str(b), "--runtimes", "py", "good")
+    # the byte count the probe writes its digits in front of
+    first_bytes = "".join(itertools.takewhile(str.isdigit, text[text.index(anchor) + len(anchor) :]))
+    message = message.format(digits=5000 + len(first_bytes))
     one_line_error(proc, "tokenize", f"{b}/manifest.json:{line}: {message}")
 
 

@@ -224,7 +224,7 @@ def test_coreml_ref_fp16_growth_is_visible_per_op(shipped):
                    "score:pre": "linear", "score": "sigmoid"}  # fmt: skip
     diffs = {p: by[p].max_abs_diff for p in ops}
     assert all(d is not None and d > 0 for d in diffs.values()), diffs  # every op rounds to fp16
-    assert diffs["conv:pre"] > 2 * diffs["embedding"]  # the convolution sums 96 rounded products
+    assert diffs["conv:pre"] > diffs["embedding"]  # the convolution sums 3 x width rounded products: it grows
     ref = {t.probe: t.max_abs for t in shipped.tensors}
     assert all(d < 4 * 2**-11 * ref[p] + 1e-4 for p, d in diffs.items())  # fp16 rounding, not a bug
 
