@@ -50,9 +50,10 @@ ODD = [
 ]
 KEYBOARD_TEXT = "a warm, funny and moving film"
 OFFLINE_TEXTS = ["an utterly tedious mess", "sharp, funny and humane", "neither here nor there"]
-# The UI runs the very artifact the harness runs, on the same backend, and shows 6 decimals: it
-# must agree with the harness's run far inside the variant's tolerance.
-SAME_PROGRAM_ATOL = 1e-4
+# The UI runs the very artifact the harness runs, on the same backend and kernels, and shows 6
+# decimals: its graph executor (apps/web/src/graph.js) and the harness's tfjs-converter differ
+# only in op order, so the two agree to float32 rounding plus the display's half a last digit.
+SAME_PROGRAM_ATOL = 1e-6
 
 
 def new_context(blocked: list[str]):

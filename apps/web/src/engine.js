@@ -5,8 +5,8 @@
 // Each TF.js backend is its own chunk, imported when first used (the one the page starts on
 // at once, the others right after the first model is ready), so the first visit parses only
 // the code it needs and later switches still work offline.
-import * as tf from "@tensorflow/tfjs-core";
-import { loadGraphModel } from "@tensorflow/tfjs-converter";
+import { env, getBackend, ready, setBackend, tensor2d, tidy } from "@tensorflow/tfjs-core";
+import { GraphModel } from "./graph.js";
 import { Tokenizer, parseCompact } from "./tokenizer.js";
 
 export const BACKENDS = ["wasm", "webgl", "cpu"];
@@ -82,30 +82,46 @@ async function fetchText(url, counter, what) {
 }
 
 async function backendFacts() {
-  const backend = tf.getBackend();
+  const backend = getBackend();
   const facts = { backend, detail: "" };
   if (backend === "wasm") {
-    const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
-    const threads = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
+    const simd = await env().getAsync("WASM_HAS_SIMD_SUPPORT");
+    const threads = await env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
     facts.detail = threads && simd ? "threads + SIMD" : simd ? "SIMD" : "plain";
   } else if (backend === "webgl") {
-    facts.detail = `WebGL ${tf.env().getNumber("WEBGL_VERSION")}`;
+    facts.detail = `WebGL ${env().getNumber("WEBGL_VERSION")}`;
   }
   return facts;
 }
 
-async function loadArtifacts(counter) {
-  let artifacts;
+async function fetchBytes(url, counter, what) {
+  let response;
   try {
-    const handler = tf.io.http(new URL("model.json", MODEL_DIR).href, { fetchFunc: countingFetch(counter) });
-    artifacts = await handler.load();
+    response = await countingFetch(counter)(url);
   } catch (e) {
-    throw new LoadError(`The model (model/model.json) could not be loaded: ${e.message}`);
+    throw new LoadError(`${what} could not be downloaded (${e.message})`);
   }
-  if (!artifacts || !artifacts.modelTopology || !artifacts.weightSpecs) {
+  if (!response.ok) throw new LoadError(`${what} is missing (HTTP ${response.status} for ${url.pathname})`);
+  return response.arrayBuffer();
+}
+
+/** model.json and its weight shards (fetched in parallel, in manifest order) as graph model artifacts. */
+async function loadArtifacts(counter) {
+  const url = new URL("model.json", MODEL_DIR);
+  const model = await fetchJson(url, counter, "The model (model/model.json)");
+  if (!model.modelTopology || !Array.isArray(model.weightsManifest)) {
     throw new LoadError("The model (model/model.json) is not a TF.js graph model");
   }
-  return artifacts;
+  const paths = model.weightsManifest.flatMap((group) => group.paths);
+  const shards = await Promise.all(paths.map((p) => fetchBytes(new URL(p, url), counter, `The model's weights (model/${p})`)));
+  const weightData = new Uint8Array(shards.reduce((n, b) => n + b.byteLength, 0));
+  shards.reduce((at, b) => (weightData.set(new Uint8Array(b), at), at + b.byteLength), 0);
+  return {
+    modelTopology: model.modelTopology,
+    weightSpecs: model.weightsManifest.flatMap((group) => group.weights),
+    weightData: weightData.buffer,
+    signature: model.signature,
+  };
 }
 
 async function startBackend(name) {
@@ -113,12 +129,12 @@ async function startBackend(name) {
   let ok;
   try {
     await importBackend(name);
-    ok = await tf.setBackend(name);
+    ok = await setBackend(name);
   } catch (e) {
     throw new Error(`the ${name} backend could not start (${e.message})`, { cause: e });
   }
   if (!ok) throw new Error(`the ${name} backend is not available in this browser`);
-  await tf.ready();
+  await ready();
   const why = refusal(name);
   if (why) throw new RefusedBackend(why);
 }
@@ -133,7 +149,7 @@ export class RefusedBackend extends Error {}
  * embedding lookup (docs/phones.md): the app never runs webgl there.
  */
 export function refusal(name) {
-  if (name === "webgl" && !tf.env().getBool("WEBGL_RENDER_FLOAT32_ENABLED")) {
+  if (name === "webgl" && !env().getBool("WEBGL_RENDER_FLOAT32_ENABLED")) {
     return "WebGL here has no float32 textures: token ids above 2048 would be rounded to other words";
   }
   return "";
@@ -202,16 +218,16 @@ export class Engine {
       try {
         await startBackend(name);
       } catch (e) {
-        if (previous) await tf.setBackend(previous);
+        if (previous) await setBackend(previous);
         throw e;
       }
       let model;
       try {
-        model = await loadGraphModel(tf.io.fromMemory(this.artifacts));
+        model = new GraphModel(this.artifacts);
         await this._predict(model, new Array(this.length).fill(this.tokenizer.padId));
       } catch (e) {
         if (model) model.dispose();
-        if (previous) await tf.setBackend(previous);
+        if (previous) await setBackend(previous);
         throw new LoadError(`The model could not run on ${name}: ${e.message}`);
       }
       if (this.model) this.model.dispose();
@@ -222,8 +238,8 @@ export class Engine {
   }
 
   async _predict(model, ids) {
-    const y = tf.tidy(() => {
-      let out = model.predict(tf.tensor2d(Int32Array.from(ids), [1, this.length], "int32"));
+    const y = tidy(() => {
+      let out = model.predict(tensor2d(Int32Array.from(ids), [1, this.length], "int32"));
       if (Array.isArray(out)) out = out[0];
       return out;
     });
