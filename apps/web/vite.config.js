@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 import { cpuKernelFiles, firstKernels } from "./first_kernels.js";
 
@@ -60,9 +61,19 @@ function cpuKernels() {
   };
 }
 
+// "@tensorflow/tfjs-core" is src/tfcore/base.js in the bundle: tfjs-core without the optimizers,
+// the model stores and tf.io's loaders, which the app never calls (see that file). Every backend
+// imports the name, so they all get it; the file itself imports tfjs-core's dist/ paths.
+const CORE = "@tensorflow/tfjs-core";
+const CORE_BASE = fileURLToPath(new URL("./src/tfcore/base.js", import.meta.url));
+
+function coreBase() {
+  return { name: "tfjs-core-base", enforce: "pre", resolveId: (source) => (source === CORE ? CORE_BASE : null) };
+}
+
 export default defineConfig({
   base: "./", // relative URLs: the app works wherever it is mounted
-  plugins: [tfjsWasmBinaries(), cpuKernels()],
+  plugins: [coreBase(), tfjsWasmBinaries(), cpuKernels()],
   logLevel: "warn",
   build: {
     outDir: "dist",
