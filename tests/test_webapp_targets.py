@@ -11,7 +11,8 @@ from harness.check import gates
 from harness.core import config
 
 FIGURES: dict[str, Any] = {
-    "gzip_download_bytes": 420_000,
+    "gzip_download_bytes": 650_000,  # the static sum of dist/: the regression budget's, not the target's
+    "desktop_download_gzip_bytes": 420_000.0,  # what a cold desktop visit downloaded once settled
     "first_visit_gzip_bytes": 190_000.0,
     "time_to_first_prediction_ms": 900.0,
     "backend": "wasm",
@@ -58,7 +59,7 @@ def test_required_targets_fail_like_any_gate() -> None:
     assert not got["size"].passed and "advisory" not in got["size"].detail
     met = {
         **FIGURES,
-        "gzip_download_bytes": 240_000,
+        "desktop_download_gzip_bytes": 240_000.0,
         "mobile": {**FIGURES["mobile"], "time_to_first_prediction_ms": 2400.0},
     }
     assert all(g.passed for g in _targets(met, cfg).values())

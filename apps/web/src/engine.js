@@ -2,17 +2,18 @@
 // origin (dist/model/, written by `harness app build`) and kept in memory, so switching the TF.js
 // backend, or scoring after the network is gone, never fetches them again.
 //
-// Each TF.js backend is its own chunk, imported when first used (the one the page starts on
-// at once, the others right after the first model is ready), so the first visit parses only
-// the code it needs and later switches still work offline.
+// Each TF.js backend is its own chunk, imported when first used: the first backend's at once, wasm
+// only if the first is too slow on this device (app.js), any other when picked in the page, so a
+// visit downloads only the code it runs.
 import { env, getBackend, ready, setBackend, tensor2d, tidy } from "@tensorflow/tfjs-core";
 import { GraphModel } from "./graph.js";
 import { Tokenizer, parseCompact } from "./tokenizer.js";
 
 export const BACKENDS = ["wasm", "webgl", "cpu"];
+// The backend a device too slow on cpu moves to, and the one a refused backend falls back to.
 export const DEFAULT_BACKEND = "wasm";
 // The first prediction runs on cpu: its code is small (only the model's kernels, see
-// vite.config.js) and it needs no wasm binary; the app moves to DEFAULT_BACKEND right after.
+// vite.config.js) and it needs no wasm binary; the app stays there unless it is too slow (app.js).
 export const FIRST_BACKEND = "cpu";
 const MODEL_DIR = new URL("model/", document.baseURI);
 
@@ -36,11 +37,6 @@ export function importBackend(name) {
     imported.set(name, loading);
   }
   return imported.get(name);
-}
-
-/** Fetches the other backends' code in the background, so switching works offline later. */
-export function prefetchBackends() {
-  return Promise.allSettled(BACKENDS.map((name) => importBackend(name)));
 }
 
 export class LoadError extends Error {}
@@ -185,7 +181,7 @@ export class Engine {
       refused = `${backend} refused: ${e.message}`; // the first visit still scores, on the default
       backend = DEFAULT_BACKEND;
     }
-    const facts = await engine.use(backend);
+    const facts = await engine.use(backend, { warm: false }); // the first real score warms it
     if (refused) facts.detail = [facts.detail, refused].filter(Boolean).join("; ");
     return { engine, facts: { ...facts, refused } };
   }
@@ -211,8 +207,11 @@ export class Engine {
     return run;
   }
 
-  /** Switches TF.js to `name`, rebuilds the model there from memory and warms its kernels. */
-  use(name) {
+  /**
+   * Switches TF.js to `name`, rebuilds the model there from memory and warms its kernels (one
+   * prediction on padding, which also proves the model runs there before the switch is kept).
+   */
+  use(name, { warm = true } = {}) {
     return this._serial(async () => {
       const previous = this.backend;
       try {
@@ -224,7 +223,7 @@ export class Engine {
       let model;
       try {
         model = new GraphModel(this.artifacts);
-        await this._predict(model, new Array(this.length).fill(this.tokenizer.padId));
+        if (warm) await this._predict(model, this._padding());
       } catch (e) {
         if (model) model.dispose();
         if (previous) await setBackend(previous);
@@ -234,6 +233,19 @@ export class Engine {
       this.model = model;
       this.backend = name;
       return backendFacts();
+    });
+  }
+
+  _padding() {
+    return new Array(this.length).fill(this.tokenizer.padId);
+  }
+
+  /** Model time, in milliseconds, of one prediction on the current backend. */
+  predictMs() {
+    return this._serial(async () => {
+      const t0 = performance.now();
+      await this._predict(this.model, this._padding());
+      return performance.now() - t0;
     });
   }
 

@@ -43,7 +43,7 @@ export function frame(root, backends, handlers) {
   );
   const select = h(
     "select",
-    { id: "backend", "data-testid": "backend", "data-prefetched": "false", onChange: handlers.onBackend, disabled: true },
+    { id: "backend", "data-testid": "backend", "data-settled": "false", onChange: handlers.onBackend, disabled: true },
     backends.map((b) => h("option", { value: b }, BACKEND_LABELS[b])),
   );
   const result = h("section", {
