@@ -109,3 +109,31 @@ def test_an_op_the_executor_lacks_is_named_at_load(reference_bundle, rows, tmp_p
     (tmp_path / "bad" / "model.json").write_text(json.dumps(bad), encoding="utf-8")
     got = _run(tmp_path / "bad" / "model.json", rows[:2], tmp_path)
     assert "Einsum" in got.get("error", ""), got
+
+
+def test_the_warm_up_runs_the_graph_on_zero_weights_and_keeps_nothing(reference_bundle) -> None:
+    """apps/web/src/warmup.js (run while the real weights download) needs model.json alone, runs
+    the reference graph through, and leaves no tensor behind."""
+    from harness import export
+    from harness.app.config import variant
+
+    artifact = export.export(reference_bundle, variant())
+    script = """
+import { readFileSync } from "node:fs";
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { warmUp } from "./src/warmup.js";
+await tf.setBackend("cpu");
+const before = tf.memory().numTensors;
+const ran = warmUp(JSON.parse(readFileSync(process.argv[1], "utf8")));
+process.stdout.write(JSON.stringify({ ran, left: tf.memory().numTensors - before }));
+"""
+    proc = subprocess.run(
+        ["node", "--input-type=module", "-e", script, str(artifact.path / "model.json")],
+        cwd=APP,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout) == {"ran": True, "left": 0}

@@ -7,6 +7,7 @@
 // visit downloads only the code it runs.
 import { env, getBackend, ready, setBackend, tensor2d, tidy } from "@tensorflow/tfjs-core";
 import { GraphModel } from "./graph.js";
+import { warmUp } from "./warmup.js";
 import { Tokenizer, parseCompact } from "./tokenizer.js";
 
 export const BACKENDS = ["wasm", "webgl", "cpu"];
@@ -101,13 +102,17 @@ async function fetchBytes(url, counter, what) {
   return response.arrayBuffer();
 }
 
-/** model.json and its weight shards (fetched in parallel, in manifest order) as graph model artifacts. */
-async function loadArtifacts(counter) {
+/**
+ * model.json and its weight shards (fetched in parallel, in manifest order) as graph model
+ * artifacts; `onModelJson` is called with model.json as soon as it is read.
+ */
+async function loadArtifacts(counter, onModelJson) {
   const url = new URL("model.json", MODEL_DIR);
   const model = await fetchJson(url, counter, "The model (model/model.json)");
   if (!model.modelTopology || !Array.isArray(model.weightsManifest)) {
     throw new LoadError("The model (model/model.json) is not a TF.js graph model");
   }
+  onModelJson(model);
   const paths = model.weightsManifest.flatMap((group) => group.paths);
   const shards = await Promise.all(paths.map((p) => fetchBytes(new URL(p, url), counter, `The model's weights (model/${p})`)));
   const weightData = new Uint8Array(shards.reduce((n, b) => n + b.byteLength, 0));
@@ -170,13 +175,16 @@ export class Engine {
     const counter = { bytes: 0 };
     const starting = startBackend(backend);
     starting.catch(() => {}); // reported below, after the files (a missing model is the clearer message)
-    // The tokenizer is read as soon as it arrives (~0.1 s of a phone's CPU), while the larger
-    // weights are still downloading.
+    // While the larger weights are still downloading, the tokenizer is read as soon as it arrives
+    // (~0.1 s of a phone's CPU) and the graph runs once on zero weights (warmup.js).
+    let warming = Promise.resolve();
+    const warm = (modelJson) => (warming = starting.then(() => warmUp(modelJson)).catch(() => false));
     const [info, tokenizer, artifacts] = await Promise.all([
       fetchJson(new URL("info.json", MODEL_DIR), counter, "The model description (model/info.json)"),
       fetchText(new URL("tokenizer.txt", MODEL_DIR), counter, "The tokenizer (model/tokenizer.txt)").then(readTokenizer),
-      loadArtifacts(counter),
+      loadArtifacts(counter, warm),
     ]);
+    await warming;
     const engine = new Engine(info, tokenizer, artifacts, counter.bytes);
     let refused = "";
     try {
