@@ -1,9 +1,10 @@
 """The web app's own graph executor (apps/web/src/graph.js, which replaced tfjs-converter in the
 app) gives the converter's numbers: in Node, on the cpu backend, the app's module and
-tfjs-converter's loadGraphModel run the same model.json (the app's u8 export of the reference and
-the float32 export) over the golden texts; the scores differ by at most 1e-6 (float32 rounding of
-another op order) and every decision is the same. A model with an op the executor lacks is refused
-when it is loaded, naming the op."""
+tfjs-converter's loadGraphModel run the same model.json (the app's u8 export of the reference, its
+float32 export, and the u8 exports of two zoo models: a CNN with plain Conv2D and MatMul, and a
+fastText-style average pool with a 2-class softmax) over the golden texts; the scores differ by
+at most 1e-6 (float32 rounding of another op order) and every decision is the same. A model with
+an op the executor lacks is refused when it is loaded, naming the op."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +27,7 @@ pytestmark = pytest.mark.skipif(
 )
 ATOL = 1e-6
 N_TEXTS = 300
+ZOO_LENGTH = 12
 
 # Loads model.json (argv 1) with both executors on the cpu backend, scores the id rows (argv 2);
 # prints {converter, app} scores, or {error} when the app's executor refuses the model.
@@ -77,25 +80,73 @@ def _run(model_json: Path, rows: list[list[int]], tmp: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def rows(reference_bundle) -> list[list[int]]:
-    texts = [c.text for c in read_cases(GOLDEN / "texts.jsonl")][:N_TEXTS]
-    return reference_bundle.tokenizer().encode_batch(texts)
+def bundles(reference_bundle, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The reference, and zoo models (seeded random weights, the reference's tokenizer) made on first use."""
+    made: dict[str, Any] = {"reference": reference_bundle}
+    folder = tmp_path_factory.mktemp("zoo")
+
+    def get(name: str) -> Any:
+        if name not in made:
+            from harness import cli
+            from harness.core import bundle
+            from harness.data import zoo
+
+            kind = name.removeprefix("zoo-")
+            model = zoo.save(kind, reference_bundle.signature().vocab_size, ZOO_LENGTH, folder=folder)
+            tokenizer = str(reference_bundle.path / "tokenizer.json")
+            out = folder / f"bundle-{kind}"
+            argv = [
+                "bundle",
+                "--model",
+                str(model),
+                "--tokenizer",
+                tokenizer,
+                "--maxlen",
+                str(ZOO_LENGTH),
+                "--out",
+                str(out),
+            ]
+            assert cli.main(argv) == 0
+            made[name] = bundle.load(out)
+        return made[name]
+
+    return {"get": get}
 
 
-@pytest.mark.parametrize("target", ["tfjs-u8", "tfjs"])
-def test_the_app_executor_gives_the_converter_scores(reference_bundle, rows, target, tmp_path: Path) -> None:
+def _decisions(scores: list[float], n_rows: int, threshold: float) -> list[int]:
+    per_row = len(scores) // n_rows
+    rows = [scores[i * per_row : (i + 1) * per_row] for i in range(n_rows)]
+    return [int(r[0] >= threshold) if per_row == 1 else max(range(per_row), key=r.__getitem__) for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("model", "target"),
+    [("reference", "tfjs-u8"), ("reference", "tfjs"), ("zoo-cnn", "tfjs-u8"), ("zoo-fasttext", "tfjs-u8")],
+)
+def test_the_app_executor_gives_the_converter_scores(bundles, texts, model, target, tmp_path: Path) -> None:
     from harness import export
 
-    artifact = export.export(reference_bundle, target)
+    b = bundles["get"](model)
+    rows = b.tokenizer().encode_batch(texts)
+    artifact = export.export(b, target)
     got = _run(artifact.path / "model.json", rows, tmp_path)
     assert "error" not in got, got
-    assert len(got["app"]) == len(got["converter"]) == len(rows)
+    assert len(got["app"]) == len(got["converter"]) >= len(rows)
     worst = max(abs(a - c) for a, c in zip(got["app"], got["converter"], strict=True))
-    assert worst <= ATOL, f"{target}: max |app - converter| = {worst:.3g} > {ATOL}"
+    assert worst <= ATOL, f"{model} {target}: max |app - converter| = {worst:.3g} > {ATOL}"
     threshold = config.threshold()
-    decisions = [(a >= threshold, c >= threshold) for a, c in zip(got["app"], got["converter"], strict=True)]
-    assert all(a == c for a, c in decisions)
+    assert _decisions(got["app"], len(rows), threshold) == _decisions(got["converter"], len(rows), threshold)
     assert got["leaked"] == 0  # the app's predict keeps no intermediate tensor
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    return [c.text for c in read_cases(GOLDEN / "texts.jsonl")][:N_TEXTS]
+
+
+@pytest.fixture(scope="module")
+def rows(reference_bundle, texts) -> list[list[int]]:
+    return reference_bundle.tokenizer().encode_batch(texts)
 
 
 def test_an_op_the_executor_lacks_is_named_at_load(reference_bundle, rows, tmp_path: Path) -> None:

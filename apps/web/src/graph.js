@@ -10,6 +10,7 @@ import {
   add,
   cast,
   concat,
+  conv2d,
   expandDims,
   fused,
   gather,
@@ -80,6 +81,18 @@ function padding(node) {
   return [0, 1, 2, 3].map((i) => [p[2 * i], p[2 * i + 1]]);
 }
 
+/** Strides, padding, data format and dilations of a (fused) Conv2D, as the converter passes them. */
+function convAttrs(node) {
+  const stride = attr(node, "strides", "number[]", []);
+  const dilations = attr(node, "dilations", "number[]", [1, 1, 1, 1]);
+  return {
+    strides: [stride[1], stride[2]],
+    pad: padding(node),
+    dataFormat: attr(node, "data_format", "string", "nhwc").toUpperCase(),
+    dilations: [dilations[1], dilations[2]],
+  };
+}
+
 /** op name -> (node, inputs) => output tensor, the converter's semantics for each. */
 export const OPS = {
   Identity: (_, [x]) => x,
@@ -114,19 +127,11 @@ export const OPS = {
       transposeB: attr(node, "transpose_b", "bool", false),
       ...fusedArgs(node, args, "Fused MatMul"),
     }),
-  _FusedConv2D: (node, [x, filter, ...args]) => {
-    const stride = attr(node, "strides", "number[]", []);
-    const dilations = attr(node, "dilations", "number[]", [1, 1, 1, 1]);
-    return fused.conv2d({
-      x,
-      filter,
-      strides: [stride[1], stride[2]],
-      pad: padding(node),
-      dataFormat: attr(node, "data_format", "string", "nhwc").toUpperCase(),
-      dilations: [dilations[1], dilations[2]],
-      ...fusedArgs(node, args, "FusedConv2d"),
-    });
+  Conv2D: (node, [x, filter]) => {
+    const c = convAttrs(node);
+    return conv2d(x, filter, c.strides, c.pad, c.dataFormat, c.dilations);
   },
+  _FusedConv2D: (node, [x, filter, ...args]) => fused.conv2d({ x, filter, ...convAttrs(node), ...fusedArgs(node, args, "FusedConv2d") }),
 };
 // Placeholder (a fed input) and Const (a weight) are not computed: see GraphModel.
 const GIVEN = new Set(["Placeholder", "Const"]);
