@@ -56,6 +56,15 @@ _BYTES = """([first]) => {
 }"""
 
 
+# The backend the app settled on and the cpu prediction time it judged by (app.js FRAME_MS).
+_SETTLED_ON = """() => {
+  const select = document.querySelector('[data-testid="backend"]');
+  const ms = select.dataset.cpuMs;
+  return { backend: (document.querySelector('[data-testid="backend-in-use"]')?.textContent || "").split(" ")[0],
+           cpu_ms: ms === undefined ? null : Number(ms) };
+}"""
+
+
 def measure_first_prediction(
     driver: BrowserDriver,
     url: str,
@@ -88,6 +97,7 @@ def measure_first_prediction(
         if not marks["error"]:  # let the app settle its backend (and fetch what that needs) first
             tab.wait_for(f"document.querySelector({json.dumps(SETTLED)})", timeout_s)
             marks["bytes"] = tab.call(_BYTES, [FIRST_SCORE_MARK])
+            marks["settled"] = tab.call(_SETTLED_ON)
     finally:
         tab.close()
     if marks["error"]:
@@ -99,6 +109,7 @@ def measure_first_prediction(
         "backend": marks["backend"],
         "bytes_before_first_prediction": int(marks["bytes"]["before"]),
         "bytes_first_visit": int(marks["bytes"]["total"]),
+        "settled": marks["settled"],
     }
 
 
@@ -181,6 +192,9 @@ def figures(
     # What a cold desktop visit really downloaded once the app settled its backend (the static
     # sum of dist/ above stays the regression budget): the issue 27 desktop target judges this.
     out["desktop_download_gzip_bytes"] = statistics.median(s["bytes_first_visit"] for s in samples)
+    # Why: each visit's settled backend and the cpu prediction time that chose it (a loaded
+    # machine can make cpu slower than a frame, and the visit then downloads wasm too).
+    out["desktop_visits"] = [{"bytes": s["bytes_first_visit"], **s["settled"]} for s in samples]
     out["backend"] = samples[-1]["backend"]
     out["browser"] = driver.facts.get("browser")
     if phone:

@@ -136,6 +136,8 @@ def target_gates(figures: dict[str, Any], cfg: dict[str, Any] | None = None) -> 
     required = bool(table.get("required", True))
     why = "" if required else f"; advisory: {table.get('reason', 'not required yet')}"
     mobile = figures.get("mobile") or {}
+    settled = [v.get("backend") for v in figures.get("desktop_visits") or []]
+    why_desktop = f" (settled on: {', '.join(map(str, settled))})" if settled else ""
     judged = [
         (
             "first_visit",
@@ -149,7 +151,7 @@ def target_gates(figures: dict[str, Any], cfg: dict[str, Any] | None = None) -> 
             figures.get("desktop_download_gzip_bytes"),
             "desktop_download_gzip_bytes",
             "gzip bytes",
-            "what a cold desktop visit downloaded once the app settled its backend, median of visits",
+            "what a cold desktop visit downloaded once the app settled its backend, median of visits" + why_desktop,
         ),
         (
             "first_prediction_mobile",
