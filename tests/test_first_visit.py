@@ -122,3 +122,15 @@ def test_kernels_come_from_the_shipped_model(reference_bundle, tmp_path):
     proc = _node_kernels(tmp_path / "bad" / "model.json")
     assert proc.returncode == 3 and "Einsum" in proc.stderr, proc.stderr
     assert str(tmp_path / "bad" / "model.json") in proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
+def test_a_failed_build_keeps_its_error_line_before_a_long_stack() -> None:
+    """`harness app build` shows why vite failed (an op the app's executor lacks is named on the
+    error's own line, before the stack), not only the stack's last lines."""
+    from harness.app import build
+
+    script = "console.error('Error: m/model.json: graph ops ... lacks: Einsum'); for (let i = 0; i < 40; i++) console.error(`    at f${i}`); process.exit(1)"
+    with pytest.raises(HarnessError, match="lacks: Einsum") as failed:
+        build._run(["node", "-e", script], "vite build")
+    assert "at f39" in str(failed.value)
