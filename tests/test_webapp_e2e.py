@@ -6,6 +6,7 @@ offline, and must never send a request off the machine."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 
@@ -333,10 +334,12 @@ def test_scores_offline_after_load(server, target, expected, blocked):
         ctx.close()
 
 
-def test_a_fast_device_stays_on_cpu_and_a_slow_one_settles_on_wasm(server, blocked):
-    """The app moves to wasm only when a warm cpu prediction takes more than a frame
-    (app.js FRAME_MS): here unthrottled it stays on cpu and fetches no other backend; with
-    Chromium's CPU throttled 40x it fetches wasm's code and binary and settles there."""
+def test_the_app_moves_to_wasm_only_when_cpu_is_slower_than_a_frame(server, blocked):
+    """After the first score the app times its warm cpu prediction (data-cpu-ms) and moves to wasm,
+    fetching its code and binary, only when that exceeds a frame (app.js FRAME_MS); otherwise it
+    fetches no other backend. Unthrottled (~2-8 ms here on a quiet machine, slower when the
+    machine is loaded) and with Chromium's CPU throttled 40x (always slower than a frame)."""
+    frame_ms = float(re.search(r"FRAME_MS = (\d+)", (webapp.APP / "src" / "app.js").read_text()).group(1))
     seen = {}
     for rate in (1, 40):
         ctx = new_context(blocked)
@@ -345,18 +348,17 @@ def test_a_fast_device_stays_on_cpu_and_a_slow_one_settles_on_wasm(server, block
         try:
             app.score(KEYBOARD_TEXT)
             settled = app.settled_backend()
-            cpu_ms = app.page.get_attribute(SELECT, "data-cpu-ms")
-            seen[rate] = (settled, [p for _, p in server.requests[before:]], cpu_ms)
+            cpu_ms = float(app.page.get_attribute(SELECT, "data-cpu-ms") or "nan")
+            paths = [p for _, p in server.requests[before:]]
             assert app.errors == []
         finally:
             app.close()
             ctx.close()
-    fast, fast_paths, fast_ms = seen[1]
-    assert fast == "cpu", f"unthrottled, the app moved to {fast} (cpu prediction {fast_ms} ms)"
-    assert not any("/wasm/" in p or "tfjs-backend-wasm" in p for p in fast_paths), fast_paths
-    slow, slow_paths, slow_ms = seen[40]
-    assert slow == "wasm", f"with the CPU 40x slower the app stayed on {slow} (cpu prediction {slow_ms} ms)"
-    assert any(p.endswith(".wasm") for p in slow_paths), slow_paths
+        seen[rate] = settled
+        fetched_wasm = any(p.endswith(".wasm") or "tfjs-backend-wasm" in p for p in paths)
+        assert settled == ("wasm" if cpu_ms > frame_ms else "cpu"), f"{rate}x: cpu {cpu_ms} ms, settled on {settled}"
+        assert fetched_wasm == (settled == "wasm"), f"{rate}x: settled on {settled}; fetched {paths}"
+    assert seen[40] == "wasm", "with the CPU 40x slower the app stayed on cpu"
 
 
 def test_a_model_that_fails_to_load_shows_a_message(server, context):
