@@ -10,18 +10,19 @@ const DEBOUNCE_MS = 150;
 // lag, and then wasm (~4x faster here, but ~170 kB gzip more of binary and code) is worth
 // fetching. Within a frame the app stays on cpu and downloads nothing more.
 export const FRAME_MS = 16;
-// Judged on the mean of TIMED_RUNS predictions after WARMUP_RUNS: the first few run before the
-// JIT has compiled the kernels (up to 10x slower, measured), and a mean, unlike a median, counts
-// the pauses of a device that is slow in bursts (as DevTools' CPU throttling is).
+// Judged on the median of TIMED_RUNS predictions after WARMUP_RUNS: the first few run before the
+// JIT has compiled the kernels (up to 10x slower, measured), and a median is not moved by one
+// pause (a GC, another process taking the core), while a device that is slow throughout, or in
+// bursts as DevTools' CPU throttling is, is slow in most runs.
 const WARMUP_RUNS = 3;
 const TIMED_RUNS = 5;
 
-/** The mean cpu prediction time after warm-up, in milliseconds. */
+/** The median cpu prediction time after warm-up, in milliseconds. */
 async function steadyPredictMs(engine) {
   for (let i = 0; i < WARMUP_RUNS; i++) await engine.predictMs();
-  let total = 0;
-  for (let i = 0; i < TIMED_RUNS; i++) total += await engine.predictMs();
-  return total / TIMED_RUNS;
+  const times = [];
+  for (let i = 0; i < TIMED_RUNS; i++) times.push(await engine.predictMs());
+  return times.sort((a, b) => a - b)[Math.floor(TIMED_RUNS / 2)];
 }
 
 function askedBackend() {
