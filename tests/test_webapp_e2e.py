@@ -337,11 +337,13 @@ def test_scores_offline_after_load(server, target, expected, blocked):
 def test_the_app_moves_to_wasm_only_when_cpu_is_slower_than_a_frame(server, blocked):
     """After the first score the app times its warm cpu prediction (data-cpu-ms) and moves to wasm,
     fetching its code and binary, only when that exceeds a frame (app.js FRAME_MS); otherwise it
-    fetches no other backend. Unthrottled (~2-8 ms here on a quiet machine, slower when the
-    machine is loaded) and with Chromium's CPU throttled 40x (always slower than a frame)."""
+    fetches no other backend. Checked on every visit: unthrottled (~2-8 ms on a quiet machine,
+    slower when it is loaded) and with Chromium's CPU throttled 40x. DevTools' throttling pauses
+    the page in bursts, so a short burst of predictions can fall between two pauses: of up to
+    three throttled visits, one must move."""
     frame_ms = float(re.search(r"FRAME_MS = (\d+)", (webapp.APP / "src" / "app.js").read_text()).group(1))
-    seen = {}
-    for rate in (1, 40):
+
+    def visit(rate: int) -> tuple[str, float]:
         ctx = new_context(blocked)
         before = len(server.requests)
         app = App(ctx, server.url("/app/"), cpu_slowdown=rate)
@@ -354,11 +356,18 @@ def test_the_app_moves_to_wasm_only_when_cpu_is_slower_than_a_frame(server, bloc
         finally:
             app.close()
             ctx.close()
-        seen[rate] = settled
-        fetched_wasm = any(p.endswith(".wasm") or "tfjs-backend-wasm" in p for p in paths)
         assert settled == ("wasm" if cpu_ms > frame_ms else "cpu"), f"{rate}x: cpu {cpu_ms} ms, settled on {settled}"
+        fetched_wasm = any(p.endswith(".wasm") for p in paths)
         assert fetched_wasm == (settled == "wasm"), f"{rate}x: settled on {settled}; fetched {paths}"
-    assert seen[40] == "wasm", "with the CPU 40x slower the app stayed on cpu"
+        return settled, cpu_ms
+
+    visit(1)
+    throttled = []
+    for _ in range(3):
+        throttled.append(visit(40))
+        if throttled[-1][0] == "wasm":
+            break
+    assert throttled[-1][0] == "wasm", f"with the CPU 40x slower the app stayed on cpu: {throttled}"
 
 
 def test_a_model_that_fails_to_load_shows_a_message(server, context):
