@@ -1,10 +1,11 @@
 // The TF.js kernels the shipped model needs on the cpu backend, so the first visit downloads those
 // and no other (the full cpu backend registers every kernel TF.js has). Two steps, as TF.js's own
 // custom-bundle tooling does: the model.json's graph ops (nodes and library functions) are checked
-// against the converter's metadata/kernel2op.json (an op missing there cannot run at all), and the
-// kernel names come from tf.profile() of a load + prediction on the full cpu backend in Node.
+// against the app's graph executor (src/graph.js: an op missing there stops the build, naming it),
+// and the kernel names come from tf.profile() of a load + prediction with that executor on the
+// full cpu backend in Node.
 // vite.config.js calls this at build time; `harness app build` names the model with HARNESS_MODEL_JSON.
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -36,13 +37,12 @@ function inputShape(modelJson) {
 /** {ops, kernels} the model at `modelPath` needs; throws naming an op TF.js cannot run. */
 export async function firstKernels(modelPath) {
   const modelJson = JSON.parse(readFileSync(modelPath, "utf-8"));
-  const kernel2op = JSON.parse(readFileSync(require.resolve("@tensorflow/tfjs-converter/metadata/kernel2op.json"), "utf-8"));
   const ops = graphOps(modelJson);
-  const unknown = ops.filter((op) => !(op in kernel2op));
-  if (unknown.length) throw new Error(`${modelPath}: graph ops TF.js has no mapping for: ${unknown.join(", ")}`);
+  const { GraphModel, missingOps } = await import("./src/graph.js");
+  const missing = missingOps(modelJson);
+  if (missing.length) throw new Error(`${modelPath}: graph ops the app's graph executor (src/graph.js) lacks: ${missing.join(", ")}`);
   const tf = require("@tensorflow/tfjs-core");
   require("@tensorflow/tfjs-backend-cpu");
-  const { loadGraphModel } = require("@tensorflow/tfjs-converter");
   await tf.setBackend("cpu");
   const artifacts = {
     modelTopology: modelJson.modelTopology,
@@ -51,7 +51,7 @@ export async function firstKernels(modelPath) {
   };
   const shape = inputShape(modelJson);
   const profile = await tf.profile(async () => {
-    const model = await loadGraphModel(tf.io.fromMemory(artifacts));
+    const model = new GraphModel({ ...artifacts, signature: modelJson.signature });
     const ids = tf.tensor(Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i % 3), shape, "int32");
     let y = model.predict(ids);
     if (Array.isArray(y)) y = y[0];
@@ -75,25 +75,4 @@ export function cpuKernelFiles(kernels) {
     }
     return { kernel: k, module: `@tensorflow/tfjs-backend-cpu/dist/kernels/${k}.js` };
   });
-}
-
-const OP_LIST_DIR = join(dirname(require.resolve("@tensorflow/tfjs-converter/package.json")), "dist", "operations", "op_list");
-const OP_ENTRY = /'tfOpName':\s*'([^']+)',\s*'category':\s*'([^']+)'/g;
-
-/**
- * The converter's op categories (one executor module each) the model's `ops` use, and the ones it
- * does not: vite.config.js replaces the unused executors and op lists by stubs, which drops the
- * tfjs-core ops only they import. Read from the converter's op_list files, as its op mapper does.
- */
-export function converterCategories(ops) {
-  const category = new Map();
-  const all = new Set();
-  for (const file of readdirSync(OP_LIST_DIR).filter((f) => f.endsWith(".js"))) {
-    all.add(file.slice(0, -3));
-    for (const [, op, cat] of readFileSync(join(OP_LIST_DIR, file), "utf-8").matchAll(OP_ENTRY)) category.set(op, cat);
-  }
-  const missing = ops.filter((op) => !category.has(op));
-  if (missing.length) throw new Error(`graph ops with no converter category: ${missing.join(", ")}`);
-  const used = [...new Set(ops.map((op) => category.get(op)))].sort();
-  return { used, unused: [...all].filter((c) => !used.includes(c)).sort() };
 }

@@ -5,8 +5,9 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
-import { converterCategories, cpuKernelFiles, firstKernels } from "./first_kernels.js";
+import { cpuKernelFiles, firstKernels } from "./first_kernels.js";
 
 const require = createRequire(import.meta.url);
 const WASM_DIR = join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist");
@@ -29,7 +30,6 @@ function tfjsWasmBinaries() {
 // `vite build`) it is the full cpu backend. The kernel list is written to first-kernels.json.
 const CPU_KERNELS = "virtual:cpu-kernels";
 
-const shipped = { found: null }; // {ops, kernels, categories} of HARNESS_MODEL_JSON, set at build start
 
 function cpuKernels() {
   let found = null;
@@ -38,8 +38,6 @@ function cpuKernels() {
     async buildStart() {
       const model = process.env.HARNESS_MODEL_JSON;
       found = model ? await firstKernels(model) : null;
-      if (found) found.converter_categories = converterCategories(found.ops);
-      shipped.found = found;
     },
     resolveId: (id) => (id === CPU_KERNELS ? `\0${CPU_KERNELS}` : null),
     load(id) {
@@ -63,40 +61,19 @@ function cpuKernels() {
   };
 }
 
-// tfjs-converter's op executor imports one executor module per op category, and each imports
-// every tfjs-core op of its category. With HARNESS_MODEL_JSON, the categories the shipped model
-// does not use are replaced by stubs that throw naming the op, so their ops leave the bundle
-// (measured: about 8 kB gzip of the converter's ~60 kB). Another model needs its own build.
-const CONVERTER_STUB = "\0converter-unused:";
+// "@tensorflow/tfjs-core" is src/tfcore/base.js in the bundle: tfjs-core without the optimizers,
+// the model stores and tf.io's loaders, which the app never calls (see that file). Every backend
+// imports the name, so they all get it; the file itself imports tfjs-core's dist/ paths.
+const CORE = "@tensorflow/tfjs-core";
+const CORE_BASE = fileURLToPath(new URL("./src/tfcore/base.js", import.meta.url));
 
-function converterParts() {
-  return {
-    name: "converter-parts",
-    enforce: "pre",
-    resolveId(source, importer) {
-      const unused = shipped.found && shipped.found.converter_categories.unused;
-      if (!unused || !importer || !importer.includes("tfjs-converter")) return null;
-      const executor = /^\.\/executors\/(\w+)_executor$/.exec(source);
-      if (executor && importer.endsWith("operation_executor.js") && unused.includes(executor[1])) {
-        return `${CONVERTER_STUB}executor:${executor[1]}`;
-      }
-      const list = /^\.\/op_list\/(\w+)$/.exec(source);
-      if (list && importer.endsWith("operation_mapper.js") && unused.includes(list[1])) return `${CONVERTER_STUB}list:${list[1]}`;
-      return null;
-    },
-    load(id) {
-      if (!id.startsWith(CONVERTER_STUB)) return null;
-      const [kind, category] = id.slice(CONVERTER_STUB.length).split(":");
-      if (kind === "list") return "export const json = [];\n";
-      const why = `is in op category ${category}, which this build of the app left out (it has the shipped model's only)`;
-      return `export function executeOp(node) {\n  throw new TypeError(\`op \${node.op} ${why}\`);\n}\n`;
-    },
-  };
+function coreBase() {
+  return { name: "tfjs-core-base", enforce: "pre", resolveId: (source) => (source === CORE ? CORE_BASE : null) };
 }
 
 export default defineConfig({
   base: "./", // relative URLs: the app works wherever it is mounted
-  plugins: [tfjsWasmBinaries(), cpuKernels(), converterParts()],
+  plugins: [coreBase(), tfjsWasmBinaries(), cpuKernels()],
   logLevel: "warn",
   build: {
     outDir: "dist",

@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -77,6 +78,9 @@ def fingerprint(bundle: Bundle, artifact: Any, target: str) -> str:
     return h.hexdigest()
 
 
+_ERROR_LINE = re.compile(r"\s*(\w*Error|error during build)\b")
+
+
 def _run(cmd: list[str], what: str, env: dict[str, str] | None = None) -> None:
     if shutil.which(cmd[0]) is None:
         raise HarnessError(f"{cmd[0]} not found: install Node 20.19+ with npm to build the web app ({what})")
@@ -84,7 +88,11 @@ def _run(cmd: list[str], what: str, env: dict[str, str] | None = None) -> None:
         cmd, cwd=APP, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1", **(env or {})}
     )
     if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        # The error's own line (e.g. an op the app's graph executor lacks, naming the model.json)
+        # comes before a long stack: keep it, then the tail.
+        errors = [line for line in lines[:-15] if _ERROR_LINE.match(line)][:3]
+        tail = "\n".join([*errors, *(["..."] if errors else []), *lines[-15:]])
         raise HarnessError(f"{what} failed in {APP} (exit {proc.returncode}):\n{tail}")
 
 

@@ -22,16 +22,13 @@ HEAD_END = "</head>"
 
 
 def take_kernel_list(dist: Path) -> dict[str, Any] | None:
-    """The {ops, kernels, converter_categories} the vite build wrote, taken out of `dist` (None: a full cpu build)."""
+    """The {ops, kernels} the vite build wrote, taken out of `dist` (None: a full cpu build)."""
     path = dist / KERNEL_LIST
     if not path.is_file():
         return None
     found = json.loads(path.read_text(encoding="utf-8"))
     path.unlink()
-    kept = {"ops": list(found["ops"]), "kernels": list(found["kernels"])}
-    if "converter_categories" in found:  # the converter's op categories the build kept and stubbed
-        kept["converter_categories"] = found["converter_categories"]
-    return kept
+    return {"ops": list(found["ops"]), "kernels": list(found["kernels"])}
 
 
 def preload_names(model_dir: Path, extra: tuple[str, ...]) -> list[str]:

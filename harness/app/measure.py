@@ -22,6 +22,9 @@ from runtimes.browser.driver import BrowserDriver, DeviceProfile
 FIRST_SCORE_MARK = "review-app:first-score"
 MODEL_READY_MARK = "review-app:model-ready"
 PROBE_TEXT = "a gorgeous, witty, seductive movie"
+# The app has chosen the backend it stays on (apps/web/src/app.js): what it downloads after the
+# first score (another backend's code and binary, if it moves) is then all in.
+SETTLED = '[data-testid="backend"][data-settled="true"]'
 
 
 # Types `text` into the review box the moment it exists, from inside the page (a user pasting
@@ -50,6 +53,15 @@ _BYTES = """([first]) => {
   const all = [nav, ...performance.getEntriesByType("resource")].filter(Boolean);
   const before = all.filter((e) => e.responseEnd <= at).reduce((n, e) => n + e.encodedBodySize, 0);
   return { before, total: all.reduce((n, e) => n + e.encodedBodySize, 0) };
+}"""
+
+
+# The backend the app settled on and the cpu prediction time it judged by (app.js FRAME_MS).
+_SETTLED_ON = """() => {
+  const select = document.querySelector('[data-testid="backend"]');
+  const ms = select.dataset.cpuMs;
+  return { backend: (document.querySelector('[data-testid="backend-in-use"]')?.textContent || "").split(" ")[0],
+           cpu_ms: ms === undefined ? null : Number(ms) };
 }"""
 
 
@@ -82,9 +94,10 @@ def measure_first_prediction(
             }""",
             [FIRST_SCORE_MARK, MODEL_READY_MARK],
         )
-        if not marks["error"]:  # let the background fetch of the other backends finish first
-            tab.wait_for('document.querySelector(\'[data-testid="backend"][data-prefetched="true"]\')', timeout_s)
+        if not marks["error"]:  # let the app settle its backend (and fetch what that needs) first
+            tab.wait_for(f"document.querySelector({json.dumps(SETTLED)})", timeout_s)
             marks["bytes"] = tab.call(_BYTES, [FIRST_SCORE_MARK])
+            marks["settled"] = tab.call(_SETTLED_ON)
     finally:
         tab.close()
     if marks["error"]:
@@ -96,6 +109,7 @@ def measure_first_prediction(
         "backend": marks["backend"],
         "bytes_before_first_prediction": int(marks["bytes"]["before"]),
         "bytes_first_visit": int(marks["bytes"]["total"]),
+        "settled": marks["settled"],
     }
 
 
@@ -150,8 +164,8 @@ def figures(
     bundle: Bundle | str | Path | None = None, runs: int = 3, *, engine: str = "chromium", mobile_runs: int = 2
 ) -> dict[str, Any]:
     """The app's budget figures: gzip download (dist/build.json, and the bytes a cold visit
-    really fetched before the first prediction), the median time to first prediction over `runs`
-    cold visits on the default (wasm) backend, and the same under the mobile device profile
+    really fetched before the first prediction and once settled), the median time to first
+    prediction over `runs` cold visits, and the same under the mobile device profile
     with the wasm single-review latency there. A request off this machine is an error."""
     from runtimes.browser.host import BrowserHost
 
@@ -175,6 +189,12 @@ def figures(
     out["model_ready_ms"] = statistics.median(s["model_ready_ms"] for s in samples)
     out["time_to_first_prediction_samples_ms"] = [s["time_to_first_prediction_ms"] for s in samples]
     out["first_visit_gzip_bytes"] = statistics.median(s["bytes_before_first_prediction"] for s in samples)
+    # What a cold desktop visit really downloaded once the app settled its backend (the static
+    # sum of dist/ above stays the regression budget): the issue 27 desktop target judges this.
+    out["desktop_download_gzip_bytes"] = statistics.median(s["bytes_first_visit"] for s in samples)
+    # Why: each visit's settled backend and the cpu prediction time that chose it (a loaded
+    # machine can make cpu slower than a frame, and the visit then downloads wasm too).
+    out["desktop_visits"] = [{"bytes": s["bytes_first_visit"], **s["settled"]} for s in samples]
     out["backend"] = samples[-1]["backend"]
     out["browser"] = driver.facts.get("browser")
     if phone:

@@ -16,7 +16,8 @@ TARGETS = {"mobile_time_to_first_prediction_ms": 2500.0, "mobile_wasm_p50_ms": 1
 # Issue 27's phone first visit: what a cold visit fetches before its first score. The phone profile
 # throttles the same requests (measured equal, 475,004 B both), so the desktop visit's figure is it.
 TARGETS["mobile_first_visit_gzip_bytes"] = 200_000
-# and its desktop visit: everything the app downloads (JS incl. the backends fetched after, wasm, model).
+# and its desktop visit: what a cold desktop visit downloads once the app has settled its backend
+# (measured in the page, not the static sum of dist/, which stays the [budgets.webapp] regression budget).
 TARGETS["desktop_download_gzip_bytes"] = 250_000
 
 
@@ -25,6 +26,8 @@ TARGETS["desktop_download_gzip_bytes"] = 250_000
 EARLIER = {
     "react-full-cpu": {"mobile_time_to_first_prediction_ms": 7700.0, "first_visit_gzip_bytes": 648_768},
     "react-first-kernels": {"mobile_time_to_first_prediction_ms": 6300.0, "first_visit_gzip_bytes": 475_004},
+    # plain DOM, tfjs-converter with only the model's op categories (before the app's own graph executor)
+    "converter-first-kernels": {"mobile_time_to_first_prediction_ms": 3970.0, "first_visit_gzip_bytes": 390_632},
 }
 PHONE_HISTORY = REPO / "reports" / "webapp-phone.jsonl"
 
@@ -59,7 +62,7 @@ def bench_webapp(bundle: Bundle, mobile_runs: int = 3) -> dict[str, Any]:
         "mobile_wasm_p50_ms": (mobile.get("wasm_single_ms") or {}).get("p50"),
         "first_visit_gzip_bytes": figures.get("first_visit_gzip_bytes"),
         "mobile_first_visit_gzip_bytes": figures.get("first_visit_gzip_bytes"),
-        "desktop_download_gzip_bytes": figures.get("gzip_download_bytes"),
+        "desktop_download_gzip_bytes": figures.get("desktop_download_gzip_bytes"),
     }
     figures["targets"] = {name: _against(measured[name], target) for name, target in TARGETS.items()}
     figures["phone_beside_earlier"] = _beside_earlier(measured, bundle.hash)

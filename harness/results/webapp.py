@@ -34,6 +34,8 @@ class WebApp(Record):
     download: Download
     gzip_download_bytes: int
     first_visit_gzip_bytes: float | None = None  # fetched by a cold visit before its first prediction
+    desktop_download_gzip_bytes: float | None = None  # fetched by a cold visit once the app settled its backend
+    desktop_visits: list[dict[str, JsonValue]] = []  # per visit: bytes, settled backend, the cpu ms it judged
     mobile: MobileFigures | None = None
     time_to_first_prediction_ms: float | None = None
     model_ready_ms: float | None = None

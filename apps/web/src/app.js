@@ -1,10 +1,29 @@
 // The app's behaviour: load the model once, score as the user types (debounced), score at once on
-// Ctrl+Enter or the button, switch backends, and move to wasm after the first prediction. State is
-// one plain object; every change goes through `set`, which re-renders what depends on it.
-import { BACKENDS, DEFAULT_BACKEND, Engine, FIRST_BACKEND, importBackend, prefetchBackends } from "./engine.js";
+// Ctrl+Enter or the button, switch backends, and after the first prediction settle on a backend
+// (cpu unless it is too slow here, then wasm). State is one plain object; every change goes
+// through `set`, which re-renders what depends on it.
+import { BACKENDS, DEFAULT_BACKEND, Engine, FIRST_BACKEND, importBackend } from "./engine.js";
 import { errorBox, factsText, frame, resultContent, sizeText } from "./view.js";
 
 const DEBOUNCE_MS = 150;
+// The app scores as the user types: a prediction longer than one frame (60 Hz) on cpu shows as
+// lag, and then wasm (~4x faster here, but ~170 kB gzip more of binary and code) is worth
+// fetching. Within a frame the app stays on cpu and downloads nothing more.
+export const FRAME_MS = 16;
+// Judged on the median of TIMED_RUNS predictions after WARMUP_RUNS: the first few run before the
+// JIT has compiled the kernels (up to 10x slower, measured), and a median is not moved by one
+// pause (a GC, another process taking the core), while a device that is slow throughout, or in
+// bursts as DevTools' CPU throttling is, is slow in most runs.
+const WARMUP_RUNS = 3;
+const TIMED_RUNS = 5;
+
+/** The median cpu prediction time after warm-up, in milliseconds. */
+async function steadyPredictMs(engine) {
+  for (let i = 0; i < WARMUP_RUNS; i++) await engine.predictMs();
+  const times = [];
+  for (let i = 0; i < TIMED_RUNS; i++) times.push(await engine.predictMs());
+  return times.sort((a, b) => a - b)[Math.floor(TIMED_RUNS / 2)];
+}
 
 function askedBackend() {
   const asked = new URLSearchParams(window.location.search).get("backend");
@@ -33,12 +52,13 @@ export function startApp(root) {
     isEmpty: true,
     pending: false,
     result: null,
-    prefetched: false, // every backend's code is loaded (offline switching works)
+    settled: false, // the app has chosen the backend it stays on (data-settled)
+    cpuMs: null, // the warm cpu prediction time it chose by (data-cpu-ms)
   };
   let engine = null;
   let revision = 0; // bumped on every edit; a result is current when its revision matches
   let timer = 0;
-  let prefetchStarted = false;
+  let settleStarted = false;
   let userChose = false; // a backend picked in the page is never overridden by the move below
 
   const ui = frame(root, BACKENDS, {
@@ -76,7 +96,8 @@ export function startApp(root) {
     const ready = state.phase === "ready";
     ui.button.disabled = !ready;
     ui.select.value = state.backend;
-    ui.select.dataset.prefetched = state.prefetched ? "true" : "false";
+    ui.select.dataset.settled = state.settled ? "true" : "false";
+    if (state.cpuMs !== null) ui.select.dataset.cpuMs = state.cpuMs.toFixed(2);
     ui.select.disabled = ["loading", "switching", "failed"].includes(state.phase);
     if (state.phase === "failed") {
       ui.slot.replaceChildren(errorBox("The sentiment model could not be loaded.", state.loadError));
@@ -99,27 +120,30 @@ export function startApp(root) {
     render();
     // The first score on screen: the app's time to first prediction, from navigation start.
     if (state.result) mark("review-app:first-score");
-    if (state.result || state.notice) prefetchOnce();
+    if (state.result || state.notice) settleOnce();
   }
 
-  // The other backends' code, fetched in the background once the first prediction is on screen
-  // (or the model is ready with nothing to score): never racing the bytes a first visit needs.
-  function prefetchOnce() {
-    if (prefetchStarted) return;
-    prefetchStarted = true;
-    // Unless a backend was asked for, the app then moves from the first backend to the default
-    // one (fetching its binary now); if that fails it stays where the first prediction ran.
+  // Once the first prediction is on screen (or the model is ready with nothing to score), and
+  // unless a backend was asked for or picked: time the cpu's steady prediction, and move to wasm
+  // (fetching its code and binary now) only if it takes more than a frame. If wasm cannot start,
+  // the app stays where the first prediction ran.
+  function settleOnce() {
+    if (settleStarted) return;
+    settleStarted = true;
     window.setTimeout(async () => {
-      await prefetchBackends();
-      if (engine && !askedBackend() && !userChose && engine.backend !== DEFAULT_BACKEND) {
+      if (engine && !askedBackend() && !userChose && engine.backend === FIRST_BACKEND) {
         try {
-          const moved = await engine.use(DEFAULT_BACKEND);
-          if (!userChose) set({ backend: DEFAULT_BACKEND, facts: moved });
+          const ms = await steadyPredictMs(engine);
+          set({ cpuMs: ms });
+          if (ms > FRAME_MS && !userChose) {
+            const moved = await engine.use(DEFAULT_BACKEND);
+            if (!userChose) set({ backend: DEFAULT_BACKEND, facts: moved });
+          }
         } catch {
           // still on the first backend, which works
         }
       }
-      set({ prefetched: true });
+      set({ settled: true });
     }, 0);
   }
 
@@ -171,7 +195,7 @@ export function startApp(root) {
       });
       mark("review-app:model-ready");
       if (ui.review.value.trim() !== "") scoreNow("load");
-      else prefetchOnce();
+      else settleOnce();
     } catch (e) {
       set({ loadError: e.message || String(e), phase: "failed" });
     }

@@ -2,17 +2,19 @@
 // origin (dist/model/, written by `harness app build`) and kept in memory, so switching the TF.js
 // backend, or scoring after the network is gone, never fetches them again.
 //
-// Each TF.js backend is its own chunk, imported when first used (the one the page starts on
-// at once, the others right after the first model is ready), so the first visit parses only
-// the code it needs and later switches still work offline.
-import * as tf from "@tensorflow/tfjs-core";
-import { loadGraphModel } from "@tensorflow/tfjs-converter";
+// Each TF.js backend is its own chunk, imported when first used: the first backend's at once, wasm
+// only if the first is too slow on this device (app.js), any other when picked in the page, so a
+// visit downloads only the code it runs.
+import { env, getBackend, ready, setBackend, tensor2d, tidy } from "@tensorflow/tfjs-core";
+import { GraphModel } from "./graph.js";
+import { warmUp } from "./warmup.js";
 import { Tokenizer, parseCompact } from "./tokenizer.js";
 
 export const BACKENDS = ["wasm", "webgl", "cpu"];
+// The backend a device too slow on cpu moves to, and the one a refused backend falls back to.
 export const DEFAULT_BACKEND = "wasm";
 // The first prediction runs on cpu: its code is small (only the model's kernels, see
-// vite.config.js) and it needs no wasm binary; the app moves to DEFAULT_BACKEND right after.
+// vite.config.js) and it needs no wasm binary; the app stays there unless it is too slow (app.js).
 export const FIRST_BACKEND = "cpu";
 const MODEL_DIR = new URL("model/", document.baseURI);
 
@@ -36,11 +38,6 @@ export function importBackend(name) {
     imported.set(name, loading);
   }
   return imported.get(name);
-}
-
-/** Fetches the other backends' code in the background, so switching works offline later. */
-export function prefetchBackends() {
-  return Promise.allSettled(BACKENDS.map((name) => importBackend(name)));
 }
 
 export class LoadError extends Error {}
@@ -82,30 +79,50 @@ async function fetchText(url, counter, what) {
 }
 
 async function backendFacts() {
-  const backend = tf.getBackend();
+  const backend = getBackend();
   const facts = { backend, detail: "" };
   if (backend === "wasm") {
-    const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
-    const threads = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
+    const simd = await env().getAsync("WASM_HAS_SIMD_SUPPORT");
+    const threads = await env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
     facts.detail = threads && simd ? "threads + SIMD" : simd ? "SIMD" : "plain";
   } else if (backend === "webgl") {
-    facts.detail = `WebGL ${tf.env().getNumber("WEBGL_VERSION")}`;
+    facts.detail = `WebGL ${env().getNumber("WEBGL_VERSION")}`;
   }
   return facts;
 }
 
-async function loadArtifacts(counter) {
-  let artifacts;
+async function fetchBytes(url, counter, what) {
+  let response;
   try {
-    const handler = tf.io.http(new URL("model.json", MODEL_DIR).href, { fetchFunc: countingFetch(counter) });
-    artifacts = await handler.load();
+    response = await countingFetch(counter)(url);
   } catch (e) {
-    throw new LoadError(`The model (model/model.json) could not be loaded: ${e.message}`);
+    throw new LoadError(`${what} could not be downloaded (${e.message})`);
   }
-  if (!artifacts || !artifacts.modelTopology || !artifacts.weightSpecs) {
+  if (!response.ok) throw new LoadError(`${what} is missing (HTTP ${response.status} for ${url.pathname})`);
+  return response.arrayBuffer();
+}
+
+/**
+ * model.json and its weight shards (fetched in parallel, in manifest order) as graph model
+ * artifacts; `onModelJson` is called with model.json as soon as it is read.
+ */
+async function loadArtifacts(counter, onModelJson) {
+  const url = new URL("model.json", MODEL_DIR);
+  const model = await fetchJson(url, counter, "The model (model/model.json)");
+  if (!model.modelTopology || !Array.isArray(model.weightsManifest)) {
     throw new LoadError("The model (model/model.json) is not a TF.js graph model");
   }
-  return artifacts;
+  onModelJson(model);
+  const paths = model.weightsManifest.flatMap((group) => group.paths);
+  const shards = await Promise.all(paths.map((p) => fetchBytes(new URL(p, url), counter, `The model's weights (model/${p})`)));
+  const weightData = new Uint8Array(shards.reduce((n, b) => n + b.byteLength, 0));
+  shards.reduce((at, b) => (weightData.set(new Uint8Array(b), at), at + b.byteLength), 0);
+  return {
+    modelTopology: model.modelTopology,
+    weightSpecs: model.weightsManifest.flatMap((group) => group.weights),
+    weightData: weightData.buffer,
+    signature: model.signature,
+  };
 }
 
 async function startBackend(name) {
@@ -113,12 +130,12 @@ async function startBackend(name) {
   let ok;
   try {
     await importBackend(name);
-    ok = await tf.setBackend(name);
+    ok = await setBackend(name);
   } catch (e) {
     throw new Error(`the ${name} backend could not start (${e.message})`, { cause: e });
   }
   if (!ok) throw new Error(`the ${name} backend is not available in this browser`);
-  await tf.ready();
+  await ready();
   const why = refusal(name);
   if (why) throw new RefusedBackend(why);
 }
@@ -133,33 +150,41 @@ export class RefusedBackend extends Error {}
  * embedding lookup (docs/phones.md): the app never runs webgl there.
  */
 export function refusal(name) {
-  if (name === "webgl" && !tf.env().getBool("WEBGL_RENDER_FLOAT32_ENABLED")) {
+  if (name === "webgl" && !env().getBool("WEBGL_RENDER_FLOAT32_ENABLED")) {
     return "WebGL here has no float32 textures: token ids above 2048 would be rounded to other words";
   }
   return "";
 }
 
+function readTokenizer(compact) {
+  try {
+    return new Tokenizer(parseCompact(compact));
+  } catch (e) {
+    throw new LoadError(`The tokenizer spec is not usable (${e.message})`);
+  }
+}
+
 export class Engine {
   /**
-   * Downloads info.json, tokenizer.txt (the compact spec) and the model files while `backend` starts (in
-   * parallel: the wasm binary compiles while the weights download), then builds the model on
-   * it. Resolves to the ready engine and its backend facts.
+   * Downloads info.json, tokenizer.txt (the compact spec, read on arrival) and the model files while
+   * `backend` starts (in parallel: the wasm binary compiles while the weights download), then builds
+   * the model on it, without a warm-up prediction (the first real score is one). Resolves to the
+   * ready engine and its backend facts.
    */
   static async load(backend) {
     const counter = { bytes: 0 };
     const starting = startBackend(backend);
     starting.catch(() => {}); // reported below, after the files (a missing model is the clearer message)
-    const [info, spec, artifacts] = await Promise.all([
+    // While the larger weights are still downloading, the tokenizer is read as soon as it arrives
+    // (~0.1 s of a phone's CPU) and the graph runs once on zero weights (warmup.js).
+    let warming = Promise.resolve();
+    const warm = (modelJson) => (warming = starting.then(() => warmUp(modelJson)).catch(() => false));
+    const [info, tokenizer, artifacts] = await Promise.all([
       fetchJson(new URL("info.json", MODEL_DIR), counter, "The model description (model/info.json)"),
-      fetchText(new URL("tokenizer.txt", MODEL_DIR), counter, "The tokenizer (model/tokenizer.txt)"),
-      loadArtifacts(counter),
+      fetchText(new URL("tokenizer.txt", MODEL_DIR), counter, "The tokenizer (model/tokenizer.txt)").then(readTokenizer),
+      loadArtifacts(counter, warm),
     ]);
-    let tokenizer;
-    try {
-      tokenizer = new Tokenizer(parseCompact(spec));
-    } catch (e) {
-      throw new LoadError(`The tokenizer spec is not usable (${e.message})`);
-    }
+    await warming;
     const engine = new Engine(info, tokenizer, artifacts, counter.bytes);
     let refused = "";
     try {
@@ -169,7 +194,7 @@ export class Engine {
       refused = `${backend} refused: ${e.message}`; // the first visit still scores, on the default
       backend = DEFAULT_BACKEND;
     }
-    const facts = await engine.use(backend);
+    const facts = await engine.use(backend, { warm: false }); // the first real score warms it
     if (refused) facts.detail = [facts.detail, refused].filter(Boolean).join("; ");
     return { engine, facts: { ...facts, refused } };
   }
@@ -195,23 +220,26 @@ export class Engine {
     return run;
   }
 
-  /** Switches TF.js to `name`, rebuilds the model there from memory and warms its kernels. */
-  use(name) {
+  /**
+   * Switches TF.js to `name`, rebuilds the model there from memory and warms its kernels (one
+   * prediction on padding, which also proves the model runs there before the switch is kept).
+   */
+  use(name, { warm = true } = {}) {
     return this._serial(async () => {
       const previous = this.backend;
       try {
         await startBackend(name);
       } catch (e) {
-        if (previous) await tf.setBackend(previous);
+        if (previous) await setBackend(previous);
         throw e;
       }
       let model;
       try {
-        model = await loadGraphModel(tf.io.fromMemory(this.artifacts));
-        await this._predict(model, new Array(this.length).fill(this.tokenizer.padId));
+        model = new GraphModel(this.artifacts);
+        if (warm) await this._predict(model, this._padding());
       } catch (e) {
         if (model) model.dispose();
-        if (previous) await tf.setBackend(previous);
+        if (previous) await setBackend(previous);
         throw new LoadError(`The model could not run on ${name}: ${e.message}`);
       }
       if (this.model) this.model.dispose();
@@ -221,9 +249,22 @@ export class Engine {
     });
   }
 
+  _padding() {
+    return new Array(this.length).fill(this.tokenizer.padId);
+  }
+
+  /** Model time, in milliseconds, of one prediction on the current backend. */
+  predictMs() {
+    return this._serial(async () => {
+      const t0 = performance.now();
+      await this._predict(this.model, this._padding());
+      return performance.now() - t0;
+    });
+  }
+
   async _predict(model, ids) {
-    const y = tf.tidy(() => {
-      let out = model.predict(tf.tensor2d(Int32Array.from(ids), [1, this.length], "int32"));
+    const y = tidy(() => {
+      let out = model.predict(tensor2d(Int32Array.from(ids), [1, this.length], "int32"));
       if (Array.isArray(out)) out = out[0];
       return out;
     });
