@@ -1,6 +1,6 @@
-"""What the first visit fetches: the preload links the build writes, the code a first prediction
-needs (index.html's references and the first backend's chunk, followed through static imports),
-and the cpu kernels derived from the shipped model.json by Node, as TF.js's custom-bundle tooling does."""
+"""What the first visit fetches: the preload links the build writes (largest first), the code a
+first prediction needs (index.html's references, followed through static imports), and the cpu
+kernels derived from the shipped model.json by Node, as TF.js's custom-bundle tooling does."""
 
 from __future__ import annotations
 
@@ -27,35 +27,35 @@ def _dist(tmp_path):
     (dist / "model").mkdir()
     (dist / "index.html").write_text(INDEX, encoding="utf-8")
     files = {
-        "index-A.js": 'import{a}from"./dist-B.js";import("./lazy-wasm-D.js");',
+        "index-A.js": 'import{a}from"./dist-B.js";import("./lazy-wasm-D.js");import{k}from"./Sigmoid-H.js";',
         "dist-B.js": 'import"./runtime-E.js";',
         "runtime-E.js": "",
         "index-C.css": "",
         "lazy-wasm-D.js": 'import"./webgl-only-F.js";',
         "webgl-only-F.js": "",
-        "_virtual_cpu-kernels-G.js": 'import{k}from"./Sigmoid-H.js";import{b}from"./dist-B.js";',
         "Sigmoid-H.js": "",
     }
     for name, text in files.items():
         (dist / "assets" / name).write_text(text, encoding="utf-8")
     manifest = [{"paths": ["group1-shard1of2.bin", "group1-shard2of2.bin"], "weights": []}]
     (dist / "model" / "model.json").write_text(json.dumps({"weightsManifest": manifest}), encoding="utf-8")
+    for name, size in {"group1-shard1of2.bin": 4000, "group1-shard2of2.bin": 900, "tokenizer.txt": 3000}.items():
+        (dist / "model" / name).write_bytes(b"x" * size)
+    (dist / "model" / "info.json").write_text("{}", encoding="utf-8")
     return dist
 
 
-def test_preloads_name_every_file_the_first_prediction_fetches(tmp_path):
+def test_preloads_name_every_model_file_the_largest_first(tmp_path):
     dist = _dist(tmp_path)
-    names = first_visit.add_preloads(dist / "index.html", dist / "model", ("info.json", "tokenizer.json"))
-    model = ["model.json", "group1-shard1of2.bin", "group1-shard2of2.bin", "info.json", "tokenizer.json"]
-    code = ["assets/Sigmoid-H.js", "assets/_virtual_cpu-kernels-G.js", "assets/runtime-E.js"]  # not named by the page
-    assert names == model + code
+    names = first_visit.add_preloads(dist / "index.html", dist / "model", ("info.json", "tokenizer.txt"))
+    # a seventh request waits for one of six connections: let it be the smallest
+    assert names == ["group1-shard1of2.bin", "tokenizer.txt", "group1-shard2of2.bin", "model.json", "info.json"]
     page = (dist / "index.html").read_text(encoding="utf-8")
     head = page[: page.index("</head>")]
-    for name in model:
-        assert f'<link rel="preload" href="model/{name}" as="fetch" crossorigin="anonymous" />' in head
-    for name in code:
-        assert f'<link rel="modulepreload" crossorigin href="./{name}" />' in head
-    assert "lazy-wasm" not in page and "webgl-only" not in page
+    links = [f'<link rel="preload" href="model/{name}" as="fetch" crossorigin="anonymous" />' for name in names]
+    assert all(link in head for link in links)
+    assert [head.index(link) for link in links] == sorted(head.index(link) for link in links)
+    assert 'modulepreload crossorigin href="./assets/Sigmoid' not in page and "lazy-wasm" not in page
 
 
 def test_preloads_refuse_a_page_without_a_head_or_a_model(tmp_path):
@@ -72,7 +72,6 @@ def test_first_visit_code_follows_static_imports_only(tmp_path):
     dist = _dist(tmp_path)
     assert first_visit.first_visit_code(dist) == [
         "assets/Sigmoid-H.js",
-        "assets/_virtual_cpu-kernels-G.js",
         "assets/dist-B.js",
         "assets/index-A.js",
         "assets/index-C.css",

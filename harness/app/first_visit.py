@@ -32,19 +32,26 @@ def take_kernel_list(dist: Path) -> dict[str, Any] | None:
 
 
 def preload_names(model_dir: Path, extra: tuple[str, ...]) -> list[str]:
-    """model.json, its weight shards in manifest order, then `extra` (files of `model_dir`)."""
+    """model.json, its weight shards and `extra` (files of `model_dir`), the largest first.
+
+    The largest first because on HTTP/1.1 a browser opens six connections to an origin: what the
+    page's code takes plus these may exceed six, and the request that waits for a free
+    connection (a round trip more) had better be the smallest (info.json), which is still in
+    before the script needs it."""
     try:
         manifest = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))["weightsManifest"]
     except (OSError, ValueError, KeyError) as e:
         raise HarnessError(f"{model_dir / 'model.json'}: expected a TF.js model with a weightsManifest ({e})") from None
     shards = [str(p) for group in manifest for p in group["paths"]]
-    return ["model.json", *shards, *extra]
+    names = ["model.json", *shards, *extra]
+    size = {n: (model_dir / n).stat().st_size if (model_dir / n).is_file() else 0 for n in names}
+    return sorted(names, key=lambda n: -size[n])  # stable: equal sizes keep manifest order
 
 
 def add_preloads(index: Path, model_dir: Path, extra: tuple[str, ...]) -> list[str]:
-    """Writes a preload link for each file the first prediction fetches into `index`'s head:
-    the model's files, and the first backend's code (imported only once the entry script has
-    run, which would cost one more round trip); returns the names.
+    """Writes a preload link for each model file the first prediction fetches into `index`'s
+    head (the code is named by the page itself: the entry chunk holds the first backend, see
+    apps/web/src/engine.js); returns the names.
 
     `crossorigin="anonymous"` makes the preload's request the same as the page's fetch() (cors
     mode, same-origin credentials), so the browser reuses it instead of downloading twice.
@@ -58,25 +65,20 @@ def add_preloads(index: Path, model_dir: Path, extra: tuple[str, ...]) -> list[s
         f'    <link rel="preload" href="{html.escape(f"{base}/{name}")}" as="fetch" crossorigin="anonymous" />\n'
         for name in names
     )
-    named = set(_STATIC_REF.findall(page))
-    lazy_code = [n for n in first_visit_code(index.parent) if n.endswith(".js") and n not in named]
-    links += "".join(f'    <link rel="modulepreload" crossorigin href="./{html.escape(n)}" />\n' for n in lazy_code)
     line = page.rfind("\n", 0, page.index(HEAD_END)) + 1  # before the line that closes the head
     index.write_text(page[:line] + links + page[line:], encoding="utf-8")
-    return names + lazy_code
+    return names
 
 
 _STATIC_REF = re.compile(r'(?:src|href)="\./([^"]+)"')
 _STATIC_IMPORT = re.compile(r'(?:\bfrom\s*|\bimport\s*)"\./([^"]+\.js)"')
-FIRST_BACKEND_CHUNK = "_virtual_cpu-kernels-"  # vite's name for the chunk of virtual:cpu-kernels
 
 
 def first_visit_code(dist: Path) -> list[str]:
     """The code files a first prediction needs: what index.html names (entry script, module
-    preloads, CSS), the first backend's chunk, and every chunk they import statically."""
+    preloads, CSS) and every chunk they import statically."""
     page = (dist / "index.html").read_text(encoding="utf-8")
     todo = [name for name in _STATIC_REF.findall(page) if (dist / name).is_file() and not name.startswith("model/")]
-    todo += [p.relative_to(dist).as_posix() for p in sorted((dist / "assets").glob(f"{FIRST_BACKEND_CHUNK}*.js"))]
     seen: list[str] = ["index.html"]
     while todo:
         name = todo.pop()

@@ -2,10 +2,14 @@
 // origin (dist/model/, written by `harness app build`) and kept in memory, so switching the TF.js
 // backend, or scoring after the network is gone, never fetches them again.
 //
-// Each TF.js backend is its own chunk, imported when first used: the first backend's at once, wasm
-// only if the first is too slow on this device (app.js), any other when picked in the page, so a
-// visit downloads only the code it runs.
+// The first backend (cpu, with only the model's kernels) is in the entry's code, not a chunk of
+// its own: on the phone profile's HTTP/1.1 a browser opens six connections to the app's origin,
+// and each request of the first visit beyond six waits for one of them, a round trip more
+// (harness/app/first_visit.py). Every other TF.js backend is its own chunk, imported when first
+// used: wasm only if cpu is too slow on this device (app.js), any other when picked in the page,
+// so a visit downloads only the code it runs.
 import { env, getBackend, ready, setBackend, tensor2d, tidy } from "@tensorflow/tfjs-core";
+import "virtual:cpu-kernels";
 import { GraphModel } from "./graph.js";
 import { warmUp } from "./warmup.js";
 import { Tokenizer, parseCompact } from "./tokenizer.js";
@@ -26,7 +30,7 @@ const BACKEND_MODULES = {
       wasm.setWasmPaths(new URL("wasm/", document.baseURI).href);
     }),
   webgl: () => import("@tensorflow/tfjs-backend-webgl"),
-  cpu: () => import("virtual:cpu-kernels"),
+  cpu: () => Promise.resolve(), // in the entry chunk (see above)
 };
 const imported = new Map();
 
@@ -104,7 +108,9 @@ async function fetchBytes(url, counter, what) {
 
 /**
  * model.json and its weight shards (fetched in parallel, in manifest order) as graph model
- * artifacts; `onModelJson` is called with model.json as soon as it is read.
+ * artifacts; `onModelJson` is called with model.json as soon as it is read, and whether a shard is
+ * still downloading (a finished download has its resource timing entry; a preloaded one may
+ * have finished before this script ran).
  */
 async function loadArtifacts(counter, onModelJson) {
   const url = new URL("model.json", MODEL_DIR);
@@ -112,8 +118,8 @@ async function loadArtifacts(counter, onModelJson) {
   if (!model.modelTopology || !Array.isArray(model.weightsManifest)) {
     throw new LoadError("The model (model/model.json) is not a TF.js graph model");
   }
-  onModelJson(model);
   const paths = model.weightsManifest.flatMap((group) => group.paths);
+  onModelJson(model, paths.some((p) => performance.getEntriesByName(new URL(p, url).href).length === 0));
   const shards = await Promise.all(paths.map((p) => fetchBytes(new URL(p, url), counter, `The model's weights (model/${p})`)));
   const weightData = new Uint8Array(shards.reduce((n, b) => n + b.byteLength, 0));
   shards.reduce((at, b) => (weightData.set(new Uint8Array(b), at), at + b.byteLength), 0);
@@ -176,9 +182,12 @@ export class Engine {
     const starting = startBackend(backend);
     starting.catch(() => {}); // reported below, after the files (a missing model is the clearer message)
     // While the larger weights are still downloading, the tokenizer is read as soon as it arrives
-    // (~0.1 s of a phone's CPU) and the graph runs once on zero weights (warmup.js).
+    // (~0.1 s of a phone's CPU) and the graph runs once on zero weights (warmup.js); not when the
+    // weights were downloaded before the script ran: then the real score is the warm-up.
     let warming = Promise.resolve();
-    const warm = (modelJson) => (warming = starting.then(() => warmUp(modelJson)).catch(() => false));
+    const warm = (modelJson, weightsPending) => {
+      if (weightsPending) warming = starting.then(() => warmUp(modelJson)).catch(() => false);
+    };
     const [info, tokenizer, artifacts] = await Promise.all([
       fetchJson(new URL("info.json", MODEL_DIR), counter, "The model description (model/info.json)"),
       fetchText(new URL("tokenizer.txt", MODEL_DIR), counter, "The tokenizer (model/tokenizer.txt)").then(readTokenizer),
