@@ -104,8 +104,19 @@ export class Tokenizer {
         throw new TokenizerSpecError(`bad separator range [${lo}, ${hi}]`);
       }
     }
-    const isSeparator = (cp) => separators.some(([lo, hi]) => lo <= cp && cp <= hi);
     this._astralSeparators = separators.filter(([, hi]) => hi > 0xffff);
+
+    // One byte per UTF-16 code unit keeps the common path to a single array read; the separator
+    // ranges go in first, so that reading a fold's replacement below is an array read too (a
+    // page reads this spec on a phone's CPU before its first score).
+    this._bmp = new Uint8Array(0x10000).fill(WORD);
+    for (const [lo, hi] of separators) {
+      if (lo <= 0xffff) this._bmp.fill(SEPARATOR, lo, Math.min(hi, 0xffff) + 1);
+    }
+    const bmp = this._bmp;
+    const astral = this._astralSeparators;
+    const isSeparator = (cp) =>
+      cp <= 0xffff ? bmp[cp] === SEPARATOR : astral.some(([lo, hi]) => lo <= cp && cp <= hi);
 
     // A replacement is stored as its runs of word characters with null for each separator
     // inside it (e.g. a vulgar fraction folds to "1", slash, "2"), so applying a fold never
@@ -114,9 +125,16 @@ export class Tokenizer {
     for (const [key, replacement] of Object.entries(spec.fold)) {
       const cp = Number(key);
       if (!Number.isInteger(cp) || cp < 0 || cp > 0x10ffff) throw new TokenizerSpecError(`bad fold key ${key}`);
+      const text = String(replacement);
+      if (text.length === 1) {
+        // most folds (case, accents) are one BMP character: the loop below, without its generator
+        const single = text.charCodeAt(0);
+        this._fold.set(cp, isSeparator(single) ? [null] : [text]);
+        continue;
+      }
       const parts = [];
       let run = "";
-      for (const ch of codePoints(String(replacement))) {
+      for (const ch of codePoints(text)) {
         if (isSeparator(ch.codePointAt(0))) {
           if (run) parts.push(run);
           parts.push(null);
@@ -129,12 +147,7 @@ export class Tokenizer {
       this._fold.set(cp, parts);
     }
 
-    // One byte per UTF-16 code unit keeps the common path to a single array read.
     // A fold applies before the separator test, so it wins over a separator range.
-    this._bmp = new Uint8Array(0x10000).fill(WORD);
-    for (const [lo, hi] of separators) {
-      if (lo <= 0xffff) this._bmp.fill(SEPARATOR, lo, Math.min(hi, 0xffff) + 1);
-    }
     for (const cp of this._fold.keys()) if (cp <= 0xffff) this._bmp[cp] = FOLDED;
     this._lone = this._bmp.slice(0xd800, 0xdc00); // a high surrogate without its pair
     this._bmp.fill(HIGH_SURROGATE, 0xd800, 0xdc00);
