@@ -32,6 +32,7 @@ def _targets(figures: dict[str, Any], cfg: dict[str, Any]) -> dict[str, gates.Ga
 
 def test_the_committed_targets_are_the_issues() -> None:
     table = config.load()["budgets"]["webapp_targets"]
+    assert table["required"] is True  # since the distilled reference ships
     assert table["first_visit_gzip_bytes"] == 200_000
     assert table["desktop_download_gzip_bytes"] == 250_000
     assert table["mobile_time_to_first_prediction_ms"] == 2500
@@ -67,6 +68,23 @@ def test_required_targets_fail_like_any_gate() -> None:
     assert all(g.passed for g in _targets(met, cfg).values())
 
 
+def test_a_slow_phone_time_on_a_busy_machine_is_inconclusive_not_failed() -> None:
+    """The phone profile slows this machine's CPU 4x: on a machine the calibration finds 1.3x
+    slower, 2.9 s is within 2.5 s x 1.3, so inconclusive (advisory); 3.5 s is beyond, a failure."""
+    cfg = copy.deepcopy(config.load())
+    cfg["budgets"]["webapp_targets"]["required"] = True
+    busy = {"applied": True, "p50_factor": 1.3, "max_factor": 10.0}
+    slow = {**FIGURES, "calibration": busy, "mobile": {**FIGURES["mobile"], "time_to_first_prediction_ms": 2900.0}}
+    phone = _targets(slow, cfg)["first_prediction_mobile"]
+    assert phone.inconclusive and not phone.required and not phone.passed
+    assert "inconclusive (machine busy" in phone.detail and "x 1.30 calibration" in phone.detail
+    slower = {**slow, "mobile": {**FIGURES["mobile"], "time_to_first_prediction_ms": 3500.0}}
+    failed = _targets(slower, cfg)["first_prediction_mobile"]
+    assert not failed.passed and failed.required and not failed.inconclusive
+    quiet = {**slow, "calibration": {"applied": True, "p50_factor": 1.0}}
+    assert not _targets(quiet, cfg)["first_prediction_mobile"].inconclusive  # no allowance on a quiet machine
+
+
 def test_no_table_no_target_gates_and_a_missing_figure_is_not_judged() -> None:
     cfg = copy.deepcopy(config.load())
     del cfg["budgets"]["webapp_targets"]
@@ -85,11 +103,12 @@ def test_advisory_targets_leave_the_verdict_and_show_in_the_report() -> None:
     base = synthetic_report()
     passing = [g for g in base.gates if not g.blocking]
     cfg = copy.deepcopy(config.load())
+    cfg["budgets"]["webapp_targets"].update(required=False, reason="a bigger model ships for now")
     advisory = gates.target_gates(FIGURES, cfg)
     report = base.model_copy(update={"gates": passing + advisory})
     assert report.decide_verdict() == "pass"
     page = html.render(report)
-    assert gates.TARGET_SUBJECT in page and "the shipped reference model" in page
+    assert gates.TARGET_SUBJECT in page and "a bigger model ships for now" in page
     cfg["budgets"]["webapp_targets"]["required"] = True
     required = gates.target_gates(FIGURES, cfg)
     assert base.model_copy(update={"gates": passing + required}).decide_verdict() == "fail"
