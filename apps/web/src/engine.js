@@ -46,40 +46,30 @@ export function importBackend(name) {
 
 export class LoadError extends Error {}
 
-/** fetch() that counts the bytes it downloaded into `counter`. */
-function countingFetch(counter) {
-  return async (input, init) => {
-    const response = await fetch(input, init);
-    const body = await response.arrayBuffer();
-    counter.bytes += body.byteLength;
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-  };
-}
-
-async function fetchJson(url, counter, what) {
+/** The body of `url`, its bytes counted into `counter`; a failed or refused download names `what`. */
+async function download(url, counter, what) {
   let response;
+  let body;
   try {
-    response = await countingFetch(counter)(url);
+    response = await fetch(url);
+    body = await response.arrayBuffer();
   } catch (e) {
     throw new LoadError(`${what} could not be downloaded (${e.message})`);
   }
+  counter.bytes += body.byteLength;
   if (!response.ok) throw new LoadError(`${what} is missing (HTTP ${response.status} for ${url.pathname})`);
+  return body;
+}
+
+const fetchText = async (url, counter, what) => new TextDecoder().decode(await download(url, counter, what));
+
+async function fetchJson(url, counter, what) {
+  const text = await fetchText(url, counter, what);
   try {
-    return await response.json();
+    return JSON.parse(text);
   } catch {
     throw new LoadError(`${what} is not valid JSON (${url.pathname})`);
   }
-}
-
-async function fetchText(url, counter, what) {
-  let response;
-  try {
-    response = await countingFetch(counter)(url);
-  } catch (e) {
-    throw new LoadError(`${what} could not be downloaded (${e.message})`);
-  }
-  if (!response.ok) throw new LoadError(`${what} is missing (HTTP ${response.status} for ${url.pathname})`);
-  return response.text();
 }
 
 async function backendFacts() {
@@ -93,17 +83,6 @@ async function backendFacts() {
     facts.detail = `WebGL ${env().getNumber("WEBGL_VERSION")}`;
   }
   return facts;
-}
-
-async function fetchBytes(url, counter, what) {
-  let response;
-  try {
-    response = await countingFetch(counter)(url);
-  } catch (e) {
-    throw new LoadError(`${what} could not be downloaded (${e.message})`);
-  }
-  if (!response.ok) throw new LoadError(`${what} is missing (HTTP ${response.status} for ${url.pathname})`);
-  return response.arrayBuffer();
 }
 
 /**
@@ -120,7 +99,7 @@ async function loadArtifacts(counter, onModelJson) {
   }
   const paths = model.weightsManifest.flatMap((group) => group.paths);
   onModelJson(model, paths.some((p) => performance.getEntriesByName(new URL(p, url).href).length === 0));
-  const shards = await Promise.all(paths.map((p) => fetchBytes(new URL(p, url), counter, `The model's weights (model/${p})`)));
+  const shards = await Promise.all(paths.map((p) => download(new URL(p, url), counter, `The model's weights (model/${p})`)));
   const weightData = new Uint8Array(shards.reduce((n, b) => n + b.byteLength, 0));
   shards.reduce((at, b) => (weightData.set(new Uint8Array(b), at), at + b.byteLength), 0);
   return {
