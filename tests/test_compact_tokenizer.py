@@ -8,10 +8,10 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from node_script import run_json
 
 from harness.core import compact_tokenizer
 from harness.core.cases import read_cases
@@ -38,19 +38,10 @@ try {
 
 
 def _node(compact: Path, texts: list[str], tmp: Path) -> dict:
-    node = shutil.which("node")
-    if node is None:
+    if shutil.which("node") is None:
         pytest.skip("node is not installed (make setup installs Node 20 for the web app)")
     (tmp / "texts.json").write_text(json.dumps(texts), encoding="utf-8")
-    script = _NODE % json.dumps(APP_TOKENIZER.as_uri())
-    proc = subprocess.run(
-        [node, "--input-type=module", "-e", script, str(compact), str(tmp / "texts.json")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout)
+    return run_json(_NODE % json.dumps(APP_TOKENIZER.as_uri()), str(compact), str(tmp / "texts.json"))
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from node_script import run_json
 
 from harness.app.build import APP
 from harness.core import config
@@ -68,15 +68,7 @@ process.stdout.write(JSON.stringify(out));
 
 def _run(model_json: Path, rows: list[list[int]], tmp: Path) -> dict:
     (tmp / "rows.json").write_text(json.dumps(rows), encoding="utf-8")
-    proc = subprocess.run(
-        ["node", "--input-type=module", "-e", _NODE, str(model_json), str(tmp / "rows.json")],
-        cwd=APP,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout)
+    return run_json(_NODE, str(model_json), str(tmp / "rows.json"), cwd=APP, timeout=180)
 
 
 @pytest.fixture(scope="module")
@@ -179,12 +171,4 @@ const before = tf.memory().numTensors;
 const ran = warmUp(JSON.parse(readFileSync(process.argv[1], "utf8")));
 process.stdout.write(JSON.stringify({ ran, left: tf.memory().numTensors - before }));
 """
-    proc = subprocess.run(
-        ["node", "--input-type=module", "-e", script, str(artifact.path / "model.json")],
-        cwd=APP,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert json.loads(proc.stdout) == {"ran": True, "left": 0}
+    assert run_json(script, str(artifact.path / "model.json"), cwd=APP, timeout=120) == {"ran": True, "left": 0}

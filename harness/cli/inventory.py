@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from harness.cli.output import print_jsonl
 from harness.core.errors import HarnessError
+from runtimes.base import Availability
 
 
 def cmd_runtimes(args: argparse.Namespace) -> int:
     """Model runtimes, then tokenizer runtimes: both kinds are ids that `--runtimes` takes
     (`predict`/`report` the first, `tokenize` the second), so both must be discoverable here."""
     from runtimes import registry, tokenizers
-    from runtimes.base import Availability
 
     rows: list[dict[str, Any]] = []
     for rid, spec in registry.SPECS.items():
-        try:
-            ok = registry.get(rid).availability()
-        except HarnessError as e:
-            ok = Availability(False, str(e), "reinstall the harness (make setup)")
+        ok = _checked(_model_availability, rid)
         rows.append(
             {
                 "id": rid,
@@ -33,10 +31,7 @@ def cmd_runtimes(args: argparse.Namespace) -> int:
             }
         )
     for tid, tok in tokenizers.SPECS.items():
-        try:
-            ok = tokenizers.availability(tid)
-        except HarnessError as e:
-            ok = Availability(False, str(e), "reinstall the harness (make setup)")
+        ok = _checked(tokenizers.availability, tid)
         rows.append(
             {
                 "id": tid,
@@ -65,3 +60,18 @@ def cmd_runtimes(args: argparse.Namespace) -> int:
                 where = f"web/{r['browser']}" if r["browser"] else "python"
                 print(f"  {r['id']:<{width}}  {r['implementation']:<8} {where:<15} {status}")
     return 0
+
+
+def _model_availability(rid: str) -> Availability:
+    from runtimes import registry
+
+    return registry.get(rid).availability()
+
+
+def _checked(check: Callable[[str], Availability], rid: str) -> Availability:
+    """`check(rid)`, or unavailable with the error's words: a runtime whose own check fails is a
+    row saying why, never a traceback that hides the other rows."""
+    try:
+        return check(rid)
+    except HarnessError as e:
+        return Availability(False, str(e), "reinstall the harness (make setup)")
